@@ -1,0 +1,64 @@
+import type { Delta, Snapshot, Socket } from '../../shared/model';
+
+export interface SocketFilter {
+  listen?: boolean;
+  tcp?: boolean;
+  udp?: boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  pid?: number;
+  /** Matches the local or the remote port. */
+  port?: number;
+}
+
+/** A predicate for the CLI's filter flags. Both of a pair (--tcp --udp, -4 -6) means either. */
+export function socketMatcher(f: SocketFilter): (s: Socket) => boolean {
+  return (s) => {
+    if (f.listen && !s.listening) return false;
+    if ((f.tcp || f.udp) && !((f.tcp && s.protocol === 'tcp') || (f.udp && s.protocol === 'udp'))) return false;
+    if ((f.ipv4 || f.ipv6) && !((f.ipv4 && s.family === 4) || (f.ipv6 && s.family === 6))) return false;
+    if (f.pid !== undefined && !s.pids.includes(f.pid)) return false;
+    if (f.port !== undefined && s.localPort !== f.port && s.remotePort !== f.port) return false;
+    return true;
+  };
+}
+
+/**
+ * Keeps a filtered view of a snapshot-then-deltas stream consistent: a socket that starts matching (its owner
+ * changed) arrives as added, one that stops matching leaves as removed.
+ */
+export class DeltaFilter {
+  private visible = new Set<string>();
+  constructor(private readonly match: (s: Socket) => boolean) {}
+
+  snapshot(s: Snapshot): Snapshot {
+    const sockets = s.sockets.filter(this.match);
+    this.visible = new Set(sockets.map((x) => x.id));
+    return { ...s, sockets };
+  }
+
+  delta(d: Delta): Delta {
+    const added: Socket[] = [];
+    const changed: Socket[] = [];
+    const removed: string[] = [];
+    for (const id of d.removed) if (this.visible.delete(id)) removed.push(id);
+    for (const s of d.added) {
+      if (!this.match(s)) continue;
+      this.visible.add(s.id);
+      added.push(s);
+    }
+    for (const s of d.changed) {
+      const was = this.visible.has(s.id);
+      const is = this.match(s);
+      if (is && was) changed.push(s);
+      else if (is) {
+        this.visible.add(s.id);
+        added.push(s);
+      } else if (was) {
+        this.visible.delete(s.id);
+        removed.push(s.id);
+      }
+    }
+    return { seq: d.seq, takenAt: d.takenAt, added, removed, changed };
+  }
+}

@@ -1,0 +1,163 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MonitorHost } from '../engine/monitorHost';
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
+import { createSource, type SourceChoice } from '../engine/sources';
+import { DeltaFilter, socketMatcher, type SocketFilter } from './filter';
+import { formatCsv, formatJson, formatTable, sortForListing } from './format';
+
+/** A usage error: printed with a hint, exit code 2. */
+export class UsageError extends Error {}
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Resolves when the user interrupts (SIGINT/SIGTERM); `watch` runs until then. */
+  interrupted: Promise<void>;
+  workerPath?: string;
+}
+
+const MAIN_HELP = `portwatch: every TCP and UDP socket on this machine, with the processes that own them.
+
+Usage:
+  portwatch list [options]     print the sockets once (table, --json or --csv)
+  portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
+  portwatch <command> --help   options of a command
+
+Owners of other users' sockets are visible only when run as root (sudo portwatch list).
+`;
+
+const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 together mean either):
+  --listen          listening sockets only (TCP LISTEN, unconnected UDP)
+  --tcp, --udp      one protocol
+  -4, -6            one address family
+  --pid N           sockets owned by process N (any of a shared socket's owners)
+  --port N          local or remote port N
+  --source NAME     auto (default), procfs or systeminformation
+`;
+
+const LIST_HELP = `Usage: portwatch list [--json | --csv] [filters]
+
+Prints the machine's sockets once, listeners first.
+  --json            {"takenAt", "source", "sockets": [...]}, every field of the model
+  --csv             one row per socket, RFC 4180
+${FILTER_HELP}`;
+
+const WATCH_HELP = `Usage: portwatch watch [--interval MS] [filters]
+
+Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"delta","seq","takenAt",
+"added","removed","changed"} per poll, and {"type":"status",...} when the monitor's state changes
+(a failing source, recovery).
+  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
+${FILTER_HELP}`;
+
+const FILTER_OPTIONS = {
+  listen: { type: 'boolean' },
+  tcp: { type: 'boolean' },
+  udp: { type: 'boolean' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
+  pid: { type: 'string' },
+  port: { type: 'string' },
+  source: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(`portwatch ${command}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`);
+  }
+}
+
+function intFlag(command: string, name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`portwatch ${command}: --${name} must be a whole number from ${min} to ${max}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+function sourceFlag(command: string, value: string | undefined): SourceChoice {
+  if (value === undefined) return 'auto';
+  if (value === 'auto' || value === 'procfs' || value === 'systeminformation') return value;
+  throw new UsageError(`portwatch ${command}: --source must be auto, procfs or systeminformation, got '${value}'`);
+}
+
+function filterFrom(command: string, v: Record<string, string | boolean | undefined>): SocketFilter {
+  return {
+    listen: v.listen === true,
+    tcp: v.tcp === true,
+    udp: v.udp === true,
+    ipv4: v.ipv4 === true,
+    ipv6: v.ipv6 === true,
+    pid: intFlag(command, 'pid', v.pid as string | undefined, 1, 2 ** 22),
+    port: intFlag(command, 'port', v.port as string | undefined, 0, 65535),
+  };
+}
+
+async function list(args: string[], io: CliIo): Promise<number> {
+  const v = parse('list', args, { ...FILTER_OPTIONS, json: { type: 'boolean' }, csv: { type: 'boolean' } });
+  if (v.help) {
+    io.out(LIST_HELP);
+    return 0;
+  }
+  if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
+  const filter = filterFrom('list', v);
+  const source = createSource(sourceFlag('list', v.source));
+  const result = await source.list();
+  const takenAt = Date.now();
+  for (const w of result.warnings) io.err(`portwatch: warning: ${w}\n`);
+  const sockets = sortForListing(result.sockets.filter(socketMatcher(filter)));
+  if (v.json) io.out(formatJson({ takenAt, source: source.name }, sockets));
+  else if (v.csv) io.out(formatCsv(sockets));
+  else io.out(formatTable(sockets));
+  return 0;
+}
+
+async function watch(args: string[], io: CliIo): Promise<number> {
+  const v = parse('watch', args, { ...FILTER_OPTIONS, interval: { type: 'string' } });
+  if (v.help) {
+    io.out(WATCH_HELP);
+    return 0;
+  }
+  const filter = new DeltaFilter(socketMatcher(filterFrom('watch', v)));
+  const intervalMs = intFlag('watch', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
+  const host = new MonitorHost({ intervalMs, source: sourceFlag('watch', v.source), workerPath: io.workerPath });
+  const line = (o: object): void => io.out(JSON.stringify(o) + '\n');
+  host.on('snapshot', (s) => line({ type: 'snapshot', ...filter.snapshot(s) }));
+  host.on('delta', (d) => line({ type: 'delta', ...filter.delta(d) }));
+  host.on('status', (status) => line({ type: 'status', ...status }));
+  host.start();
+  await io.interrupted;
+  await host.stop();
+  return 0;
+}
+
+/** Runs the CLI; returns the exit code. Usage errors print a hint and return 2. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(MAIN_HELP);
+        return command === undefined ? 2 : 0;
+      case 'list':
+        return await list(rest, io);
+      case 'watch':
+        return await watch(rest, io);
+      default:
+        throw new UsageError(`portwatch: unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
+      return 2;
+    }
+    io.err(`portwatch: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

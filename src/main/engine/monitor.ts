@@ -1,0 +1,205 @@
+import type { Delta, MonitorStatus, Snapshot, SourceName } from '../../shared/model';
+import { diffSockets, indexSockets, snapshotOf, type SocketMap } from './diff';
+import { Emitter } from './events';
+import type { SocketSource } from './sources/source';
+
+export const DEFAULT_INTERVAL_MS = 1000;
+export const MIN_INTERVAL_MS = 250;
+export const MAX_INTERVAL_MS = 3_600_000;
+
+export type MonitorEvents = {
+  snapshot: Snapshot;
+  delta: Delta;
+  status: MonitorStatus;
+};
+
+/** What hosts (CLI, web server, Electron) use, whether the monitor runs here or in a worker. */
+export interface MonitorLike {
+  start(): void;
+  stop(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  setIntervalMs(ms: number): void;
+  getIntervalMs(): number;
+  /** The latest good snapshot (also while failing: then the status says since when it is stale). */
+  getSnapshot(): Snapshot | null;
+  getStatus(): MonitorStatus | null;
+  on<K extends keyof MonitorEvents>(event: K, handler: (value: MonitorEvents[K]) => void): () => void;
+}
+
+/** Throws a RangeError naming the allowed range unless `ms` is a whole number within it. */
+export function checkInterval(ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+    throw new RangeError(`interval must be a whole number of milliseconds from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, got ${String(ms)}`);
+  }
+  return ms;
+}
+
+export interface MonitorOptions {
+  source: SocketSource;
+  intervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The poll loop. One poll at a time: the next is scheduled when the previous finishes, `intervalMs` after it
+ * started (at once if it overran). Emits the first snapshot, then one delta per poll. A failing source yields
+ * an error status; the last good snapshot is kept and the loop keeps trying, so it recovers by itself.
+ */
+export class Monitor implements MonitorLike {
+  private readonly source: SocketSource;
+  private readonly now: () => number;
+  private readonly events = new Emitter<MonitorEvents>();
+  private intervalMs: number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private polling = false;
+  private running = false;
+  private paused = false;
+  private lastStart = 0;
+  private current: SocketMap | null = null;
+  private snapshotMeta: Omit<Snapshot, 'sockets'> | null = null;
+  private seq = 0;
+  private status: MonitorStatus | null = null;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(opts: MonitorOptions) {
+    this.source = opts.source;
+    this.now = opts.now ?? Date.now;
+    this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_INTERVAL_MS);
+  }
+
+  get sourceName(): SourceName {
+    return this.source.name;
+  }
+
+  on<K extends keyof MonitorEvents>(event: K, handler: (value: MonitorEvents[K]) => void): () => void {
+    return this.events.on(event, handler);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.clearTimer();
+    await this.inFlight;
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.clearTimer();
+    this.setStatus({ state: 'paused', source: this.source.name, lastPollAt: this.snapshotMeta?.takenAt ?? null });
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.running && !this.polling) this.schedule(0);
+  }
+
+  setIntervalMs(ms: number): void {
+    this.intervalMs = checkInterval(ms);
+    if (this.timer !== null) {
+      this.clearTimer();
+      this.schedule(Math.max(0, this.lastStart + this.intervalMs - this.now()));
+    }
+  }
+
+  getIntervalMs(): number {
+    return this.intervalMs;
+  }
+
+  getSnapshot(): Snapshot | null {
+    return this.current && this.snapshotMeta ? snapshotOf(this.current, this.snapshotMeta) : null;
+  }
+
+  getStatus(): MonitorStatus | null {
+    return this.status;
+  }
+
+  /** Runs one poll now unless one is running; resolves when it is done. For hosts and tests. */
+  pollOnce(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    this.clearTimer();
+    return this.poll();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(delay: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.poll();
+    }, delay);
+  }
+
+  private poll(): Promise<void> {
+    this.polling = true;
+    this.lastStart = this.now();
+    this.inFlight = this.runPoll().finally(() => {
+      this.polling = false;
+      this.inFlight = null;
+      if (this.running && !this.paused) {
+        this.schedule(Math.max(0, this.lastStart + this.intervalMs - this.now()));
+      }
+    });
+    return this.inFlight;
+  }
+
+  private async runPoll(): Promise<void> {
+    const started = this.now();
+    let result;
+    try {
+      result = await this.source.list();
+    } catch (e) {
+      this.fail(e, started);
+      return;
+    }
+    const takenAt = this.now();
+    const next = indexSockets(result.sockets);
+    this.seq++;
+    const meta = { seq: this.seq, takenAt, source: this.source.name };
+    if (this.current === null) {
+      this.current = next;
+      this.snapshotMeta = meta;
+      this.events.emit('snapshot', snapshotOf(next, meta));
+    } else {
+      const delta = diffSockets(this.current, next, this.seq, takenAt);
+      this.current = next;
+      this.snapshotMeta = meta;
+      this.events.emit('delta', delta);
+    }
+    const wasOk = this.status?.state === 'ok';
+    const warningsChanged = wasOk && this.status?.state === 'ok' && this.status.warnings.join('\n') !== result.warnings.join('\n');
+    const ok: MonitorStatus = { state: 'ok', source: this.source.name, lastPollAt: takenAt, pollMs: takenAt - started, warnings: result.warnings };
+    if (!wasOk || warningsChanged) this.setStatus(ok);
+    else this.status = ok;
+  }
+
+  private fail(e: unknown, at: number): void {
+    const message = e instanceof Error ? e.message : String(e);
+    const prev = this.status;
+    const streak = prev?.state === 'error' ? prev : null;
+    this.setStatus({
+      state: 'error',
+      source: this.source.name,
+      message: `${this.source.name} source failed: ${message}`,
+      staleSince: this.snapshotMeta?.takenAt ?? null,
+      failingSince: streak ? streak.failingSince : at,
+      failures: (streak?.failures ?? 0) + 1,
+    });
+  }
+
+  private setStatus(s: MonitorStatus): void {
+    this.status = s;
+    this.events.emit('status', s);
+  }
+}

@@ -1,0 +1,164 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { MonitorStatus, Snapshot } from '../../shared/model';
+import { applyDelta, indexSockets, snapshotOf, type SocketMap } from './diff';
+import { Emitter } from './events';
+import { checkInterval, DEFAULT_INTERVAL_MS, type MonitorEvents, type MonitorLike } from './monitor';
+import type { SourceChoice } from './sources';
+import type { HostToWorker, WorkerInit, WorkerToHost } from './workerProtocol';
+
+export interface MonitorHostOptions {
+  /** The built worker script. Defaults to worker.cjs beside this bundle. */
+  workerPath?: string;
+  intervalMs?: number;
+  source?: SourceChoice;
+  /** Delay before a crashed worker is restarted. */
+  restartDelayMs?: number;
+}
+
+/** Restarts allowed per minute before the host gives up and stays in error. */
+const MAX_RESTARTS_PER_MINUTE = 5;
+
+/**
+ * Runs the Monitor in a worker thread so that /proc walks never block the host's event loop, and mirrors its
+ * state here (the snapshot plus every delta) so `getSnapshot()` answers without a round trip. A worker that
+ * dies is restarted; the new one sends a fresh snapshot, which consumers take as a resynchronisation.
+ */
+export class MonitorHost implements MonitorLike {
+  private readonly events = new Emitter<MonitorEvents>();
+  private readonly workerPath: string;
+  private readonly source: SourceChoice;
+  private readonly restartDelayMs: number;
+  private intervalMs: number;
+  private worker: Worker | null = null;
+  private paused = false;
+  private stopping = false;
+  private current: SocketMap | null = null;
+  private meta: Omit<Snapshot, 'sockets'> | null = null;
+  private status: MonitorStatus | null = null;
+  private restarts: number[] = [];
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(opts: MonitorHostOptions = {}) {
+    this.workerPath = opts.workerPath ?? join(__dirname, 'worker.cjs');
+    this.source = opts.source ?? 'auto';
+    this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_INTERVAL_MS);
+    this.restartDelayMs = opts.restartDelayMs ?? 1000;
+  }
+
+  on<K extends keyof MonitorEvents>(event: K, handler: (value: MonitorEvents[K]) => void): () => void {
+    return this.events.on(event, handler);
+  }
+
+  start(): void {
+    if (this.worker || this.stopping) return;
+    const init: WorkerInit = { intervalMs: this.intervalMs, source: this.source };
+    const worker = new Worker(this.workerPath, { workerData: init });
+    this.worker = worker;
+    if (this.paused) this.post({ type: 'pause' });
+    worker.on('message', (m: WorkerToHost) => this.receive(m));
+    worker.on('error', (e) => this.crashed(worker, e.message));
+    worker.on('exit', (code) => this.crashed(worker, `monitor worker exited with code ${code}`));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.post({ type: 'stop' });
+    // A worker stuck in a poll does not get to answer: end it after a grace period.
+    const timer = setTimeout(() => void worker.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
+    this.worker = null;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.post({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.post({ type: 'resume' });
+  }
+
+  setIntervalMs(ms: number): void {
+    this.intervalMs = checkInterval(ms);
+    this.post({ type: 'setInterval', ms: this.intervalMs });
+  }
+
+  getIntervalMs(): number {
+    return this.intervalMs;
+  }
+
+  getSnapshot(): Snapshot | null {
+    return this.current && this.meta ? snapshotOf(this.current, this.meta) : null;
+  }
+
+  getStatus(): MonitorStatus | null {
+    return this.status;
+  }
+
+  private post(m: HostToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private receive(m: WorkerToHost): void {
+    switch (m.type) {
+      case 'snapshot': {
+        const { sockets, ...meta } = m.snapshot;
+        this.current = indexSockets(sockets);
+        this.meta = meta;
+        this.events.emit('snapshot', m.snapshot);
+        break;
+      }
+      case 'delta':
+        if (this.current && this.meta) {
+          applyDelta(this.current, m.delta);
+          this.meta = { ...this.meta, seq: m.delta.seq, takenAt: m.delta.takenAt };
+        }
+        this.events.emit('delta', m.delta);
+        break;
+      case 'status':
+        this.status = m.status;
+        this.events.emit('status', m.status);
+        break;
+      case 'fatal':
+        this.worker?.removeAllListeners();
+        void this.worker?.terminate();
+        this.crashed(this.worker, m.message);
+        break;
+      case 'stopped':
+        break;
+    }
+  }
+
+  private crashed(worker: Worker | null, message: string): void {
+    if (this.stopping || worker !== this.worker) return;
+    this.worker = null;
+    worker?.removeAllListeners();
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    const giveUp = this.restarts.length >= MAX_RESTARTS_PER_MINUTE;
+    const prev = this.status;
+    const streak = prev?.state === 'error' ? prev : null;
+    this.status = {
+      state: 'error',
+      source: prev?.source ?? 'procfs',
+      message: giveUp ? `${message}; gave up after ${MAX_RESTARTS_PER_MINUTE} restarts in a minute` : `${message}; restarting`,
+      staleSince: this.meta?.takenAt ?? null,
+      failingSince: streak ? streak.failingSince : now,
+      failures: (streak?.failures ?? 0) + 1,
+    };
+    this.events.emit('status', this.status);
+    if (giveUp) return;
+    this.restarts.push(now);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.start();
+    }, this.restartDelayMs);
+  }
+}

@@ -1,0 +1,233 @@
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+
+export interface OwnerStats {
+  /** readlink calls in the last resolve(): the cost that scales with descriptors. */
+  readlinks: number;
+  /** True when the last resolve() re-read every process. */
+  fullWalk: boolean;
+  /** Processes whose descriptors could not be read (EACCES): their sockets' owners are hidden. */
+  permissionDenied: number;
+}
+
+/** What one process's fd directory held when last read: fd name -> socket inode, or -1 for anything else. */
+type FdTable = Map<string, number>;
+
+/** Marker for descriptors that are not sockets (files, pipes, eventfds). */
+const NOT_SOCKET = -1;
+/** Marker for descriptors listed but not readable (EACCES: another user's process, ptrace rules). */
+const UNREADABLE = -2;
+
+/**
+ * socket inode -> every pid holding it, from /proc/<pid>/fd, kept incrementally so that a steady-state poll
+ * costs what changed, not what exists (a readlink costs about 5 µs; ten thousand of them are the bulk of a
+ * cold poll). Each poll:
+ *  1. a new process is read whole; a gone one is forgotten;
+ *  2. a descriptor whose socket left the kernel's tables is re-read (it is closed, or reused: the kernel hands
+ *     out the lowest free number, so new sockets mostly land there);
+ *  3. a process whose descriptor count (st_size of /proc/<pid>/fd, Linux 6.2+) no longer matches is re-listed,
+ *     reading only names it has not seen: this catches new descriptors, closed inherited sockets and zombies;
+ *  4. only while some socket still has no known owner, the likeliest processes (socket holders first) are
+ *     re-listed with their non-socket descriptors re-read, until it is found.
+ * Every `fullRefreshEvery` polls everything is read again: the backstop for whatever the steps above miss.
+ */
+export class OwnerIndex {
+  private readonly procs = new Map<number, FdTable>();
+  private readonly owners = new Map<number, Map<number, Set<string>>>();
+  private readonly denied = new Set<number>();
+  private unresolved = new Set<number>();
+  private polls = 0;
+  private readlinks = 0;
+  stats: OwnerStats = { readlinks: 0, fullWalk: false, permissionDenied: 0 };
+
+  constructor(
+    private readonly procRoot = '/proc',
+    private readonly fullRefreshEvery = 10,
+  ) {}
+
+  /** Maps each live inode (0 excluded) to its owners, ascending. No key: no visible owner. */
+  resolve(wantedList: Iterable<number>): Map<number, number[]> {
+    const wanted = new Set<number>();
+    for (const inode of wantedList) if (inode !== 0) wanted.add(inode);
+    const full = this.polls % this.fullRefreshEvery === 0;
+    this.polls++;
+    this.readlinks = 0;
+
+    const live = this.listPids();
+    for (const pid of [...this.procs.keys()]) if (!live.has(pid)) this.forget(pid);
+    for (const pid of [...this.denied]) if (!live.has(pid)) this.denied.delete(pid);
+
+    if (full) {
+      this.unresolved.clear();
+      for (const pid of live) this.readAll(pid);
+      // whatever a full read did not find has no visible owner: do not hunt for it until the next one
+      for (const inode of wanted) if (!this.owners.has(inode)) this.unresolved.add(inode);
+    } else {
+      for (const pid of live) if (!this.procs.has(pid) && !this.denied.has(pid)) this.readAll(pid);
+      this.recheckGoneSockets(wanted);
+      for (const pid of [...this.procs.keys()]) this.relistIfCountChanged(pid);
+      this.searchMissing(wanted, live);
+    }
+
+    const out = new Map<number, number[]>();
+    for (const inode of wanted) {
+      const holders = this.owners.get(inode);
+      if (holders && holders.size > 0) out.set(inode, [...holders.keys()].sort((a, b) => a - b));
+    }
+    for (const inode of this.unresolved) if (!wanted.has(inode)) this.unresolved.delete(inode);
+    this.stats = { readlinks: this.readlinks, fullWalk: full, permissionDenied: this.denied.size };
+    return out;
+  }
+
+  private recheckGoneSockets(wanted: Set<number>): void {
+    const suspects: Array<[number, string]> = [];
+    for (const [inode, holders] of this.owners) {
+      if (wanted.has(inode)) continue;
+      for (const [pid, fds] of holders) for (const fd of fds) suspects.push([pid, fd]);
+    }
+    for (const [pid, fd] of suspects) {
+      const table = this.procs.get(pid);
+      if (!table) continue;
+      const inode = this.readFd(pid, fd);
+      if (inode === null) this.setFd(pid, table, fd, null);
+      else this.setFd(pid, table, fd, inode);
+    }
+  }
+
+  private relistIfCountChanged(pid: number): void {
+    const table = this.procs.get(pid);
+    if (!table) return;
+    let size: number;
+    try {
+      size = statSync(`${this.procRoot}/${pid}/fd`).size;
+    } catch {
+      this.forget(pid);
+      return;
+    }
+    // st_size 0: a kernel before 6.2 (no count) or no descriptors at all; either way, list it.
+    if (size === table.size && size !== 0) return;
+    if (size === 0 && table.size === 0) return;
+    this.relist(pid, false);
+  }
+
+  private searchMissing(wanted: Set<number>, live: Set<number>): void {
+    const missing = new Set<number>();
+    for (const inode of wanted) if (!this.owners.has(inode) && !this.unresolved.has(inode)) missing.add(inode);
+    if (missing.size === 0) return;
+    // Socket holders open new sockets far more often than other processes do: look there first.
+    const holders: number[] = [];
+    const others: number[] = [];
+    for (const pid of live) {
+      const table = this.procs.get(pid);
+      if (!table) continue;
+      let holds = false;
+      for (const v of table.values()) {
+        if (v < 0) continue;
+        holds = true;
+        break;
+      }
+      (holds ? holders : others).push(pid);
+    }
+    for (const pid of [...holders, ...others]) {
+      this.relist(pid, true);
+      for (const v of this.procs.get(pid)?.values() ?? []) missing.delete(v);
+      if (missing.size === 0) return;
+    }
+    for (const inode of missing) this.unresolved.add(inode);
+  }
+
+  private listPids(): Set<number> {
+    const pids = new Set<number>();
+    for (const name of readdirSync(this.procRoot)) {
+      const c = name.charCodeAt(0);
+      if (c >= 48 && c <= 57) pids.add(Number(name));
+    }
+    return pids;
+  }
+
+  /** Lists the fd directory, or null when it cannot be (gone, or denied: then remembered as denied). */
+  private listFds(pid: number): string[] | null {
+    try {
+      return readdirSync(`${this.procRoot}/${pid}/fd`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') this.denied.add(pid);
+      this.forget(pid);
+      return null;
+    }
+  }
+
+  /** Socket inode behind a descriptor, NOT_SOCKET for other kinds, UNREADABLE, or null when it is closed. */
+  private readFd(pid: number, fd: string): number | null {
+    this.readlinks++;
+    let link: string;
+    try {
+      link = readlinkSync(`${this.procRoot}/${pid}/fd/${fd}`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') return null;
+      this.denied.add(pid);
+      return UNREADABLE;
+    }
+    // "socket:[12345]"
+    return link.charCodeAt(0) === 115 && link.startsWith('socket:[') ? Number(link.slice(8, -1)) : NOT_SOCKET;
+  }
+
+  private readAll(pid: number): void {
+    this.denied.delete(pid);
+    const names = this.listFds(pid);
+    if (names === null) return;
+    this.forget(pid);
+    const table: FdTable = new Map();
+    this.procs.set(pid, table);
+    for (const fd of names) {
+      const inode = this.readFd(pid, fd);
+      if (inode !== null) this.setFd(pid, table, fd, inode);
+    }
+  }
+
+  /** Re-lists a process: drops closed descriptors, reads new names (and non-socket ones when asked). */
+  private relist(pid: number, rereadNonSockets: boolean): void {
+    const table = this.procs.get(pid);
+    if (!table) return;
+    const names = this.listFds(pid);
+    if (names === null) return;
+    const present = new Set(names);
+    for (const fd of [...table.keys()]) if (!present.has(fd)) this.setFd(pid, table, fd, null);
+    for (const fd of names) {
+      const known = table.get(fd);
+      if (known !== undefined && !(rereadNonSockets && known === NOT_SOCKET)) continue;
+      this.setFd(pid, table, fd, this.readFd(pid, fd));
+    }
+  }
+
+  /** Records what a descriptor now holds (null: closed), keeping inode -> owners in step. */
+  private setFd(pid: number, table: FdTable, fd: string, inode: number | null): void {
+    const old = table.get(fd);
+    if (old === inode) return;
+    if (old !== undefined && old >= 0) {
+      const holders = this.owners.get(old);
+      const fds = holders?.get(pid);
+      fds?.delete(fd);
+      if (holders && fds && fds.size === 0) holders.delete(pid);
+      if (holders && holders.size === 0) this.owners.delete(old);
+    }
+    if (inode === null) {
+      table.delete(fd);
+      return;
+    }
+    table.set(fd, inode);
+    if (inode < 0) return;
+    let holders = this.owners.get(inode);
+    if (!holders) this.owners.set(inode, (holders = new Map()));
+    let fds = holders.get(pid);
+    if (!fds) holders.set(pid, (fds = new Set()));
+    fds.add(fd);
+  }
+
+  private forget(pid: number): void {
+    const table = this.procs.get(pid);
+    if (!table) return;
+    for (const fd of [...table.keys()]) this.setFd(pid, table, fd, null);
+    this.procs.delete(pid);
+  }
+}

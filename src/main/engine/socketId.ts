@@ -1,0 +1,35 @@
+import type { Protocol, SocketState } from '../../shared/model';
+
+/**
+ * A socket's stable id. A connection is its four-tuple, so it keeps its id from SYN_SENT through TIME_WAIT
+ * (when the kernel drops its inode). Listeners, unconnected UDP and bound-only TCP sockets can share an
+ * address (SO_REUSEPORT), so they add what tells them apart: the inode, or the owner pid when the source has no
+ * inodes.
+ */
+export function socketId(
+  protocol: Protocol,
+  localAddress: string,
+  localPort: number,
+  remoteAddress: string | null,
+  remotePort: number | null,
+  state: SocketState,
+  discriminator: number | null,
+): string {
+  const base = `${protocol}|${localAddress}|${localPort}|${remoteAddress ?? '*'}|${remotePort ?? '*'}`;
+  const needsMore = remoteAddress === null || state === 'LISTEN' || state === 'UNCONN';
+  return needsMore ? `${base}|${discriminator ?? '-'}` : base;
+}
+
+/** Makes ids unique within one snapshot: a rare duplicate (a TIME_WAIT reused by a new connection) gets a suffix. */
+export function uniqueIds<T extends { id: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item.id)) {
+      let n = 2;
+      while (seen.has(`${item.id}#${n}`)) n++;
+      item.id = `${item.id}#${n}`;
+    }
+    seen.add(item.id);
+  }
+  return items;
+}

@@ -1,0 +1,13 @@
+import type { Socket, SourceName } from '../../../shared/model';
+
+/** What one poll of a source yields. Warnings are bad input that was skipped (the rest is kept). */
+export interface SourceResult {
+  sockets: Socket[];
+  warnings: string[];
+}
+
+/** One way of listing the machine's sockets. Throws when it cannot list at all. */
+export interface SocketSource {
+  readonly name: SourceName;
+  list(): Promise<SourceResult>;
+}

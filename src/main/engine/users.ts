@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+
+/**
+ * uid -> user name. Reads /etc/passwd (again only when it changes) and asks `getent` once for a uid it does
+ * not list (LDAP, sssd), remembering the answer, found or not.
+ */
+export class UserDirectory {
+  private byUid = new Map<number, string>();
+  private looked = new Map<number, string | null>();
+  private passwdMtime = -1;
+
+  constructor(
+    private readonly passwdPath = '/etc/passwd',
+    private readonly useGetent = true,
+  ) {}
+
+  /** Call once per poll: re-reads the passwd file when its mtime moved. */
+  refresh(): void {
+    let mtime: number;
+    try {
+      mtime = statSync(this.passwdPath).mtimeMs;
+    } catch {
+      return;
+    }
+    if (mtime === this.passwdMtime) return;
+    this.passwdMtime = mtime;
+    this.byUid = parsePasswd(readFileSync(this.passwdPath, 'utf8'));
+    this.looked.clear();
+  }
+
+  name(uid: number | null): string | null {
+    if (uid === null) return null;
+    if (this.passwdMtime === -1) this.refresh();
+    const known = this.byUid.get(uid);
+    if (known !== undefined) return known;
+    if (this.looked.has(uid)) return this.looked.get(uid) ?? null;
+    let found: string | null = null;
+    if (this.useGetent) {
+      try {
+        const out = execFileSync('getent', ['passwd', String(uid)], { encoding: 'utf8', timeout: 1000, stdio: ['ignore', 'pipe', 'ignore'] });
+        found = out.split(':')[0] || null;
+      } catch {
+        found = null;
+      }
+    }
+    this.looked.set(uid, found);
+    return found;
+  }
+}
+
+/** Parses passwd(5) text; malformed lines are skipped. */
+export function parsePasswd(text: string): Map<number, string> {
+  const map = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(':');
+    if (f.length < 3 || !/^\d+$/.test(f[2] as string)) continue;
+    const uid = Number(f[2]);
+    if (!map.has(uid)) map.set(uid, f[0] as string);
+  }
+  return map;
+}

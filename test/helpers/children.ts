@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface Child {
+  proc: ChildProcess;
+  pid: number;
+  /** The first line the child printed (our scripts print their port). */
+  firstLine: string;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+/** Spawns a child and waits for its first stdout line (it prints once it is ready). */
+export function spawnReady(command: string, args: string[], opts: { argv0?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): Promise<Child> {
+  const proc = spawn(command, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], argv0: opts.argv0, env: opts.env ?? process.env });
+  live.add(proc);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${command} did not get ready: ${err}`));
+    }, 10_000);
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    proc.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    proc.on('exit', (code) => {
+      live.delete(proc);
+      clearTimeout(timer);
+      reject(new Error(`${command} exited (${code}) before it was ready: ${err}`));
+    });
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      proc.stdout?.off('data', onData);
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      proc.on('exit', () => live.delete(proc));
+      resolve({
+        proc,
+        pid: proc.pid as number,
+        firstLine: out.slice(0, nl).trim(),
+        stop: () =>
+          new Promise<void>((r) => {
+            if (proc.exitCode !== null || proc.signalCode !== null) return r();
+            proc.once('exit', () => r());
+            proc.kill('SIGTERM');
+          }),
+      });
+    };
+    proc.stdout?.on('data', onData);
+  });
+}
+
+/** A node child listening on TCP `host`:0, printing its port. */
+export const NODE_LISTENER = `
+const s = require('net').createServer(() => {});
+s.listen(0, process.argv[1] || '127.0.0.1', () => console.log(s.address().port));
+`;
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

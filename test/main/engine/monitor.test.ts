@@ -1,0 +1,199 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Delta, MonitorStatus, Snapshot, Socket } from '../../../src/shared/model';
+import { checkInterval, Monitor } from '../../../src/main/engine/monitor';
+import type { SocketSource, SourceResult } from '../../../src/main/engine/sources/source';
+
+function sock(port: number, state: Socket['state'] = 'LISTEN', pid = 100): Socket {
+  return {
+    id: `tcp|127.0.0.1|${port}|*|*|${port}`,
+    protocol: 'tcp',
+    family: 4,
+    localAddress: '127.0.0.1',
+    localPort: port,
+    remoteAddress: null,
+    remotePort: null,
+    state,
+    listening: state === 'LISTEN',
+    pid,
+    pids: [pid],
+    uid: 0,
+    user: 'root',
+    ownerHidden: false,
+    process: null,
+  };
+}
+
+/** A source whose every poll is scripted: a list, an error, or a promise the test resolves by hand. */
+class ScriptedSource implements SocketSource {
+  readonly name = 'procfs' as const;
+  calls = 0;
+  active = 0;
+  maxActive = 0;
+  next: Array<() => Promise<SourceResult>> = [];
+  fallback: Socket[] = [];
+
+  list(): Promise<SourceResult> {
+    this.calls++;
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    const step = this.next.shift() ?? (() => Promise.resolve({ sockets: this.fallback, warnings: [] }));
+    return step().finally(() => this.active--);
+  }
+}
+
+function record(m: Monitor): { snapshots: Snapshot[]; deltas: Delta[]; statuses: MonitorStatus[] } {
+  const out = { snapshots: [] as Snapshot[], deltas: [] as Delta[], statuses: [] as MonitorStatus[] };
+  m.on('snapshot', (s) => out.snapshots.push(s));
+  m.on('delta', (d) => out.deltas.push(d));
+  m.on('status', (s) => out.statuses.push(s));
+  return out;
+}
+
+describe('Monitor', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('emits the snapshot first, then deltas with added, removed and changed', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    const rec = record(m);
+    src.next.push(() => Promise.resolve({ sockets: [sock(1), sock(2)], warnings: [] }));
+    src.next.push(() => Promise.resolve({ sockets: [sock(2, 'CLOSE_WAIT'), sock(3)], warnings: [] }));
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rec.snapshots).toHaveLength(1);
+    expect(rec.snapshots[0]?.seq).toBe(1);
+    expect(rec.snapshots[0]?.sockets.map((s) => s.localPort)).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rec.deltas).toHaveLength(1);
+    const d = rec.deltas[0] as Delta;
+    expect(d.seq).toBe(2);
+    expect(d.added.map((s) => s.localPort)).toEqual([3]);
+    expect(d.removed).toEqual([sock(1).id]);
+    expect(d.changed.map((s) => [s.localPort, s.state])).toEqual([[2, 'CLOSE_WAIT']]);
+    expect(m.getSnapshot()?.sockets.map((s) => s.localPort).sort()).toEqual([2, 3]);
+    await m.stop();
+  });
+
+  it('an unchanged poll yields an empty delta, and a changed owner counts as changed', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 500 });
+    const rec = record(m);
+    src.next.push(() => Promise.resolve({ sockets: [sock(1)], warnings: [] }));
+    src.next.push(() => Promise.resolve({ sockets: [sock(1)], warnings: [] }));
+    src.next.push(() => Promise.resolve({ sockets: [sock(1, 'LISTEN', 200)], warnings: [] }));
+    m.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rec.deltas[0]).toMatchObject({ added: [], removed: [], changed: [] });
+    expect(rec.deltas[1]?.changed.map((s) => s.pid)).toEqual([200]);
+    await m.stop();
+  });
+
+  it('never overlaps: a poll that outlasts the interval delays the next one', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 250 });
+    let release!: () => void;
+    src.next.push(() => new Promise((resolve) => (release = () => resolve({ sockets: [sock(1)], warnings: [] }))));
+    m.start();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(src.calls).toBe(1);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    // it overran: the next poll starts at once, then the interval resumes
+    expect(src.calls).toBe(2);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(src.calls).toBe(3);
+    expect(src.maxActive).toBe(1);
+    await m.stop();
+  });
+
+  it('reports a failing source with stale-since, keeps the last snapshot, and recovers by itself', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    const rec = record(m);
+    src.next.push(() => Promise.resolve({ sockets: [sock(1)], warnings: [] }));
+    src.next.push(() => Promise.reject(new Error('cannot read /proc/net/tcp: EACCES')));
+    src.next.push(() => Promise.reject(new Error('cannot read /proc/net/tcp: EACCES')));
+    src.next.push(() => Promise.resolve({ sockets: [sock(1), sock(2)], warnings: [] }));
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const goodAt = rec.snapshots[0]?.takenAt;
+    await vi.advanceTimersByTimeAsync(2000);
+    const errors = rec.statuses.filter((s) => s.state === 'error');
+    expect(errors).toHaveLength(2);
+    expect(errors[1]).toMatchObject({
+      state: 'error',
+      staleSince: goodAt,
+      failures: 2,
+      failingSince: errors[0]?.state === 'error' ? errors[0].failingSince : -1,
+    });
+    expect(errors[1]?.state === 'error' && errors[1].message).toContain('EACCES');
+    expect(m.getSnapshot()?.sockets.map((s) => s.localPort)).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(m.getStatus()?.state).toBe('ok');
+    expect(rec.statuses.at(-1)?.state).toBe('ok');
+    expect(rec.deltas.at(-1)?.added.map((s) => s.localPort)).toEqual([2]);
+    await m.stop();
+  });
+
+  it('pauses and resumes; data keeps its sequence', async () => {
+    const src = new ScriptedSource();
+    src.fallback = [sock(1)];
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    const rec = record(m);
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    m.pause();
+    expect(m.getStatus()?.state).toBe('paused');
+    const calls = src.calls;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(src.calls).toBe(calls);
+    m.resume();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(src.calls).toBe(calls + 1);
+    expect(rec.deltas.at(-1)?.seq).toBe(2);
+    expect(m.getStatus()?.state).toBe('ok');
+    await m.stop();
+  });
+
+  it('changes the interval on the fly and refuses bad intervals', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(src.calls).toBe(1);
+    m.setIntervalMs(5000);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(src.calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(src.calls).toBe(2);
+    for (const bad of [249, 0, -1, NaN, Infinity, 1000.5, '1000', null]) {
+      expect(() => m.setIntervalMs(bad as number)).toThrow(RangeError);
+    }
+    expect(m.getIntervalMs()).toBe(5000);
+    expect(checkInterval(250)).toBe(250);
+    await m.stop();
+  });
+
+  it('stop waits for the poll in flight and schedules nothing after', async () => {
+    const src = new ScriptedSource();
+    let release!: () => void;
+    src.next.push(() => new Promise((resolve) => (release = () => resolve({ sockets: [], warnings: [] }))));
+    const m = new Monitor({ source: src, intervalMs: 250 });
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    let stopped = false;
+    const stopping = m.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(src.calls).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
