@@ -3,6 +3,8 @@ import { readdirSync, readlinkSync, statSync } from 'node:fs';
 export interface OwnerStats {
   /** readlink calls in the last resolve(): the cost that scales with descriptors. */
   readlinks: number;
+  /** The same, per process read. */
+  readlinksByPid: Map<number, number>;
   /** True when the last resolve() re-read every process. */
   fullWalk: boolean;
   /** Processes whose descriptors could not be read (EACCES): their sockets' owners are hidden. */
@@ -37,7 +39,8 @@ export class OwnerIndex {
   private unresolved = new Set<number>();
   private polls = 0;
   private readlinks = 0;
-  stats: OwnerStats = { readlinks: 0, fullWalk: false, permissionDenied: 0 };
+  private readlinksByPid = new Map<number, number>();
+  stats: OwnerStats = { readlinks: 0, readlinksByPid: new Map(), fullWalk: false, permissionDenied: 0 };
 
   constructor(
     private readonly procRoot = '/proc',
@@ -51,6 +54,7 @@ export class OwnerIndex {
     const full = this.polls % this.fullRefreshEvery === 0;
     this.polls++;
     this.readlinks = 0;
+    this.readlinksByPid = new Map();
 
     const live = this.listPids();
     for (const pid of [...this.procs.keys()]) if (!live.has(pid)) this.forget(pid);
@@ -74,7 +78,7 @@ export class OwnerIndex {
       if (holders && holders.size > 0) out.set(inode, [...holders.keys()].sort((a, b) => a - b));
     }
     for (const inode of this.unresolved) if (!wanted.has(inode)) this.unresolved.delete(inode);
-    this.stats = { readlinks: this.readlinks, fullWalk: full, permissionDenied: this.denied.size };
+    this.stats = { readlinks: this.readlinks, readlinksByPid: this.readlinksByPid, fullWalk: full, permissionDenied: this.denied.size };
     return out;
   }
 
@@ -159,6 +163,7 @@ export class OwnerIndex {
   /** Socket inode behind a descriptor, NOT_SOCKET for other kinds, UNREADABLE, or null when it is closed. */
   private readFd(pid: number, fd: string): number | null {
     this.readlinks++;
+    this.readlinksByPid.set(pid, (this.readlinksByPid.get(pid) ?? 0) + 1);
     let link: string;
     try {
       link = readlinkSync(`${this.procRoot}/${pid}/fd/${fd}`);

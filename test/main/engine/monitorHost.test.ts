@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MonitorHost } from '../../../src/main/engine/monitorHost';
+import type { Delta, MonitorStatus, Snapshot } from '../../../src/shared/model';
+import { waitFor } from '../../helpers/children';
+import { WORKER } from '../../helpers/paths';
+
+describe('MonitorHost: the monitor in a real worker thread', () => {
+  let host: MonitorHost | null = null;
+  afterEach(async () => {
+    await host?.stop();
+    host = null;
+  });
+
+  it('streams a snapshot then deltas, mirrors state, pauses, resumes and stops its worker', async () => {
+    host = new MonitorHost({ workerPath: WORKER, intervalMs: 250 });
+    const snapshots: Snapshot[] = [];
+    const deltas: Delta[] = [];
+    const statuses: MonitorStatus[] = [];
+    host.on('snapshot', (s) => snapshots.push(s));
+    host.on('delta', (d) => deltas.push(d));
+    host.on('status', (s) => statuses.push(s));
+    host.start();
+    await waitFor(() => snapshots[0], 10_000, 'snapshot');
+    expect(snapshots[0]?.source).toBe('procfs');
+
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const added = await waitFor(() => deltas.find((d) => d.added.some((s) => s.localPort === port)), 5000, 'added');
+    expect(added.added.find((s) => s.localPort === port)?.pid).toBe(process.pid);
+    expect(host.getSnapshot()?.sockets.some((s) => s.localPort === port)).toBe(true);
+    expect(host.getSnapshot()?.seq).toBe(deltas.at(-1)?.seq);
+
+    host.pause();
+    await waitFor(() => (host?.getStatus()?.state === 'paused' ? true : undefined), 5000, 'paused');
+    const seqAtPause = deltas.at(-1)?.seq ?? 0;
+    await new Promise<void>((r) => server.close(() => r()));
+    // paused: the closed listener is not reported until resumed
+    await new Promise((r) => setTimeout(r, 600));
+    expect(deltas.at(-1)?.seq ?? 0).toBeLessThanOrEqual(seqAtPause + 1);
+    host.resume();
+    await waitFor(() => deltas.find((d) => d.removed.includes(added.added.find((s) => s.localPort === port)?.id as string)), 5000, 'removed');
+    expect(statuses.at(-1)?.state).toBe('ok');
+
+    expect(() => host?.setIntervalMs(10)).toThrow(RangeError);
+    host.setIntervalMs(300);
+    expect(host.getIntervalMs()).toBe(300);
+  });
+
+  it('restarts a crashed worker, says so, and gives up after five crashes in a minute', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-crash-'));
+    const crashing = join(dir, 'worker.cjs');
+    writeFileSync(crashing, "throw new Error('boom in worker');\n");
+    try {
+      host = new MonitorHost({ workerPath: crashing, restartDelayMs: 10 });
+      const statuses: MonitorStatus[] = [];
+      host.on('status', (s) => statuses.push(s));
+      host.start();
+      await waitFor(() => (statuses.some((s) => s.state === 'error' && /gave up/.test(s.message)) ? true : undefined), 10_000, 'give up');
+      const errors = statuses.filter((s) => s.state === 'error');
+      expect(errors).toHaveLength(6);
+      expect(errors[0]?.state === 'error' && errors[0].message).toMatch(/boom in worker; restarting/);
+      expect(errors.at(-1)).toMatchObject({ failures: 6, staleSince: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
