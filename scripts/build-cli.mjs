@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await build({
   absWorkingDir: root,
-  entryPoints: { portwatch: 'src/main/cli/main.ts', worker: 'src/main/engine/worker.ts' },
+  entryPoints: { portwatch: 'src/main/cli/main.ts', worker: 'src/main/engine/worker.ts', engine: 'src/main/engine/index.ts' },
   outdir: 'out/node',
   outExtension: { '.js': '.cjs' },
   bundle: true,

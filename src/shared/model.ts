@@ -57,7 +57,7 @@ export interface Socket {
   /** Primary owner: the ancestor among the owners. null when unknown. */
   pid: number | null;
   /** Every owning pid, ascending (fork-shared sockets have several). */
-  pids: number[];
+  pids: readonly number[];
   /** Socket owner uid as the kernel reports it; null when the source cannot tell. */
   uid: number | null;
   user: string | null;

@@ -17,6 +17,7 @@ function sameProcess(a: ProcessInfo | null, b: ProcessInfo | null): boolean {
 
 /** True when nothing a consumer shows differs. The id already pins protocol and endpoints. */
 export function sameSocket(a: Socket, b: Socket): boolean {
+  if (a === b) return true;
   return (
     a.state === b.state &&
     a.pid === b.pid &&

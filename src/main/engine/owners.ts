@@ -14,6 +14,12 @@ export interface OwnerStats {
 /** What one process's fd directory held when last read: fd name -> socket inode, or -1 for anything else. */
 type FdTable = Map<string, number>;
 
+/** Owners of a socket inode, ascending; undefined when no visible process holds it. */
+export interface OwnerLookup {
+  get(inode: number): readonly number[] | undefined;
+  has(inode: number): boolean;
+}
+
 /** Marker for descriptors that are not sockets (files, pipes, eventfds). */
 const NOT_SOCKET = -1;
 /** Marker for descriptors listed but not readable (EACCES: another user's process, ptrace rules). */
@@ -30,32 +36,58 @@ const UNREADABLE = -2;
  *     reading only names it has not seen: this catches new descriptors, closed inherited sockets and zombies;
  *  4. only while some socket still has no known owner, the likeliest processes (socket holders first) are
  *     re-listed with their non-socket descriptors re-read, until it is found.
- * Every `fullRefreshEvery` polls everything is read again: the backstop for whatever the steps above miss.
+ * The first poll reads everything. After that, a rolling share of the processes is read whole each poll so
+ * that every one is read again at least every `fullRefreshEvery` polls: the backstop for whatever the steps
+ * above miss, spread out so that no poll pays for all of it.
  */
 export class OwnerIndex {
   private readonly procs = new Map<number, FdTable>();
   private readonly owners = new Map<number, Map<number, Set<string>>>();
+  /** Sorted owner lists handed out, rebuilt only when an inode's holders change. */
+  private readonly pidLists = new Map<number, number[]>();
+  private readonly lookup: OwnerLookup = {
+    get: (inode) => this.ownersOf(inode),
+    has: (inode) => this.ownersOf(inode) !== undefined,
+  };
   private readonly denied = new Set<number>();
   private unresolved = new Set<number>();
   private polls = 0;
+  private lastFull = false;
+  /** Next position of the rolling re-read in the sorted pid list. */
+  private rollAt = 0;
   private readlinks = 0;
   private readlinksByPid = new Map<number, number>();
   stats: OwnerStats = { readlinks: 0, readlinksByPid: new Map(), fullWalk: false, permissionDenied: 0 };
 
   constructor(
     private readonly procRoot = '/proc',
-    private readonly fullRefreshEvery = 10,
+    private readonly fullRefreshEvery = 30,
   ) {}
 
-  /** Maps each live inode (0 excluded) to its owners, ascending. No key: no visible owner. */
-  resolve(wantedList: Iterable<number>): Map<number, number[]> {
+  /** Brings the index up to date for the live inodes (0 is ignored); then look owners up in what it returns. */
+  resolve(wantedList: Iterable<number>): OwnerLookup {
     const wanted = new Set<number>();
     for (const inode of wantedList) if (inode !== 0) wanted.add(inode);
-    const full = this.polls % this.fullRefreshEvery === 0;
+    this.lastFull = this.polls === 0;
     this.polls++;
     this.readlinks = 0;
     this.readlinksByPid = new Map();
 
+    // Processes and descriptors vanish mid-walk all the time; their ENOENTs need no stack traces.
+    const stackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      this.update(wanted);
+    } finally {
+      Error.stackTraceLimit = stackLimit;
+    }
+    for (const inode of this.unresolved) if (!wanted.has(inode)) this.unresolved.delete(inode);
+    this.stats = { readlinks: this.readlinks, readlinksByPid: this.readlinksByPid, fullWalk: this.lastFull, permissionDenied: this.denied.size };
+    return this.lookup;
+  }
+
+  private update(wanted: Set<number>): void {
+    const full = this.lastFull;
     const live = this.listPids();
     for (const pid of [...this.procs.keys()]) if (!live.has(pid)) this.forget(pid);
     for (const pid of [...this.denied]) if (!live.has(pid)) this.denied.delete(pid);
@@ -67,19 +99,34 @@ export class OwnerIndex {
       for (const inode of wanted) if (!this.owners.has(inode)) this.unresolved.add(inode);
     } else {
       for (const pid of live) if (!this.procs.has(pid) && !this.denied.has(pid)) this.readAll(pid);
+      this.rollingReread(live, wanted);
       this.recheckGoneSockets(wanted);
       for (const pid of [...this.procs.keys()]) this.relistIfCountChanged(pid);
       this.searchMissing(wanted, live);
     }
+  }
 
-    const out = new Map<number, number[]>();
-    for (const inode of wanted) {
-      const holders = this.owners.get(inode);
-      if (holders && holders.size > 0) out.set(inode, [...holders.keys()].sort((a, b) => a - b));
+  private ownersOf(inode: number): readonly number[] | undefined {
+    const cached = this.pidLists.get(inode);
+    if (cached) return cached;
+    const holders = this.owners.get(inode);
+    if (!holders || holders.size === 0) return undefined;
+    const list = [...holders.keys()].sort((a, b) => a - b);
+    this.pidLists.set(inode, list);
+    return list;
+  }
+
+  private rollingReread(live: Set<number>, wanted: Set<number>): void {
+    const pids = [...live].sort((a, b) => a - b);
+    // Infinity turns the backstop off (tests that count reads).
+    const share = Number.isFinite(this.fullRefreshEvery) ? Math.ceil(pids.length / this.fullRefreshEvery) : 0;
+    if (this.rollAt >= pids.length) {
+      this.rollAt = 0;
+      // a whole round is done: inodes nobody held get another search
+      for (const inode of [...this.unresolved]) if (wanted.has(inode)) this.unresolved.delete(inode);
     }
-    for (const inode of this.unresolved) if (!wanted.has(inode)) this.unresolved.delete(inode);
-    this.stats = { readlinks: this.readlinks, readlinksByPid: this.readlinksByPid, fullWalk: full, permissionDenied: this.denied.size };
-    return out;
+    for (const pid of pids.slice(this.rollAt, this.rollAt + share)) this.readAll(pid);
+    this.rollAt += share;
   }
 
   private recheckGoneSockets(wanted: Set<number>): void {
@@ -210,6 +257,7 @@ export class OwnerIndex {
     const old = table.get(fd);
     if (old === inode) return;
     if (old !== undefined && old >= 0) {
+      this.pidLists.delete(old);
       const holders = this.owners.get(old);
       const fds = holders?.get(pid);
       fds?.delete(fd);
@@ -222,6 +270,7 @@ export class OwnerIndex {
     }
     table.set(fd, inode);
     if (inode < 0) return;
+    this.pidLists.delete(inode);
     let holders = this.owners.get(inode);
     if (!holders) this.owners.set(inode, (holders = new Map()));
     let fds = holders.get(pid);

@@ -20,16 +20,20 @@ export function socketId(
   return needsMore ? `${base}|${discriminator ?? '-'}` : base;
 }
 
-/** Makes ids unique within one snapshot: a rare duplicate (a TIME_WAIT reused by a new connection) gets a suffix. */
+/**
+ * Makes ids unique within one snapshot: a rare duplicate (a TIME_WAIT reused by a new connection) is replaced
+ * by a copy with a suffix. Items are never mutated: sources reuse them across polls.
+ */
 export function uniqueIds<T extends { id: string }>(items: T[]): T[] {
   const seen = new Set<string>();
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as T;
     if (seen.has(item.id)) {
       let n = 2;
       while (seen.has(`${item.id}#${n}`)) n++;
-      item.id = `${item.id}#${n}`;
+      items[i] = { ...item, id: `${item.id}#${n}` };
     }
-    seen.add(item.id);
+    seen.add((items[i] as T).id);
   }
   return items;
 }

@@ -95,7 +95,7 @@ describe('OwnerIndex, incremental, against real processes', () => {
 
   it('finds a new socket on a reused descriptor number, and forgets the closed one, without a full walk', async () => {
     const d = await start();
-    const index = new OwnerIndex('/proc', 1_000_000);
+    const index = new OwnerIndex('/proc', Infinity);
     // twenty sockets besides the one that will churn: a steady poll must not read them again
     for (let i = 0; i < 20; i++) await d.send('open');
     const [portA, fdA] = (await d.send('open')).split(' ').map(Number) as [number, number];
@@ -126,7 +126,7 @@ describe('OwnerIndex, incremental, against real processes', () => {
 
   it('drops a forked owner that closed its copy, or became a zombie, before any full refresh', async () => {
     const d = await start();
-    const index = new OwnerIndex('/proc', 1_000_000);
+    const index = new OwnerIndex('/proc', Infinity);
     const [port] = (await d.send('open')).split(' ').map(Number) as [number];
     const inode = inodeOf(port);
     const kid = Number(await d.send('fork'));

@@ -1,0 +1,159 @@
+// Collection benchmark (issue 2): Portwatch's procfs source, cold and steady-state with 5% churn, against
+// systeminformation.networkConnections() and `ss -tunap`, at about 1,000, 5,000 and 10,000 loopback sockets,
+// side by side in one run. Writes bench/results/collect.md and collect.json.
+//   npm run bench                      all sizes
+//   BENCH_SIZES=1000 npm run bench     a quick look
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const { ProcfsSource } = require('../out/node/engine.cjs');
+const si = require('systeminformation');
+
+const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,10000').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const PER_HOLDER = 2000; // sockets per child process: well under the 20,000-descriptor limit per process
+const CHURN = 0.05;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (x) => x.toFixed(1);
+
+function socketCount() {
+  let n = 0;
+  for (const f of ['tcp', 'tcp6', 'udp', 'udp6']) n += readFileSync(`/proc/net/${f}`, 'latin1').split('\n').length - 2;
+  return n;
+}
+
+class Holder {
+  constructor(count) {
+    this.proc = spawn(process.execPath, [join(here, 'holder.cjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = [];
+    this.waiters = [];
+    let buf = '';
+    this.proc.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const w = this.waiters.shift();
+        if (w) w(line);
+      }
+    });
+  }
+  next() {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  async churn(k) {
+    const ack = this.next();
+    this.proc.stdin.write(`churn ${k}\n`);
+    await ack;
+  }
+  stop() {
+    return new Promise((resolve) => {
+      this.proc.once('exit', resolve);
+      this.proc.stdin.end();
+    });
+  }
+}
+
+async function withSockets(total, body) {
+  const base = socketCount();
+  const want = Math.max(0, total - base);
+  const holders = [];
+  for (let left = want; left > 0; left -= PER_HOLDER) holders.push(new Holder(Math.min(PER_HOLDER, left)));
+  await Promise.all(holders.map((h) => h.next()));
+  try {
+    return await body(holders);
+  } finally {
+    await Promise.all(holders.map((h) => h.stop()));
+  }
+}
+
+async function time(fn) {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+function execTime(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    execFile(cmd, args, { maxBuffer: 256 << 20 }, (err) => (err ? reject(err) : resolve(performance.now() - t)));
+  });
+}
+
+const rows = [];
+for (const size of SIZES) {
+  await withSockets(size, async (holders) => {
+    const sockets = socketCount();
+    const cold = [];
+    for (let i = 0; i < RUNS; i++) {
+      const src = new ProcfsSource();
+      cold.push(await time(() => src.list()));
+    }
+    // steady state: one long-lived source, as the monitor runs it (default settings, its rolling re-read
+    // included); before each timed poll, 5% of the sockets are replaced
+    const src = new ProcfsSource();
+    await src.list();
+    const steady = [];
+    const readlinks = [];
+    const perHolder = Math.max(1, Math.round((size * CHURN) / 2 / holders.length)); // pairs: 2 sockets each
+    let listed = 0;
+    for (let i = 0; i < RUNS; i++) {
+      await Promise.all(holders.map((h) => h.churn(perHolder)));
+      steady.push(
+        await time(async () => {
+          listed = (await src.list()).sockets.length;
+        }),
+      );
+      readlinks.push(src.lastOwnerStats().readlinks);
+    }
+    const siTimes = [];
+    let siRows = 0;
+    for (let i = 0; i < RUNS; i++) siTimes.push(await time(async () => (siRows = (await si.networkConnections()).length)));
+    const ssTimes = [];
+    for (let i = 0; i < RUNS; i++) ssTimes.push(await execTime('ss', ['-tunap']));
+    const row = {
+      target: size,
+      sockets,
+      portwatchListed: listed,
+      systeminformationListed: siRows,
+      replacedPerPoll: perHolder * 2 * holders.length,
+      coldMs: median(cold),
+      steadyMs: median(steady),
+      steadyReadlinks: median(readlinks),
+      systeminformationMs: median(siTimes),
+      ssMs: median(ssTimes),
+    };
+    row.coldRatio = row.coldMs / row.systeminformationMs;
+    row.steadyRatio = row.steadyMs / row.systeminformationMs;
+    rows.push(row);
+    console.error(`${size}: ${JSON.stringify(row)}`);
+  });
+}
+
+const header = `| sockets | Portwatch cold | Portwatch steady (5% churn) | systeminformation | ss -tunap | cold / si | steady / si |
+|---:|---:|---:|---:|---:|---:|---:|`;
+const table = [
+  header,
+  ...rows.map(
+    (r) =>
+      `| ${r.sockets} | ${ms(r.coldMs)} ms | ${ms(r.steadyMs)} ms | ${ms(r.systeminformationMs)} ms | ${ms(r.ssMs)} ms | ${r.coldRatio.toFixed(2)}x | ${r.steadyRatio.toFixed(2)}x |`,
+  ),
+].join('\n');
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS}`;
+const md = `# Collection benchmark\n\n${machine}. Targets: steady <= 0.25x, cold <= 0.5x systeminformation at 10,000.\n\n${table}\n`;
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'collect.md'), md);
+writeFileSync(join(here, 'results', 'collect.json'), JSON.stringify({ machine, date: new Date().toISOString(), rows }, null, 2) + '\n');
+console.log(md);
