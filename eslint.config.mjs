@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 /** Layers (see DESIGN.md): shared <- engine <- (electron | server | cli); preload -> shared; renderer -> shared. */
 const noNodeOrElectron = {
@@ -26,12 +27,12 @@ export default tseslint.config(
   },
   {
     files: ['bin/portwatch', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['scripts/**/*.mjs', 'bench/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', performance: 'readonly', global: 'readonly', Buffer: 'readonly' } },
+    languageOptions: { globals: globals.node },
   },
   {
     files: ['src/shared/**'],

@@ -1,4 +1,5 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import type { WalkedProcess } from './fdWalker';
 
 export interface OwnerStats {
   /** readlink calls in the last resolve(): the cost that scales with descriptors. */
@@ -53,6 +54,10 @@ export class OwnerIndex {
   private unresolved = new Set<number>();
   private polls = 0;
   private lastFull = false;
+  /** Set by primed(): the next resolve() follows a full read and must not hunt for what it did not find. */
+  private justPrimed = false;
+  /** The inodes the tables listed last poll. */
+  private lastWanted = new Set<number>();
   /** Next position of the rolling re-read in the sorted pid list. */
   private rollAt = 0;
   private readlinks = 0;
@@ -82,6 +87,7 @@ export class OwnerIndex {
       Error.stackTraceLimit = stackLimit;
     }
     for (const inode of this.unresolved) if (!wanted.has(inode)) this.unresolved.delete(inode);
+    this.lastWanted = wanted;
     this.stats = { readlinks: this.readlinks, readlinksByPid: this.readlinksByPid, fullWalk: this.lastFull, permissionDenied: this.denied.size };
     return this.lookup;
   }
@@ -99,10 +105,16 @@ export class OwnerIndex {
       for (const inode of wanted) if (!this.owners.has(inode)) this.unresolved.add(inode);
     } else {
       for (const pid of live) if (!this.procs.has(pid) && !this.denied.has(pid)) this.readAll(pid);
-      this.rollingReread(live, wanted);
+      if (!this.justPrimed) this.rollingReread(live, wanted);
       this.recheckGoneSockets(wanted);
       for (const pid of [...this.procs.keys()]) this.relistIfCountChanged(pid);
-      this.searchMissing(wanted, live);
+      if (this.justPrimed) {
+        // like after any full read: what it did not find has no visible owner for now
+        for (const inode of wanted) if (!this.owners.has(inode)) this.unresolved.add(inode);
+        this.justPrimed = false;
+      } else {
+        this.searchMissing(wanted, live);
+      }
     }
   }
 
@@ -130,9 +142,13 @@ export class OwnerIndex {
   }
 
   private recheckGoneSockets(wanted: Set<number>): void {
+    // Only sockets that were in the tables last poll and are not now: unix and netlink sockets never are
+    // in them, and must not be re-read every poll.
     const suspects: Array<[number, string]> = [];
-    for (const [inode, holders] of this.owners) {
+    for (const inode of this.lastWanted) {
       if (wanted.has(inode)) continue;
+      const holders = this.owners.get(inode);
+      if (!holders) continue;
       for (const [pid, fds] of holders) for (const fd of fds) suspects.push([pid, fd]);
     }
     for (const [pid, fd] of suspects) {
@@ -157,7 +173,7 @@ export class OwnerIndex {
     // st_size 0: a kernel before 6.2 (no count) or no descriptors at all; either way, list it.
     if (size === table.size && size !== 0) return;
     if (size === 0 && table.size === 0) return;
-    this.relist(pid, false);
+    this.relist(pid, null);
   }
 
   private searchMissing(wanted: Set<number>, live: Set<number>): void {
@@ -179,11 +195,63 @@ export class OwnerIndex {
       (holds ? holders : others).push(pid);
     }
     for (const pid of [...holders, ...others]) {
-      this.relist(pid, true);
+      this.relist(pid, wanted);
       for (const v of this.procs.get(pid)?.values() ?? []) missing.delete(v);
       if (missing.size === 0) return;
     }
     for (const inode of missing) this.unresolved.add(inode);
+  }
+
+  /**
+   * Takes over a first full read done elsewhere: `read(pid)` is called for each pid the caller walks itself,
+   * `walked` holds what another thread read. The next resolve() then only catches up on what changed.
+   */
+  prime(walked: WalkedProcess[]): void {
+    for (const w of walked) {
+      const pid = w[0];
+      this.forget(pid);
+      if (w[1] === 'denied') {
+        this.denied.add(pid);
+        continue;
+      }
+      const values = w[2] as number[];
+      const table: FdTable = new Map();
+      this.procs.set(pid, table);
+      w[1].forEach((fd, i) => this.setFd(pid, table, fd, values[i] as number));
+      if (values.includes(UNREADABLE)) this.denied.add(pid);
+    }
+  }
+
+  /** Reads one process whole, for a caller sharing a first full read with a walker thread (see prime). */
+  read(pid: number): void {
+    const stackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      this.readAll(pid);
+    } finally {
+      Error.stackTraceLimit = stackLimit;
+    }
+  }
+
+  /** Marks the first full read as done (by prime and read), so resolve() goes incremental at once. */
+  primed(): void {
+    if (this.polls === 0) this.polls = 1;
+    this.justPrimed = true;
+  }
+
+  /**
+   * Every pid on the machine now, those with the most descriptors first (st_size of /proc/<pid>/fd), so that
+   * two threads sharing a walk end together instead of one waiting on the other's last big process.
+   */
+  pidsByDescriptors(): number[] {
+    const sized = [...this.listPids()].map((pid) => {
+      try {
+        return [pid, statSync(`${this.procRoot}/${pid}/fd`).size] as const;
+      } catch {
+        return [pid, 0] as const;
+      }
+    });
+    return sized.sort((a, b) => b[1] - a[1]).map(([pid]) => pid);
   }
 
   private listPids(): Set<number> {
@@ -237,8 +305,11 @@ export class OwnerIndex {
     }
   }
 
-  /** Re-lists a process: drops closed descriptors, reads new names (and non-socket ones when asked). */
-  private relist(pid: number, rereadNonSockets: boolean): void {
+  /**
+   * Re-lists a process: drops closed descriptors and reads new names; with `live` (the tables' inodes), also
+   * re-reads every descriptor not known to hold one of them (a reused number).
+   */
+  private relist(pid: number, live: Set<number> | null): void {
     const table = this.procs.get(pid);
     if (!table) return;
     const names = this.listFds(pid);
@@ -247,7 +318,7 @@ export class OwnerIndex {
     for (const fd of [...table.keys()]) if (!present.has(fd)) this.setFd(pid, table, fd, null);
     for (const fd of names) {
       const known = table.get(fd);
-      if (known !== undefined && !(rereadNonSockets && known === NOT_SOCKET)) continue;
+      if (known !== undefined && (live === null || known === UNREADABLE || live.has(known))) continue;
       this.setFd(pid, table, fd, this.readFd(pid, fd));
     }
   }

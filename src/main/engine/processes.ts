@@ -43,7 +43,15 @@ export function fullProcessName(comm: string, exe: string | null, cmdline: reado
   return comm;
 }
 
+let ticksPerSecond: number | null = null;
+
+/** USER_HZ, asked once per process. */
 function clockTicksPerSecond(): number {
+  ticksPerSecond ??= askClockTicks();
+  return ticksPerSecond;
+}
+
+function askClockTicks(): number {
   try {
     const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 1000 }).trim());
     if (Number.isInteger(n) && n > 0) return n;

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Family, Protocol, Socket } from '../../../shared/model';
+import { startWalker, type WalkedProcess } from '../fdWalker';
 import { OwnerIndex, type OwnerStats } from '../owners';
 import { ProcessTable } from '../processes';
 import { socketId, uniqueIds } from '../socketId';
@@ -62,6 +63,8 @@ export interface ProcfsOptions {
   /** Every process is read whole again at least every N polls (default 30; Infinity: never). */
   fullRefreshEvery?: number;
   users?: UserDirectory;
+  /** Share the first poll's full descriptor walk with a helper thread (default true). */
+  parallelFirstWalk?: boolean;
 }
 
 /**
@@ -76,6 +79,8 @@ export class ProcfsSource implements SocketSource {
   private readonly owners: OwnerIndex;
   private readonly users: UserDirectory;
   private readonly processes: ProcessTable;
+  private readonly parallelFirstWalk: boolean;
+  private polls = 0;
   /**
    * Last poll's sockets, by inode (or by id for inode-less ones such as TIME_WAIT): an unchanged socket is
    * handed out again, not rebuilt. Less garbage, and the diff sees identical objects.
@@ -88,6 +93,7 @@ export class ProcfsSource implements SocketSource {
     this.owners = new OwnerIndex(this.procRoot, opts.fullRefreshEvery);
     this.users = opts.users ?? new UserDirectory();
     this.processes = new ProcessTable(this.users, this.procRoot);
+    this.parallelFirstWalk = opts.parallelFirstWalk ?? true;
   }
 
   /** True when this machine has a readable /proc/net/tcp. */
@@ -105,15 +111,37 @@ export class ProcfsSource implements SocketSource {
     return this.owners.stats;
   }
 
-  list(): Promise<SourceResult> {
+  /**
+   * One poll. The first one reads every process's descriptors; it shares that walk with a helper thread
+   * (see fdWalker) unless `parallelFirstWalk` is off. Later polls are incremental and stay on this thread.
+   */
+  async list(): Promise<SourceResult> {
+    if (this.polls > 0 || !this.parallelFirstWalk) return this.listSync();
+    const pids = this.owners.pidsByDescriptors();
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    let walker: Promise<WalkedProcess[]>;
     try {
-      return Promise.resolve(this.listSync());
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      walker = startWalker(this.procRoot, pids, next);
+    } catch {
+      return this.listSync();
     }
+    walker.catch(() => undefined); // judged below, once this thread has done its share
+    const tables = this.readTables();
+    for (let i = Atomics.add(next, 0, 1); i < pids.length; i = Atomics.add(next, 0, 1)) this.owners.read(pids[i] as number);
+    try {
+      this.owners.prime(await walker);
+    } catch {
+      // the walker died: whatever it had claimed is read as new processes by the catch-up below
+    }
+    this.owners.primed();
+    return this.build(tables);
   }
 
   listSync(): SourceResult {
+    return this.build(this.readTables());
+  }
+
+  private readTables(): { rows: ProcNetRow[]; warnings: string[] } {
     const warnings: string[] = [];
     let badLines = 0;
     const rows: ProcNetRow[] = [];
@@ -137,6 +165,11 @@ export class ProcfsSource implements SocketSource {
       }
     }
     if (badLines > MAX_WARNINGS) warnings.push(`... ${badLines - MAX_WARNINGS} more bad lines skipped`);
+    return { rows, warnings };
+  }
+
+  private build({ rows, warnings }: { rows: ProcNetRow[]; warnings: string[] }): SourceResult {
+    this.polls++;
 
     this.users.refresh();
     const owners = this.owners.resolve(rows.map((r) => r.inode));
