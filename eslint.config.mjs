@@ -10,11 +10,11 @@ const noNodeOrElectron = {
 };
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test/fixtures/**', 'bench/results/**'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test/fixtures/**', 'bench/results/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts', '**/*.mts'],
+    files: ['**/*.ts', '**/*.mts', '**/*.tsx'],
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
@@ -56,6 +56,10 @@ export default tseslint.config(
         { patterns: [...noNodeOrElectron.patterns, { group: ['**/cli/**', '**/server/**', '**/electron/**'], message: 'the engine knows no host.' }] },
       ],
     },
+  },
+  {
+    files: ['src/renderer/**'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['src/renderer/**', 'src/preload/**'],

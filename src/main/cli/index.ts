@@ -4,6 +4,8 @@ import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine
 import { createSource, type SourceChoice } from '../engine/sources';
 import { DeltaFilter, socketMatcher, type SocketFilter } from './filter';
 import { formatCsv, formatJson, formatTable, sortForListing } from './format';
+import { isLoopback, startServer } from '../server';
+import { ensureWebUi, openInBrowser } from './webui';
 
 /** A usage error: printed with a hint, exit code 2. */
 export class UsageError extends Error {}
@@ -21,6 +23,7 @@ const MAIN_HELP = `portwatch: every TCP and UDP socket on this machine, with the
 Usage:
   portwatch list [options]     print the sockets once (table, --json or --csv)
   portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
+  portwatch serve [options]    the live UI in a browser, for machines without a display
   portwatch <command> --help   options of a command
 
 Owners of other users' sockets are visible only when run as root (sudo portwatch list).
@@ -49,6 +52,18 @@ Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"d
 (a failing source, recovery).
   --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
 ${FILTER_HELP}`;
+
+const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--interval MS]
+
+Serves the live view to a browser and prints its URL, which carries a random per-run token: every request
+needs it. Stops on Ctrl-C.
+  --port N          TCP port (default 7777; 0 picks a free one)
+  --host H          address to bind (default 127.0.0.1: this machine only)
+  --allow-remote    required to bind an address other machines can reach (0.0.0.0, ::, a LAN address)
+  --open            open the URL in the default browser
+  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
+  --source NAME     auto (default), procfs or systeminformation
+`;
 
 const FILTER_OPTIONS = {
   listen: { type: 'boolean' },
@@ -134,6 +149,48 @@ async function watch(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+async function serve(args: string[], io: CliIo): Promise<number> {
+  const v = parse('serve', args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'allow-remote': { type: 'boolean' },
+    open: { type: 'boolean' },
+    interval: { type: 'string' },
+    source: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) {
+    io.out(SERVE_HELP);
+    return 0;
+  }
+  const port = intFlag('serve', 'port', v.port, 0, 65535) ?? 7777;
+  const host = v.host ?? '127.0.0.1';
+  if (host === '' || /[\s/]/.test(host)) throw new UsageError(`portwatch serve: --host must be an address or name, got '${host}'`);
+  if (!isLoopback(host) && !v['allow-remote']) {
+    throw new UsageError(`portwatch serve: ${host} is reachable from other machines; add --allow-remote if that is what you want`);
+  }
+  const intervalMs = intFlag('serve', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
+  const staticDir = ensureWebUi(io.err);
+  const monitor = new MonitorHost({ intervalMs, source: sourceFlag('serve', v.source), workerPath: io.workerPath });
+  monitor.start();
+  let server;
+  try {
+    server = await startServer({ monitor, staticDir, host, port, allowRemote: v['allow-remote'] === true });
+  } catch (e) {
+    await monitor.stop();
+    throw e;
+  }
+  if (!isLoopback(host)) {
+    io.err(`portwatch: WARNING: serving on ${host}: anyone who can reach this machine and has the URL sees every socket and process on it.\n`);
+  }
+  io.out(`Portwatch is serving ${server.url}\n`);
+  if (v.open) openInBrowser(server.url);
+  await io.interrupted;
+  await server.close();
+  await monitor.stop();
+  return 0;
+}
+
 /** Runs the CLI; returns the exit code. Usage errors print a hint and return 2. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -149,12 +206,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await list(rest, io);
       case 'watch':
         return await watch(rest, io);
+      case 'serve':
+        return await serve(rest, io);
       default:
         throw new UsageError(`portwatch: unknown command '${command}'`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
+      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch', 'serve'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
     io.err(`portwatch: ${e instanceof Error ? e.message : String(e)}\n`);

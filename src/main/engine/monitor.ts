@@ -21,6 +21,7 @@ export interface MonitorLike {
   resume(): void;
   setIntervalMs(ms: number): void;
   getIntervalMs(): number;
+  isPaused(): boolean;
   /** The latest good snapshot (also while failing: then the status says since when it is stale). */
   getSnapshot(): Snapshot | null;
   getStatus(): MonitorStatus | null;
@@ -111,6 +112,10 @@ export class Monitor implements MonitorLike {
 
   getIntervalMs(): number {
     return this.intervalMs;
+  }
+
+  isPaused(): boolean {
+    return this.paused;
   }
 
   getSnapshot(): Snapshot | null {

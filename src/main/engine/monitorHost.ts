@@ -94,6 +94,10 @@ export class MonitorHost implements MonitorLike {
     return this.intervalMs;
   }
 
+  isPaused(): boolean {
+    return this.paused;
+  }
+
   getSnapshot(): Snapshot | null {
     return this.current && this.meta ? snapshotOf(this.current, this.meta) : null;
   }

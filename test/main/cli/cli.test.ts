@@ -47,13 +47,14 @@ describe('portwatch CLI', () => {
   });
 
   it('prints help for itself and each command, exit 0', async () => {
-    for (const args of [['--help'], ['list', '--help'], ['watch', '--help'], ['help']]) {
+    for (const args of [['--help'], ['list', '--help'], ['watch', '--help'], ['serve', '--help'], ['help']]) {
       const r = await run(...args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage/);
     }
     expect((await run('list', '--help')).stdout).toMatch(/--listen[\s\S]*--port N/);
     expect((await run('watch', '--help')).stdout).toMatch(/--interval MS/);
+    expect((await run('serve', '--help')).stdout).toMatch(/--allow-remote[\s\S]*--open/);
   });
 
   it('refuses unknown flags, bad values and unknown commands with a clear message and exit 2', async () => {
@@ -70,6 +71,9 @@ describe('portwatch CLI', () => {
       [['list', 'extra'], /Unexpected argument 'extra'/],
       [['watch', '--interval', '100'], /--interval must be a whole number from 250/],
       [['watch', '--interval', 'fast'], /--interval must be/],
+      [['serve', '--host', '0.0.0.0'], /reachable from other machines; add --allow-remote/],
+      [['serve', '--port', 'eighty'], /--port must be a whole number/],
+      [['serve', '--bogus'], /Unknown option '--bogus'/],
       [['frobnicate'], /unknown command 'frobnicate'/],
       [[], /Usage/],
     ];
@@ -177,6 +181,24 @@ describe('portwatch CLI', () => {
     } finally {
       const exited = new Promise<number | null>((r) => watch.once('exit', (code) => r(code)));
       watch.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it('serve prints a tokened URL, refuses requests without the token, and stops on Ctrl-C', async () => {
+    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const url = await waitFor(() => /serving (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,})/.exec(out)?.[1], 15_000, 'URL');
+      const bare = url.replace(/\?token=.*$/, '');
+      expect((await fetch(bare)).status).toBe(401);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+    } finally {
+      const exited = new Promise<number | null>((r) => serve.once('exit', (code) => r(code)));
+      serve.kill('SIGINT');
       expect(await exited).toBe(0);
     }
   });

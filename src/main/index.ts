@@ -1,0 +1,93 @@
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, shell, Tray } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CSP } from '../shared/csp';
+import { ApiDispatcher } from './api/dispatch';
+import { MonitorHost } from './engine/monitorHost';
+import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
+import { PortwatchTray } from './electron/tray';
+import { hardenWebContents, windowOptions } from './electron/window';
+
+/**
+ * Electron entry: one window, the monitor in a worker thread, PortwatchApi over IPC, a tray icon with the
+ * number of listening ports. Everything Electron-specific stays thin here and in ./electron.
+ */
+
+const monitor = new MonitorHost({ workerPath: join(__dirname, 'worker.js') });
+const dispatcher = new ApiDispatcher(monitor);
+let win: BrowserWindow | null = null;
+let tray: PortwatchTray | null = null;
+let quitting = false;
+
+const rendererFile = join(__dirname, '../renderer/index.html');
+const appUrl = (): string => process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(rendererFile).href;
+
+function createWindow(): void {
+  win = new BrowserWindow({ ...windowOptions(join(__dirname, '../preload/index.js')), icon: join(__dirname, '../../resources/icon.png') });
+  hardenWebContents(win.webContents, (url) => shell.openExternal(url));
+  win.once('ready-to-show', () => win?.show());
+  win.on('close', (e) => {
+    // closing the window keeps watching from the tray; Quit (tray or app menu) ends it
+    if (!quitting && tray) {
+      e.preventDefault();
+      win?.hide();
+    }
+  });
+  win.on('closed', () => (win = null));
+  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else void win.loadFile(rendererFile);
+}
+
+function show(): void {
+  if (!win) createWindow();
+  win?.show();
+  win?.focus();
+}
+
+function countListening(): number {
+  return monitor.getSnapshot()?.sockets.filter((s) => s.listening).length ?? 0;
+}
+
+void app.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+  bindIpc(ipcMain, dispatcher, trustedSender(() => win?.webContents.mainFrame ?? null, appUrl));
+  forwardEvents(dispatcher, (channel, data) => {
+    if (win && !win.isDestroyed()) win.webContents.send(channel, data);
+  });
+
+  tray = new PortwatchTray(
+    { Tray, Menu, icon: nativeImage.createFromPath(join(__dirname, '../../resources/tray.png')) },
+    {
+      show,
+      togglePause: () => (monitor.isPaused() ? monitor.resume() : monitor.pause()),
+      quit: () => app.quit(),
+    },
+  );
+  const refreshTray = (): void => tray?.update(countListening(), monitor.isPaused());
+  monitor.on('snapshot', refreshTray);
+  monitor.on('delta', refreshTray);
+  monitor.on('status', refreshTray);
+
+  monitor.start();
+  createWindow();
+  app.on('activate', show);
+});
+
+app.on('window-all-closed', () => {
+  if (!tray) app.quit();
+});
+
+// Stop the worker before leaving: no orphan threads, no half-written state.
+app.on('before-quit', (event) => {
+  if (quitting) return;
+  quitting = true;
+  event.preventDefault();
+  void monitor.stop().finally(() => {
+    tray?.destroy();
+    app.quit();
+  });
+});

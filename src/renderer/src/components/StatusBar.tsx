@@ -1,0 +1,50 @@
+import type { ReactElement } from 'react';
+import type { StoreView } from '../store/socketStore';
+
+function time(ms: number | null): string {
+  return ms === null ? '—' : new Date(ms).toLocaleTimeString();
+}
+
+/** Source, last poll, counts, and any trouble: a failing source (with since when the data is stale) or a lost connection. */
+export function StatusBar({ view, processes }: { view: StoreView; processes: number }): ReactElement {
+  let listening = 0;
+  for (const s of view.sockets.values()) if (s.listening) listening++;
+  const st = view.status;
+  let trouble: ReactElement | null = null;
+  if (!view.connected) {
+    trouble = (
+      <span className="status-error" data-testid="status-trouble">
+        Disconnected from Portwatch: reconnecting… (showing data from {time(view.takenAt)})
+      </span>
+    );
+  } else if (st?.state === 'error') {
+    trouble = (
+      <span className="status-error" data-testid="status-trouble" title={st.message}>
+        {st.message} — stale since {time(st.staleSince)} ({st.failures} failed poll{st.failures === 1 ? '' : 's'})
+      </span>
+    );
+  } else if (view.paused) {
+    trouble = <span className="status-paused">Paused</span>;
+  }
+  return (
+    <footer className="statusbar" data-testid="status-bar" data-state={!view.connected ? 'disconnected' : (st?.state ?? 'starting')}>
+      <span>
+        Source <b>{view.source ?? '—'}</b>
+      </span>
+      <span>
+        Last poll <b data-testid="last-poll">{time(view.takenAt)}</b>
+      </span>
+      <span>
+        <b data-testid="count-sockets">{view.sockets.size}</b> sockets
+      </span>
+      <span>
+        <b data-testid="count-listening">{listening}</b> listening
+      </span>
+      <span>
+        <b>{processes}</b> processes
+      </span>
+      {st?.state === 'ok' && st.warnings.length > 0 && <span title={st.warnings.join('\n')}>{st.warnings.length} warnings</span>}
+      {trouble}
+    </footer>
+  );
+}

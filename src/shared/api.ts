@@ -1,0 +1,78 @@
+import type { Delta, MonitorStatus, Snapshot } from './model';
+
+/**
+ * PortwatchApi: everything the UI may ask and hear. The renderer codes against this interface only; the
+ * Electron preload implements it over IPC, the web client over a WebSocket. Types and names only.
+ */
+
+export type ApiErrorCode =
+  /** Arguments failed validation. */
+  | 'bad-request'
+  /** The method does not exist (or not yet: kill and baseline arrive with their issues). */
+  | 'unknown-method'
+  /** The caller is not the app's own window. */
+  | 'forbidden'
+  /** No answer: the connection to the engine is down. */
+  | 'disconnected'
+  /** The engine failed while answering. */
+  | 'internal';
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; code: ApiErrorCode; message: string };
+
+/** The engine's state as one answer: the snapshot (null before the first poll) and how it is polling. */
+export interface EngineState {
+  snapshot: Snapshot | null;
+  status: MonitorStatus | null;
+  intervalMs: number;
+  paused: boolean;
+  /** The engine runs with privileges (root): an owner it still cannot see is in another pid namespace. */
+  elevated: boolean;
+}
+
+export type Unsubscribe = () => void;
+
+export interface PortwatchApi {
+  /** The current snapshot and polling state. A client first subscribes, then asks this, then applies deltas newer than it. */
+  getState(): Promise<ApiResult<EngineState>>;
+  /** A fresh full snapshot pushed by the engine: after a reconnect or an engine restart. Replace, don't merge. */
+  onSnapshot(listener: (snapshot: Snapshot) => void): Unsubscribe;
+  /** One per poll, in `seq` order. A gap in `seq` means: ask getState() again. */
+  onDelta(listener: (delta: Delta) => void): Unsubscribe;
+  onStatus(listener: (status: MonitorStatus) => void): Unsubscribe;
+  /** The transport: false while the engine cannot be reached (web mode reconnecting). Called at once with the current value. */
+  onConnection(listener: (connected: boolean) => void): Unsubscribe;
+  /** Poll interval in ms, 250 to 3,600,000. Answers the interval now in force. */
+  setInterval(ms: number): Promise<ApiResult<number>>;
+  pause(): Promise<ApiResult<null>>;
+  resume(): Promise<ApiResult<null>>;
+}
+
+/** The request/response methods, as they travel over IPC channels and WebSocket messages. */
+export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume'] as const;
+export type ApiMethod = (typeof API_METHODS)[number];
+
+/** Pushed events. */
+export const API_EVENTS = ['snapshot', 'delta', 'status'] as const;
+export type ApiEvent = (typeof API_EVENTS)[number];
+
+/** Electron IPC channel names: one place, used by main and preload. */
+export const IPC_INVOKE_PREFIX = 'portwatch:invoke:';
+export const IPC_EVENT_PREFIX = 'portwatch:event:';
+export const ipcInvokeChannel = (m: ApiMethod): string => `${IPC_INVOKE_PREFIX}${m}`;
+export const ipcEventChannel = (e: ApiEvent): string => `${IPC_EVENT_PREFIX}${e}`;
+
+/** WebSocket wire format. */
+export interface WsRequest {
+  id: number;
+  method: ApiMethod;
+  args: unknown[];
+}
+export type WsMessage =
+  | { type: 'result'; id: number | null; result: ApiResult<unknown> }
+  | { type: 'event'; event: ApiEvent; data: unknown };
+
+/** Where the web UI finds its WebSocket, relative to the page. */
+export const WS_PATH = '/api/ws';
+/** The query parameter and cookie that carry the per-run token in web mode. */
+export const TOKEN_PARAM = 'token';
+export const TOKEN_COOKIE = 'portwatch_token';

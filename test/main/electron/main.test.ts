@@ -1,0 +1,146 @@
+import { describe, expect, it, vi } from 'vitest';
+import { API_METHODS, ipcInvokeChannel } from '../../../src/shared/api';
+import { CSP } from '../../../src/shared/csp';
+
+/**
+ * The Electron entry (src/main/index.ts) against a mocked `electron` module: no Electron binary can run here.
+ * The monitor is the real Monitor over an in-memory source.
+ */
+const fx = vi.hoisted(() => {
+  const appHandlers = new Map<string, (e: { preventDefault: () => void }) => void>();
+  let ready!: () => void;
+  const whenReady = new Promise<void>((r) => (ready = r));
+  const windows: Array<{ options: Record<string, unknown>; handlers: Map<string, (e: { preventDefault: () => void }) => void>; loaded: string[]; hidden: number }> = [];
+  const ipcHandlers = new Map<string, unknown>();
+  const headerHooks: Array<(d: { responseHeaders: Record<string, string[]> }, cb: (r: unknown) => void) => void> = [];
+  const trays: Array<{ tooltip: string }> = [];
+  const quit = { count: 0 };
+  const stops = { count: 0 };
+  return { appHandlers, whenReady, ready: () => ready(), windows, ipcHandlers, headerHooks, trays, quit, stops };
+});
+
+vi.mock('electron', () => {
+  class BrowserWindow {
+    handlers = new Map<string, (e: { preventDefault: () => void }) => void>();
+    record: (typeof fx.windows)[number];
+    webContents = {
+      on: () => {},
+      setWindowOpenHandler: () => {},
+      send: () => {},
+      mainFrame: { url: '' },
+    };
+    constructor(options: Record<string, unknown>) {
+      this.record = { options, handlers: this.handlers, loaded: [], hidden: 0 };
+      fx.windows.push(this.record);
+    }
+    once(name: string, l: () => void): void {
+      if (name === 'ready-to-show') l();
+    }
+    on(name: string, l: (e: { preventDefault: () => void }) => void): void {
+      this.handlers.set(name, l);
+    }
+    loadFile(f: string): Promise<void> {
+      this.record.loaded.push(f);
+      return Promise.resolve();
+    }
+    loadURL(u: string): Promise<void> {
+      this.record.loaded.push(u);
+      return Promise.resolve();
+    }
+    show(): void {}
+    focus(): void {}
+    hide(): void {
+      this.record.hidden++;
+    }
+    isDestroyed(): boolean {
+      return false;
+    }
+  }
+  class Tray {
+    state = { tooltip: '' };
+    constructor() {
+      fx.trays.push(this.state);
+    }
+    on(): void {}
+    setToolTip(t: string): void {
+      this.state.tooltip = t;
+    }
+    setTitle(): void {}
+    setContextMenu(): void {}
+    destroy(): void {}
+  }
+  return {
+    app: {
+      whenReady: () => fx.whenReady,
+      on: (name: string, l: (e: { preventDefault: () => void }) => void) => fx.appHandlers.set(name, l),
+      quit: () => {
+        fx.quit.count++;
+      },
+    },
+    BrowserWindow,
+    Tray,
+    Menu: { buildFromTemplate: (t: unknown) => t },
+    nativeImage: { createFromPath: () => ({}) },
+    shell: { openExternal: () => Promise.resolve() },
+    ipcMain: { handle: (c: string, h: unknown) => fx.ipcHandlers.set(c, h), removeHandler: (c: string) => fx.ipcHandlers.delete(c) },
+    session: {
+      defaultSession: {
+        webRequest: { onHeadersReceived: (h: (typeof fx.headerHooks)[number]) => fx.headerHooks.push(h) },
+        setPermissionRequestHandler: () => {},
+      },
+    },
+  };
+});
+
+vi.mock('../../../src/main/engine/monitorHost', async () => {
+  const { Monitor } = await import('../../../src/main/engine/monitor');
+  class MonitorHost extends Monitor {
+    constructor() {
+      super({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [], warnings: [] }) } });
+    }
+    override async stop(): Promise<void> {
+      fx.stops.count++;
+      await super.stop();
+    }
+  }
+  return { MonitorHost };
+});
+
+describe('Electron main entry', () => {
+  it('opens one hardened window, binds IPC, sets the CSP header, shows a tray, and quits cleanly', async () => {
+    await import('../../../src/main/index');
+    fx.ready();
+    await fx.whenReady;
+    await vi.waitFor(() => expect(fx.windows).toHaveLength(1));
+
+    const win = fx.windows[0]!;
+    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false });
+    expect(String((win.options.webPreferences as { preload: string }).preload)).toMatch(/preload[\\/]index\.js$/);
+    expect(win.loaded[0]).toMatch(/renderer[\\/]index\.html$/);
+
+    expect([...fx.ipcHandlers.keys()].sort()).toEqual(API_METHODS.map(ipcInvokeChannel).sort());
+
+    let headers: unknown;
+    fx.headerHooks[0]?.({ responseHeaders: { 'X-Other': ['1'] } }, (r) => (headers = r));
+    expect(headers).toEqual({ responseHeaders: { 'X-Other': ['1'], 'Content-Security-Policy': [CSP] } });
+
+    expect(fx.trays).toHaveLength(1);
+    await vi.waitFor(() => expect(fx.trays[0]?.tooltip).toBe('Portwatch: 0 listening ports'));
+
+    // closing the window hides it: watching goes on from the tray
+    const close = vi.fn();
+    win.handlers.get('close')?.({ preventDefault: close });
+    expect(close).toHaveBeenCalled();
+    expect(win.hidden).toBe(1);
+
+    // quitting stops the monitor first, then quits for real
+    const hold = vi.fn();
+    fx.appHandlers.get('before-quit')?.({ preventDefault: hold });
+    expect(hold).toHaveBeenCalled();
+    await vi.waitFor(() => expect(fx.quit.count).toBe(1));
+    expect(fx.stops.count).toBe(1);
+    const again = vi.fn();
+    fx.appHandlers.get('before-quit')?.({ preventDefault: again });
+    expect(again).not.toHaveBeenCalled();
+  });
+});
