@@ -1,4 +1,4 @@
-// Bundles the Node side that runs without Electron (CLI and monitor worker) into out/node/.
+// Bundles the Node side that runs without Electron (CLI, monitor worker, engine and server) into out/node/.
 // Run by `npm ci` (prepare) and by bin/portwatch when the sources are newer than the bundle.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,13 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await build({
   absWorkingDir: root,
-  entryPoints: { portwatch: 'src/main/cli/main.ts', worker: 'src/main/engine/worker.ts', engine: 'src/main/engine/index.ts' },
+  entryPoints: {
+    portwatch: 'src/main/cli/main.ts',
+    worker: 'src/main/engine/worker.ts',
+    // for the benchmarks and scripts, which run plain JavaScript
+    engine: 'src/main/engine/index.ts',
+    server: 'src/main/server/index.ts',
+  },
   outdir: 'out/node',
   outExtension: { '.js': '.cjs' },
   bundle: true,

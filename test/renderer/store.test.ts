@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupByProcess, hiddenOwnerLabel } from '../../src/renderer/src/store/groups';
+import { bySocket, groupByProcess, hiddenOwnerLabel } from '../../src/renderer/src/store/groups';
 import { SocketStore } from '../../src/renderer/src/store/socketStore';
 import type { ApiResult, EngineState, PortwatchApi } from '../../src/shared/api';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
@@ -139,7 +139,7 @@ describe('groupByProcess', () => {
       ['no process (kernel-held: TIME_WAIT and such)', 1, []],
     ]);
     expect(groups[1]).toMatchObject({ hidden: true, user: 'alice' });
-    expect(groups[0]?.sockets.map((s) => s.id)).toEqual(['2', '1', '3']);
+    expect([...(groups[0]?.sockets ?? [])].sort(bySocket).map((s) => s.id)).toEqual(['2', '1', '3']);
     expect(hiddenOwnerLabel(true)).toMatch(/another pid namespace/);
   });
 });

@@ -1,6 +1,6 @@
-import { memo, useState, type ReactElement } from 'react';
+import { memo, useMemo, useState, type ReactElement } from 'react';
 import { formatEndpoint, type Socket } from '../../../shared/model';
-import type { ProcessGroup } from '../store/groups';
+import { bySocket, type ProcessGroup } from '../store/groups';
 
 const SocketRow = memo(function SocketRow({ s }: { s: Socket }): ReactElement {
   return (
@@ -19,6 +19,7 @@ const SocketRow = memo(function SocketRow({ s }: { s: Socket }): ReactElement {
 });
 
 function Group({ g, open, toggle }: { g: ProcessGroup; open: boolean; toggle: () => void }): ReactElement {
+  const rows = useMemo(() => (open ? [...g.sockets].sort(bySocket) : []), [open, g.sockets]);
   return (
     <section className="group" data-testid="group" data-group-key={g.key}>
       <button className="group-head" aria-expanded={open} onClick={toggle}>
@@ -51,7 +52,7 @@ function Group({ g, open, toggle }: { g: ProcessGroup; open: boolean; toggle: ()
             </tr>
           </thead>
           <tbody>
-            {g.sockets.map((s) => (
+            {rows.map((s) => (
               <SocketRow key={s.id} s={s} />
             ))}
           </tbody>
