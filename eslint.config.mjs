@@ -32,7 +32,8 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.mjs', 'bench/**/*.mjs'],
-    languageOptions: { globals: globals.node },
+    // node, plus the functions they hand to the browser through page.evaluate
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   {
     files: ['src/shared/**'],
