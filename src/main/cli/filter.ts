@@ -1,4 +1,5 @@
 import type { Delta, Snapshot, Socket } from '../../shared/model';
+import { matchesQuery, type QueryTerm } from '../../shared/query';
 
 export interface SocketFilter {
   listen?: boolean;
@@ -9,6 +10,8 @@ export interface SocketFilter {
   pid?: number;
   /** Matches the local or the remote port. */
   port?: number;
+  /** Parsed --filter query (the UI's search language). */
+  query?: QueryTerm[];
 }
 
 /** A predicate for the CLI's filter flags. Both of a pair (--tcp --udp, -4 -6) means either. */
@@ -19,6 +22,7 @@ export function socketMatcher(f: SocketFilter): (s: Socket) => boolean {
     if ((f.ipv4 || f.ipv6) && !((f.ipv4 && s.family === 4) || (f.ipv6 && s.family === 6))) return false;
     if (f.pid !== undefined && !s.pids.includes(f.pid)) return false;
     if (f.port !== undefined && s.localPort !== f.port && s.remotePort !== f.port) return false;
+    if (f.query && !matchesQuery(f.query, s)) return false;
     return true;
   };
 }

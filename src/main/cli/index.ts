@@ -5,6 +5,7 @@ import { createSource, type SourceChoice } from '../engine/sources';
 import { DeltaFilter, socketMatcher, type SocketFilter } from './filter';
 import { formatCsv, formatJson, formatTable, sortForListing } from './format';
 import { isLoopback, startServer } from '../server';
+import { parseQuery } from '../../shared/query';
 import { ensureWebUi, openInBrowser } from './webui';
 
 /** A usage error: printed with a hint, exit code 2. */
@@ -35,6 +36,9 @@ const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 together mean
   -4, -6            one address family
   --pid N           sockets owned by process N (any of a shared socket's owners)
   --port N          local or remote port N
+  --filter QUERY    the search language of the UI, e.g. "state:listen -user:root" or "proc:nginx port:443";
+                    a query that starts with - needs the = form: --filter=-user:root
+                    (fields: port lport rport proc pid state host user proto family; - negates)
   --source NAME     auto (default), procfs or systeminformation
 `;
 
@@ -73,6 +77,7 @@ const FILTER_OPTIONS = {
   ipv6: { type: 'boolean', short: '6' },
   pid: { type: 'string' },
   port: { type: 'string' },
+  filter: { type: 'string' },
   source: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -100,7 +105,14 @@ function sourceFlag(command: string, value: string | undefined): SourceChoice {
 }
 
 function filterFrom(command: string, v: Record<string, string | boolean | undefined>): SocketFilter {
+  let query;
+  if (typeof v.filter === 'string') {
+    const q = parseQuery(v.filter);
+    if (!q.ok) throw new UsageError(`portwatch ${command}: --filter: ${q.message} (at character ${q.position + 1})`);
+    query = q.terms;
+  }
   return {
+    query,
     listen: v.listen === true,
     tcp: v.tcp === true,
     udp: v.udp === true,

@@ -74,6 +74,8 @@ describe('portwatch CLI', () => {
       [['serve', '--host', '0.0.0.0'], /reachable from other machines; add --allow-remote/],
       [['serve', '--port', 'eighty'], /--port must be a whole number/],
       [['serve', '--bogus'], /Unknown option '--bogus'/],
+      [['list', '--filter', 'state:bogus'], /--filter: state: "bogus" is not a state/],
+      [['list', '--filter', 'color:red'], /unknown field "color:"/],
       [['frobnicate'], /unknown command 'frobnicate'/],
       [[], /Usage/],
     ];
@@ -121,6 +123,11 @@ describe('portwatch CLI', () => {
 
     const both = await listJson('--tcp', '--udp', '-4', '-6', '--port', String(udpPort));
     expect(both.sockets.some((s) => s.protocol === 'udp')).toBe(true);
+
+    const q = await listJson('--filter', `lport:${port} state:listen -user:nobody`);
+    expect(q.sockets.map((s) => [s.localPort, s.state])).toEqual([[port, 'LISTEN']]);
+    const neg = await listJson(`--filter=-lport:${port}`, '--tcp'); // a value starting with - needs the = form
+    expect(neg.sockets.some((s) => s.localPort === port)).toBe(false);
 
     const mine = await listJson('--pid', String(process.pid));
     expect(mine.sockets.length).toBeGreaterThanOrEqual(2);

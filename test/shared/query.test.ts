@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { Socket } from '../../src/shared/model';
+import { matchesQuery, parseQuery } from '../../src/shared/query';
+
+const nginx: Socket = {
+  id: 'a',
+  protocol: 'tcp',
+  family: 4,
+  localAddress: '0.0.0.0',
+  localPort: 443,
+  remoteAddress: null,
+  remotePort: null,
+  state: 'LISTEN',
+  listening: true,
+  pid: 100,
+  pids: [100, 101],
+  uid: 0,
+  user: 'root',
+  ownerHidden: false,
+  process: { pid: 100, ppid: 1, name: 'nginx', exe: '/usr/sbin/nginx', cmdline: ['nginx: master process', '-g', 'daemon off;'], uid: 0, user: 'root', startTime: 1 },
+};
+const curl: Socket = {
+  ...nginx,
+  id: 'b',
+  family: 6,
+  localAddress: 'fd00::2',
+  localPort: 51000,
+  remoteAddress: '2606:50c0:8000::153',
+  remotePort: 443,
+  state: 'ESTABLISHED',
+  listening: false,
+  pid: 200,
+  pids: [200],
+  uid: 1000,
+  user: 'alice',
+  process: { pid: 200, ppid: 1, name: 'curl', exe: '/usr/bin/curl', cmdline: ['curl', 'https://github.com'], uid: 1000, user: 'alice', startTime: 2 },
+};
+const tw: Socket = { ...curl, id: 'c', state: 'TIME_WAIT', pid: null, pids: [], process: null, protocol: 'tcp', remotePort: 80, user: 'root', uid: 0 };
+const dns: Socket = { ...nginx, id: 'd', protocol: 'udp', localPort: 53, state: 'UNCONN', localAddress: '127.0.0.53', process: { ...nginx.process!, name: 'systemd-resolved', pid: 300, cmdline: ['/lib/systemd/systemd-resolved'] }, pid: 300, pids: [300] };
+const all = [nginx, curl, tw, dns];
+const hostName = (a: string): string | undefined => (a === '2606:50c0:8000::153' ? 'lb-140-82-121-4-fra.github.com' : undefined);
+
+function ids(q: string): string[] {
+  const p = parseQuery(q);
+  if (!p.ok) throw new Error(`${q}: ${p.message}`);
+  return all.filter((s) => matchesQuery(p.terms, s, { hostName })).map((s) => s.id);
+}
+
+describe('query language', () => {
+  const cases: Array<[string, string[]]> = [
+    ['', ['a', 'b', 'c', 'd']],
+    ['nginx', ['a']],
+    ['NGINX', ['a']],
+    ['port:443', ['a', 'b']],
+    ['lport:443', ['a']],
+    ['rport:443', ['b']],
+    ['port:50000-60000', ['b', 'c']],
+    ['proc:nginx', ['a']],
+    ['proc:systemd-res', ['d']],
+    ['pid:101', ['a']],
+    ['pid:200', ['b']],
+    ['state:listen', ['a']],
+    ['state:time-wait', ['c']],
+    ['state:TIME_WAIT', ['c']],
+    ['state:estab', ['b']],
+    ['state:unconn', ['d']],
+    ['host:github', ['b', 'c']], // c is a TIME_WAIT to the same address
+    ['host:2606:50c0', ['b', 'c']],
+    ['user:root', ['a', 'c', 'd']],
+    ['user:1000', ['b']],
+    ['-user:root', ['b']],
+    ['port:443 -state:listen', ['b']],
+    ['proto:udp', ['d']],
+    ['family:6', ['b', 'c']],
+    ['family:ipv4', ['a', 'd']],
+    ['"daemon off"', ['a']],
+    ['github', ['b', 'c']],
+    ['fd00::2', ['b', 'c']],
+    ['127.0.0.53:53', []],
+    ['-nginx -curl', ['c', 'd']],
+    ['process:curl', ['b']],
+  ];
+  for (const [q, want] of cases) it(`${JSON.stringify(q)} -> ${want.join(',') || 'nothing'}`, () => expect(ids(q)).toEqual(want));
+
+  const bad: Array<[string, RegExp]> = [
+    ['port:', /port: needs a value/],
+    ['port:http', /"http" is not a port/],
+    ['port:70000', /is not a port/],
+    ['port:9-1', /is not a port/],
+    ['pid:abc', /is not a process id/],
+    ['pid:0', /is not a process id/],
+    ['state:bogus', /"bogus" is not a state/],
+    ['proto:sctp', /not tcp or udp/],
+    ['family:5', /not 4 or 6/],
+    ['color:red', /unknown field "color:"/],
+    ['"open quote', /quote is not closed/],
+    ['-', /needs something after the minus/],
+    ['x'.repeat(3000), /too long/],
+  ];
+  for (const [q, message] of bad) {
+    it(`refuses ${JSON.stringify(q.slice(0, 30))} with a clear message`, () => {
+      const p = parseQuery(q);
+      expect(p.ok).toBe(false);
+      if (!p.ok) {
+        expect(p.message).toMatch(message);
+        expect(p.position).toBeGreaterThanOrEqual(0);
+      }
+    });
+  }
+
+  it('never throws on random input', () => {
+    const alphabet = 'abc:-" 0123456789port:state:listen\t\u0000\u00e9';
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    for (let i = 0; i < 3000; i++) {
+      const q = Array.from({ length: rand(40) }, () => alphabet[rand(alphabet.length)]).join('');
+      expect(() => {
+        const p = parseQuery(q);
+        if (p.ok) for (const s of all) matchesQuery(p.terms, s);
+      }).not.toThrow();
+    }
+    expect(parseQuery(42 as unknown as string)).toMatchObject({ ok: false });
+  });
+});
