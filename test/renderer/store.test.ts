@@ -1,8 +1,10 @@
+// @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { bySocket, groupByProcess, hiddenOwnerLabel } from '../../src/renderer/src/store/groups';
-import { SocketStore } from '../../src/renderer/src/store/socketStore';
+import { HIGHLIGHT_MS, SocketStore, type Row } from '../../src/renderer/src/store/socketStore';
+import { filterRows, groupRows, hiddenOwnerLabel, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
 import type { ApiResult, EngineState, PortwatchApi } from '../../src/shared/api';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
+import { parseQuery } from '../../src/shared/query';
 
 function sock(id: string, over: Partial<Socket> = {}): Socket {
   return {
@@ -53,93 +55,157 @@ class FakeApi implements PortwatchApi {
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
+async function started(initial: Socket[], seq = 1): Promise<{ api: FakeApi; store: SocketStore; clock: { t: number } }> {
+  const api = new FakeApi();
+  api.state.snapshot = snap(seq, initial);
+  const clock = { t: 100_000 };
+  const store = new SocketStore(api, () => clock.t);
+  store.start();
+  api.push.connected(true);
+  await tick();
+  store.stop(); // the test drives expiry itself
+  return { api, store, clock };
+}
+const changes = (store: SocketStore): Record<string, string | null> =>
+  Object.fromEntries(store.getView().rows.map((r) => [r.socket.id, r.change]));
+
 describe('SocketStore', () => {
-  it('subscribes, then loads the state; deltas that raced ahead are applied in order, old ones dropped', async () => {
+  it('shows the first snapshot plain, then highlights new, changed and closed rows', async () => {
+    const { api, store } = await started([sock('a'), sock('b')]);
+    expect(changes(store)).toEqual({ a: null, b: null });
+    api.push.delta(delta(2, { added: [sock('c')], removed: ['a'], changed: [sock('b', { state: 'CLOSE_WAIT', listening: false })] }));
+    expect(changes(store)).toEqual({ a: 'closed', b: 'changed', c: 'new' });
+    expect(store.getView().rows.find((r) => r.socket.id === 'b')?.socket.state).toBe('CLOSE_WAIT');
+  });
+
+  it('keeps a closed row about five seconds, then drops it; other highlights fade', async () => {
+    const { api, store, clock } = await started([sock('a'), sock('b')]);
+    api.push.delta(delta(2, { removed: ['a'], changed: [sock('b', { pid: 7, pids: [7] })] }));
+    clock.t += HIGHLIGHT_MS.changed + 1;
+    store.expire();
+    expect(changes(store)).toEqual({ a: 'closed', b: null });
+    clock.t += HIGHLIGHT_MS.closed - HIGHLIGHT_MS.changed - 2;
+    store.expire();
+    expect(changes(store)).toEqual({ a: 'closed', b: null });
+    clock.t += 2;
+    store.expire();
+    expect(changes(store)).toEqual({ b: null });
+  });
+
+  it('a paused view holds changes back, counts them, and shows them all at resume', async () => {
+    const { api, store } = await started([sock('a'), sock('b')]);
+    store.setFrozen(true);
+    api.push.delta(delta(2, { added: [sock('c')] }));
+    api.push.delta(delta(3, { removed: ['a'], changed: [sock('b', { state: 'ESTABLISHED', listening: false, remoteAddress: '1.2.3.4', remotePort: 9 })] }));
+    api.push.delta(delta(4, { added: [sock('d')] }));
+    api.push.delta(delta(5, { removed: ['d'] })); // came and went while paused: nothing to show
+    expect(changes(store)).toEqual({ a: null, b: null });
+    expect(store.getView()).toMatchObject({ frozen: true, waiting: 5, seq: 5 });
+    store.setFrozen(false);
+    expect(store.getView()).toMatchObject({ frozen: false, waiting: 0 });
+    expect(changes(store)).toEqual({ a: 'closed', b: 'changed', c: 'new' });
+  });
+
+  it('a gap in seq asks the engine again; deltas that raced ahead of the first state are applied in order', async () => {
     const api = new FakeApi();
-    api.state.snapshot = snap(5, [sock('a'), sock('b')]);
+    api.state.snapshot = snap(5, [sock('a')]);
     const store = new SocketStore(api);
-    let renders = 0;
-    store.subscribe(() => renders++);
     store.start();
-    api.push.delta(delta(6, { added: [sock('c')] })); // arrives before the state answer
+    api.push.delta(delta(6, { added: [sock('c')] }));
     api.push.delta(delta(4, { added: [sock('old')] }));
     api.push.connected(true);
     await tick();
-    const v = store.getView();
-    expect([...v.sockets.keys()].sort()).toEqual(['a', 'b', 'c']);
-    expect(v.seq).toBe(6);
-    expect(v.connected).toBe(true);
-    expect(renders).toBeGreaterThan(0);
-    api.push.delta(delta(7, { removed: ['a'], changed: [sock('b', { state: 'CLOSE_WAIT' })] }));
-    expect([...store.getView().sockets.keys()].sort()).toEqual(['b', 'c']);
-    expect(store.getView().sockets.get('b')?.state).toBe('CLOSE_WAIT');
-  });
-
-  it('a gap in seq asks the engine again instead of guessing', async () => {
-    const api = new FakeApi();
-    api.state.snapshot = snap(1, [sock('a')]);
-    const store = new SocketStore(api);
-    store.start();
-    api.push.connected(true);
-    await tick();
-    expect(api.stateCalls).toBe(1);
+    expect(Object.keys(changes(store)).sort()).toEqual(['a', 'c']);
     api.state.snapshot = snap(9, [sock('z')]);
-    api.push.delta(delta(9, { added: [sock('y')] })); // 2..8 never came
+    api.push.delta(delta(9, { added: [sock('y')] }));
     await tick();
     expect(api.stateCalls).toBe(2);
-    expect([...store.getView().sockets.keys()]).toEqual(['z']);
-    expect(store.getView().seq).toBe(9);
+    expect(changes(store)).toEqual({ a: 'closed', c: 'closed', z: 'new' });
+    store.stop();
   });
 
-  it('a pushed snapshot replaces everything (reconnect, engine restart)', async () => {
-    const api = new FakeApi();
-    api.state.snapshot = snap(3, [sock('a')]);
-    const store = new SocketStore(api);
-    store.start();
-    api.push.connected(true);
-    await tick();
+  it('a reconnect resynchronises from a fresh snapshot and highlights what changed meanwhile', async () => {
+    const { api, store } = await started([sock('a'), sock('b')], 3);
     api.push.connected(false);
     expect(store.getView().connected).toBe(false);
-    api.push.snapshot(snap(1, [sock('fresh')])); // a restarted engine counts from 1 again
-    expect([...store.getView().sockets.keys()]).toEqual(['fresh']);
+    api.push.snapshot(snap(1, [sock('b'), sock('n')])); // a restarted engine counts from 1 again
+    expect(changes(store)).toEqual({ a: 'closed', b: null, n: 'new' });
     api.push.delta(delta(2, { added: [sock('next')] }));
-    expect(store.getView().sockets.size).toBe(2);
+    expect(changes(store).next).toBe('new');
   });
 
-  it('reports a refused action once, and keeps the interval the engine confirmed', async () => {
-    const api = new FakeApi();
-    const store = new SocketStore(api);
-    store.start();
+  it('reports a refused action, and keeps the interval the engine confirmed', async () => {
+    const { store } = await started([]);
     await store.setIntervalMs(100);
     expect(store.getView().error).toBe('too fast');
     await store.setIntervalMs(500);
     expect(store.getView()).toMatchObject({ intervalMs: 500, error: null });
-    await store.togglePause();
-    expect(store.getView().paused).toBe(true);
+    await store.toggleEnginePause();
+    expect(store.getView().enginePaused).toBe(true);
   });
 });
 
-describe('groupByProcess', () => {
-  it('groups by owning process, hidden owners by uid, listeners first, with their ports', () => {
-    const groups = groupByProcess(
-      [
-        sock('1', { pid: 10, pids: [10], process: proc(10, 'nginx'), localPort: 443 }),
-        sock('2', { pid: 10, pids: [10, 11], process: proc(10, 'nginx'), localPort: 80 }),
-        sock('3', { pid: 10, pids: [10], process: proc(10, 'nginx'), listening: false, state: 'ESTABLISHED', remoteAddress: '10.0.0.2', remotePort: 5000 }),
-        sock('4', { pid: 20, pids: [20], process: proc(20, 'curl'), listening: false, state: 'ESTABLISHED', remoteAddress: '1.1.1.1', remotePort: 443 }),
-        sock('5', { ownerHidden: true, uid: 1000, user: 'alice', localPort: 5432 }),
-        sock('6', { state: 'TIME_WAIT', listening: false, remoteAddress: '1.1.1.1', remotePort: 443 }),
-      ],
-      false,
-    );
-    expect(groups.map((g) => [g.name, g.sockets.length, g.ports])).toEqual([
+describe('view: filter, sort, group', () => {
+  const ctx: ViewContext = { hostName: (a) => (a === '140.82.121.4' ? 'lb-140-82-121-4-fra.github.com' : undefined), elevated: false };
+  const row = (s: Socket, firstSeen = 0): Row => ({ socket: s, change: null, until: 0, firstSeen });
+  const rows: Row[] = [
+    row(sock('1', { pid: 10, pids: [10], process: proc(10, 'nginx'), localPort: 443, localAddress: '0.0.0.0' })),
+    row(sock('2', { pid: 10, pids: [10, 11], process: proc(10, 'nginx'), localPort: 80, localAddress: '0.0.0.0' })),
+    row(sock('3', { pid: 10, pids: [10], process: proc(10, 'nginx'), listening: false, state: 'ESTABLISHED', localPort: 443, remoteAddress: '10.0.0.2', remotePort: 5000 })),
+    row(sock('4', { pid: 20, pids: [20], process: proc(20, 'curl'), listening: false, state: 'ESTABLISHED', localPort: 50000, remoteAddress: '140.82.121.4', remotePort: 443 })),
+    row(sock('5', { ownerHidden: true, uid: 1000, user: 'alice', localPort: 5432, family: 6, localAddress: '::1' })),
+    row(sock('6', { state: 'TIME_WAIT', listening: false, localPort: 50001, remoteAddress: '140.82.121.4', remotePort: 443 })),
+    row(sock('7', { protocol: 'udp', state: 'UNCONN', localPort: 53, localAddress: '127.0.0.53', pid: 30, pids: [30], process: proc(30, 'systemd-resolved') })),
+  ];
+  const ids = (rs: Row[]): string[] => rs.map((r) => r.socket.id);
+
+  it('groups by each mode, with counts, and listeners first', () => {
+    const byProcess = groupRows(rows, 'process', ctx);
+    expect(byProcess.map((g) => [g.label, g.rows.length, g.ports])).toEqual([
       ['nginx', 3, [80, 443]],
       [hiddenOwnerLabel(false), 1, [5432]],
+      ['systemd-resolved', 1, [53]],
       ['curl', 1, []],
       ['no process (kernel-held: TIME_WAIT and such)', 1, []],
     ]);
-    expect(groups[1]).toMatchObject({ hidden: true, user: 'alice' });
-    expect([...(groups[0]?.sockets ?? [])].sort(bySocket).map((s) => s.id)).toEqual(['2', '1', '3']);
-    expect(hiddenOwnerLabel(true)).toMatch(/another pid namespace/);
+    expect(groupRows(rows, 'local-port', ctx).map((g) => g.label)).toEqual([':53', ':80', ':443', ':5432', ':50000', ':50001']);
+    expect(groupRows(rows, 'local-port', ctx).find((g) => g.label === ':443')?.detail).toBe('tcp · https');
+    expect(groupRows(rows, 'remote-host', ctx).map((g) => [g.label, g.rows.length])).toEqual([
+      ['no remote end (listening, unconnected)', 4],
+      ['lb-140-82-121-4-fra.github.com', 2],
+      ['10.0.0.2', 1],
+    ]);
+    expect(groupRows(rows, 'state', ctx).map((g) => [g.label, g.rows.length])).toEqual([
+      ['LISTEN', 3],
+      ['UNCONN', 1],
+      ['ESTABLISHED', 2],
+      ['TIME_WAIT', 1],
+    ]);
+    expect(groupRows(rows, 'none', ctx).map((g) => g.rows.length)).toEqual([7]);
+  });
+
+  it('filters by toggles and by the query language', () => {
+    const q = (s: string) => {
+      const p = parseQuery(s);
+      if (!p.ok) throw new Error(p.message);
+      return p.terms;
+    };
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, listening: true }, [], ctx))).toEqual(['1', '2', '5', '7']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, listening: true, established: true }, [], ctx))).toEqual(['1', '2', '3', '4', '5', '7']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, udp: true }, [], ctx))).toEqual(['7']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, ipv6: true }, [], ctx))).toEqual(['5']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, hideLoopback: true }, [], ctx))).toEqual(['1', '2', '3', '4', '6']);
+    expect(ids(filterRows(rows, NO_TOGGLES, q('host:github'), ctx))).toEqual(['4', '6']);
+    expect(ids(filterRows(rows, NO_TOGGLES, q('port:443 -proc:nginx'), ctx))).toEqual(['4', '6']);
+  });
+
+  it('sorts by any column, both ways', () => {
+    expect(ids(sortRows(rows, 'pid', 1, ctx)).slice(-3)).toEqual(['3', '4', '7']);
+    expect(ids(sortRows(rows, 'process', -1, ctx))[0]).toBe('7');
+    const byLocal = ids(sortRows(rows, 'local', 1, ctx));
+    expect(byLocal[0]).toBe('2'); // 0.0.0.0:80
+    expect(ids(sortRows(rows, 'local', -1, ctx))[0]).toBe('5'); // ::1
+    const aged = [row(sock('old'), 1), row(sock('young'), 5)];
+    expect(ids(sortRows(aged, 'age', 1, ctx))).toEqual(['young', 'old']);
   });
 });

@@ -1,29 +1,119 @@
-import { useMemo, useState, useSyncExternalStore, type ReactElement } from 'react';
-import { ProcessList } from './components/ProcessList';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
+import { formatCsv } from '../../shared/export';
+import { parseQuery, type QueryTerm } from '../../shared/query';
+import { DetailsPanel } from './components/DetailsPanel';
+import { FilterBar } from './components/FilterBar';
+import { SocketTable, type Item } from './components/SocketTable';
 import { StatusBar } from './components/StatusBar';
-import { groupByProcess } from './store/groups';
 import type { SocketStore } from './store/socketStore';
+import { filterRows, GROUP_BY, groupRows, NO_TOGGLES, rowsToJson, sortRows, type Column, type GroupBy, type Toggles, type ViewContext } from './store/view';
 
 const INTERVALS = [250, 500, 1000, 2000, 5000, 10000];
+const GROUP_LABELS: Record<GroupBy, string> = { process: 'Process', 'local-port': 'Local port', 'remote-host': 'Remote host', state: 'State', none: 'No grouping' };
+const NO_TERMS: QueryTerm[] = [];
+
+function download(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
 
 export function App({ store }: { store: SocketStore }): ReactElement {
   const view = useSyncExternalStore(store.subscribe, store.getView);
-  const groups = useMemo(() => groupByProcess(view.sockets.values(), view.elevated), [view.sockets, view.elevated]);
-  const [allOpen, setAllOpen] = useState(false);
+  const [query, setQuery] = useState('');
+  const [toggles, setToggles] = useState<Toggles>(NO_TOGGLES);
+  const [groupBy, setGroupBy] = useState<GroupBy>('process');
+  const [sort, setSort] = useState<{ col: Column; dir: 1 | -1 }>({ col: 'state', dir: 1 });
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [detailsOpen, setDetailsOpen] = useState(false);
+  const [now, setNow] = useState(() => Date.now());
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+
+  const parsed = useMemo(() => parseQuery(query), [query]);
+  const terms = parsed.ok ? parsed.terms : NO_TERMS;
+  const ctx: ViewContext = useMemo(() => ({ hostName: () => undefined, elevated: view.elevated }), [view.elevated]);
+
+  // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
+  const rows = useDeferredValue(view.rows);
+  const filtered = useMemo(() => filterRows(rows, toggles, terms, ctx), [rows, toggles, terms, ctx]);
+  const sorted = useMemo(() => sortRows(filtered, sort.col, sort.dir, ctx), [filtered, sort, ctx]);
+  const groups = useMemo(() => groupRows(sorted, groupBy, ctx), [sorted, groupBy, ctx]);
+  const items = useMemo(() => {
+    const out: Item[] = [];
+    for (const g of groups) {
+      const open = !collapsed.has(g.key);
+      if (groupBy !== 'none') out.push({ kind: 'group', key: `g:${g.key}`, group: g, open });
+      if (open || groupBy === 'none') for (const r of g.rows) out.push({ kind: 'row', key: r.socket.id, row: r });
+    }
+    return out;
+  }, [groups, collapsed, groupBy]);
+
+  const rowIds = useMemo(() => items.filter((i) => i.kind === 'row').map((i) => i.key), [items]);
+  const selected = selectedId ? (store.liveSocket(selectedId) ?? view.rows.find((r) => r.socket.id === selectedId)?.socket) : undefined;
+
+  const onToggleGroup = useCallback((key: string) => {
+    setCollapsed((c) => {
+      const n = new Set(c);
+      if (!n.delete(key)) n.add(key);
+      return n;
+    });
+  }, []);
+  const onSelect = useCallback((id: string) => {
+    setSelectedId(id);
+    setDetailsOpen(true);
+  }, []);
+  const onSort = useCallback((col: Column) => setSort((s) => (s.col === col ? { col, dir: s.dir === 1 ? -1 : 1 } : { col, dir: 1 })), []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      const inField = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+      if (e.key === '/' && !inField) {
+        e.preventDefault();
+        searchRef.current?.focus();
+      } else if (e.key === 'Escape') {
+        if (detailsOpen) setDetailsOpen(false);
+        else if (inField) (e.target as HTMLElement).blur();
+      } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !(e.target instanceof HTMLSelectElement)) {
+        if (rowIds.length === 0) return;
+        e.preventDefault();
+        const i = selectedId ? rowIds.indexOf(selectedId) : -1;
+        const next = e.key === 'ArrowDown' ? Math.min(rowIds.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
+        setSelectedId(rowIds[next] ?? null);
+      } else if (e.key === 'Enter' && selectedId && !inField) {
+        setDetailsOpen(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [rowIds, selectedId, detailsOpen]);
+
+  const owned = useMemo(() => {
+    if (!selected?.process) return [];
+    const out = [];
+    for (const s of store.liveSockets()) if (s.pids.includes(selected.process.pid)) out.push(s);
+    return out;
+  }, [selected, store, view.seq]);
+  const parentName = selected?.process?.ppid ? ([...store.liveSockets()].find((s) => s.process?.pid === selected.process?.ppid)?.process?.name ?? null) : null;
+
   return (
-    <div className="app">
+    <div className={detailsOpen && selected ? 'app with-details' : 'app'}>
       <header className="toolbar">
         <h1>Portwatch</h1>
-        <button data-testid="pause" onClick={() => void store.togglePause()} aria-pressed={view.paused}>
-          {view.paused ? 'Resume' : 'Pause'}
+        <button data-testid="pause" aria-pressed={view.frozen} onClick={() => store.setFrozen(!view.frozen)} title="Freeze the view; data keeps arriving underneath">
+          {view.frozen ? `Resume${view.waiting ? ` (${view.waiting} waiting)` : ''}` : 'Pause'}
         </button>
         <label>
           Refresh{' '}
-          <select
-            data-testid="interval"
-            value={view.intervalMs ?? 1000}
-            onChange={(e) => void store.setIntervalMs(Number(e.target.value))}
-          >
+          <select data-testid="interval" value={view.intervalMs ?? 1000} onChange={(e) => void store.setIntervalMs(Number(e.target.value))}>
             {INTERVALS.map((ms) => (
               <option key={ms} value={ms}>
                 {ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}
@@ -31,13 +121,43 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             ))}
           </select>
         </label>
-        <button onClick={() => setAllOpen((o) => !o)}>{allOpen ? 'Collapse all' : 'Expand all'}</button>
+        <label>
+          Group by{' '}
+          <select data-testid="group-by" value={groupBy} onChange={(e) => setGroupBy(e.target.value as GroupBy)}>
+            {GROUP_BY.map((g) => (
+              <option key={g} value={g}>
+                {GROUP_LABELS[g]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button onClick={() => setCollapsed(collapsed.size ? new Set() : new Set(groups.map((g) => g.key)))}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
+        <span className="spacer-flex" />
+        <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>
+          Export CSV
+        </button>
+        <button data-testid="export-json" onClick={() => download('portwatch.json', 'application/json', rowsToJson(sorted))}>
+          Export JSON
+        </button>
         {view.error && <span className="status-error">{view.error}</span>}
       </header>
+      <FilterBar
+        toggles={toggles}
+        onToggle={(k) => setToggles((t) => ({ ...t, [k]: !t[k] }))}
+        query={query}
+        onQuery={setQuery}
+        error={parsed.ok ? null : parsed.message}
+        searchRef={searchRef}
+        shown={filtered.filter((r) => r.change !== 'closed').length}
+        total={view.rows.filter((r) => r.change !== 'closed').length}
+      />
       <main>
-        <ProcessList groups={groups} allOpen={allOpen} />
+        <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} scrollToKey={selectedId} />
+        {detailsOpen && selected && (
+          <DetailsPanel socket={selected} owned={owned} parentName={parentName} elevated={view.elevated} hostName={ctx.hostName} onClose={() => setDetailsOpen(false)} onSelect={onSelect} />
+        )}
       </main>
-      <StatusBar view={view} processes={groups.length} />
+      <StatusBar view={view} processes={groupBy === 'process' ? groups.length : null} />
     </div>
   );
 }

@@ -6,9 +6,14 @@ function time(ms: number | null): string {
 }
 
 /** Source, last poll, counts, and any trouble: a failing source (with since when the data is stale) or a lost connection. */
-export function StatusBar({ view, processes }: { view: StoreView; processes: number }): ReactElement {
+export function StatusBar({ view, processes }: { view: StoreView; processes: number | null }): ReactElement {
   let listening = 0;
-  for (const s of view.sockets.values()) if (s.listening) listening++;
+  let total = 0;
+  for (const r of view.rows) {
+    if (r.change === 'closed') continue;
+    total++;
+    if (r.socket.listening) listening++;
+  }
   const st = view.status;
   let trouble: ReactElement | null = null;
   if (!view.connected) {
@@ -23,8 +28,14 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
         {st.message} — stale since {time(st.staleSince)} ({st.failures} failed poll{st.failures === 1 ? '' : 's'})
       </span>
     );
-  } else if (view.paused) {
-    trouble = <span className="status-paused">Paused</span>;
+  } else if (view.enginePaused) {
+    trouble = <span className="status-paused">Polling paused</span>;
+  } else if (view.frozen) {
+    trouble = (
+      <span className="status-paused" data-testid="frozen">
+        View paused: {view.waiting} change{view.waiting === 1 ? '' : 's'} waiting
+      </span>
+    );
   }
   return (
     <footer className="statusbar" data-testid="status-bar" data-state={!view.connected ? 'disconnected' : (st?.state ?? 'starting')}>
@@ -35,14 +46,16 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
         Last poll <b data-testid="last-poll">{time(view.takenAt)}</b>
       </span>
       <span>
-        <b data-testid="count-sockets">{view.sockets.size}</b> sockets
+        <b data-testid="count-sockets">{total}</b> sockets
       </span>
       <span>
         <b data-testid="count-listening">{listening}</b> listening
       </span>
-      <span>
-        <b>{processes}</b> processes
-      </span>
+      {processes !== null && (
+        <span>
+          <b>{processes}</b> processes
+        </span>
+      )}
       {st?.state === 'ok' && st.warnings.length > 0 && <span title={st.warnings.join('\n')}>{st.warnings.length} warnings</span>}
       {trouble}
     </footer>

@@ -1,50 +1,79 @@
 import type { PortwatchApi } from '../../../shared/api';
+import { sameSocket } from '../../../shared/compare';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
 
-/** What the UI renders from: replaced (never mutated) on every change, so React can compare by reference. */
+export type Change = 'new' | 'closed' | 'changed';
+
+/** A socket as shown: with its highlight and when this window first saw it. */
+export interface Row {
+  socket: Socket;
+  change: Change | null;
+  /** When the highlight ends (a closed row then leaves). */
+  until: number;
+  firstSeen: number;
+}
+
+/** How long each highlight lasts. A closed row stays this long, then leaves. */
+export const HIGHLIGHT_MS: Record<Change, number> = { new: 4000, closed: 5000, changed: 1500 };
+
+/** What the UI renders from. A new object on every change; `rows` is rebuilt only when rows changed. */
 export interface StoreView {
   version: number;
-  sockets: ReadonlyMap<string, Socket>;
+  rows: readonly Row[];
+  rowsVersion: number;
   seq: number;
   takenAt: number | null;
   source: SourceName | null;
   status: MonitorStatus | null;
   connected: boolean;
   intervalMs: number | null;
-  paused: boolean;
+  /** The engine's own pause (no polling), from the tray or the API. */
+  enginePaused: boolean;
+  /** The view is frozen: data keeps arriving underneath, `waiting` changes are held back. */
+  frozen: boolean;
+  waiting: number;
   elevated: boolean;
   /** An action that failed, to show once. */
   error: string | null;
 }
 
-const EMPTY: StoreView = {
-  version: 0,
-  sockets: new Map(),
-  seq: 0,
-  takenAt: null,
-  source: null,
-  status: null,
-  connected: false,
-  intervalMs: null,
-  paused: false,
-  elevated: false,
-  error: null,
-};
-
 /**
- * The renderer's only state of the engine: a snapshot kept current by deltas, outside React (read through
- * useSyncExternalStore). Deltas are applied in `seq` order; a gap, or a delta before the first snapshot
- * arrives, is handled by asking for the state again, never by guessing.
+ * The renderer's state of the engine, outside React (read through useSyncExternalStore). `live` always
+ * follows the engine: a snapshot, then deltas in `seq` order (a gap means: ask again, never guess). The
+ * shown rows follow `live` unless the view is frozen, and carry highlights: new (green), changed (yellow),
+ * closed (red, and it stays a few seconds before it leaves).
  */
 export class SocketStore {
-  private view: StoreView = EMPTY;
+  private live = new Map<string, Socket>();
+  private shown = new Map<string, Row>();
+  private view: StoreView = {
+    version: 0,
+    rows: [],
+    rowsVersion: 0,
+    seq: 0,
+    takenAt: null,
+    source: null,
+    status: null,
+    connected: false,
+    intervalMs: null,
+    enginePaused: false,
+    frozen: false,
+    waiting: 0,
+    elevated: false,
+    error: null,
+  };
   private readonly listeners = new Set<() => void>();
   private pendingDeltas: Delta[] = [];
   private haveSnapshot = false;
+  private firstLoad = true;
   private resyncing = false;
   private detach: Array<() => void> = [];
+  private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly api: PortwatchApi) {}
+  constructor(
+    private readonly api: PortwatchApi,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -53,22 +82,37 @@ export class SocketStore {
 
   getView = (): StoreView => this.view;
 
+  /** The current socket of an id, whether shown or held back by a frozen view. */
+  liveSocket(id: string): Socket | undefined {
+    return this.live.get(id);
+  }
+
+  /** Every live socket (for details: everything a process owns). */
+  liveSockets(): IterableIterator<Socket> {
+    return this.live.values();
+  }
+
   /** Subscribes to the engine first, then asks for its state: nothing falls between the two. */
   start(): void {
     this.detach = [
       this.api.onSnapshot((s) => this.replace(s)),
       this.api.onDelta((d) => this.delta(d)),
-      this.api.onStatus((status) => this.set({ status, paused: status.state === 'paused' ? true : status.state === 'ok' ? false : this.view.paused })),
+      this.api.onStatus((status) =>
+        this.set({ status, enginePaused: status.state === 'paused' ? true : status.state === 'ok' ? false : this.view.enginePaused }),
+      ),
       this.api.onConnection((connected) => {
         this.set({ connected });
         if (connected) void this.resync();
       }),
     ];
+    this.timer = setInterval(() => this.expire(), 250);
   }
 
   stop(): void {
     for (const off of this.detach) off();
     this.detach = [];
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   async setIntervalMs(ms: number): Promise<void> {
@@ -77,11 +121,35 @@ export class SocketStore {
     else this.set({ error: r.message });
   }
 
-  async togglePause(): Promise<void> {
-    const pause = !this.view.paused;
+  async toggleEnginePause(): Promise<void> {
+    const pause = !this.view.enginePaused;
     const r = pause ? await this.api.pause() : await this.api.resume();
-    if (r.ok) this.set({ paused: pause, error: null });
+    if (r.ok) this.set({ enginePaused: pause, error: null });
     else this.set({ error: r.message });
+  }
+
+  /** Freezes or unfreezes the view. Unfreezing shows everything that happened meanwhile, highlighted. */
+  setFrozen(frozen: boolean): void {
+    if (frozen === this.view.frozen) return;
+    if (frozen) {
+      this.set({ frozen: true, waiting: 0 });
+      return;
+    }
+    this.catchUp();
+    this.set({ frozen: false, waiting: 0 });
+  }
+
+  /** Ends highlights that are due; closed rows leave. Called by a timer; public for tests. */
+  expire(): void {
+    const now = this.now();
+    let changed = false;
+    for (const [id, row] of this.shown) {
+      if (row.change === null || row.until > now) continue;
+      changed = true;
+      if (row.change === 'closed') this.shown.delete(id);
+      else this.shown.set(id, { ...row, change: null });
+    }
+    if (changed) this.rowsChanged();
   }
 
   private async resync(): Promise<void> {
@@ -93,20 +161,28 @@ export class SocketStore {
         this.set({ error: r.message });
         return;
       }
-      this.set({ intervalMs: r.value.intervalMs, paused: r.value.paused, elevated: r.value.elevated, status: r.value.status ?? this.view.status });
-      if (r.value.snapshot && r.value.snapshot.seq >= this.view.seq) this.replace(r.value.snapshot);
+      const v = r.value;
+      this.set({ intervalMs: v.intervalMs, enginePaused: v.paused, elevated: v.elevated, status: v.status ?? this.view.status });
+      if (v.snapshot && (v.snapshot.seq >= this.view.seq || !this.haveSnapshot)) this.replace(v.snapshot);
     } finally {
       this.resyncing = false;
     }
   }
 
+  /** A full snapshot: the first one is shown plain; a later one (reconnect, restart) is compared and highlighted. */
   private replace(s: Snapshot): void {
-    const sockets = new Map<string, Socket>();
-    for (const x of s.sockets) sockets.set(x.id, x);
+    this.live = new Map(s.sockets.map((x) => [x.id, x]));
     this.haveSnapshot = true;
     const later = this.pendingDeltas.filter((d) => d.seq > s.seq).sort((a, b) => a.seq - b.seq);
     this.pendingDeltas = [];
-    this.set({ sockets, seq: s.seq, takenAt: s.takenAt, source: s.source });
+    this.set({ seq: s.seq, takenAt: s.takenAt, source: s.source });
+    if (this.firstLoad) {
+      this.firstLoad = false;
+      for (const x of s.sockets) this.shown.set(x.id, { socket: x, change: null, until: 0, firstSeen: s.takenAt });
+      this.rowsChanged();
+    } else if (!this.view.frozen) {
+      this.catchUp();
+    }
     for (const d of later) this.delta(d);
   }
 
@@ -115,23 +191,65 @@ export class SocketStore {
       if (this.pendingDeltas.length < 100) this.pendingDeltas.push(d);
       return;
     }
-    if (d.seq <= this.view.seq) return; // already part of the snapshot
+    if (d.seq <= this.view.seq) return;
     if (d.seq !== this.view.seq + 1) {
-      // a gap: deltas were lost (a reconnect, a restarted engine); start again from the engine's state
       this.haveSnapshot = false;
       this.pendingDeltas = [d];
       void this.resync();
       return;
     }
-    if (d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0) {
-      this.set({ seq: d.seq, takenAt: d.takenAt });
+    for (const id of d.removed) this.live.delete(id);
+    for (const s of d.added) this.live.set(s.id, s);
+    for (const s of d.changed) this.live.set(s.id, s);
+    const count = d.added.length + d.removed.length + d.changed.length;
+    if (this.view.frozen) {
+      this.set({ seq: d.seq, takenAt: d.takenAt, waiting: this.view.waiting + count });
       return;
     }
-    const sockets = new Map(this.view.sockets);
-    for (const id of d.removed) sockets.delete(id);
-    for (const s of d.added) sockets.set(s.id, s);
-    for (const s of d.changed) sockets.set(s.id, s);
-    this.set({ sockets, seq: d.seq, takenAt: d.takenAt });
+    if (count > 0) {
+      const now = this.now();
+      for (const id of d.removed) this.markClosed(id, now);
+      for (const s of d.added) this.markNew(s, now);
+      for (const s of d.changed) this.markChanged(s, now);
+      this.rowsChanged();
+    }
+    this.set({ seq: d.seq, takenAt: d.takenAt });
+  }
+
+  /** Brings the shown rows to `live` by comparison (after a freeze or a resync). */
+  private catchUp(): void {
+    const now = this.now();
+    for (const [id, row] of this.shown) if (!this.live.has(id) && row.change !== 'closed') this.markClosed(id, now);
+    for (const s of this.live.values()) {
+      const row = this.shown.get(s.id);
+      if (!row || row.change === 'closed') this.markNew(s, now);
+      else if (!sameSocket(row.socket, s)) this.markChanged(s, now);
+      else if (row.socket !== s) this.shown.set(s.id, { ...row, socket: s });
+    }
+    this.rowsChanged();
+  }
+
+  private markNew(s: Socket, now: number): void {
+    const old = this.shown.get(s.id);
+    this.shown.set(s.id, { socket: s, change: 'new', until: now + HIGHLIGHT_MS.new, firstSeen: old && old.change !== 'closed' ? old.firstSeen : now });
+  }
+
+  private markChanged(s: Socket, now: number): void {
+    const old = this.shown.get(s.id);
+    if (!old) return this.markNew(s, now);
+    // a socket still shown as new stays new (green), with the newer data
+    const change = old.change === 'new' ? 'new' : 'changed';
+    this.shown.set(s.id, { socket: s, change, until: Math.max(old.until, now + HIGHLIGHT_MS.changed), firstSeen: old.firstSeen });
+  }
+
+  private markClosed(id: string, now: number): void {
+    const old = this.shown.get(id);
+    if (!old) return;
+    this.shown.set(id, { ...old, change: 'closed', until: now + HIGHLIGHT_MS.closed });
+  }
+
+  private rowsChanged(): void {
+    this.set({ rows: [...this.shown.values()], rowsVersion: this.view.rowsVersion + 1 });
   }
 
   private set(patch: Partial<StoreView>): void {

@@ -1,0 +1,112 @@
+import type { ReactElement } from 'react';
+import { formatEndpoint, type Socket } from '../../../shared/model';
+import { serviceFor } from '../../../shared/services';
+import { hiddenOwnerLabel } from '../store/view';
+
+/** The selected socket and its process: command line, executable, user, start, parent, every socket it owns. */
+export function DetailsPanel(props: {
+  socket: Socket;
+  owned: Socket[];
+  parentName: string | null;
+  elevated: boolean;
+  hostName: (a: string) => string | undefined;
+  onClose: () => void;
+  onSelect: (id: string) => void;
+}): ReactElement {
+  const s = props.socket;
+  const p = s.process;
+  const svc = serviceFor(s.localPort, s.protocol);
+  const listening = props.owned.filter((x) => x.listening);
+  return (
+    <aside className="details" data-testid="details" aria-label="Details">
+      <header>
+        <h2>{p?.name ?? (s.ownerHidden ? hiddenOwnerLabel(props.elevated) : 'No owning process')}</h2>
+        <button onClick={props.onClose} aria-label="Close details" data-testid="details-close">
+          ✕
+        </button>
+      </header>
+      <section>
+        <h3>Socket</h3>
+        <dl>
+          <dt>Protocol</dt>
+          <dd>
+            {s.protocol.toUpperCase()} over IPv{s.family}
+          </dd>
+          <dt>Local</dt>
+          <dd className="mono">{formatEndpoint(s.localAddress, s.localPort)}</dd>
+          {svc && (
+            <>
+              <dt>Service</dt>
+              <dd>
+                {svc.name} <span className="muted">— {svc.description}</span>
+              </dd>
+            </>
+          )}
+          <dt>Remote</dt>
+          <dd className="mono">
+            {formatEndpoint(s.remoteAddress, s.remotePort)}
+            {s.remoteAddress && props.hostName(s.remoteAddress) ? <span className="muted"> ({props.hostName(s.remoteAddress)})</span> : null}
+          </dd>
+          <dt>State</dt>
+          <dd>{s.state}</dd>
+          <dt>Owner uid</dt>
+          <dd>
+            {s.user ?? '—'} {s.uid !== null && <span className="muted">({s.uid})</span>}
+          </dd>
+          {s.pids.length > 1 && (
+            <>
+              <dt>Shared by</dt>
+              <dd>pids {s.pids.join(', ')}</dd>
+            </>
+          )}
+        </dl>
+      </section>
+      {p ? (
+        <section>
+          <h3>Process</h3>
+          <dl>
+            <dt>PID</dt>
+            <dd>{p.pid}</dd>
+            <dt>Command line</dt>
+            <dd className="mono wrap" data-testid="details-cmdline">
+              {p.cmdline.length ? p.cmdline.join(' ') : '—'}
+            </dd>
+            <dt>Executable</dt>
+            <dd className="mono wrap">{p.exe ?? '—'}</dd>
+            <dt>User</dt>
+            <dd>{p.user ?? (p.uid === null ? '—' : p.uid)}</dd>
+            <dt>Started</dt>
+            <dd>{p.startTime === null ? '—' : new Date(p.startTime).toLocaleString()}</dd>
+            <dt>Parent</dt>
+            <dd>
+              {p.ppid ?? '—'} {props.parentName && <span className="muted">({props.parentName})</span>}
+            </dd>
+          </dl>
+        </section>
+      ) : (
+        s.ownerHidden && <p className="hidden-owner">{hiddenOwnerLabel(props.elevated)}</p>
+      )}
+      {p && (
+        <section>
+          <h3>
+            Its sockets <span className="muted">({props.owned.length}, {listening.length} listening)</span>
+          </h3>
+          <ul className="owned">
+            {props.owned.slice(0, 200).map((x) => (
+              <li key={x.id}>
+                <button className="link mono" onClick={() => props.onSelect(x.id)}>
+                  {x.protocol} {formatEndpoint(x.localAddress, x.localPort)} → {formatEndpoint(x.remoteAddress, x.remotePort)} {x.state}
+                </button>
+              </li>
+            ))}
+            {props.owned.length > 200 && <li className="muted">… and {props.owned.length - 200} more</li>}
+          </ul>
+        </section>
+      )}
+      <section data-testid="actions">
+        <h3>Actions</h3>
+        <p className="muted">Kill process and close connection arrive here in the next release.</p>
+      </section>
+    </aside>
+  );
+}

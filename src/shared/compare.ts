@@ -1,0 +1,35 @@
+import type { ProcessInfo, Socket } from './model';
+
+/** Equality of what a consumer shows: the engine's diff and the UI's catch-up after a freeze agree on "changed". */
+
+export function sameProcess(a: ProcessInfo | null, b: ProcessInfo | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  return (
+    a.pid === b.pid &&
+    a.startTime === b.startTime &&
+    a.name === b.name &&
+    a.exe === b.exe &&
+    a.user === b.user &&
+    a.ppid === b.ppid &&
+    a.cmdline.length === b.cmdline.length &&
+    a.cmdline.every((arg, i) => arg === b.cmdline[i])
+  );
+}
+
+/** True when nothing a consumer shows differs. The id already pins protocol and endpoints. */
+export function sameSocket(a: Socket, b: Socket): boolean {
+  if (a === b) return true;
+  return (
+    a.state === b.state &&
+    a.pid === b.pid &&
+    a.uid === b.uid &&
+    a.user === b.user &&
+    a.ownerHidden === b.ownerHidden &&
+    a.incomplete === b.incomplete &&
+    a.pids.length === b.pids.length &&
+    a.pids.every((p, i) => p === b.pids[i]) &&
+    sameProcess(a.process, b.process)
+  );
+}
+
