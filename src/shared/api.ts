@@ -27,6 +27,16 @@ export interface EngineState {
   paused: boolean;
   /** The engine runs with privileges (root): an owner it still cannot see is in another pid namespace. */
   elevated: boolean;
+  /** Reverse DNS of remote addresses is on; `hostNames` holds the names known so far. */
+  reverseDns: boolean;
+  hostNames: Record<string, string>;
+}
+
+/** Bytes per second in and out of one network interface, averaged since the previous sample. */
+export interface InterfaceRate {
+  iface: string;
+  rxPerSec: number;
+  txPerSec: number;
 }
 
 export type Unsubscribe = () => void;
@@ -45,14 +55,19 @@ export interface PortwatchApi {
   setInterval(ms: number): Promise<ApiResult<number>>;
   pause(): Promise<ApiResult<null>>;
   resume(): Promise<ApiResult<null>>;
+  /** Turns reverse DNS of remote addresses on or off; names arrive through onHostNames. */
+  setReverseDns(enabled: boolean): Promise<ApiResult<boolean>>;
+  onHostNames(listener: (names: Record<string, string>) => void): Unsubscribe;
+  /** Throughput of each network interface now (systeminformation networkStats). */
+  getNetworkRates(): Promise<ApiResult<InterfaceRate[]>>;
 }
 
 /** The request/response methods, as they travel over IPC channels and WebSocket messages. */
-export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume'] as const;
+export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume', 'setReverseDns', 'getNetworkRates'] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
 /** Pushed events. */
-export const API_EVENTS = ['snapshot', 'delta', 'status'] as const;
+export const API_EVENTS = ['snapshot', 'delta', 'status', 'hostnames'] as const;
 export type ApiEvent = (typeof API_EVENTS)[number];
 
 /** Electron IPC channel names: one place, used by main and preload. */

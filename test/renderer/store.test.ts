@@ -33,7 +33,8 @@ const delta = (seq: number, d: Partial<Delta> = {}): Delta => ({ seq, takenAt: s
 /** A scripted engine: the test pushes events and decides what getState answers. */
 class FakeApi implements PortwatchApi {
   l = { snapshot: [] as Array<(s: Snapshot) => void>, delta: [] as Array<(d: Delta) => void>, status: [] as Array<(s: MonitorStatus) => void>, conn: [] as Array<(c: boolean) => void> };
-  state: EngineState = { snapshot: null, status: null, intervalMs: 1000, paused: false, elevated: false };
+  state: EngineState = { snapshot: null, status: null, intervalMs: 1000, paused: false, elevated: false, reverseDns: false, hostNames: {} };
+  names: Array<(n: Record<string, string>) => void> = [];
   stateCalls = 0;
   getState = async (): Promise<ApiResult<EngineState>> => {
     this.stateCalls++;
@@ -46,10 +47,14 @@ class FakeApi implements PortwatchApi {
   setInterval = async (ms: number): Promise<ApiResult<number>> => (ms < 250 ? { ok: false, code: 'bad-request', message: 'too fast' } : { ok: true, value: ms });
   pause = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
   resume = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
+  setReverseDns = async (on: boolean): Promise<ApiResult<boolean>> => ({ ok: true, value: on });
+  getNetworkRates = async () => ({ ok: true as const, value: [] });
+  onHostNames = (f: (n: Record<string, string>) => void) => (this.names.push(f), () => {});
   push = {
     snapshot: (s: Snapshot) => this.l.snapshot.forEach((f) => f(s)),
     delta: (d: Delta) => this.l.delta.forEach((f) => f(d)),
     connected: (c: boolean) => this.l.conn.forEach((f) => f(c)),
+    names: (n: Record<string, string>) => this.names.forEach((f) => f(n)),
   };
 }
 
@@ -142,6 +147,14 @@ describe('SocketStore', () => {
     expect(store.getView()).toMatchObject({ intervalMs: 500, error: null });
     await store.toggleEnginePause();
     expect(store.getView().enginePaused).toBe(true);
+  });
+
+  it('collects host names as they arrive', async () => {
+    const { api, store } = await started([]);
+    await store.setReverseDns(true);
+    api.push.names({ '1.1.1.1': 'one.one.one.one' });
+    api.push.names({ '8.8.8.8': 'dns.google' });
+    expect(store.getView()).toMatchObject({ reverseDns: true, hostNames: { '1.1.1.1': 'one.one.one.one', '8.8.8.8': 'dns.google' } });
   });
 });
 

@@ -1,6 +1,10 @@
 import { z } from 'zod';
-import { API_METHODS, type ApiEvent, type ApiMethod, type ApiResult, type EngineState, type Unsubscribe } from '../../shared/api';
+import si from 'systeminformation';
+import { API_METHODS, type ApiEvent, type ApiMethod, type ApiResult, type EngineState, type InterfaceRate, type Unsubscribe } from '../../shared/api';
+import type { Delta, Snapshot } from '../../shared/model';
+import { Emitter } from '../engine/events';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type MonitorLike } from '../engine/monitor';
+import { HostNames, type LookupFn } from './hostNames';
 
 /**
  * The one implementation of PortwatchApi's requests, behind both transports (Electron IPC and the web
@@ -12,14 +16,36 @@ const ARGS = {
   setInterval: z.tuple([z.number().int().min(MIN_INTERVAL_MS).max(MAX_INTERVAL_MS)]),
   pause: z.tuple([]),
   resume: z.tuple([]),
+  setReverseDns: z.tuple([z.boolean()]),
+  getNetworkRates: z.tuple([]),
 } satisfies Record<ApiMethod, z.ZodType>;
+
+export interface DispatcherOptions {
+  /** Reverse lookups (tests inject one). */
+  lookup?: LookupFn;
+  /** Interface counters (tests inject one). */
+  networkStats?: () => Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>;
+}
 
 export function isApiMethod(m: unknown): m is ApiMethod {
   return typeof m === 'string' && (API_METHODS as readonly string[]).includes(m);
 }
 
 export class ApiDispatcher {
-  constructor(private readonly monitor: MonitorLike) {}
+  private readonly names: HostNames;
+  private readonly events = new Emitter<{ hostnames: Record<string, string> }>();
+  private readonly networkStats: NonNullable<DispatcherOptions['networkStats']>;
+
+  constructor(
+    private readonly monitor: MonitorLike,
+    opts: DispatcherOptions = {},
+  ) {
+    this.names = new HostNames((n) => this.events.emit('hostnames', n), opts.lookup);
+    this.networkStats = opts.networkStats ?? (() => si.networkStats('*') as Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>);
+    // names are looked up as remote addresses appear, beside the poll, never inside it
+    monitor.on('snapshot', (s: Snapshot) => this.names.want(s.sockets.map((x) => x.remoteAddress)));
+    monitor.on('delta', (d: Delta) => this.names.want([...d.added, ...d.changed].map((x) => x.remoteAddress)));
+  }
 
   state(): EngineState {
     return {
@@ -28,6 +54,8 @@ export class ApiDispatcher {
       intervalMs: this.monitor.getIntervalMs(),
       paused: this.monitor.isPaused(),
       elevated: typeof process.getuid === 'function' && process.getuid() === 0,
+      reverseDns: this.names.isEnabled(),
+      hostNames: this.names.known(),
     };
   }
 
@@ -50,6 +78,17 @@ export class ApiDispatcher {
         case 'resume':
           this.monitor.resume();
           return { ok: true, value: null };
+        case 'setReverseDns': {
+          const on = parsed.data[0] as boolean;
+          this.names.setEnabled(on);
+          if (on) this.names.want(this.monitor.getSnapshot()?.sockets.map((x) => x.remoteAddress) ?? []);
+          return { ok: true, value: on };
+        }
+        case 'getNetworkRates': {
+          const stats = await this.networkStats();
+          const rates: InterfaceRate[] = stats.map((x) => ({ iface: x.iface, rxPerSec: Math.max(0, x.rx_sec ?? 0), txPerSec: Math.max(0, x.tx_sec ?? 0) }));
+          return { ok: true, value: rates };
+        }
       }
     } catch (e) {
       return { ok: false, code: 'internal', message: e instanceof Error ? e.message : String(e) };
@@ -62,6 +101,7 @@ export class ApiDispatcher {
       this.monitor.on('snapshot', (s) => listener('snapshot', s)),
       this.monitor.on('delta', (d) => listener('delta', d)),
       this.monitor.on('status', (s) => listener('status', s)),
+      this.events.on('hostnames', (n) => listener('hostnames', n)),
     ];
     return () => offs.forEach((off) => off());
   }

@@ -40,7 +40,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
 
   const parsed = useMemo(() => parseQuery(query), [query]);
   const terms = parsed.ok ? parsed.terms : NO_TERMS;
-  const ctx: ViewContext = useMemo(() => ({ hostName: () => undefined, elevated: view.elevated }), [view.elevated]);
+  const hostNames = view.hostNames;
+  const ctx: ViewContext = useMemo(() => ({ hostName: (a: string) => hostNames[a], elevated: view.elevated }), [hostNames, view.elevated]);
 
   // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
   const rows = useDeferredValue(view.rows);
@@ -131,6 +132,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             ))}
           </select>
         </label>
+        <button data-testid="reverse-dns" aria-pressed={view.reverseDns} onClick={() => void store.setReverseDns(!view.reverseDns)} title="Look up host names of remote addresses (reverse DNS)">
+          Resolve names
+        </button>
         <button onClick={() => setCollapsed(collapsed.size ? new Set() : new Set(groups.map((g) => g.key)))}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
         <span className="spacer-flex" />
         <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>

@@ -146,7 +146,7 @@ describe('preload bridge', () => {
       removeListener: (c: string, l: (...a: unknown[]) => void) => listeners.get(c)?.delete(l),
     };
     const api = createIpcApi(ipc as never);
-    expect(Object.keys(api).sort()).toEqual(['getState', 'onConnection', 'onDelta', 'onSnapshot', 'onStatus', 'pause', 'resume', 'setInterval']);
+    expect(Object.keys(api).sort()).toEqual(['getNetworkRates', 'getState', 'onConnection', 'onDelta', 'onHostNames', 'onSnapshot', 'onStatus', 'pause', 'resume', 'setInterval', 'setReverseDns']);
     expect(await api.setInterval(500)).toEqual({ ok: true, value: 'answer' });
     expect(calls).toEqual([[ipcInvokeChannel('setInterval'), 500]]);
     const got: unknown[][] = [];

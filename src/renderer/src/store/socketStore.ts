@@ -33,6 +33,9 @@ export interface StoreView {
   frozen: boolean;
   waiting: number;
   elevated: boolean;
+  reverseDns: boolean;
+  /** Remote address -> host name, as reverse DNS answers arrive. */
+  hostNames: Readonly<Record<string, string>>;
   /** An action that failed, to show once. */
   error: string | null;
 }
@@ -60,6 +63,8 @@ export class SocketStore {
     frozen: false,
     waiting: 0,
     elevated: false,
+    reverseDns: false,
+    hostNames: {},
     error: null,
   };
   private readonly listeners = new Set<() => void>();
@@ -100,6 +105,7 @@ export class SocketStore {
       this.api.onStatus((status) =>
         this.set({ status, enginePaused: status.state === 'paused' ? true : status.state === 'ok' ? false : this.view.enginePaused }),
       ),
+      this.api.onHostNames((names) => this.set({ hostNames: { ...this.view.hostNames, ...names } })),
       this.api.onConnection((connected) => {
         this.set({ connected });
         if (connected) void this.resync();
@@ -125,6 +131,12 @@ export class SocketStore {
     const pause = !this.view.enginePaused;
     const r = pause ? await this.api.pause() : await this.api.resume();
     if (r.ok) this.set({ enginePaused: pause, error: null });
+    else this.set({ error: r.message });
+  }
+
+  async setReverseDns(on: boolean): Promise<void> {
+    const r = await this.api.setReverseDns(on);
+    if (r.ok) this.set({ reverseDns: r.value, error: null });
     else this.set({ error: r.message });
   }
 
@@ -162,7 +174,14 @@ export class SocketStore {
         return;
       }
       const v = r.value;
-      this.set({ intervalMs: v.intervalMs, enginePaused: v.paused, elevated: v.elevated, status: v.status ?? this.view.status });
+      this.set({
+        intervalMs: v.intervalMs,
+        enginePaused: v.paused,
+        elevated: v.elevated,
+        reverseDns: v.reverseDns,
+        hostNames: { ...this.view.hostNames, ...v.hostNames },
+        status: v.status ?? this.view.status,
+      });
       if (v.snapshot && (v.snapshot.seq >= this.view.seq || !this.haveSnapshot)) this.replace(v.snapshot);
     } finally {
       this.resyncing = false;
