@@ -76,7 +76,7 @@ export class HostNames {
   }
 
   private async resolve(address: string): Promise<void> {
-    let name: string | null = null;
+    let name: string | null;
     try {
       name = await Promise.race([
         this.lookup(address),
