@@ -145,6 +145,27 @@ describe('web mode end to end, in Chromium', () => {
     await child.stop();
   });
 
+  it('resolves remote host names when asked: loopback peers read localhost', async () => {
+    await page.getByTestId('reverse-dns').click();
+    await page.locator('[data-testid=reverse-dns][aria-pressed=true]').waitFor();
+    // the browser's own connection to this server has 127.0.0.1 as its remote end
+    await page.locator('[data-testid=socket-row] .c-host:text-is("localhost")').first().waitFor({ timeout: 5000 });
+    await page.getByTestId('group-by').selectOption('remote-host');
+    await page.locator('[data-testid=group-name]:text-is("localhost")').waitFor({ timeout: 3000 });
+    await page.getByTestId('group-by').selectOption('process');
+  });
+
+  it('shows charts: sockets by state, throughput, top processes', async () => {
+    await page.getByTestId('charts-toggle').click();
+    const charts = page.getByTestId('charts');
+    await charts.waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-wrapper').length === 3, null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-area-area').length > 0, null, { timeout: 5000 });
+    expect(await charts.textContent()).toMatch(/Sockets by state[\s\S]*Throughput[\s\S]*most sockets/);
+    await page.screenshot({ path: join(SHOTS, 'web-charts.png') });
+    await page.getByTestId('charts-toggle').click();
+  });
+
   it('survives a dropped connection: says so, reconnects, and resynchronises from a fresh snapshot', async () => {
     const { port, token } = server;
     await server.close();

@@ -1,6 +1,8 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
 import { parseQuery, type QueryTerm } from '../../shared/query';
+import type { PortwatchApi } from '../../shared/api';
+import { Charts } from './components/Charts';
 import { DetailsPanel } from './components/DetailsPanel';
 import { FilterBar } from './components/FilterBar';
 import { SocketTable, type Item } from './components/SocketTable';
@@ -21,7 +23,7 @@ function download(name: string, type: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function App({ store }: { store: SocketStore }): ReactElement {
+export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): ReactElement {
   const view = useSyncExternalStore(store.subscribe, store.getView);
   const [query, setQuery] = useState('');
   const [toggles, setToggles] = useState<Toggles>(NO_TOGGLES);
@@ -31,6 +33,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [now, setNow] = useState(() => Date.now());
+  const [chartsOpen, setChartsOpen] = useState(false);
+  const liveSockets = useCallback(() => store.liveSockets(), [store]);
   const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -136,6 +140,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           Resolve names
         </button>
         <button onClick={() => setCollapsed(collapsed.size ? new Set() : new Set(groups.map((g) => g.key)))}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
+        <button data-testid="charts-toggle" aria-pressed={chartsOpen} onClick={() => setChartsOpen((o) => !o)}>
+          Charts
+        </button>
         <span className="spacer-flex" />
         <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>
           Export CSV
@@ -155,6 +162,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         shown={filtered.filter((r) => r.change !== 'closed').length}
         total={view.rows.filter((r) => r.change !== 'closed').length}
       />
+      {chartsOpen && <Charts history={view.history} sockets={liveSockets} api={api} />}
       <main>
         <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} scrollToKey={selectedId} />
         {detailsOpen && selected && (

@@ -5,10 +5,11 @@ import { App } from './App';
 import { SocketStore } from './store/socketStore';
 import './styles.css';
 
-const store = new SocketStore(pickApi());
+const api = pickApi();
+const store = new SocketStore(api);
 store.start();
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <App store={store} />
+    <App store={store} api={api} />
   </StrictMode>,
 );

@@ -13,6 +13,14 @@ export interface Row {
   firstSeen: number;
 }
 
+/** Sockets per state at one moment: the history behind the state chart. */
+export interface StatePoint {
+  t: number;
+  counts: Partial<Record<string, number>>;
+}
+/** Ten minutes at one point a second. */
+export const HISTORY_POINTS = 600;
+
 /** How long each highlight lasts. A closed row stays this long, then leaves. */
 export const HIGHLIGHT_MS: Record<Change, number> = { new: 4000, closed: 5000, changed: 1500 };
 
@@ -36,6 +44,8 @@ export interface StoreView {
   reverseDns: boolean;
   /** Remote address -> host name, as reverse DNS answers arrive. */
   hostNames: Readonly<Record<string, string>>;
+  /** Sockets by state over the last ten minutes (at most one point a second), oldest first. */
+  history: readonly StatePoint[];
   /** An action that failed, to show once. */
   error: string | null;
 }
@@ -65,6 +75,7 @@ export class SocketStore {
     elevated: false,
     reverseDns: false,
     hostNames: {},
+    history: [],
     error: null,
   };
   private readonly listeners = new Set<() => void>();
@@ -195,6 +206,7 @@ export class SocketStore {
     const later = this.pendingDeltas.filter((d) => d.seq > s.seq).sort((a, b) => a.seq - b.seq);
     this.pendingDeltas = [];
     this.set({ seq: s.seq, takenAt: s.takenAt, source: s.source });
+    this.record(s.takenAt);
     if (this.firstLoad) {
       this.firstLoad = false;
       for (const x of s.sockets) this.shown.set(x.id, { socket: x, change: null, until: 0, firstSeen: s.takenAt });
@@ -221,6 +233,7 @@ export class SocketStore {
     for (const s of d.added) this.live.set(s.id, s);
     for (const s of d.changed) this.live.set(s.id, s);
     const count = d.added.length + d.removed.length + d.changed.length;
+    this.record(d.takenAt);
     if (this.view.frozen) {
       this.set({ seq: d.seq, takenAt: d.takenAt, waiting: this.view.waiting + count });
       return;
@@ -233,6 +246,16 @@ export class SocketStore {
       this.rowsChanged();
     }
     this.set({ seq: d.seq, takenAt: d.takenAt });
+  }
+
+  private record(t: number): void {
+    const last = this.view.history[this.view.history.length - 1];
+    if (last && t - last.t < 1000) return;
+    const counts: Partial<Record<string, number>> = {};
+    for (const s of this.live.values()) counts[s.state] = (counts[s.state] ?? 0) + 1;
+    const history = this.view.history.length >= HISTORY_POINTS ? this.view.history.slice(1 - HISTORY_POINTS) : [...this.view.history];
+    history.push({ t, counts });
+    this.set({ history });
   }
 
   /** Brings the shown rows to `live` by comparison (after a freeze or a resync). */

@@ -1,0 +1,113 @@
+import { useEffect, useMemo, useState, type ReactElement } from 'react';
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { InterfaceRate, PortwatchApi } from '../../../shared/api';
+import type { Socket } from '../../../shared/model';
+import type { StatePoint } from '../store/socketStore';
+
+const STATES: Array<[string, string]> = [
+  ['LISTEN', '#1f8f5f'],
+  ['UNCONN', '#6cc5a0'],
+  ['ESTABLISHED', '#3b82f6'],
+  ['TIME_WAIT', '#9ca3af'],
+  ['CLOSE_WAIT', '#f59e0b'],
+  ['other', '#a855f7'],
+];
+const RATE_POINTS = 150;
+
+const time = (t: number): string => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+function bytes(n: number): string {
+  if (n < 1024) return `${n.toFixed(0)} B/s`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB/s`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB/s`;
+}
+
+/** Sockets by state (10 minutes), interface throughput, and the processes with the most sockets. */
+export function Charts({ history, sockets, api }: { history: readonly StatePoint[]; sockets: () => Iterable<Socket>; api: PortwatchApi }): ReactElement {
+  const [rates, setRates] = useState<Array<{ t: number; rx: number; tx: number }>>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    const sample = async (): Promise<void> => {
+      const r = await api.getNetworkRates();
+      if (!live) return;
+      if (!r.ok) return setError(r.message);
+      setError(null);
+      const sum = (k: keyof Omit<InterfaceRate, 'iface'>): number => r.value.filter((x) => x.iface !== 'lo').reduce((a, x) => a + x[k], 0);
+      setRates((old) => [...old.slice(1 - RATE_POINTS), { t: Date.now(), rx: sum('rxPerSec'), tx: sum('txPerSec') }]);
+    };
+    void sample();
+    const timer = setInterval(() => void sample(), 2000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api]);
+
+  const stateData = useMemo(
+    () =>
+      history.map((p) => {
+        const row: Record<string, number> = { t: p.t, other: 0 };
+        for (const [state, n] of Object.entries(p.counts)) {
+          if (STATES.some(([s]) => s === state)) row[state] = n ?? 0;
+          else row.other = (row.other ?? 0) + (n ?? 0);
+        }
+        return row;
+      }),
+    [history],
+  );
+  const last = history[history.length - 1];
+  const top = useMemo(() => {
+    const by = new Map<string, number>();
+    for (const s of sockets()) {
+      const name = s.process ? `${s.process.name} (${s.process.pid})` : s.ownerHidden ? 'owner hidden' : 'no process';
+      by.set(name, (by.get(name) ?? 0) + 1);
+    }
+    return [...by].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, count]) => ({ name, count }));
+    // recomputed when the history moves (one point a second), not on every delta
+  }, [last, sockets]);
+
+  return (
+    <section className="charts" data-testid="charts">
+      <figure>
+        <figcaption>Sockets by state, last 10 minutes</figcaption>
+        <ResponsiveContainer width="100%" height={170}>
+          <AreaChart data={stateData} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="var(--line)" />
+            <XAxis dataKey="t" tickFormatter={time} minTickGap={40} stroke="var(--muted)" fontSize={11} />
+            <YAxis stroke="var(--muted)" fontSize={11} width={44} />
+            <Tooltip labelFormatter={(t) => time(Number(t))} />
+            <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
+            {STATES.map(([s, color]) => (
+              <Area key={s} type="monotone" dataKey={s} stackId="1" stroke={color} fill={color} fillOpacity={0.35} isAnimationActive={false} dot={false} />
+            ))}
+          </AreaChart>
+        </ResponsiveContainer>
+      </figure>
+      <figure>
+        <figcaption>Throughput, all interfaces but loopback{error ? ` — ${error}` : ''}</figcaption>
+        <ResponsiveContainer width="100%" height={170}>
+          <LineChart data={rates} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="var(--line)" />
+            <XAxis dataKey="t" tickFormatter={time} minTickGap={40} stroke="var(--muted)" fontSize={11} />
+            <YAxis tickFormatter={bytes} stroke="var(--muted)" fontSize={11} width={70} />
+            <Tooltip labelFormatter={(t) => time(Number(t))} formatter={(v) => bytes(Number(v))} />
+            <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
+            <Line type="monotone" dataKey="rx" name="in" stroke="#3b82f6" dot={false} isAnimationActive={false} />
+            <Line type="monotone" dataKey="tx" name="out" stroke="#f59e0b" dot={false} isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      </figure>
+      <figure>
+        <figcaption>Processes with the most sockets</figcaption>
+        <ResponsiveContainer width="100%" height={170}>
+          <BarChart data={top} layout="vertical" margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
+            <XAxis type="number" stroke="var(--muted)" fontSize={11} />
+            <YAxis type="category" dataKey="name" width={150} stroke="var(--muted)" fontSize={11} />
+            <Tooltip />
+            <Bar dataKey="count" fill="#1f8f5f" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      </figure>
+    </section>
+  );
+}
