@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 
 // out/main: the Electron main process and the monitor worker it starts; out/preload: the sandboxed bridge;
 // out/renderer: the React UI, served by Electron (file://) and by `portwatch serve` (web mode).
+// VITE_PORTWATCH_PROFILE=1 builds a React profiling renderer into out/renderer-profile for the benchmark.
+const profile = process.env.VITE_PORTWATCH_PROFILE === '1';
 export default defineConfig({
   main: {
     build: {
@@ -25,7 +27,9 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     plugins: [react()],
+    resolve: profile ? { alias: { 'react-dom/client': 'react-dom/profiling' } } : {},
     build: {
+      ...(profile ? { outDir: resolve(__dirname, 'out/renderer-profile') } : {}),
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
   },

@@ -1,0 +1,134 @@
+// Renderer benchmark (issue 4): the web UI in Chromium over a synthetic source of 10,000 sockets with 5%
+// churn a second. Measures React commit time (a profiling build: out/renderer-profile) and frames dropped
+// while scrolling the list. Writes bench/results/renderer.md and renderer.json.
+//   VITE_PORTWATCH_PROFILE=1 npx electron-vite build && node bench/renderer.mjs   (npm run bench does both)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const { Monitor } = require('../out/node/engine.cjs');
+const { startServer } = require('../out/node/server.cjs');
+
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const CHURN = 0.05;
+
+/** A synthetic machine: ~100 processes, listeners and connections, 5% replaced every poll. */
+function syntheticSource() {
+  let next = 0;
+  const procs = Array.from({ length: 100 }, (_, i) => ({
+    pid: 1000 + i,
+    ppid: 1,
+    name: ['nginx', 'postgres', 'node', 'chrome', 'sshd', 'redis-server', 'java', 'python3'][i % 8],
+    exe: '/usr/bin/x',
+    cmdline: ['x', '--flag'],
+    uid: 1000,
+    user: 'alice',
+    startTime: 1_700_000_000_000 + i,
+  }));
+  const make = () => {
+    const n = next++;
+    const p = procs[n % procs.length];
+    const listening = n % 20 === 0;
+    return {
+      id: `tcp|10.0.${(n >> 8) & 255}.${n & 255}|${1024 + (n % 60000)}|${listening ? '*' : `192.0.2.${n % 250}`}|${listening ? '*' : 443}|${n}`,
+      protocol: 'tcp',
+      family: 4,
+      localAddress: `10.0.${(n >> 8) & 255}.${n & 255}`,
+      localPort: 1024 + (n % 60000),
+      remoteAddress: listening ? null : `192.0.2.${n % 250}`,
+      remotePort: listening ? null : 443,
+      state: listening ? 'LISTEN' : 'ESTABLISHED',
+      listening,
+      pid: p.pid,
+      pids: [p.pid],
+      uid: 1000,
+      user: 'alice',
+      ownerHidden: false,
+      process: p,
+    };
+  };
+  let sockets = Array.from({ length: SOCKETS }, make);
+  return {
+    name: 'procfs',
+    list: async () => {
+      const k = Math.round(SOCKETS * CHURN);
+      sockets = [...sockets.slice(k), ...Array.from({ length: k }, make)];
+      return { sockets, warnings: [] };
+    },
+  };
+}
+
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+
+const monitor = new Monitor({ source: syntheticSource(), intervalMs: 1000 });
+monitor.start();
+const server = await startServer({ monitor, staticDir: join(here, '..', 'out', 'renderer-profile'), port: 0 });
+const browser = await chromium.launch({
+  executablePath: process.env.PORTWATCH_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const t0 = Date.now();
+await page.goto(server.url);
+await page.waitForFunction((n) => Number(document.querySelector('[data-testid=count-sockets]')?.textContent) >= n * 0.9, SOCKETS, { timeout: 60_000 });
+const firstRender = Date.now() - t0;
+await page.evaluate(() => (window.__portwatchCommits = []));
+
+// 1. commits while 5% of the sockets change every second
+await new Promise((r) => setTimeout(r, SECONDS * 1000));
+const commits = await page.evaluate(() => window.__portwatchCommits);
+
+// 2. scrolling the whole list (groups open), frame by frame, while deltas keep arriving
+const frames = await page.evaluate(
+  () =>
+    new Promise((resolve) => {
+      const el = document.querySelector('[data-testid=scroller]');
+      const times = [];
+      const until = performance.now() + 5000;
+      const step = (t) => {
+        times.push(t);
+        el.scrollTop += 120;
+        if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) el.scrollTop = 0;
+        if (t < until) requestAnimationFrame(step);
+        else resolve(times);
+      };
+      requestAnimationFrame(step);
+    }),
+);
+const gaps = frames.slice(1).map((t, i) => t - frames[i]);
+const budget = 1000 / 60;
+const dropped = gaps.reduce((n, g) => n + Math.max(0, Math.round(g / budget) - 1), 0);
+
+await browser.close();
+await server.close();
+await monitor.stop();
+
+const result = {
+  date: new Date().toISOString(),
+  sockets: SOCKETS,
+  churnPerSecond: CHURN,
+  seconds: SECONDS,
+  firstRenderMs: firstRender,
+  commits: { count: commits.length, p50: quantile(commits, 0.5), p95: quantile(commits, 0.95), max: Math.max(...commits) },
+  scroll: { frames: frames.length, seconds: 5, dropped, worstFrameMs: Math.max(...gaps), p95FrameMs: quantile(gaps, 0.95) },
+};
+const md = `# Renderer benchmark
+
+Chromium (headless, software rendering), ${SOCKETS} synthetic sockets, ${CHURN * 100}% replaced every second,
+React profiling build; commits over ${SECONDS} s, then 5 s of scrolling at 120 px a frame while deltas arrive.
+
+| measure | value | budget |
+|---|---:|---|
+| first render of all rows (page load to ${SOCKETS} counted) | ${firstRender} ms | |
+| React commit time p50 / p95 / max (${commits.length} commits) | ${result.commits.p50.toFixed(1)} / ${result.commits.p95.toFixed(1)} / ${result.commits.max.toFixed(1)} ms | p95 < 16 ms |
+| frames while scrolling 5 s | ${frames.length} frames, ${dropped} dropped (60 Hz), p95 frame ${result.scroll.p95FrameMs.toFixed(1)} ms, worst ${result.scroll.worstFrameMs.toFixed(1)} ms | smooth |
+`;
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'renderer.md'), md);
+writeFileSync(join(here, 'results', 'renderer.json'), JSON.stringify(result, null, 2) + '\n');
+console.log(md);
