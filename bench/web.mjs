@@ -99,12 +99,15 @@ async function freePort() {
 }
 for (let i = 0; i < LATENCY_RUNS; i++) {
   const port = await freePort();
+  // Look for it as a user would at 10,000 sockets: search for the port (the list is virtualized, so a row
+  // far down is not in the page until scrolled to).
+  await page.getByTestId('search').fill(`lport:${port}`);
   // The page notes the moment the port appears (a MutationObserver: Playwright's own polling backs off to
   // 500 ms and would measure itself).
   await page.evaluate((p) => {
     window.__pwSeen = new Promise((resolve) => {
       const check = () => {
-        const hit = [...document.querySelectorAll('[data-testid=port-chip]')].some((e) => e.textContent === `:${p}`);
+        const hit = [...document.querySelectorAll('[data-testid=socket-row]')].some((e) => (e.getAttribute('data-socket-id') ?? '').includes(`|${p}|`));
         if (hit) {
           observer.disconnect();
           resolve(Date.now());
@@ -124,7 +127,7 @@ for (let i = 0; i < LATENCY_RUNS; i++) {
   const seen = seenAt.get(String(port));
   if (seen) pipeline.push(shown - seen.takenAt);
   await new Promise((r) => (child.once('exit', r), child.kill()));
-  await page.locator(`[data-testid=port-chip]:text-is(":${port}")`).waitFor({ state: 'detached', timeout: 10_000 });
+  await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"]`).waitFor({ state: 'detached', timeout: 15_000 });
   await new Promise((r) => setTimeout(r, (137 * (i + 1)) % 1000)); // start the next one at another phase of the poll
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -164,6 +164,25 @@ describe('web mode end to end, in Chromium', () => {
     expect(await charts.textContent()).toMatch(/Sockets by state[\s\S]*Throughput[\s\S]*most sockets/);
     await page.screenshot({ path: join(SHOTS, 'web-charts.png') });
     await page.getByTestId('charts-toggle').click();
+  });
+
+  it('exports the filtered view as CSV and JSON', async () => {
+    const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
+    children.push(child);
+    await rowOf(child.firstLine).waitFor({ timeout: 3000 });
+    await page.getByTestId('search').fill(`lport:${child.firstLine}`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=socket-row]').length === 1, null, { timeout: 3000 });
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const csvText = readFileSync((await csv.path()) as string, 'utf8');
+    const lines = csvText.trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^id,protocol,family,localAddress,localPort/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`,127.0.0.1,${child.firstLine},`);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const data = JSON.parse(readFileSync((await json.path()) as string, 'utf8')) as { sockets: Array<{ localPort: number; pid: number }> };
+    expect(data.sockets.map((x) => [x.localPort, x.pid])).toEqual([[Number(child.firstLine), child.pid]]);
+    await page.getByTestId('search').fill('');
+    await child.stop();
   });
 
   it('survives a dropped connection: says so, reconnects, and resynchronises from a fresh snapshot', async () => {
