@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitorHost } from '../../src/main/engine/monitorHost';
 import { startServer, type RunningServer } from '../../src/main/server';
 import { launchChromium } from '../helpers/browser';
-import { NODE_LISTENER, spawnReady, type Child } from '../helpers/children';
+import { NODE_LISTENER, spawnReady, waitFor, type Child } from '../helpers/children';
 import { ROOT, WORKER } from '../helpers/paths';
 
 const SHOTS = join(ROOT, 'test-results');
@@ -48,8 +48,14 @@ describe('web mode end to end, in Chromium', () => {
   });
 
   const rowOf = (port: string | number) => page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"]`);
+  /**
+   * The list is virtualized: a row far down is not in the page. The rest of the suite opens sockets on this
+   * machine too, so tests that look for their own rows search for their process first, as a user would.
+   */
+  const only = (q: string) => page.getByTestId('search').fill(q);
 
   it('shows a new listener under its process name within 2 s, highlighted as new, then closed, then gone', async () => {
+    await only(`proc:${NAME}`);
     const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
     children.push(child);
     const started = Date.now();
@@ -68,17 +74,21 @@ describe('web mode end to end, in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'web-live-view.png') });
 
     await child.stop();
-    await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"][data-change=closed]`).waitFor({ timeout: 3000 });
+    // seen closed at the next poll (the machine may be busy with the rest of the suite: allow a few)
+    await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"][data-change=closed]`).waitFor({ timeout: 6000 });
     await page.screenshot({ path: join(SHOTS, 'web-closed-row.png') });
-    await row.waitFor({ state: 'detached', timeout: 8000 });
-    await g.waitFor({ state: 'detached', timeout: 3000 });
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+    await g.waitFor({ state: 'detached', timeout: 5000 });
+    await only('');
   });
 
   it('search narrows the rows to a real listener; a bad query says why', async () => {
+    await only(`proc:${NAME}`);
     const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
     children.push(child);
     const port = child.firstLine;
     await rowOf(port).waitFor({ timeout: 3000 });
+    await only('');
     const search = page.getByTestId('search');
     await page.keyboard.press('Escape');
     await page.locator('body').press('/');
@@ -113,6 +123,7 @@ describe('web mode end to end, in Chromium', () => {
   });
 
   it('opens details with the full command line from a row and from the keyboard; Esc closes', async () => {
+    await only(`proc:${NAME}`);
     const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
     children.push(child);
     const row = rowOf(child.firstLine);
@@ -130,19 +141,26 @@ describe('web mode end to end, in Chromium', () => {
     await details.waitFor();
     await page.keyboard.press('Escape');
     await child.stop();
+    await only('');
   });
 
   it('Pause freezes the view while changes wait underneath; Resume shows them', async () => {
+    await only(`proc:${NAME}`);
     await page.getByTestId('pause').click();
     await page.locator('[data-testid=pause][aria-pressed=true]').waitFor();
     const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
     children.push(child);
-    await page.waitForFunction(() => /[1-9]\d* changes? waiting/.test(document.querySelector('[data-testid=frozen]')?.textContent ?? ''), null, { timeout: 3000 });
-    expect(await rowOf(child.firstLine).count()).toBe(0);
+    const port = Number(child.firstLine);
+    // wait until the engine has seen it, and the page has received that poll
+    const seq = await waitFor(() => (monitor.getSnapshot()?.sockets.some((s) => s.localPort === port) ? monitor.getSnapshot()?.seq : undefined), 5000, 'engine sees it');
+    await page.waitForFunction((q) => Number(document.querySelector('[data-testid=status-bar]')?.getAttribute('data-seq')) >= q, seq, { timeout: 5000 });
+    expect(await page.getByTestId('frozen').textContent()).toMatch(/[1-9]\d* changes? waiting/);
+    expect(await rowOf(port).count()).toBe(0);
     expect(monitor.isPaused()).toBe(false); // the engine keeps polling
     await page.getByTestId('pause').click();
-    await page.locator(`[data-testid=socket-row][data-socket-id*="|${child.firstLine}|"][data-change=new]`).waitFor({ timeout: 2000 });
+    await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"][data-change=new]`).waitFor({ timeout: 3000 });
     await child.stop();
+    await only('');
   });
 
   it('resolves remote host names when asked: loopback peers read localhost', async () => {
@@ -167,6 +185,7 @@ describe('web mode end to end, in Chromium', () => {
   });
 
   it('exports the filtered view as CSV and JSON', async () => {
+    await only(`proc:${NAME}`);
     const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
     children.push(child);
     await rowOf(child.firstLine).waitFor({ timeout: 3000 });
@@ -186,6 +205,7 @@ describe('web mode end to end, in Chromium', () => {
   });
 
   it('survives a dropped connection: says so, reconnects, and resynchronises from a fresh snapshot', async () => {
+    await only(`proc:${NAME}`);
     const { port, token } = server;
     await server.close();
     await page.locator('[data-testid=status-bar][data-state=disconnected]').waitFor({ timeout: 5000 });

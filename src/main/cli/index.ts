@@ -7,6 +7,9 @@ import { formatCsv, formatJson, formatTable, sortForListing } from './format';
 import { isLoopback, startServer } from '../server';
 import { parseQuery } from '../../shared/query';
 import { ensureWebUi, openInBrowser } from './webui';
+import { auditReport, formatAudit } from './audit';
+import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
+import { rulesFor } from '../../shared/baseline';
 
 /** A usage error: printed with a hint, exit code 2. */
 export class UsageError extends Error {}
@@ -25,6 +28,7 @@ Usage:
   portwatch list [options]     print the sockets once (table, --json or --csv)
   portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
   portwatch serve [options]    the live UI in a browser, for machines without a display
+  portwatch audit [options]    who can reach each listening port, and whether it was expected
   portwatch <command> --help   options of a command
 
 Owners of other users' sockets are visible only when run as root (sudo portwatch list).
@@ -67,6 +71,20 @@ needs it. Stops on Ctrl-C.
   --open            open the URL in the default browser
   --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
   --source NAME     auto (default), procfs or systeminformation
+`;
+
+const AUDIT_HELP = `Usage: portwatch audit [--json] [--baseline FILE | --write-baseline FILE]
+
+Lists every listening socket (TCP LISTEN, unconnected UDP) with its exposure (all: every interface;
+interface: one address; loopback: this machine only), service, port range, risk, and whether a rule of the
+expected-ports baseline matches it.
+  --baseline FILE        compare against FILE: exit 1 when some listener is unexpected (they are listed),
+                         0 when all are expected, 2 when FILE is missing, unreadable or not a baseline
+  --write-baseline FILE  save the current listeners as expected in FILE (atomically), then exit 0
+  --json                 {"listeners": [{protocol, localAddress, localPort, exposure, service, risk,
+                         expected, pid, process}]}
+  --source NAME          auto (default), procfs or systeminformation
+Without --baseline the user's own baseline is used when it exists (${'$'}XDG_CONFIG_HOME/portwatch/baseline.json).
 `;
 
 const FILTER_OPTIONS = {
@@ -203,6 +221,51 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+async function audit(args: string[], io: CliIo): Promise<number> {
+  const v = parse('audit', args, {
+    json: { type: 'boolean' },
+    baseline: { type: 'string' },
+    'write-baseline': { type: 'string' },
+    source: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) {
+    io.out(AUDIT_HELP);
+    return 0;
+  }
+  if (v.baseline !== undefined && v['write-baseline'] !== undefined) throw new UsageError('portwatch audit: choose one of --baseline and --write-baseline');
+  for (const k of ['baseline', 'write-baseline'] as const) if (v[k] === '') throw new UsageError(`portwatch audit: --${k} needs a file name`);
+  const source = createSource(sourceFlag('audit', v.source));
+  const { sockets, warnings } = await source.list();
+  for (const w of warnings) io.err(`portwatch: warning: ${w}\n`);
+  if (v['write-baseline'] !== undefined) {
+    const rules = rulesFor(sockets);
+    writeBaselineFile(v['write-baseline'], { version: 1, rules });
+    io.err(`portwatch: wrote ${rules.length} expected listener rule${rules.length === 1 ? '' : 's'} to ${v['write-baseline']}\n`);
+    return 0;
+  }
+  const path = v.baseline ?? defaultBaselinePath();
+  const loaded = loadBaseline(path);
+  if (!loaded.ok) {
+    io.err(`portwatch audit: ${loaded.message}\n`);
+    return 2;
+  }
+  if (v.baseline !== undefined && !loaded.exists) {
+    io.err(`portwatch audit: baseline ${path} does not exist (make one with --write-baseline)\n`);
+    return 2;
+  }
+  const report = auditReport(sockets, loaded.baseline.rules);
+  if (v.json) io.out(JSON.stringify({ listeners: report }, null, 2) + '\n');
+  else io.out(formatAudit(report, loaded.exists ? path : null));
+  const unexpected = report.filter((l) => !l.expected);
+  if (v.baseline !== undefined && unexpected.length > 0) {
+    io.err(`portwatch audit: ${unexpected.length} unexpected listener${unexpected.length === 1 ? '' : 's'}:\n`);
+    for (const l of unexpected) io.err(`  ${l.protocol} ${l.localAddress.includes(':') ? `[${l.localAddress}]` : l.localAddress}:${l.localPort} (${l.exposure}) ${l.process ?? 'unknown process'}${l.pid === null ? '' : ` pid ${l.pid}`}\n`);
+    return 1;
+  }
+  return 0;
+}
+
 /** Runs the CLI; returns the exit code. Usage errors print a hint and return 2. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -220,12 +283,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await watch(rest, io);
       case 'serve':
         return await serve(rest, io);
+      case 'audit':
+        return await audit(rest, io);
       default:
         throw new UsageError(`portwatch: unknown command '${command}'`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch', 'serve'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
+      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch', 'serve', 'audit'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
     io.err(`portwatch: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -38,7 +38,7 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
     );
   }
   return (
-    <footer className="statusbar" data-testid="status-bar" data-state={!view.connected ? 'disconnected' : (st?.state ?? 'starting')}>
+    <footer className="statusbar" data-testid="status-bar" data-seq={view.seq} data-state={!view.connected ? 'disconnected' : (st?.state ?? 'starting')}>
       <span>
         Source <b>{view.source ?? '—'}</b>
       </span>

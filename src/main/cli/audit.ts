@@ -1,0 +1,56 @@
+import { isExpected, type BaselineRule } from '../../shared/baseline';
+import { classifyPort, EXPOSURE_ORDER, exposureOf, type Exposure, type PortRange } from '../../shared/exposure';
+import { formatEndpoint, type Socket } from '../../shared/model';
+
+export interface AuditListener {
+  protocol: 'tcp' | 'udp';
+  localAddress: string;
+  localPort: number;
+  exposure: Exposure;
+  service: string | null;
+  range: PortRange;
+  risk: string | null;
+  expected: boolean;
+  pid: number | null;
+  process: string | null;
+}
+
+/** Every listener with its exposure, class and verdict; widest exposure first, then by port. */
+export function auditReport(sockets: readonly Socket[], rules: readonly BaselineRule[]): AuditListener[] {
+  return sockets
+    .filter((s) => s.listening)
+    .map((s) => {
+      const c = classifyPort(s.localPort, s.protocol);
+      return {
+        protocol: s.protocol,
+        localAddress: s.localAddress,
+        localPort: s.localPort,
+        exposure: exposureOf(s) as Exposure,
+        service: c.service,
+        range: c.range,
+        risk: c.risk,
+        expected: isExpected(rules, s) === true,
+        pid: s.pid,
+        process: s.process?.name ?? null,
+      };
+    })
+    .sort((a, b) => EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] || a.localPort - b.localPort || a.protocol.localeCompare(b.protocol));
+}
+
+export function formatAudit(report: readonly AuditListener[], baselinePath: string | null): string {
+  const header = ['EXPOSURE', 'PROTO', 'LOCAL', 'SERVICE', 'RANGE', 'PROCESS', 'EXPECTED', 'RISK'];
+  const rows = report.map((l) => [
+    l.exposure,
+    l.protocol,
+    formatEndpoint(l.localAddress, l.localPort),
+    l.service ?? '-',
+    l.range,
+    l.process ? `${l.process}${l.pid === null ? '' : ` (${l.pid})`}` : l.pid === null ? '(owner hidden)' : String(l.pid),
+    l.expected ? 'yes' : 'NO',
+    l.risk ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const foot = baselinePath ? `baseline: ${baselinePath}` : 'no baseline yet: every listener counts as unexpected (portwatch audit --write-baseline FILE)';
+  return [line(header), ...rows.map(line), '', foot].join('\n') + '\n';
+}
