@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, shell, Tray } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CSP } from '../shared/csp';
@@ -14,7 +14,7 @@ import { hardenWebContents, windowOptions } from './electron/window';
  */
 
 const monitor = new MonitorHost({ workerPath: join(__dirname, 'worker.js') });
-const dispatcher = new ApiDispatcher(monitor);
+const dispatcher = new ApiDispatcher(monitor, { baselinePath: join(app.getPath('userData'), 'baseline.json') });
 let win: BrowserWindow | null = null;
 let tray: PortwatchTray | null = null;
 let quitting = false;
@@ -57,6 +57,16 @@ void app.whenReady().then(() => {
   bindIpc(ipcMain, dispatcher, trustedSender(() => win?.webContents.mainFrame ?? null, appUrl));
   forwardEvents(dispatcher, (channel, data) => {
     if (win && !win.isDestroyed()) win.webContents.send(channel, data);
+  });
+
+  // an unexpected listener: a desktop notification (the dispatcher rate-limits them)
+  dispatcher.subscribe((event, data) => {
+    if (event !== 'alert' || !Notification.isSupported()) return;
+    const a = data as { notify: boolean; message: string; risk: string | null };
+    if (!a.notify) return;
+    const n = new Notification({ title: 'Portwatch: unexpected listener', body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
+    n.on('click', show);
+    n.show();
   });
 
   tray = new PortwatchTray(

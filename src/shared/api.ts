@@ -1,3 +1,4 @@
+import type { BaselineRule } from './baseline';
 import type { Delta, MonitorStatus, Snapshot } from './model';
 
 /**
@@ -32,6 +33,26 @@ export interface EngineState {
   hostNames: Record<string, string>;
 }
 
+/** An unexpected listener appeared. `notify`: whether it was worth a desktop notification (rate limit). */
+export interface Alert {
+  id: number;
+  at: number;
+  protocol: 'tcp' | 'udp';
+  localAddress: string;
+  localPort: number;
+  exposure: 'all' | 'interface' | 'loopback';
+  process: string | null;
+  pid: number | null;
+  risk: string | null;
+  notify: boolean;
+  message: string;
+}
+
+/** The expected-ports baseline as the UI sees it: its file, whether it exists, and whether it is usable. */
+export type BaselineState =
+  | { ok: true; path: string; exists: boolean; rules: BaselineRule[] }
+  | { ok: false; path: string; message: string };
+
 /** Bytes per second in and out of one network interface, averaged since the previous sample. */
 export interface InterfaceRate {
   iface: string;
@@ -60,14 +81,22 @@ export interface PortwatchApi {
   onHostNames(listener: (names: Record<string, string>) => void): Unsubscribe;
   /** Throughput of each network interface now (systeminformation networkStats). */
   getNetworkRates(): Promise<ApiResult<InterfaceRate[]>>;
+  getBaseline(): Promise<ApiResult<BaselineState>>;
+  /** Adds a rule expecting this listener (by socket id) to the baseline file. */
+  markExpected(socketId: string): Promise<ApiResult<BaselineState>>;
+  /** Adds rules expecting every current listener (the first-run offer). */
+  acceptAllListeners(): Promise<ApiResult<BaselineState>>;
+  onBaseline(listener: (b: BaselineState) => void): Unsubscribe;
+  getAlerts(): Promise<ApiResult<Alert[]>>;
+  onAlert(listener: (a: Alert) => void): Unsubscribe;
 }
 
 /** The request/response methods, as they travel over IPC channels and WebSocket messages. */
-export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume', 'setReverseDns', 'getNetworkRates'] as const;
+export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume', 'setReverseDns', 'getNetworkRates', 'getBaseline', 'markExpected', 'acceptAllListeners', 'getAlerts'] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
 /** Pushed events. */
-export const API_EVENTS = ['snapshot', 'delta', 'status', 'hostnames'] as const;
+export const API_EVENTS = ['snapshot', 'delta', 'status', 'hostnames', 'baseline', 'alert'] as const;
 export type ApiEvent = (typeof API_EVENTS)[number];
 
 /** Electron IPC channel names: one place, used by main and preload. */

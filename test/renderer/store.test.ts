@@ -50,6 +50,12 @@ class FakeApi implements PortwatchApi {
   setReverseDns = async (on: boolean): Promise<ApiResult<boolean>> => ({ ok: true, value: on });
   getNetworkRates = async () => ({ ok: true as const, value: [] });
   onHostNames = (f: (n: Record<string, string>) => void) => (this.names.push(f), () => {});
+  getBaseline = async () => ({ ok: true as const, value: { ok: true as const, path: '/b.json', exists: false, rules: [] } });
+  markExpected = async () => ({ ok: true as const, value: { ok: true as const, path: '/b.json', exists: true, rules: [{ port: 80 }] } });
+  acceptAllListeners = async () => ({ ok: true as const, value: { ok: true as const, path: '/b.json', exists: true, rules: [{ port: 80 }] } });
+  onBaseline = () => () => {};
+  getAlerts = async () => ({ ok: true as const, value: [] });
+  onAlert = () => () => {};
   push = {
     snapshot: (s: Snapshot) => this.l.snapshot.forEach((f) => f(s)),
     delta: (d: Delta) => this.l.delta.forEach((f) => f(d)),

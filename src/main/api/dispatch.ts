@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import si from 'systeminformation';
-import { API_METHODS, type ApiEvent, type ApiMethod, type ApiResult, type EngineState, type InterfaceRate, type Unsubscribe } from '../../shared/api';
+import { API_METHODS, type Alert, type ApiEvent, type ApiMethod, type ApiResult, type BaselineState, type EngineState, type InterfaceRate, type Unsubscribe } from '../../shared/api';
+import { ruleFor, rulesFor } from '../../shared/baseline';
+import { BaselineStore } from '../engine/baselineFile';
+import { Alerts } from './alerts';
 import type { Delta, Snapshot } from '../../shared/model';
 import { Emitter } from '../engine/events';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type MonitorLike } from '../engine/monitor';
@@ -18,6 +21,10 @@ const ARGS = {
   resume: z.tuple([]),
   setReverseDns: z.tuple([z.boolean()]),
   getNetworkRates: z.tuple([]),
+  getBaseline: z.tuple([]),
+  markExpected: z.tuple([z.string().min(1).max(512)]),
+  acceptAllListeners: z.tuple([]),
+  getAlerts: z.tuple([]),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 export interface DispatcherOptions {
@@ -25,6 +32,8 @@ export interface DispatcherOptions {
   lookup?: LookupFn;
   /** Interface counters (tests inject one). */
   networkStats?: () => Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>;
+  /** The expected-ports baseline file; without one, every listener is unexpected and nothing is saved. */
+  baselinePath?: string;
 }
 
 export function isApiMethod(m: unknown): m is ApiMethod {
@@ -33,7 +42,9 @@ export function isApiMethod(m: unknown): m is ApiMethod {
 
 export class ApiDispatcher {
   private readonly names: HostNames;
-  private readonly events = new Emitter<{ hostnames: Record<string, string> }>();
+  private readonly events = new Emitter<{ hostnames: Record<string, string>; baseline: BaselineState; alert: Alert }>();
+  private readonly baseline: BaselineStore | null;
+  private readonly alerts: Alerts;
   private readonly networkStats: NonNullable<DispatcherOptions['networkStats']>;
 
   constructor(
@@ -42,9 +53,17 @@ export class ApiDispatcher {
   ) {
     this.names = new HostNames((n) => this.events.emit('hostnames', n), opts.lookup);
     this.networkStats = opts.networkStats ?? (() => si.networkStats('*') as Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>);
+    this.baseline = opts.baselinePath ? new BaselineStore(opts.baselinePath) : null;
+    this.alerts = new Alerts({ rules: () => this.baseline?.rules() ?? [], onAlert: (a) => this.events.emit('alert', a) });
     // names are looked up as remote addresses appear, beside the poll, never inside it
-    monitor.on('snapshot', (s: Snapshot) => this.names.want(s.sockets.map((x) => x.remoteAddress)));
-    monitor.on('delta', (d: Delta) => this.names.want([...d.added, ...d.changed].map((x) => x.remoteAddress)));
+    monitor.on('snapshot', (s: Snapshot) => {
+      this.names.want(s.sockets.map((x) => x.remoteAddress));
+      this.alerts.snapshot(s);
+    });
+    monitor.on('delta', (d: Delta) => {
+      this.names.want([...d.added, ...d.changed].map((x) => x.remoteAddress));
+      this.alerts.delta(d);
+    });
   }
 
   state(): EngineState {
@@ -57,6 +76,24 @@ export class ApiDispatcher {
       reverseDns: this.names.isEnabled(),
       hostNames: this.names.known(),
     };
+  }
+
+  baselineState(): BaselineState {
+    if (!this.baseline) return { ok: false, path: '', message: 'no baseline file in this mode' };
+    const c = this.baseline.current();
+    return c.ok ? { ok: true, path: this.baseline.path, exists: c.exists, rules: c.baseline.rules } : { ok: false, path: this.baseline.path, message: c.message };
+  }
+
+  private changeBaseline(rules: ReturnType<typeof rulesFor>): ApiResult<BaselineState> {
+    if (!this.baseline) return { ok: false, code: 'bad-request', message: 'no baseline file in this mode' };
+    try {
+      this.baseline.add(rules);
+    } catch (e) {
+      return { ok: false, code: 'internal', message: e instanceof Error ? e.message : String(e) };
+    }
+    const state = this.baselineState();
+    this.events.emit('baseline', state);
+    return { ok: true, value: state };
   }
 
   async call(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
@@ -84,6 +121,18 @@ export class ApiDispatcher {
           if (on) this.names.want(this.monitor.getSnapshot()?.sockets.map((x) => x.remoteAddress) ?? []);
           return { ok: true, value: on };
         }
+        case 'getBaseline':
+          return { ok: true, value: this.baselineState() };
+        case 'markExpected': {
+          const socket = this.monitor.getSnapshot()?.sockets.find((x) => x.id === parsed.data[0]);
+          if (!socket) return { ok: false, code: 'bad-request', message: 'no such socket now' };
+          if (!socket.listening) return { ok: false, code: 'bad-request', message: 'only listening sockets are judged' };
+          return this.changeBaseline([ruleFor(socket)]);
+        }
+        case 'acceptAllListeners':
+          return this.changeBaseline(rulesFor(this.monitor.getSnapshot()?.sockets ?? []));
+        case 'getAlerts':
+          return { ok: true, value: this.alerts.all() };
         case 'getNetworkRates': {
           const stats = await this.networkStats();
           const rates: InterfaceRate[] = stats.map((x) => ({ iface: x.iface, rxPerSec: Math.max(0, x.rx_sec ?? 0), txPerSec: Math.max(0, x.tx_sec ?? 0) }));
@@ -102,6 +151,8 @@ export class ApiDispatcher {
       this.monitor.on('delta', (d) => listener('delta', d)),
       this.monitor.on('status', (s) => listener('status', s)),
       this.events.on('hostnames', (n) => listener('hostnames', n)),
+      this.events.on('baseline', (b) => listener('baseline', b)),
+      this.events.on('alert', (a) => listener('alert', a)),
     ];
     return () => offs.forEach((off) => off());
   }

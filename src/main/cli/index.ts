@@ -69,6 +69,7 @@ needs it. Stops on Ctrl-C.
   --host H          address to bind (default 127.0.0.1: this machine only)
   --allow-remote    required to bind an address other machines can reach (0.0.0.0, ::, a LAN address)
   --open            open the URL in the default browser
+  --baseline FILE   the expected-ports baseline (default: ${'$'}XDG_CONFIG_HOME/portwatch/baseline.json)
   --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
   --source NAME     auto (default), procfs or systeminformation
 `;
@@ -187,6 +188,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     open: { type: 'boolean' },
     interval: { type: 'string' },
     source: { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
@@ -205,7 +207,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   monitor.start();
   let server;
   try {
-    server = await startServer({ monitor, staticDir, host, port, allowRemote: v['allow-remote'] === true });
+    server = await startServer({ monitor, staticDir, host, port, allowRemote: v['allow-remote'] === true, baselinePath: v.baseline || defaultBaselinePath() });
   } catch (e) {
     await monitor.stop();
     throw e;

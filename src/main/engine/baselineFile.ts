@@ -100,8 +100,14 @@ export class BaselineStore {
       this.state = fresh;
       throw new Error(`${fresh.message}; fix or remove the file, it is kept as it is`);
     }
-    const have = new Set(fresh.baseline.rules.map((r) => JSON.stringify(r)));
-    const merged = [...fresh.baseline.rules, ...rules.filter((r) => !have.has(JSON.stringify(r)))];
+    const key = (r: BaselineRule): string => JSON.stringify([r.process, r.exe, r.protocol, r.port, r.exposure]);
+    const have = new Set(fresh.baseline.rules.map(key));
+    const merged = [...fresh.baseline.rules];
+    for (const r of rules) {
+      if (have.has(key(r))) continue;
+      have.add(key(r));
+      merged.push(r);
+    }
     writeBaselineFile(this.path, { version: 1, rules: merged });
     this.state = { ok: true, baseline: { version: 1, rules: merged }, exists: true };
     return this.state;

@@ -32,6 +32,8 @@ export interface ServeOptions {
   allowRemote?: boolean;
   /** A client whose send buffer grows past this is dropped (it reconnects and resynchronises). */
   maxBufferedBytes?: number;
+  /** The expected-ports baseline file (the CLI passes the user's XDG one). */
+  baselinePath?: string;
 }
 
 export interface RunningServer {
@@ -91,7 +93,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
-  const dispatcher = new ApiDispatcher(opts.monitor);
+  const dispatcher = new ApiDispatcher(opts.monitor, { baselinePath: opts.baselinePath });
   const staticRoot = realpathSync(opts.staticDir);
   let port = opts.port ?? 0;
 

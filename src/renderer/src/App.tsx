@@ -2,7 +2,10 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, us
 import { formatCsv } from '../../shared/export';
 import { parseQuery, type QueryTerm } from '../../shared/query';
 import type { PortwatchApi } from '../../shared/api';
+import { isExpected } from '../../shared/baseline';
+import { AlertList } from './components/AlertList';
 import { Charts } from './components/Charts';
+import { ExposureView } from './components/ExposureView';
 import { DetailsPanel } from './components/DetailsPanel';
 import { FilterBar } from './components/FilterBar';
 import { SocketTable, type Item } from './components/SocketTable';
@@ -34,6 +37,10 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [now, setNow] = useState(() => Date.now());
   const [chartsOpen, setChartsOpen] = useState(false);
+  const [tab, setTab] = useState<'sockets' | 'exposure'>('sockets');
+  const [alertsOpen, setAlertsOpen] = useState(false);
+  const [seenAlerts, setSeenAlerts] = useState(0);
+  const [notifyPermission, setNotifyPermission] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission));
   const liveSockets = useCallback(() => store.liveSockets(), [store]);
   const searchRef = useRef<HTMLInputElement>(null);
 
@@ -45,7 +52,19 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   const parsed = useMemo(() => parseQuery(query), [query]);
   const terms = parsed.ok ? parsed.terms : NO_TERMS;
   const hostNames = view.hostNames;
-  const ctx: ViewContext = useMemo(() => ({ hostName: (a: string) => hostNames[a], elevated: view.elevated }), [hostNames, view.elevated]);
+  const rules = view.baseline?.ok ? view.baseline.rules : null;
+  const ctx: ViewContext = useMemo(
+    () => ({ hostName: (a: string) => hostNames[a], elevated: view.elevated, expected: (s) => (rules ? isExpected(rules, s) : null) }),
+    [hostNames, view.elevated, rules],
+  );
+
+  // In web mode the browser can notify too, once allowed (Electron notifies from the main process).
+  useEffect(() => {
+    if (window.portwatch || typeof Notification === 'undefined') return;
+    return api.onAlert((a) => {
+      if (a.notify && Notification.permission === 'granted') new Notification('Portwatch: unexpected listener', { body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
+    });
+  }, [api]);
 
   // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
   const rows = useDeferredValue(view.rows);
@@ -143,6 +162,29 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         <button data-testid="charts-toggle" aria-pressed={chartsOpen} onClick={() => setChartsOpen((o) => !o)}>
           Charts
         </button>
+        <span className="tabs" role="tablist">
+          <button role="tab" data-testid="view-sockets" aria-selected={tab === 'sockets'} onClick={() => setTab('sockets')}>
+            Sockets
+          </button>
+          <button role="tab" data-testid="view-exposure" aria-selected={tab === 'exposure'} onClick={() => setTab('exposure')}>
+            Exposure
+          </button>
+        </span>
+        <button
+          data-testid="alerts-toggle"
+          className={view.alerts.length > seenAlerts ? 'has-alerts' : undefined}
+          onClick={() => {
+            setAlertsOpen((o) => !o);
+            setSeenAlerts(view.alerts.length);
+          }}
+        >
+          Alerts <span data-testid="alert-count">{view.alerts.length}</span>
+        </button>
+        {!window.portwatch && notifyPermission === 'default' && (
+          <button onClick={() => void Notification.requestPermission().then(setNotifyPermission)} title="Let the browser notify you of unexpected listeners">
+            Notify me
+          </button>
+        )}
         <span className="spacer-flex" />
         <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>
           Export CSV
@@ -162,9 +204,28 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         shown={filtered.filter((r) => r.change !== 'closed').length}
         total={view.rows.filter((r) => r.change !== 'closed').length}
       />
+      {view.baseline && !view.baseline.ok && (
+        <div className="banner error" data-testid="baseline-error">
+          The expected-ports file is broken and was left as it is: {view.baseline.message}
+        </div>
+      )}
+      {view.baseline?.ok && !view.baseline.exists && (
+        <div className="banner" data-testid="baseline-offer">
+          No expected ports yet: every listener counts as unexpected. Accept the {view.rows.filter((r) => r.socket.listening && r.change !== 'closed').length} listening now as
+          expected?{' '}
+          <button data-testid="accept-baseline" onClick={() => void store.acceptAllListeners()}>
+            Accept current listeners
+          </button>
+        </div>
+      )}
+      {alertsOpen && <AlertList alerts={view.alerts} onClose={() => setAlertsOpen(false)} />}
       {chartsOpen && <Charts history={view.history} sockets={liveSockets} api={api} />}
       <main>
-        <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} scrollToKey={selectedId} />
+        {tab === 'exposure' ? (
+          <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} elevated={view.elevated} canMark={view.baseline?.ok === true} onMark={(id) => void store.markExpected(id)} />
+        ) : (
+          <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} scrollToKey={selectedId} />
+        )}
         {detailsOpen && selected && (
           <DetailsPanel socket={selected} owned={owned} parentName={parentName} elevated={view.elevated} hostName={ctx.hostName} onClose={() => setDetailsOpen(false)} onSelect={onSelect} />
         )}

@@ -146,7 +146,10 @@ describe('preload bridge', () => {
       removeListener: (c: string, l: (...a: unknown[]) => void) => listeners.get(c)?.delete(l),
     };
     const api = createIpcApi(ipc as never);
-    expect(Object.keys(api).sort()).toEqual(['getNetworkRates', 'getState', 'onConnection', 'onDelta', 'onHostNames', 'onSnapshot', 'onStatus', 'pause', 'resume', 'setInterval', 'setReverseDns']);
+    // every request method of the contract, the subscriptions, and nothing else (no ipcRenderer)
+    expect(Object.keys(api).sort()).toEqual(
+      [...API_METHODS, 'onSnapshot', 'onDelta', 'onStatus', 'onHostNames', 'onBaseline', 'onAlert', 'onConnection'].sort(),
+    );
     expect(await api.setInterval(500)).toEqual({ ok: true, value: 'answer' });
     expect(calls).toEqual([[ipcInvokeChannel('setInterval'), 500]]);
     const got: unknown[][] = [];

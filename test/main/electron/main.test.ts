@@ -71,6 +71,7 @@ vi.mock('electron', () => {
   }
   return {
     app: {
+      getPath: () => '/tmp/portwatch-test-userdata',
       whenReady: () => fx.whenReady,
       on: (name: string, l: (e: { preventDefault: () => void }) => void) => fx.appHandlers.set(name, l),
       quit: () => {
@@ -82,6 +83,11 @@ vi.mock('electron', () => {
     Menu: { buildFromTemplate: (t: unknown) => t },
     nativeImage: { createFromPath: () => ({}) },
     shell: { openExternal: () => Promise.resolve() },
+    Notification: class {
+      static isSupported(): boolean {
+        return false;
+      }
+    },
     ipcMain: { handle: (c: string, h: unknown) => fx.ipcHandlers.set(c, h), removeHandler: (c: string) => fx.ipcHandlers.delete(c) },
     session: {
       defaultSession: {

@@ -21,10 +21,12 @@ const SocketRow = memo(function SocketRow({
   onSelect: (id: string) => void;
 }): ReactElement {
   const s = row.socket;
+  const unexpected = ctx.expected?.(s) === false;
   return (
     <div
       role="row"
-      className={`row${selected ? ' selected' : ''}${row.change ? ` change-${row.change}` : ''}${s.listening ? ' listening' : ''}`}
+      className={`row${selected ? ' selected' : ''}${row.change ? ` change-${row.change}` : ''}${s.listening ? ' listening' : ''}${unexpected ? ' unexpected' : ''}`}
+      data-unexpected={unexpected ? 'true' : undefined}
       data-testid="socket-row"
       data-socket-id={s.id}
       data-change={row.change ?? undefined}
@@ -33,6 +35,7 @@ const SocketRow = memo(function SocketRow({
     >
       {COLUMNS.map((c) => (
         <span key={c} role="cell" className={`cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}`}>
+          {c === 'process' && unexpected && <span className="unexpected-badge">unexpected</span>}
           {cellText(c, row, ctx, now)}
         </span>
       ))}
@@ -48,6 +51,11 @@ function GroupRow({ group, open, onToggle }: { group: Group; open: boolean; onTo
         {group.label}
       </span>
       {group.detail && <span className="muted">{group.detail}</span>}
+      {group.unexpected ? (
+        <span className="unexpected-badge" data-testid="group-unexpected">
+          {group.unexpected} unexpected
+        </span>
+      ) : null}
       <span className="ports">
         {group.ports.slice(0, 10).map((p) => (
           <span key={p} className="port-chip" data-testid="port-chip">

@@ -1,4 +1,4 @@
-import type { PortwatchApi } from '../../../shared/api';
+import type { Alert, BaselineState, PortwatchApi } from '../../../shared/api';
 import { sameSocket } from '../../../shared/compare';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
 
@@ -44,6 +44,10 @@ export interface StoreView {
   reverseDns: boolean;
   /** Remote address -> host name, as reverse DNS answers arrive. */
   hostNames: Readonly<Record<string, string>>;
+  /** The expected-ports baseline (null until known). */
+  baseline: BaselineState | null;
+  /** Unexpected listeners that appeared, newest last (bounded). */
+  alerts: readonly Alert[];
   /** Sockets by state over the last ten minutes (at most one point a second), oldest first. */
   history: readonly StatePoint[];
   /** An action that failed, to show once. */
@@ -76,6 +80,8 @@ export class SocketStore {
     reverseDns: false,
     hostNames: {},
     history: [],
+    baseline: null,
+    alerts: [],
     error: null,
   };
   private readonly listeners = new Set<() => void>();
@@ -117,6 +123,8 @@ export class SocketStore {
         this.set({ status, enginePaused: status.state === 'paused' ? true : status.state === 'ok' ? false : this.view.enginePaused }),
       ),
       this.api.onHostNames((names) => this.set({ hostNames: { ...this.view.hostNames, ...names } })),
+      this.api.onBaseline((baseline) => this.set({ baseline })),
+      this.api.onAlert((a) => this.set({ alerts: [...this.view.alerts.slice(-199), a] })),
       this.api.onConnection((connected) => {
         this.set({ connected });
         if (connected) void this.resync();
@@ -142,6 +150,18 @@ export class SocketStore {
     const pause = !this.view.enginePaused;
     const r = pause ? await this.api.pause() : await this.api.resume();
     if (r.ok) this.set({ enginePaused: pause, error: null });
+    else this.set({ error: r.message });
+  }
+
+  async markExpected(socketId: string): Promise<void> {
+    const r = await this.api.markExpected(socketId);
+    if (r.ok) this.set({ baseline: r.value, error: null });
+    else this.set({ error: r.message });
+  }
+
+  async acceptAllListeners(): Promise<void> {
+    const r = await this.api.acceptAllListeners();
+    if (r.ok) this.set({ baseline: r.value, error: null });
     else this.set({ error: r.message });
   }
 
@@ -194,6 +214,9 @@ export class SocketStore {
         status: v.status ?? this.view.status,
       });
       if (v.snapshot && (v.snapshot.seq >= this.view.seq || !this.haveSnapshot)) this.replace(v.snapshot);
+      const [b, a] = await Promise.all([this.api.getBaseline(), this.api.getAlerts()]);
+      if (b.ok) this.set({ baseline: b.value });
+      if (a.ok) this.set({ alerts: a.value });
     } finally {
       this.resyncing = false;
     }

@@ -1,4 +1,4 @@
-import { isIpv4Mapped, unmapIpv4 } from '../../../shared/model';
+import { isIpv4Mapped, unmapIpv4, type Socket } from '../../../shared/model';
 import { matchesQuery, type MatchContext, type QueryTerm } from '../../../shared/query';
 import { serviceName } from '../../../shared/services';
 import type { Row } from './socketStore';
@@ -37,6 +37,8 @@ export const NO_TOGGLES: Toggles = { listening: false, established: false, tcp: 
 export interface ViewContext extends MatchContext {
   hostName: (address: string) => string | undefined;
   elevated: boolean;
+  /** For listeners: does the baseline expect it? null for other sockets. */
+  expected?: (s: Socket) => boolean | null;
 }
 
 export function isLoopbackAddress(a: string | null): boolean {
@@ -152,6 +154,8 @@ export function sortRows(rows: readonly Row[], col: Column, dir: 1 | -1, ctx: Vi
 
 export interface Group {
   key: string;
+  /** Listeners in it that the baseline does not expect. */
+  unexpected?: number;
   label: string;
   /** pid, user: what else identifies the group. */
   detail: string;
@@ -216,7 +220,10 @@ export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext)
     let g = groups.get(q);
     if (!g) groups.set(q, (g = { ...groupKey(mode, r, ctx), rows: [], listening: 0, ports: [] }));
     g.rows.push(r);
-    if (r.socket.listening && r.change !== 'closed') g.listening++;
+    if (r.socket.listening && r.change !== 'closed') {
+      g.listening++;
+      if (ctx.expected?.(r.socket) === false) g.unexpected = (g.unexpected ?? 0) + 1;
+    }
   }
   for (const g of groups.values()) {
     if (g.listening === 0) continue;

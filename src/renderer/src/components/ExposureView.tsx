@@ -1,0 +1,80 @@
+import type { ReactElement } from 'react';
+import { classifyPort, EXPOSURE_ORDER, exposureOf, type Exposure } from '../../../shared/exposure';
+import { formatEndpoint } from '../../../shared/model';
+import type { Row } from '../store/socketStore';
+import { formatAge, hiddenOwnerLabel } from '../store/view';
+
+const EXPOSURE_TEXT: Record<Exposure, string> = { all: 'All interfaces', interface: 'One interface', loopback: 'This machine only' };
+
+/** Every listener, widest exposure first: who can reach it, what it is, whether it was expected. */
+export function ExposureView(props: {
+  rows: readonly Row[];
+  expected: (r: Row) => boolean | null;
+  now: number;
+  elevated: boolean;
+  canMark: boolean;
+  onMark: (id: string) => void;
+}): ReactElement {
+  const listeners = props.rows
+    .filter((r) => r.socket.listening && r.change !== 'closed')
+    .map((r) => ({ r, exposure: exposureOf(r.socket) as Exposure, cls: classifyPort(r.socket.localPort, r.socket.protocol), expected: props.expected(r) }))
+    .sort((a, b) => EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] || Number(a.expected) - Number(b.expected) || a.r.socket.localPort - b.r.socket.localPort);
+  return (
+    <div className="exposure" data-testid="exposure-view">
+      <table>
+        <thead>
+          <tr>
+            <th>Exposure</th>
+            <th>Process</th>
+            <th>Listening on</th>
+            <th>Service</th>
+            <th>Range</th>
+            <th>Risk</th>
+            <th>Open for</th>
+            <th>Expected</th>
+          </tr>
+        </thead>
+        <tbody>
+          {listeners.map(({ r, exposure, cls, expected }) => {
+            const s = r.socket;
+            return (
+              <tr key={s.id} data-testid="exposure-row" data-socket-id={s.id} data-exposure={exposure} data-expected={String(expected)} className={expected ? undefined : 'unexpected'}>
+                <td>
+                  <span className={`exposure-badge exposure-${exposure}`}>{EXPOSURE_TEXT[exposure]}</span>
+                </td>
+                <td className={s.process ? undefined : 'hidden-owner'}>
+                  {s.process ? `${s.process.name} (${s.process.pid})` : s.ownerHidden ? hiddenOwnerLabel(props.elevated) : '—'}
+                </td>
+                <td className="mono">
+                  {s.protocol} {formatEndpoint(s.localAddress, s.localPort)}
+                </td>
+                <td title={cls.description ?? undefined}>{cls.service ?? '—'}</td>
+                <td>
+                  {cls.range}
+                  {cls.privileged ? ' (privileged)' : ''}
+                </td>
+                <td className={cls.risk ? 'risk' : 'muted'}>{cls.risk ?? '—'}</td>
+                <td className="muted">{formatAge(props.now - r.firstSeen)}</td>
+                <td>
+                  {expected ? (
+                    <span className="muted">expected</span>
+                  ) : (
+                    <>
+                      <span className="unexpected-badge">unexpected</span>{' '}
+                      {props.canMark && (
+                        <button data-testid="mark-expected" onClick={() => props.onMark(s.id)}>
+                          Mark as expected
+                        </button>
+                      )}
+                    </>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {listeners.length === 0 && <p className="empty">Nothing listens.</p>}
+    </div>
+  );
+}

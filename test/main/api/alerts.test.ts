@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Alerts } from '../../../src/main/api/alerts';
+import { ApiDispatcher } from '../../../src/main/api/dispatch';
+import { Monitor } from '../../../src/main/engine/monitor';
+import type { Alert } from '../../../src/shared/api';
+import type { BaselineRule } from '../../../src/shared/baseline';
+import type { Socket } from '../../../src/shared/model';
+
+function listener(port: number, name = 'nc', address = '0.0.0.0'): Socket {
+  return {
+    id: `tcp|${address}|${port}|*|*|${port}`,
+    protocol: 'tcp',
+    family: 4,
+    localAddress: address,
+    localPort: port,
+    remoteAddress: null,
+    remotePort: null,
+    state: 'LISTEN',
+    listening: true,
+    pid: 42,
+    pids: [42],
+    uid: 0,
+    user: 'root',
+    ownerHidden: false,
+    process: { pid: 42, ppid: 1, name, exe: `/usr/bin/${name}`, cmdline: [name], uid: 0, user: 'root', startTime: 1 },
+  };
+}
+const delta = (seq: number, added: Socket[]) => ({ seq, takenAt: seq, added, removed: [], changed: [] });
+
+describe('Alerts', () => {
+  function make(rules: BaselineRule[] = []) {
+    const clock = { t: 1_000_000 };
+    const got: Alert[] = [];
+    const alerts = new Alerts({ rules: () => rules, onAlert: (a) => got.push(a), now: () => clock.t });
+    return { alerts, got, clock };
+  }
+
+  it('alerts once for an unexpected listener that appears; not for what was there at start, nor expected ones', () => {
+    const { alerts, got } = make([{ process: 'sshd', port: 22 }]);
+    alerts.snapshot({ seq: 1, takenAt: 1, source: 'procfs', sockets: [listener(8080)] });
+    alerts.delta(delta(2, [listener(22, 'sshd'), listener(6379, 'redis-server')]));
+    expect(got.map((a) => [a.localPort, a.process, a.exposure, a.notify])).toEqual([[6379, 'redis-server', 'all', true]]);
+    expect(got[0]?.risk).toMatch(/Redis/);
+    expect(got[0]?.message).toBe('redis-server (pid 42) listens on tcp 0.0.0.0:6379, reachable on every interface');
+    expect(alerts.all()).toHaveLength(1);
+  });
+
+  it('a flapping listener does not repeat within the quiet period, and does after it', () => {
+    const { alerts, got, clock } = make();
+    alerts.delta(delta(2, [listener(9000)]));
+    for (let i = 0; i < 5; i++) {
+      clock.t += 60_000;
+      alerts.delta(delta(3 + i, [listener(9000)])); // closed and opened again between polls
+    }
+    expect(got).toHaveLength(1);
+    clock.t += 10 * 60_000 + 1;
+    alerts.delta(delta(9, [listener(9000)]));
+    expect(got).toHaveLength(2);
+  });
+
+  it('notifies at most five a minute; the rest are listed quietly', () => {
+    const { alerts, got, clock } = make();
+    alerts.delta(delta(2, Array.from({ length: 8 }, (_, i) => listener(10_000 + i))));
+    expect(got.map((a) => a.notify)).toEqual([true, true, true, true, true, false, false, false]);
+    clock.t += 60_000;
+    alerts.delta(delta(3, [listener(20_000)]));
+    expect(got.at(-1)?.notify).toBe(true);
+  });
+});
+
+describe('baseline through the API', () => {
+  it('marks a listener expected, accepts all, and reports a broken file as a value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-api-baseline-'));
+    try {
+      const path = join(dir, 'baseline.json');
+      const sockets = [listener(8080), listener(53, 'dnsmasq', '127.0.0.1')];
+      const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets, warnings: [] }) } });
+      await monitor.pollOnce();
+      const d = new ApiDispatcher(monitor, { baselinePath: path });
+      expect(await d.call('getBaseline', [])).toEqual({ ok: true, value: { ok: true, path, exists: false, rules: [] } });
+      expect(await d.call('markExpected', ['nope'])).toMatchObject({ ok: false, code: 'bad-request' });
+      expect(await d.call('markExpected', [42])).toMatchObject({ ok: false, code: 'bad-request' });
+      const marked = await d.call('markExpected', [sockets[0]!.id]);
+      expect(marked).toMatchObject({ ok: true, value: { exists: true, rules: [{ process: 'nc', protocol: 'tcp', port: 8080, exposure: 'all' }] } });
+      const all = await d.call('acceptAllListeners', []);
+      expect(all.ok && (all.value as { rules: unknown[] }).rules).toHaveLength(2);
+      writeFileSync(path, '{ broken');
+      const fresh = new ApiDispatcher(monitor, { baselinePath: path });
+      expect(await fresh.call('getBaseline', [])).toMatchObject({ ok: true, value: { ok: false, message: expect.stringMatching(/not valid JSON/) } });
+      expect(await fresh.call('acceptAllListeners', [])).toMatchObject({ ok: false, code: 'internal', message: expect.stringMatching(/kept as it is/) });
+      await monitor.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
