@@ -16,7 +16,10 @@ const fx = vi.hoisted(() => {
   const trays: Array<{ tooltip: string }> = [];
   const quit = { count: 0 };
   const stops = { count: 0 };
-  return { appHandlers, whenReady, ready: () => ready(), windows, ipcHandlers, headerHooks, trays, quit, stops };
+  const notifications: Array<{ title: string; body: string }> = [];
+  /** What the in-memory engine lists: the test adds an unexpected listener later. */
+  const sockets: unknown[] = [];
+  return { appHandlers, whenReady, ready: () => ready(), windows, ipcHandlers, headerHooks, trays, quit, stops, notifications, sockets };
 });
 
 vi.mock('electron', () => {
@@ -71,7 +74,7 @@ vi.mock('electron', () => {
   }
   return {
     app: {
-      getPath: () => '/tmp/portwatch-test-userdata',
+      getPath: () => `/tmp/portwatch-test-userdata-${process.pid}`,
       whenReady: () => fx.whenReady,
       on: (name: string, l: (e: { preventDefault: () => void }) => void) => fx.appHandlers.set(name, l),
       quit: () => {
@@ -84,8 +87,13 @@ vi.mock('electron', () => {
     nativeImage: { createFromPath: () => ({}) },
     shell: { openExternal: () => Promise.resolve() },
     Notification: class {
+      constructor(readonly opts: { title: string; body: string }) {}
       static isSupported(): boolean {
-        return false;
+        return true;
+      }
+      on(): void {}
+      show(): void {
+        fx.notifications.push(this.opts);
       }
     },
     ipcMain: { handle: (c: string, h: unknown) => fx.ipcHandlers.set(c, h), removeHandler: (c: string) => fx.ipcHandlers.delete(c) },
@@ -102,7 +110,7 @@ vi.mock('../../../src/main/engine/monitorHost', async () => {
   const { Monitor } = await import('../../../src/main/engine/monitor');
   class MonitorHost extends Monitor {
     constructor() {
-      super({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [], warnings: [] }) } });
+      super({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [...fx.sockets] as never, warnings: [] }) }, intervalMs: 250 });
     }
     override async stop(): Promise<void> {
       fx.stops.count++;
@@ -132,6 +140,28 @@ describe('Electron main entry', () => {
 
     expect(fx.trays).toHaveLength(1);
     await vi.waitFor(() => expect(fx.trays[0]?.tooltip).toBe('Portwatch: 0 listening ports'));
+
+    // an unexpected listener appears: a desktop notification says so
+    fx.sockets.push({
+      id: 'tcp|0.0.0.0|6379|*|*|1',
+      protocol: 'tcp',
+      family: 4,
+      localAddress: '0.0.0.0',
+      localPort: 6379,
+      remoteAddress: null,
+      remotePort: null,
+      state: 'LISTEN',
+      listening: true,
+      pid: 77,
+      pids: [77],
+      uid: 0,
+      user: 'root',
+      ownerHidden: false,
+      process: { pid: 77, ppid: 1, name: 'redis-server', exe: '/usr/bin/redis-server', cmdline: ['redis-server'], uid: 0, user: 'root', startTime: 1 },
+    });
+    await vi.waitFor(() => expect(fx.notifications).toHaveLength(1), { timeout: 5000 });
+    expect(fx.notifications[0]?.title).toBe('Portwatch: unexpected listener');
+    expect(fx.notifications[0]?.body).toMatch(/redis-server \(pid 77\) listens on tcp 0\.0\.0\.0:6379, reachable on every interface\. Redis has no authentication/);
 
     // closing the window hides it: watching goes on from the tray
     const close = vi.fn();
