@@ -10,6 +10,10 @@ import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
 import { rulesFor } from '../../shared/baseline';
+import { ProcessKiller, startTimeOf, type KillOutcome } from '../engine/kill';
+import { ProcfsSource } from '../engine/sources/procfs';
+import { UserDirectory } from '../engine/users';
+import { createInterface } from 'node:readline/promises';
 
 /** A usage error: printed with a hint, exit code 2. */
 export class UsageError extends Error {}
@@ -29,6 +33,7 @@ Usage:
   portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
   portwatch serve [options]    the live UI in a browser, for machines without a display
   portwatch audit [options]    who can reach each listening port, and whether it was expected
+  portwatch kill PID | --port N  end a process (SIGTERM, then --force for SIGKILL), safely
   portwatch <command> --help   options of a command
 
 Owners of other users' sockets are visible only when run as root (sudo portwatch list).
@@ -86,6 +91,15 @@ expected-ports baseline matches it.
                          expected, pid, process}]}
   --source NAME          auto (default), procfs or systeminformation
 Without --baseline the user's own baseline is used when it exists (${'$'}XDG_CONFIG_HOME/portwatch/baseline.json).
+`;
+
+const KILL_HELP = `Usage: portwatch kill PID [--force] [--yes]
+       portwatch kill --port N [--tcp | --udp] [--force] [--yes]
+
+Ends a process: SIGTERM, then watches up to 3 s; with --force, SIGKILL. --port N ends the process that
+listens on exactly port N (the owner that holds the socket, never its clients, never other ports).
+Without --yes it asks in a terminal, and refuses when there is none to ask. Refuses pid 1, Portwatch itself
+and its parents, and a pid that changed owner meanwhile. Exits 0 only when the target is gone.
 `;
 
 const FILTER_OPTIONS = {
@@ -268,6 +282,103 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+function describeOutcome(o: KillOutcome, name: string): string {
+  switch (o.result) {
+    case 'exited':
+      return `${name} (pid ${o.pid}) exited after ${o.signal} (${o.afterMs} ms)`;
+    case 'still-running':
+      return `${name} (pid ${o.pid}) is still running ${o.waitedMs} ms after ${o.signal}${o.signal === 'SIGTERM' ? '; --force sends SIGKILL' : ''}`;
+    case 'already-gone':
+      return `${name} (pid ${o.pid}) had already exited`;
+    case 'refused':
+      return `refused to kill pid ${o.pid}: ${o.reason}`;
+  }
+}
+
+async function confirm(io: CliIo, question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function kill(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { port: { type: 'string' }, tcp: { type: 'boolean' }, udp: { type: 'boolean' }, force: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (e) {
+    throw new UsageError(`portwatch kill: ${(e as Error).message}`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.out(KILL_HELP);
+    return 0;
+  }
+  const pos = parsed.positionals;
+  if ((v.port === undefined) === (pos.length === 0)) throw new UsageError('portwatch kill: give a PID or --port N (one of them)');
+  if (pos.length > 1) throw new UsageError(`portwatch kill: one PID at a time, got ${pos.length}`);
+  if ((v.tcp || v.udp) && v.port === undefined) throw new UsageError('portwatch kill: --tcp and --udp go with --port');
+  const users = new UserDirectory();
+  const killer = new ProcessKiller({ users });
+  const targets: Array<{ pid: number; name: string; user: string | null; why: string }> = [];
+  const source = new ProcfsSource({ users, parallelFirstWalk: false });
+  const sockets = source.listSync().sockets;
+  if (v.port !== undefined) {
+    const port = intFlag('kill', 'port', v.port, 0, 65535) as number;
+    const listeners = sockets.filter((s) => s.listening && s.localPort === port && (!(v.tcp || v.udp) || (v.tcp && s.protocol === 'tcp') || (v.udp && s.protocol === 'udp')));
+    if (listeners.length === 0) {
+      io.err(`portwatch kill: nothing listens on port ${port}\n`);
+      return 1;
+    }
+    if (listeners.some((s) => s.pid === null)) {
+      io.err(`portwatch kill: the owner of port ${port} is hidden: run elevated to see it\n`);
+      return 1;
+    }
+    for (const s of listeners) {
+      if (targets.some((t) => t.pid === s.pid)) continue;
+      targets.push({ pid: s.pid as number, name: s.process?.name ?? String(s.pid), user: s.process?.user ?? s.user, why: `listens on ${s.protocol} port ${port}${s.pids.length > 1 ? ` (shared with pids ${s.pids.filter((p) => p !== s.pid).join(', ')}, which it started)` : ''}` });
+    }
+  } else {
+    const pidText = pos[0] as string;
+    if (!/^\d+$/.test(pidText)) throw new UsageError(`portwatch kill: '${pidText}' is not a process id`);
+    const pid = Number(pidText);
+    const owned = sockets.filter((s) => s.pids.includes(pid));
+    const info = owned.find((s) => s.process?.pid === pid)?.process;
+    const ports = [...new Set(owned.filter((s) => s.listening).map((s) => `${s.protocol}/${s.localPort}`))];
+    targets.push({ pid, name: info?.name ?? `pid ${pid}`, user: info?.user ?? null, why: ports.length ? `listens on ${ports.join(', ')}` : `${owned.length} socket${owned.length === 1 ? '' : 's'}` });
+  }
+  let allGone = true;
+  for (const t of targets) {
+    const startTime = startTimeOf(t.pid);
+    const label = `${t.name} (pid ${t.pid}${t.user ? `, user ${t.user}` : ''}), which ${t.why}`;
+    const guard = killer.guard(t.pid);
+    if (guard) {
+      io.err(`portwatch kill: refused to kill ${label}: ${guard}\n`);
+      allGone = false;
+      continue;
+    }
+    if (!v.yes && !(await confirm(io, `Kill ${label}${v.force ? ' with SIGKILL' : ''}?`))) {
+      io.err(`portwatch kill: not confirmed: ${label} left running (pass --yes, or answer y in a terminal)\n`);
+      allGone = false;
+      continue;
+    }
+    let outcome = await killer.terminate({ pid: t.pid, startTime }, false);
+    if (outcome.result === 'still-running' && v.force) outcome = await killer.terminate({ pid: t.pid, startTime }, true);
+    const gone = outcome.result === 'exited' || outcome.result === 'already-gone';
+    (gone ? io.out : io.err)(`${describeOutcome(outcome, t.name)}\n`);
+    if (!gone) allGone = false;
+  }
+  return allGone ? 0 : 1;
+}
+
 /** Runs the CLI; returns the exit code. Usage errors print a hint and return 2. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -287,12 +398,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await serve(rest, io);
       case 'audit':
         return await audit(rest, io);
+      case 'kill':
+        return await kill(rest, io);
       default:
         throw new UsageError(`portwatch: unknown command '${command}'`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch', 'serve', 'audit'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
+      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch', 'serve', 'audit', 'kill'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
     io.err(`portwatch: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -9,6 +9,8 @@ const COMM_MAX = 15;
 
 interface StatLine {
   comm: string;
+  /** R, S, D, Z (zombie: exited, not yet reaped), ... */
+  state: string;
   ppid: number;
   startTicks: number;
 }
@@ -22,7 +24,7 @@ export function parseStat(text: string): StatLine | null {
   const ppid = Number(rest[1]);
   const startTicks = Number(rest[19]);
   if (!Number.isInteger(ppid) || !Number.isInteger(startTicks)) return null;
-  return { comm: text.slice(open + 1, close), ppid, startTicks };
+  return { comm: text.slice(open + 1, close), state: rest[0] ?? '', ppid, startTicks };
 }
 
 /**
@@ -61,10 +63,20 @@ function askClockTicks(): number {
   return 100;
 }
 
+const bootTimes = new Map<string, number>();
+
 function readBootTimeMs(procRoot: string): number {
+  const known = bootTimes.get(procRoot);
+  if (known !== undefined) return known;
   const m = /^btime (\d+)$/m.exec(readFileSync(`${procRoot}/stat`, 'utf8'));
   if (!m) throw new Error(`${procRoot}/stat has no btime line`);
+  bootTimes.set(procRoot, Number(m[1]) * 1000);
   return Number(m[1]) * 1000;
+}
+
+/** A process's start (epoch ms) from the clock ticks in /proc/<pid>/stat: one formula for details and kill checks. */
+export function processStartTime(startTicks: number, procRoot = '/proc'): number {
+  return readBootTimeMs(procRoot) + Math.round((startTicks * 1000) / clockTicksPerSecond());
 }
 
 /**
@@ -75,15 +87,12 @@ export class ProcessTable {
   private readonly cache = new Map<number, ProcessInfo>();
   private seen = new Set<number>();
   private readonly statCache = new Map<number, StatLine | null>();
-  private readonly hz: number;
-  private readonly bootMs: number;
 
   constructor(
     private readonly users: UserDirectory,
     private readonly procRoot = '/proc',
   ) {
-    this.hz = clockTicksPerSecond();
-    this.bootMs = readBootTimeMs(procRoot);
+    readBootTimeMs(procRoot); // fail early on a /proc without btime
   }
 
   begin(): void {
@@ -117,7 +126,7 @@ export class ProcessTable {
     const st = this.stat(pid);
     if (st === null) return null;
     this.seen.add(pid);
-    const startTime = this.bootMs + Math.round((st.startTicks * 1000) / this.hz);
+    const startTime = processStartTime(st.startTicks, this.procRoot);
     const cached = this.cache.get(pid);
     if (cached && cached.startTime === startTime) return cached;
     const info = this.read(pid, st, startTime);

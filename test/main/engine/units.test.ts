@@ -68,7 +68,7 @@ describe('process names and /proc/<pid>/stat', () => {
 
   it('parses stat lines whose comm holds spaces and parentheses', () => {
     const line = '4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 0 0 18446744073709551615';
-    expect(parseStat(line)).toEqual({ comm: 'my (odd) name', ppid: 17, startTicks: 987654 });
+    expect(parseStat(line)).toEqual({ comm: 'my (odd) name', state: 'S', ppid: 17, startTicks: 987654 });
     expect(parseStat('garbage')).toBeNull();
     expect(parseStat('1 (x) S')).toBeNull();
   });

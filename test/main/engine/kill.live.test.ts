@@ -1,0 +1,142 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProcessKiller, startTimeOf } from '../../../src/main/engine/kill';
+import { NODE_LISTENER, spawnReady, type Child } from '../../helpers/children';
+import { BIN } from '../../helpers/paths';
+
+const isRoot = process.getuid?.() === 0;
+const kids: Child[] = [];
+afterAll(async () => {
+  for (const k of kids) {
+    try {
+      process.kill(k.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** A stand-in for Portwatch: a separate process, so the test's own children are not its helpers. */
+async function standIn(): Promise<Child> {
+  const c = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
+  kids.push(c);
+  return c;
+}
+
+const alive = (pid: number): boolean => startTimeOf(pid) !== null && !/\) Z /.test(spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout);
+
+describe('ProcessKiller on real processes', () => {
+  it('ends a process that exits on SIGTERM, and says so only once it is gone', async () => {
+    const self = await standIn();
+    const child = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
+    kids.push(child);
+    const killer = new ProcessKiller({ selfPid: self.pid });
+    const out = await killer.terminate({ pid: child.pid, startTime: startTimeOf(child.pid) });
+    expect(out).toMatchObject({ result: 'exited', pid: child.pid, signal: 'SIGTERM' });
+    expect(alive(child.pid)).toBe(false);
+  });
+
+  it('reports a process that ignores SIGTERM as still running, and Force (SIGKILL) ends it', async () => {
+    const self = await standIn();
+    const child = await spawnReady(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"]);
+    kids.push(child);
+    const killer = new ProcessKiller({ selfPid: self.pid, waitMs: 400 });
+    const target = { pid: child.pid, startTime: startTimeOf(child.pid) };
+    const first = await killer.terminate(target);
+    expect(first).toMatchObject({ result: 'still-running', signal: 'SIGTERM' });
+    expect(alive(child.pid)).toBe(true);
+    const forced = await killer.terminate(target, true);
+    expect(forced).toMatchObject({ result: 'exited', signal: 'SIGKILL' });
+    expect(alive(child.pid)).toBe(false);
+  });
+
+  it('refuses a pid whose start time no longer matches: the process changed', async () => {
+    const self = await standIn();
+    const child = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
+    kids.push(child);
+    const killer = new ProcessKiller({ selfPid: self.pid });
+    const out = await killer.terminate({ pid: child.pid, startTime: (startTimeOf(child.pid) as number) - 5000 });
+    expect(out).toMatchObject({ result: 'refused', code: 'changed', reason: expect.stringMatching(/process changed/) });
+    expect(alive(child.pid)).toBe(true);
+    expect(await killer.terminate({ pid: child.pid, startTime: null })).toMatchObject({ result: 'refused', code: 'changed' });
+  });
+
+  it('refuses pid 1, itself, its parents, its own helpers, and what is not a pid', async () => {
+    const killer = new ProcessKiller();
+    for (const pid of [1, process.pid, process.ppid]) {
+      const out = await killer.terminate({ pid, startTime: startTimeOf(pid) });
+      expect(out, String(pid)).toMatchObject({ result: 'refused', code: 'protected' });
+    }
+    for (const pid of [0, -1, 1.5, NaN]) expect(await killer.terminate({ pid, startTime: 1 })).toMatchObject({ result: 'refused', code: 'invalid' });
+    // a child of "Portwatch" (here: this test process) is one of its helpers
+    const helper = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
+    kids.push(helper);
+    expect(await killer.terminate({ pid: helper.pid, startTime: startTimeOf(helper.pid) })).toMatchObject({ result: 'refused', reason: expect.stringMatching(/helper/) });
+    expect(alive(helper.pid)).toBe(true);
+  });
+
+  it('says "already exited" for a process that is gone', async () => {
+    const self = await standIn();
+    const p = spawn(process.execPath, ['-e', '0']);
+    const pid = p.pid as number;
+    await new Promise((r) => p.once('exit', r));
+    expect(await new ProcessKiller({ selfPid: self.pid }).terminate({ pid, startTime: 1 })).toEqual({ result: 'already-gone', pid });
+  });
+
+  it.runIf(isRoot)('EPERM: an unprivileged Portwatch may not kill root’s process, and says whose it is', async () => {
+    const victim = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
+    kids.push(victim);
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'kill', String(victim.pid), '--yes'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('permission denied: owned by root; run Portwatch elevated');
+    expect(alive(victim.pid)).toBe(true);
+  });
+});
+
+describe('portwatch kill', () => {
+  async function freePortPair(): Promise<[number, number]> {
+    // a port P whose "near miss" P*10+1 (3000 vs 30001) is free too
+    for (let i = 0; i < 200; i++) {
+      const p = 1024 + Math.floor(Math.random() * 5000);
+      const ok = await Promise.all([p, p * 10 + 1].map((port) => new Promise<boolean>((resolve) => {
+        const s = createServer();
+        s.once('error', () => resolve(false));
+        s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+      })));
+      if (ok.every(Boolean)) return [p, p * 10 + 1];
+    }
+    throw new Error('no free port pair');
+  }
+
+  it('--port kills exactly the listener on that port: its client and a near-miss port stay alive', async () => {
+    const [port, nearMiss] = await freePortPair();
+    const server = await spawnReady(process.execPath, ['-e', NODE_LISTENER.replace('listen(0', `listen(${port}`), '127.0.0.1']);
+    const other = await spawnReady(process.execPath, ['-e', NODE_LISTENER.replace('listen(0', `listen(${nearMiss}`), '127.0.0.1']);
+    const client = await spawnReady(process.execPath, ['-e', `const c=require('net').connect(${port},'127.0.0.1',()=>console.log('up'));c.on('error',()=>{});c.on('close',()=>{});setInterval(()=>{},1000)`]);
+    kids.push(server, other, client);
+    const r = spawnSync(process.execPath, [BIN, 'kill', '--port', String(port), '--tcp', '--yes'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`node \\(pid ${server.pid}\\) exited after SIGTERM`));
+    expect(alive(server.pid)).toBe(false);
+    expect(alive(client.pid)).toBe(true);
+    expect(alive(other.pid)).toBe(true);
+  });
+
+  it('refuses without --yes when no terminal can ask, and on bad arguments', () => {
+    const r = spawnSync(process.execPath, [BIN, 'kill', String(process.pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/refused to kill .*that is a parent of Portwatch|not confirmed/);
+    const none = spawnSync(process.execPath, [BIN, 'kill', '--port', '1', '--yes'], { encoding: 'utf8' });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('nothing listens on port 1');
+    for (const args of [[], ['abc'], ['1', '2'], ['--port', '99999'], ['--tcp', '5'], ['5', '--port', '6'], ['--bogus']]) {
+      const bad = spawnSync(process.execPath, [BIN, 'kill', ...args], { encoding: 'utf8' });
+      expect(bad.status, args.join(' ')).toBe(2);
+    }
+    const one = spawnSync(process.execPath, [BIN, 'kill', '1', '--yes'], { encoding: 'utf8' });
+    expect(one.status).toBe(1);
+    expect(one.stderr).toContain('pid 1 is init');
+  });
+});
