@@ -48,10 +48,33 @@ export interface Alert {
   message: string;
 }
 
-/** The expected-ports baseline as the UI sees it: its file, whether it exists, and whether it is usable. */
+/**
+ * The expected-ports baseline as the UI sees it: its file, whether it exists, and whether it is usable.
+ * `ok: false` with an empty path: this engine keeps no baseline (embedded use, tests).
+ */
 export type BaselineState =
   | { ok: true; path: string; exists: boolean; rules: BaselineRule[] }
   | { ok: false; path: string; message: string };
+
+/** What a kill came to: exited (seen gone), still running after the wait, already gone, or refused and why. */
+export type KillResult =
+  | { result: 'exited'; pid: number; signal: 'SIGTERM' | 'SIGKILL'; afterMs: number }
+  | { result: 'still-running'; pid: number; signal: 'SIGTERM' | 'SIGKILL'; waitedMs: number }
+  | { result: 'already-gone'; pid: number }
+  | { result: 'refused'; pid: number; code: string; reason: string };
+
+export type CloseResult = { result: 'closed'; id: string } | { result: 'refused'; id: string; code: string; reason: string };
+
+/** One kill or close, as the action log shows it. */
+export interface ActionEntry {
+  at: number;
+  kind: 'kill' | 'close';
+  /** "nginx (pid 123)" or "tcp 10.0.0.2:51000 -> 1.1.1.1:443". */
+  target: string;
+  signal: 'SIGTERM' | 'SIGKILL' | null;
+  result: string;
+  detail: string;
+}
 
 /** Bytes per second in and out of one network interface, averaged since the previous sample. */
 export interface InterfaceRate {
@@ -89,14 +112,20 @@ export interface PortwatchApi {
   onBaseline(listener: (b: BaselineState) => void): Unsubscribe;
   getAlerts(): Promise<ApiResult<Alert[]>>;
   onAlert(listener: (a: Alert) => void): Unsubscribe;
+  /** SIGTERM (SIGKILL with force) to a process named by pid AND start time; the engine re-checks both. */
+  killProcess(pid: number, startTime: number | null, force: boolean): Promise<ApiResult<KillResult>>;
+  /** Closes one TCP connection (Linux, SOCK_DESTROY) by socket id. */
+  closeConnection(socketId: string): Promise<ApiResult<CloseResult>>;
+  getActionLog(): Promise<ApiResult<ActionEntry[]>>;
+  onAction(listener: (e: ActionEntry) => void): Unsubscribe;
 }
 
 /** The request/response methods, as they travel over IPC channels and WebSocket messages. */
-export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume', 'setReverseDns', 'getNetworkRates', 'getBaseline', 'markExpected', 'acceptAllListeners', 'getAlerts'] as const;
+export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume', 'setReverseDns', 'getNetworkRates', 'getBaseline', 'markExpected', 'acceptAllListeners', 'getAlerts', 'killProcess', 'closeConnection', 'getActionLog'] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
 /** Pushed events. */
-export const API_EVENTS = ['snapshot', 'delta', 'status', 'hostnames', 'baseline', 'alert'] as const;
+export const API_EVENTS = ['snapshot', 'delta', 'status', 'hostnames', 'baseline', 'alert', 'action'] as const;
 export type ApiEvent = (typeof API_EVENTS)[number];
 
 /** Electron IPC channel names: one place, used by main and preload. */

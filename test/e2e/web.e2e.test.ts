@@ -6,10 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitorHost } from '../../src/main/engine/monitorHost';
 import { startServer, type RunningServer } from '../../src/main/server';
 import { launchChromium } from '../helpers/browser';
-import { NODE_LISTENER, spawnReady, waitFor, type Child } from '../helpers/children';
+import { DETACHED_LISTENER, NODE_LISTENER, spawnDetached, spawnReady, waitFor, type Child } from '../helpers/children';
+import { startTimeOf } from '../../src/main/engine/kill';
 import { ROOT, WORKER } from '../helpers/paths';
 
 const SHOTS = join(ROOT, 'test-results');
+
+/** Running: it exists and is not a zombie (a killed process whose parent has not reaped it yet is gone for us). */
+const running = (pid: number): boolean => {
+  try {
+    return startTimeOf(pid) !== null && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+};
 const NAME = 'pw-e2e-listener';
 
 /** The group of the process called `name` (group names are full process names). */
@@ -39,7 +49,15 @@ describe('web mode end to end, in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  const detached: number[] = [];
   afterAll(async () => {
+    for (const pid of detached) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone, as it should be
+      }
+    }
     await Promise.all(children.map((c) => c.stop()));
     await browser?.close();
     await server?.close();
@@ -203,6 +221,51 @@ describe('web mode end to end, in Chromium', () => {
     await page.getByTestId('search').fill('');
     await child.stop();
   });
+
+  it('kills a real listening server from its row, after naming it, and sees it gone from the view and the OS', async () => {
+    await only(`proc:${NAME}`);
+    const { pid, rest: port } = await spawnDetached(join(tmp, NAME), ['-e', DETACHED_LISTENER()]);
+    detached.push(pid);
+    const row = rowOf(port);
+    await row.waitFor({ timeout: 3000 });
+    await row.click();
+    await page.getByTestId('details').getByTestId('kill').click();
+    const dialog = page.getByTestId('confirm-kill');
+    await dialog.waitFor();
+    const text = await dialog.textContent();
+    expect(text).toContain(`Kill ${NAME} (pid ${pid})?`);
+    expect(text).toContain(`tcp/${port}`);
+    expect(text).toContain('createServer');
+    await page.screenshot({ path: join(SHOTS, 'web-kill-confirm.png') });
+    await page.getByTestId('confirm-kill-yes').click();
+    await page.locator('[data-testid=kill-result][data-result=exited]').waitFor({ timeout: 5000 });
+    expect(running(pid)).toBe(false); // gone from the OS
+    await page.getByTestId('kill-close').click();
+    await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"][data-change=closed]`).waitFor({ timeout: 5000 });
+    await page.getByTestId('log-toggle').click();
+    await page.locator('[data-testid=action-entry][data-result=exited]').first().waitFor();
+    expect(await page.getByTestId('action-log').textContent()).toContain(`Kill SIGTERM ${NAME} (pid ${pid}): exited`);
+    await page.getByTestId('log-toggle').click();
+    await page.keyboard.press('Escape');
+    await only('');
+  });
+
+  it('a process deaf to SIGTERM is reported still running; Force, confirmed again, ends it', async () => {
+    await only(`proc:${NAME}`);
+    const { pid, rest: port } = await spawnDetached(join(tmp, NAME), ['-e', DETACHED_LISTENER(true)]);
+    detached.push(pid);
+    await page.locator('[data-testid=group]', { has: page.locator(`[data-testid=port-chip]:text-is(":${port}")`) }).getByTestId('kill').click();
+    await page.getByTestId('confirm-kill-yes').click();
+    await page.locator('[data-testid=kill-result][data-result=still-running]').waitFor({ timeout: 8000 });
+    expect(running(pid)).toBe(true);
+    await page.getByTestId('force').click();
+    await page.getByTestId('confirm-force').waitFor();
+    await page.getByTestId('confirm-force-yes').click();
+    await page.locator('[data-testid=kill-result][data-result=exited]').waitFor({ timeout: 5000 });
+    expect(running(pid)).toBe(false);
+    await page.getByTestId('kill-close').click();
+    await only('');
+  }, 30_000);
 
   it('survives a dropped connection: says so, reconnects, and resynchronises from a fresh snapshot', async () => {
     await only(`proc:${NAME}`);

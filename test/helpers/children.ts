@@ -74,3 +74,31 @@ export async function waitFor<T>(check: () => T | undefined | Promise<T | undefi
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * Starts a program that is not our child (setsid -f: its parent exits at once), as a user's server would be:
+ * Portwatch refuses to kill its own descendants. It must print "PID ..." as its first line.
+ */
+export function spawnDetached(command: string, args: string[]): Promise<{ pid: number; rest: string }> {
+  // setsid exits at once; the program keeps the stdout pipe until it has printed its first line
+  const starter = spawn('setsid', ['-f', command, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${command} (detached) did not get ready`)), 10_000);
+    starter.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      const [pid, ...rest] = out.slice(0, nl).trim().split(' ');
+      resolve({ pid: Number(pid), rest: rest.join(' ') });
+    });
+  });
+}
+
+/** The same listener as NODE_LISTENER, printing "PID PORT", optionally deaf to SIGTERM. */
+export const DETACHED_LISTENER = (ignoreTerm = false): string => `
+${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''}
+const s = require('net').createServer(() => {});
+s.listen(0, '127.0.0.1', () => { console.log(process.pid + ' ' + s.address().port); process.stdout.end(); });
+`;

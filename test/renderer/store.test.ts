@@ -56,6 +56,10 @@ class FakeApi implements PortwatchApi {
   onBaseline = () => () => {};
   getAlerts = async () => ({ ok: true as const, value: [] });
   onAlert = () => () => {};
+  killProcess = async (pid: number) => ({ ok: true as const, value: { result: 'already-gone' as const, pid } });
+  closeConnection = async (id: string) => ({ ok: true as const, value: { result: 'closed' as const, id } });
+  getActionLog = async () => ({ ok: true as const, value: [] });
+  onAction = () => () => {};
   push = {
     snapshot: (s: Snapshot) => this.l.snapshot.forEach((f) => f(s)),
     delta: (d: Delta) => this.l.delta.forEach((f) => f(d)),

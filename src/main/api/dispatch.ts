@@ -4,6 +4,12 @@ import { API_METHODS, type Alert, type ApiEvent, type ApiMethod, type ApiResult,
 import { ruleFor, rulesFor } from '../../shared/baseline';
 import { BaselineStore } from '../engine/baselineFile';
 import { Alerts } from './alerts';
+import type { ActionEntry, CloseResult, KillResult } from '../../shared/api';
+import { formatEndpoint } from '../../shared/model';
+import { closeTcpConnection } from '../engine/closeConnection';
+import { ProcessKiller } from '../engine/kill';
+import { ProcfsSource } from '../engine/sources/procfs';
+import { UserDirectory } from '../engine/users';
 import type { Delta, Snapshot } from '../../shared/model';
 import { Emitter } from '../engine/events';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type MonitorLike } from '../engine/monitor';
@@ -25,6 +31,9 @@ const ARGS = {
   markExpected: z.tuple([z.string().min(1).max(512)]),
   acceptAllListeners: z.tuple([]),
   getAlerts: z.tuple([]),
+  killProcess: z.tuple([z.number().int().min(1).max(2 ** 31 - 1), z.number().int().nonnegative().nullable(), z.boolean()]),
+  closeConnection: z.tuple([z.string().min(1).max(512)]),
+  getActionLog: z.tuple([]),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 export interface DispatcherOptions {
@@ -34,6 +43,10 @@ export interface DispatcherOptions {
   networkStats?: () => Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>;
   /** The expected-ports baseline file; without one, every listener is unexpected and nothing is saved. */
   baselinePath?: string;
+  /** Ends processes (tests give it another `self`). */
+  killer?: ProcessKiller;
+  /** Runs ss for closing connections (tests wrap it in a namespace). */
+  ssCommand?: string[];
 }
 
 export function isApiMethod(m: unknown): m is ApiMethod {
@@ -42,7 +55,11 @@ export function isApiMethod(m: unknown): m is ApiMethod {
 
 export class ApiDispatcher {
   private readonly names: HostNames;
-  private readonly events = new Emitter<{ hostnames: Record<string, string>; baseline: BaselineState; alert: Alert }>();
+  private readonly events = new Emitter<{ hostnames: Record<string, string>; baseline: BaselineState; alert: Alert; action: ActionEntry }>();
+  private readonly killer: ProcessKiller;
+  private readonly actionLog: ActionEntry[] = [];
+  private readonly ssCommand: string[] | undefined;
+  private tcpLister: ProcfsSource | null = null;
   private readonly baseline: BaselineStore | null;
   private readonly alerts: Alerts;
   private readonly networkStats: NonNullable<DispatcherOptions['networkStats']>;
@@ -54,6 +71,8 @@ export class ApiDispatcher {
     this.names = new HostNames((n) => this.events.emit('hostnames', n), opts.lookup);
     this.networkStats = opts.networkStats ?? (() => si.networkStats('*') as Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>);
     this.baseline = opts.baselinePath ? new BaselineStore(opts.baselinePath) : null;
+    this.killer = opts.killer ?? new ProcessKiller({ users: new UserDirectory() });
+    this.ssCommand = opts.ssCommand;
     this.alerts = new Alerts({ rules: () => this.baseline?.rules() ?? [], onAlert: (a) => this.events.emit('alert', a) });
     // names are looked up as remote addresses appear, beside the poll, never inside it
     monitor.on('snapshot', (s: Snapshot) => {
@@ -96,6 +115,44 @@ export class ApiDispatcher {
     return { ok: true, value: state };
   }
 
+  private log(entry: Omit<ActionEntry, 'at'>): void {
+    const e = { at: Date.now(), ...entry };
+    this.actionLog.push(e);
+    if (this.actionLog.length > 500) this.actionLog.shift();
+    this.events.emit('action', e);
+  }
+
+  private async kill(pid: number, startTime: number | null, force: boolean): Promise<KillResult> {
+    const name = this.monitor.getSnapshot()?.sockets.find((s) => s.process?.pid === pid)?.process?.name;
+    const out = await this.killer.terminate({ pid, startTime }, force);
+    const detail =
+      out.result === 'exited'
+        ? `exited ${out.afterMs} ms after ${out.signal}`
+        : out.result === 'still-running'
+          ? `still running ${out.waitedMs} ms after ${out.signal}`
+          : out.result === 'already-gone'
+            ? 'had already exited'
+            : out.reason;
+    this.log({ kind: 'kill', target: `${name ?? 'process'} (pid ${pid})`, signal: force ? 'SIGKILL' : 'SIGTERM', result: out.result, detail });
+    return out;
+  }
+
+  private async close(id: string): Promise<CloseResult | null> {
+    const s = this.monitor.getSnapshot()?.sockets.find((x) => x.id === id);
+    if (!s) return null;
+    this.tcpLister ??= new ProcfsSource({ parallelFirstWalk: false });
+    const lister = this.tcpLister;
+    const out = await closeTcpConnection(s, { listAgain: async () => lister.tcpNow(), command: this.ssCommand });
+    this.log({
+      kind: 'close',
+      target: `${s.protocol} ${formatEndpoint(s.localAddress, s.localPort)} -> ${formatEndpoint(s.remoteAddress, s.remotePort)}${s.process ? ` (${s.process.name})` : ''}`,
+      signal: null,
+      result: out.result,
+      detail: out.result === 'closed' ? 'closed, and gone from the kernel table' : out.reason,
+    });
+    return out;
+  }
+
   async call(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
     if (!isApiMethod(method)) return { ok: false, code: 'unknown-method', message: `no method ${JSON.stringify(method)?.slice(0, 80)}` };
     const parsed = ARGS[method].safeParse(args);
@@ -133,6 +190,16 @@ export class ApiDispatcher {
           return this.changeBaseline(rulesFor(this.monitor.getSnapshot()?.sockets ?? []));
         case 'getAlerts':
           return { ok: true, value: this.alerts.all() };
+        case 'killProcess': {
+          const [pid, startTime, force] = parsed.data as [number, number | null, boolean];
+          return { ok: true, value: await this.kill(pid, startTime, force) };
+        }
+        case 'closeConnection': {
+          const out = await this.close(parsed.data[0] as string);
+          return out ? { ok: true, value: out } : { ok: false, code: 'bad-request', message: 'no such socket now' };
+        }
+        case 'getActionLog':
+          return { ok: true, value: [...this.actionLog] };
         case 'getNetworkRates': {
           const stats = await this.networkStats();
           const rates: InterfaceRate[] = stats.map((x) => ({ iface: x.iface, rxPerSec: Math.max(0, x.rx_sec ?? 0), txPerSec: Math.max(0, x.tx_sec ?? 0) }));
@@ -153,6 +220,7 @@ export class ApiDispatcher {
       this.events.on('hostnames', (n) => listener('hostnames', n)),
       this.events.on('baseline', (b) => listener('baseline', b)),
       this.events.on('alert', (a) => listener('alert', a)),
+      this.events.on('action', (a) => listener('action', a)),
     ];
     return () => offs.forEach((off) => off());
   }

@@ -3,7 +3,10 @@ import { formatCsv } from '../../shared/export';
 import { parseQuery, type QueryTerm } from '../../shared/query';
 import type { PortwatchApi } from '../../shared/api';
 import { isExpected } from '../../shared/baseline';
+import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
+import { KillDialog, type KillTarget } from './components/KillDialog';
+import type { ProcessInfo } from '../../shared/model';
 import { Charts } from './components/Charts';
 import { ExposureView } from './components/ExposureView';
 import { DetailsPanel } from './components/DetailsPanel';
@@ -39,6 +42,9 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   const [chartsOpen, setChartsOpen] = useState(false);
   const [tab, setTab] = useState<'sockets' | 'exposure'>('sockets');
   const [alertsOpen, setAlertsOpen] = useState(false);
+  const [logOpen, setLogOpen] = useState(false);
+  const [killTarget, setKillTarget] = useState<KillTarget | null>(null);
+  const [closeResult, setCloseResult] = useState<string | null>(null);
   const [seenAlerts, setSeenAlerts] = useState(0);
   const [notifyPermission, setNotifyPermission] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission));
   const liveSockets = useCallback(() => store.liveSockets(), [store]);
@@ -95,6 +101,16 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
     setSelectedId(id);
     setDetailsOpen(true);
   }, []);
+  /** What a kill of this process would touch: its sockets, and the owner that really holds them if shared. */
+  const openKill = useCallback(
+    (p: ProcessInfo) => {
+      const sockets = [...store.liveSockets()].filter((s) => s.pids.includes(p.pid));
+      const sharedWithOwner = sockets.find((s) => s.pids.length > 1 && s.pid !== p.pid && s.process && s.process.pid !== p.pid);
+      setKillTarget({ process: p, sockets, owner: sharedWithOwner?.process ?? null });
+    },
+    [store],
+  );
+  const onKillGroup = useCallback((g: { process?: ProcessInfo }) => g.process && openKill(g.process), [openKill]);
   const onSort = useCallback((col: Column) => setSort((s) => (s.col === col ? { col, dir: s.dir === 1 ? -1 : 1 } : { col, dir: 1 })), []);
 
   useEffect(() => {
@@ -104,7 +120,8 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         e.preventDefault();
         searchRef.current?.focus();
       } else if (e.key === 'Escape') {
-        if (detailsOpen) setDetailsOpen(false);
+        if (killTarget) setKillTarget(null);
+        else if (detailsOpen) setDetailsOpen(false);
         else if (inField) (e.target as HTMLElement).blur();
       } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !(e.target instanceof HTMLSelectElement)) {
         if (rowIds.length === 0) return;
@@ -118,7 +135,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rowIds, selectedId, detailsOpen]);
+  }, [rowIds, selectedId, detailsOpen, killTarget]);
 
   const owned = useMemo(() => {
     if (!selected?.process) return [];
@@ -170,6 +187,9 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
             Exposure
           </button>
         </span>
+        <button data-testid="log-toggle" onClick={() => setLogOpen((o) => !o)}>
+          Log <span data-testid="action-count">{view.actions.length}</span>
+        </button>
         <button
           data-testid="alerts-toggle"
           className={view.alerts.length > seenAlerts ? 'has-alerts' : undefined}
@@ -204,7 +224,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         shown={filtered.filter((r) => r.change !== 'closed').length}
         total={view.rows.filter((r) => r.change !== 'closed').length}
       />
-      {view.baseline && !view.baseline.ok && (
+      {view.baseline && !view.baseline.ok && view.baseline.path !== '' && (
         <div className="banner error" data-testid="baseline-error">
           The expected-ports file is broken and was left as it is: {view.baseline.message}
         </div>
@@ -219,15 +239,35 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         </div>
       )}
       {alertsOpen && <AlertList alerts={view.alerts} onClose={() => setAlertsOpen(false)} />}
+      {logOpen && <ActionLog actions={view.actions} onClose={() => setLogOpen(false)} />}
+      {killTarget && <KillDialog key={killTarget.process.pid} target={killTarget} kill={(pid, st, force) => store.kill(pid, st, force)} onRetarget={openKill} onClose={() => setKillTarget(null)} />}
       {chartsOpen && <Charts history={view.history} sockets={liveSockets} api={api} />}
       <main>
         {tab === 'exposure' ? (
           <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} elevated={view.elevated} canMark={view.baseline?.ok === true} onMark={(id) => void store.markExpected(id)} />
         ) : (
-          <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} scrollToKey={selectedId} />
+          <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} onKill={onKillGroup} scrollToKey={selectedId} />
         )}
         {detailsOpen && selected && (
-          <DetailsPanel socket={selected} owned={owned} parentName={parentName} elevated={view.elevated} hostName={ctx.hostName} onClose={() => setDetailsOpen(false)} onSelect={onSelect} />
+          <DetailsPanel
+            socket={selected}
+            owned={owned}
+            parentName={parentName}
+            elevated={view.elevated}
+            hostName={ctx.hostName}
+            onClose={() => setDetailsOpen(false)}
+            onSelect={(id) => {
+              setCloseResult(null);
+              onSelect(id);
+            }}
+            onKill={() => selected.process && openKill(selected.process)}
+            onCloseConnection={() =>
+              void store.closeConnection(selected.id).then((r) =>
+                setCloseResult(r.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.reason}.`),
+              )
+            }
+            closeResult={closeResult}
+          />
         )}
       </main>
       <StatusBar view={view} processes={groupBy === 'process' ? groups.length : null} />

@@ -97,3 +97,28 @@ describe('baseline through the API', () => {
     }
   });
 });
+
+describe('kill and close through the API', () => {
+  it('validates arguments, answers refusals as values, and logs every attempt', async () => {
+    const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [listener(8080)], warnings: [] }) } });
+    await monitor.pollOnce();
+    const d = new ApiDispatcher(monitor);
+    const actions: unknown[] = [];
+    d.subscribe((e, data) => e === 'action' && actions.push(data));
+    for (const bad of [[], ['1', null, false], [NaN, null, false], [-3, null, false], [1.5, null, false], [5, 'yesterday', false], [5, null, 'yes'], [5, null, false, 'extra'], [[5], null, false]]) {
+      expect(await d.call('killProcess', bad), JSON.stringify(bad)).toMatchObject({ ok: false, code: 'bad-request' });
+    }
+    expect(await d.call('killProcess', [1, null, false])).toMatchObject({ ok: true, value: { result: 'refused', code: 'protected' } });
+    expect(await d.call('killProcess', [process.pid, null, true])).toMatchObject({ ok: true, value: { result: 'refused', reason: 'that is Portwatch itself' } });
+    expect(await d.call('closeConnection', ['no-such-socket'])).toMatchObject({ ok: false, code: 'bad-request' });
+    expect(await d.call('closeConnection', [listener(8080).id])).toMatchObject({ ok: true, value: { result: 'refused', code: 'invalid' } });
+    const log = await d.call('getActionLog', []);
+    expect(log.ok && (log.value as Array<{ kind: string; result: string }>).map((e) => [e.kind, e.result])).toEqual([
+      ['kill', 'refused'],
+      ['kill', 'refused'],
+      ['close', 'refused'],
+    ]);
+    expect(actions).toHaveLength(3);
+    await monitor.stop();
+  });
+});

@@ -256,6 +256,24 @@ export class ProcfsSource implements SocketSource {
   }
 
   /**
+   * TCP sockets as the kernel lists them this instant, ids and states only, no owners: cheap enough to check
+   * right after an action (closing a connection) whether it took.
+   */
+  tcpNow(): Array<Pick<Socket, 'id' | 'state'>> {
+    const out: Array<Pick<Socket, 'id' | 'state'>> = [];
+    for (const t of TABLES.filter((x) => x.protocol === 'tcp')) {
+      let text: string;
+      try {
+        text = readProcText(`${this.procRoot}/net/${t.file}`);
+      } catch {
+        continue;
+      }
+      for (const r of parseProcNet(text, t.protocol, t.family, this.decoder, t.file).rows) out.push({ id: socketIdOf(r), state: r.state });
+    }
+    return out;
+  }
+
+  /**
    * The ancestor among a socket's owners (nginx's master among its workers): the owner none of whose ancestors
    * is also an owner. Unrelated owners (a descriptor passed over a unix socket): the lowest pid.
    */

@@ -12,6 +12,9 @@ export function DetailsPanel(props: {
   hostName: (a: string) => string | undefined;
   onClose: () => void;
   onSelect: (id: string) => void;
+  onKill: () => void;
+  onCloseConnection: () => void;
+  closeResult: string | null;
 }): ReactElement {
   const s = props.socket;
   const p = s.process;
@@ -105,7 +108,23 @@ export function DetailsPanel(props: {
       )}
       <section data-testid="actions">
         <h3>Actions</h3>
-        <p className="muted">Kill process and close connection arrive here in the next release.</p>
+        <div className="actions">
+          {p && (
+            <button className="danger" data-testid="kill" onClick={props.onKill}>
+              Kill {p.name}…
+            </button>
+          )}
+          {s.protocol === 'tcp' && !s.listening && s.remoteAddress !== null && s.state === 'ESTABLISHED' && (
+            <button data-testid="close-connection" onClick={props.onCloseConnection}>
+              Close this connection
+            </button>
+          )}
+        </div>
+        {props.closeResult && (
+          <p className="muted" data-testid="close-result">
+            {props.closeResult}
+          </p>
+        )}
       </section>
     </aside>
   );

@@ -43,7 +43,7 @@ const SocketRow = memo(function SocketRow({
   );
 });
 
-function GroupRow({ group, open, onToggle }: { group: Group; open: boolean; onToggle: (key: string) => void }): ReactElement {
+function GroupRow({ group, open, onToggle, onKill }: { group: Group; open: boolean; onToggle: (key: string) => void; onKill: (g: Group) => void }): ReactElement {
   return (
     <div role="row" className="group-head" data-testid="group" data-group-key={group.key} aria-expanded={open} onClick={() => onToggle(group.key)}>
       <span className="chevron">{open ? '▾' : '▸'}</span>
@@ -64,6 +64,19 @@ function GroupRow({ group, open, onToggle }: { group: Group; open: boolean; onTo
         ))}
         {group.ports.length > 10 && <span className="muted">+{group.ports.length - 10}</span>}
       </span>
+      {group.process && (
+        <button
+          className="kill-small"
+          data-testid="kill"
+          title={`Kill ${group.process.name} (pid ${group.process.pid})`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onKill(group);
+          }}
+        >
+          Kill…
+        </button>
+      )}
       <span className="count" data-testid="group-count">
         {group.rows.length}
       </span>
@@ -84,6 +97,7 @@ export function SocketTable(props: {
   selectedId: string | null;
   onSelect: (id: string) => void;
   onToggle: (key: string) => void;
+  onKill: (g: Group) => void;
   scrollToKey: string | null;
 }): ReactElement {
   const parent = useRef<HTMLDivElement>(null);
@@ -118,7 +132,7 @@ export function SocketTable(props: {
             return (
               <div key={vi.key} className="slot" style={{ transform: `translateY(${vi.start}px)`, height: vi.size }}>
                 {it.kind === 'group' ? (
-                  <GroupRow group={it.group} open={it.open} onToggle={props.onToggle} />
+                  <GroupRow group={it.group} open={it.open} onToggle={props.onToggle} onKill={props.onKill} />
                 ) : (
                   <SocketRow row={it.row} ctx={props.ctx} now={props.now} selected={it.row.socket.id === props.selectedId} onSelect={props.onSelect} />
                 )}

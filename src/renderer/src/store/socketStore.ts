@@ -1,4 +1,4 @@
-import type { Alert, BaselineState, PortwatchApi } from '../../../shared/api';
+import type { ActionEntry, Alert, BaselineState, CloseResult, KillResult, PortwatchApi } from '../../../shared/api';
 import { sameSocket } from '../../../shared/compare';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
 
@@ -48,6 +48,8 @@ export interface StoreView {
   baseline: BaselineState | null;
   /** Unexpected listeners that appeared, newest last (bounded). */
   alerts: readonly Alert[];
+  /** Every kill and close, newest last (bounded). */
+  actions: readonly ActionEntry[];
   /** Sockets by state over the last ten minutes (at most one point a second), oldest first. */
   history: readonly StatePoint[];
   /** An action that failed, to show once. */
@@ -82,6 +84,7 @@ export class SocketStore {
     history: [],
     baseline: null,
     alerts: [],
+    actions: [],
     error: null,
   };
   private readonly listeners = new Set<() => void>();
@@ -125,6 +128,7 @@ export class SocketStore {
       this.api.onHostNames((names) => this.set({ hostNames: { ...this.view.hostNames, ...names } })),
       this.api.onBaseline((baseline) => this.set({ baseline })),
       this.api.onAlert((a) => this.set({ alerts: [...this.view.alerts.slice(-199), a] })),
+      this.api.onAction((e) => this.set({ actions: [...this.view.actions.slice(-199), e] })),
       this.api.onConnection((connected) => {
         this.set({ connected });
         if (connected) void this.resync();
@@ -151,6 +155,17 @@ export class SocketStore {
     const r = pause ? await this.api.pause() : await this.api.resume();
     if (r.ok) this.set({ enginePaused: pause, error: null });
     else this.set({ error: r.message });
+  }
+
+  /** Asks the engine to end a process; the answer says what happened (never success without it gone). */
+  async kill(pid: number, startTime: number | null, force: boolean): Promise<KillResult | { result: 'error'; reason: string }> {
+    const r = await this.api.killProcess(pid, startTime, force);
+    return r.ok ? r.value : { result: 'error', reason: r.message };
+  }
+
+  async closeConnection(id: string): Promise<CloseResult | { result: 'error'; reason: string }> {
+    const r = await this.api.closeConnection(id);
+    return r.ok ? r.value : { result: 'error', reason: r.message };
   }
 
   async markExpected(socketId: string): Promise<void> {
@@ -214,9 +229,10 @@ export class SocketStore {
         status: v.status ?? this.view.status,
       });
       if (v.snapshot && (v.snapshot.seq >= this.view.seq || !this.haveSnapshot)) this.replace(v.snapshot);
-      const [b, a] = await Promise.all([this.api.getBaseline(), this.api.getAlerts()]);
+      const [b, a, l] = await Promise.all([this.api.getBaseline(), this.api.getAlerts(), this.api.getActionLog()]);
       if (b.ok) this.set({ baseline: b.value });
       if (a.ok) this.set({ alerts: a.value });
+      if (l.ok) this.set({ actions: l.value });
     } finally {
       this.resyncing = false;
     }

@@ -1,4 +1,4 @@
-import { isIpv4Mapped, unmapIpv4, type Socket } from '../../../shared/model';
+import { isIpv4Mapped, unmapIpv4, type ProcessInfo, type Socket } from '../../../shared/model';
 import { matchesQuery, type MatchContext, type QueryTerm } from '../../../shared/query';
 import { serviceName } from '../../../shared/services';
 import type { Row } from './socketStore';
@@ -154,6 +154,8 @@ export function sortRows(rows: readonly Row[], col: Column, dir: 1 | -1, ctx: Vi
 
 export interface Group {
   key: string;
+  /** In process grouping: the process (for its Kill action). */
+  process?: ProcessInfo;
   /** Listeners in it that the baseline does not expect. */
   unexpected?: number;
   label: string;
@@ -171,11 +173,11 @@ export function hiddenOwnerLabel(elevated: boolean): string {
   return elevated ? 'owner not visible: another pid namespace' : 'owner hidden: run elevated to see';
 }
 
-function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label: string; detail: string; hidden: boolean } {
+function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label: string; detail: string; hidden: boolean; process?: ProcessInfo } {
   const s = r.socket;
   switch (mode) {
     case 'process':
-      if (s.process) return { key: `p:${s.process.pid}:${s.process.startTime ?? ''}`, label: s.process.name, detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`, hidden: false };
+      if (s.process) return { key: `p:${s.process.pid}:${s.process.startTime ?? ''}`, label: s.process.name, detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`, hidden: false, process: s.process };
       if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
       if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: hiddenOwnerLabel(ctx.elevated), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
       return { key: 'none', label: 'no process (kernel-held: TIME_WAIT and such)', detail: '', hidden: false };

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import type { Socket } from '../../shared/model';
+
+export type CloseOutcome =
+  | { result: 'closed'; id: string }
+  | { result: 'refused'; id: string; code: 'invalid' | 'unsupported' | 'permission' | 'not-closed'; reason: string };
+
+export interface CloseOptions {
+  /** Lists the sockets again, to see whether it is gone (ss -K exits 0 even when it did nothing). */
+  listAgain: () => Promise<ReadonlyArray<Pick<Socket, 'id' | 'state'>>>;
+  /** Runs ss (tests wrap it in `ip netns exec`). */
+  command?: string[];
+  platform?: NodeJS.Platform;
+}
+
+const endpoint = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+
+/**
+ * Closes one TCP connection (Linux: SOCK_DESTROY through `ss -K`, with an exact four-tuple filter, argument
+ * array, no shell), then lists again to make sure it is gone.
+ */
+export async function closeTcpConnection(s: Socket, opts: CloseOptions): Promise<CloseOutcome> {
+  const id = s.id;
+  if (s.protocol !== 'tcp' || s.remoteAddress === null || s.remotePort === null || s.listening) {
+    return { result: 'refused', id, code: 'invalid', reason: 'only a connected TCP socket can be closed' };
+  }
+  const platform = opts.platform ?? process.platform;
+  if (platform !== 'linux') return { result: 'refused', id, code: 'unsupported', reason: `closing one connection is not supported on ${platform}` };
+  const [cmd, ...prefix] = opts.command ?? ['ss'];
+  const args = [...prefix, '-K', '-t', '-n', 'src', endpoint(s.localAddress, s.localPort), 'dst', endpoint(s.remoteAddress, s.remotePort)];
+  const run = await new Promise<{ code: unknown; stderr: string }>((resolve) =>
+    execFile(cmd as string, args, { timeout: 5000 }, (err, _out, stderr) => resolve({ code: err?.code, stderr: String(stderr) })),
+  );
+  if (run.code === 'ENOENT') return { result: 'refused', id, code: 'unsupported', reason: 'ss (iproute2) is not installed' };
+  if (/not permitted|permission/i.test(run.stderr)) return { result: 'refused', id, code: 'permission', reason: 'permission denied: closing connections needs CAP_NET_ADMIN; run Portwatch elevated' };
+  const still = (await opts.listAgain()).some((x) => x.id === id && x.state === s.state);
+  if (still) {
+    return {
+      result: 'refused',
+      id,
+      code: 'not-closed',
+      reason: run.stderr.trim() || 'the connection is still there: the kernel may lack SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY), or Portwatch lacks CAP_NET_ADMIN',
+    };
+  }
+  return { result: 'closed', id };
+}
