@@ -6,7 +6,7 @@ import { ApiDispatcher } from './api/dispatch';
 import { MonitorHost } from './engine/monitorHost';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
 import { PortwatchTray } from './electron/tray';
-import { hardenWebContents, windowOptions } from './electron/window';
+import { hardenWebContents, reloadOnCrash, windowOptions } from './electron/window';
 
 /**
  * Electron entry: one window, the monitor in a worker thread, PortwatchApi over IPC, a tray icon with the
@@ -25,6 +25,8 @@ const appUrl = (): string => process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(
 function createWindow(): void {
   win = new BrowserWindow({ ...windowOptions(join(__dirname, '../preload/index.js')), icon: join(__dirname, '../../resources/icon.png') });
   hardenWebContents(win.webContents, (url) => shell.openExternal(url));
+  const onGone = reloadOnCrash(() => win?.webContents.reload());
+  win.webContents.on('render-process-gone', (_e, details) => onGone(details.reason));
   win.once('ready-to-show', () => win?.show());
   win.on('close', (e) => {
     // closing the window keeps watching from the tray; Quit (tray or app menu) ends it

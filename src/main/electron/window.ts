@@ -56,3 +56,20 @@ export function hardenWebContents(contents: WebContents, openExternal: (url: str
     return { action: 'deny' };
   });
 }
+
+/**
+ * Reloads a window whose renderer died (crash, OOM kill), at most `max` times a minute: a renderer that
+ * keeps dying is left dead rather than reloaded in a loop. Returns the handler for 'render-process-gone'.
+ */
+export function reloadOnCrash(reload: () => void, now: () => number = Date.now, max = 3): (reason: string) => boolean {
+  const recent: number[] = [];
+  return (reason) => {
+    if (reason === 'clean-exit') return false;
+    const t = now();
+    while (recent.length && t - (recent[0] as number) >= 60_000) recent.shift();
+    if (recent.length >= max) return false;
+    recent.push(t);
+    reload();
+    return true;
+  };
+}

@@ -106,7 +106,7 @@ export class Monitor implements MonitorLike {
     this.intervalMs = checkInterval(ms);
     if (this.timer !== null) {
       this.clearTimer();
-      this.schedule(Math.max(0, this.lastStart + this.intervalMs - this.now()));
+      this.schedule(this.nextDelay());
     }
   }
 
@@ -133,6 +133,15 @@ export class Monitor implements MonitorLike {
     return this.poll();
   }
 
+  /**
+   * Time to the next poll: an interval after the last one started, at once if that has passed. Clamped to
+   * [0, interval]: when the wall clock jumps (sleep and resume, a clock step), the result is one poll now,
+   * never a burst, and never an hour's wait after a step back.
+   */
+  private nextDelay(): number {
+    return Math.min(this.intervalMs, Math.max(0, this.lastStart + this.intervalMs - this.now()));
+  }
+
   private clearTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -152,9 +161,7 @@ export class Monitor implements MonitorLike {
     this.inFlight = this.runPoll().finally(() => {
       this.polling = false;
       this.inFlight = null;
-      if (this.running && !this.paused) {
-        this.schedule(Math.max(0, this.lastStart + this.intervalMs - this.now()));
-      }
+      if (this.running && !this.paused) this.schedule(this.nextDelay());
     });
     return this.inFlight;
   }

@@ -14,6 +14,8 @@ export interface MonitorHostOptions {
   source?: SourceChoice;
   /** Delay before a crashed worker is restarted. */
   restartDelayMs?: number;
+  /** A worker silent this long while polling is taken for hung: it is ended and restarted. */
+  stallMs?: number;
 }
 
 /** Restarts allowed per minute before the host gives up and stays in error. */
@@ -38,12 +40,21 @@ export class MonitorHost implements MonitorLike {
   private status: MonitorStatus | null = null;
   private restarts: number[] = [];
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly stallMs: number | null;
+  private lastHeard = 0;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(opts: MonitorHostOptions = {}) {
     this.workerPath = opts.workerPath ?? join(__dirname, 'worker.cjs');
     this.source = opts.source ?? 'auto';
     this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_INTERVAL_MS);
     this.restartDelayMs = opts.restartDelayMs ?? 1000;
+    this.stallMs = opts.stallMs ?? null;
+  }
+
+  /** How long silence means hung: a few polls' worth, and never less than 15 s (a cold poll can be slow). */
+  private stallLimit(): number {
+    return this.stallMs ?? Math.max(15_000, 5 * this.intervalMs);
   }
 
   on<K extends keyof MonitorEvents>(event: K, handler: (value: MonitorEvents[K]) => void): () => void {
@@ -59,11 +70,27 @@ export class MonitorHost implements MonitorLike {
     worker.on('message', (m: WorkerToHost) => this.receive(m));
     worker.on('error', (e) => this.crashed(worker, e.message));
     worker.on('exit', (code) => this.crashed(worker, `monitor worker exited with code ${code}`));
+    this.lastHeard = Date.now();
+    if (!this.watchdog) {
+      this.watchdog = setInterval(() => {
+        const w = this.worker;
+        if (!w || this.paused || this.stopping) return;
+        const silent = Date.now() - this.lastHeard;
+        if (silent < this.stallLimit()) return;
+        // a poll stuck for good (a hung read): end that worker, whatever it is doing, and start afresh
+        w.removeAllListeners();
+        void w.terminate();
+        this.crashed(w, `monitor worker stopped answering for ${Math.round(silent / 1000)} s`);
+      }, Math.min(1000, this.stallLimit() / 4));
+      this.watchdog.unref?.();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -82,6 +109,7 @@ export class MonitorHost implements MonitorLike {
 
   resume(): void {
     this.paused = false;
+    this.lastHeard = Date.now();
     this.post({ type: 'resume' });
   }
 
@@ -111,6 +139,7 @@ export class MonitorHost implements MonitorLike {
   }
 
   private receive(m: WorkerToHost): void {
+    this.lastHeard = Date.now();
     switch (m.type) {
       case 'snapshot': {
         const { sockets, ...meta } = m.snapshot;

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ApiDispatcher } from '../../../src/main/api/dispatch';
 import { bindIpc, trustedSender } from '../../../src/main/electron/ipc';
 import { PortwatchTray } from '../../../src/main/electron/tray';
-import { hardenWebContents, isAllowedExternal, windowOptions } from '../../../src/main/electron/window';
+import { hardenWebContents, isAllowedExternal, reloadOnCrash, windowOptions } from '../../../src/main/electron/window';
 import { Monitor } from '../../../src/main/engine/monitor';
 import { createIpcApi } from '../../../src/preload/api';
 import { API_METHODS, ipcEventChannel, ipcInvokeChannel, type ApiResult } from '../../../src/shared/api';
@@ -76,6 +76,20 @@ describe('window', () => {
     expect(isAllowedExternal('https://user:pw@github.com/')).toBe(false);
     expect(isAllowedExternal('https://docs.github.com/x')).toBe(true);
     expect(isAllowedExternal('not a url')).toBe(false);
+  });
+});
+
+describe('renderer crash', () => {
+  it('reloads the window at most three times a minute, and not after a clean exit', () => {
+    const clock = { t: 0 };
+    let reloads = 0;
+    const gone = reloadOnCrash(() => reloads++, () => clock.t);
+    expect(gone('clean-exit')).toBe(false);
+    expect([gone('crashed'), gone('oom'), gone('killed'), gone('crashed')]).toEqual([true, true, true, false]);
+    expect(reloads).toBe(3);
+    clock.t += 60_000;
+    expect(gone('crashed')).toBe(true);
+    expect(reloads).toBe(4);
   });
 });
 

@@ -28,6 +28,7 @@ vi.mock('electron', () => {
     record: (typeof fx.windows)[number];
     webContents = {
       on: () => {},
+      reload: () => {},
       setWindowOpenHandler: () => {},
       send: () => {},
       mainFrame: { url: '' },

@@ -196,4 +196,25 @@ describe('Monitor', () => {
     expect(src.calls).toBe(1);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('a wall-clock jump (sleep and resume, a clock step) gives one immediate poll, not a burst nor a stall', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(src.calls).toBe(1);
+    // resumed after an hour asleep: timers fire late, once
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(src.calls).toBe(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(src.calls).toBe(3);
+    // the clock steps back an hour: polling goes on at the interval
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(src.calls).toBe(4);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(src.calls).toBe(5);
+    await m.stop();
+  });
 });

@@ -69,4 +69,32 @@ describe('MonitorHost: the monitor in a real worker thread', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('ends a worker that hangs mid-poll and starts a fresh one, which resynchronises', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-hang-'));
+    const hanging = join(dir, 'worker.cjs');
+    // answers once, then blocks forever as a stuck /proc read would
+    writeFileSync(
+      hanging,
+      "const { parentPort } = require('node:worker_threads');\n" +
+        "parentPort.postMessage({ type: 'snapshot', snapshot: { seq: 1, takenAt: Date.now(), source: 'procfs', sockets: [] } });\n" +
+        'setTimeout(() => { for (;;) {} }, 10);\n',
+    );
+    try {
+      host = new MonitorHost({ workerPath: hanging, restartDelayMs: 10, stallMs: 400 });
+      const statuses: MonitorStatus[] = [];
+      const snapshots: Snapshot[] = [];
+      host.on('status', (s) => statuses.push(s));
+      host.on('snapshot', (s) => snapshots.push(s));
+      host.start();
+      await waitFor(() => (snapshots.length >= 2 ? true : undefined), 10_000, 'a restarted worker');
+      const err = statuses.find((s) => s.state === 'error');
+      expect(err?.state === 'error' && err.message).toMatch(/stopped answering for \d+ s; restarting/);
+      expect(err?.state === 'error' && err.staleSince).toBe(snapshots[0]?.takenAt);
+    } finally {
+      await host?.stop();
+      host = null;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
