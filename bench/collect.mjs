@@ -12,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const { ProcfsSource } = require('../out/node/engine.cjs');
+const { ProcfsSource, diffSockets, indexSockets } = require('../out/node/engine.cjs');
 const si = require('systeminformation');
 
-const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,10000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,10000,20000').split(',').map(Number);
+const WIRE_AT = 10000;
+const WIRE_CHURN = [0.01, 0.05, 0.2];
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const PER_HOLDER = 2000; // sockets per child process: well under the 20,000-descriptor limit per process
 const CHURN = 0.05;
@@ -93,6 +95,7 @@ function execTime(cmd, args) {
 }
 
 const rows = [];
+const wire = [];
 for (const size of SIZES) {
   await withSockets(size, async (holders) => {
     const sockets = socketCount();
@@ -138,6 +141,19 @@ for (const size of SIZES) {
     row.coldRatio = row.coldMs / row.systeminformationMs;
     row.steadyRatio = row.steadyMs / row.systeminformationMs;
     rows.push(row);
+    if (size === WIRE_AT) {
+      // what one tick costs on the wire (the WebSocket message of a delta) as churn grows
+      for (const churn of WIRE_CHURN) {
+        const before = indexSockets((await src.list()).sockets);
+        const k = Math.max(1, Math.round((size * churn) / 2 / holders.length));
+        await Promise.all(holders.map((h) => h.churn(k)));
+        const after = indexSockets((await src.list()).sockets);
+        const delta = diffSockets(before, after, 2, Date.now());
+        const bytes = Buffer.byteLength(JSON.stringify({ type: 'event', event: 'delta', data: delta }));
+        const snapshotBytes = Buffer.byteLength(JSON.stringify({ type: 'event', event: 'snapshot', data: { sockets: [...after.values()] } }));
+        wire.push({ sockets: after.size, churn, added: delta.added.length, removed: delta.removed.length, changed: delta.changed.length, deltaBytes: bytes, snapshotBytes });
+      }
+    }
     console.error(`${size}: ${JSON.stringify(row)}`);
   });
 }
@@ -151,9 +167,16 @@ const table = [
       `| ${r.sockets} | ${ms(r.coldMs)} ms | ${ms(r.steadyMs)} ms | ${ms(r.systeminformationMs)} ms | ${ms(r.ssMs)} ms | ${r.coldRatio.toFixed(2)}x | ${r.steadyRatio.toFixed(2)}x |`,
   ),
 ].join('\n');
+const wireTable = wire.length
+  ? [
+      '| churn per tick | added | removed | changed | delta on the wire | full snapshot |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...wire.map((w) => `| ${w.churn * 100}% | ${w.added} | ${w.removed} | ${w.changed} | ${(w.deltaBytes / 1024).toFixed(0)} KiB | ${(w.snapshotBytes / 1024).toFixed(0)} KiB |`),
+    ].join('\n')
+  : '';
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS}`;
-const md = `# Collection benchmark\n\n${machine}. Targets: steady <= 0.25x, cold <= 0.5x systeminformation at 10,000.\n\n${table}\n`;
+const md = `# Collection benchmark\n\n${machine}. Targets: steady <= 0.25x, cold <= 0.5x systeminformation at 10,000.\n\n${table}\n${wireTable ? `\nDelta size per tick at ${WIRE_AT} sockets (the WebSocket message; a delta carries whole socket objects for added and changed ones):\n\n${wireTable}\n` : ''}`;
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'collect.md'), md);
-writeFileSync(join(here, 'results', 'collect.json'), JSON.stringify({ machine, date: new Date().toISOString(), rows }, null, 2) + '\n');
+writeFileSync(join(here, 'results', 'collect.json'), JSON.stringify({ machine, date: new Date().toISOString(), rows, wire }, null, 2) + '\n');
 console.log(md);

@@ -6,3 +6,4 @@ export { ProcfsSource } from './sources/procfs';
 export { SystemInformationSource } from './sources/systeminformation';
 export { createSource } from './sources';
 export type { SocketSource, SourceResult } from './sources/source';
+export { diffSockets, indexSockets } from './diff';

@@ -1,0 +1,122 @@
+// Soak (issue 7): ~10,000 sockets, 5% replaced every second, polled at 1 Hz for BENCH_SOAK_SECONDS (default
+// 600), served to a Chromium page. Samples the host's memory (after a GC) and the page's JS heap (after a
+// GC) every 10 s; budget: flat within 10% from the first sample after warm-up to the end.
+// Writes bench/results/soak.md and soak.json.   node --expose-gc bench/soak.mjs
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const { MonitorHost } = require('../out/node/engine.cjs');
+const { startServer } = require('../out/node/server.cjs');
+
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
+const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
+const WARMUP = Math.min(60, Math.floor(SECONDS / 5));
+const PER_HOLDER = 2000;
+
+function holder(count) {
+  const p = spawn(process.execPath, [join(here, 'holder.cjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiters = [];
+  let buf = '';
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      buf = buf.slice(nl + 1);
+      waiters.shift()?.();
+    }
+  });
+  const next = () => new Promise((r) => waiters.push(r));
+  return {
+    ready: next(),
+    churn: (k) => {
+      const ack = next();
+      p.stdin.write(`churn ${k}\n`);
+      return ack;
+    },
+    stop: () => new Promise((r) => (p.once('exit', r), p.stdin.end())),
+  };
+}
+
+const base = ['tcp', 'tcp6', 'udp', 'udp6'].reduce((n, f) => n + readFileSync(`/proc/net/${f}`, 'latin1').split('\n').length - 2, 0);
+const holders = [];
+for (let left = SOCKETS - base; left > 0; left -= PER_HOLDER) holders.push(holder(Math.min(PER_HOLDER, left)));
+await Promise.all(holders.map((h) => h.ready));
+
+const monitor = new MonitorHost({ intervalMs: 1000 });
+monitor.start();
+const server = await startServer({ monitor, staticDir: join(here, '..', 'out', 'renderer'), port: 0 });
+const browser = await chromium.launch({
+  executablePath: process.env.PORTWATCH_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+const cdp = await page.context().newCDPSession(page);
+await page.goto(server.url);
+await page.locator('[data-testid=status-bar][data-state=ok]').waitFor({ timeout: 60_000 });
+
+const samples = [];
+const mb = (b) => b / 1024 / 1024;
+async function sample(t) {
+  global.gc?.();
+  const m = process.memoryUsage();
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  samples.push({ t, hostRssMb: mb(m.rss), hostHeapMb: mb(m.heapUsed), rendererHeapMb: mb(usedSize), sockets: monitor.getSnapshot()?.sockets.length ?? 0 });
+}
+
+const perHolder = Math.max(1, Math.round((SOCKETS * 0.05) / 2 / holders.length));
+const t0 = Date.now();
+for (let s = 0; s < SECONDS; s++) {
+  const t = Date.now();
+  await Promise.all(holders.map((h) => h.churn(perHolder)));
+  if (s % 10 === 0) await sample(s);
+  await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t))));
+}
+await sample(Math.round((Date.now() - t0) / 1000));
+const status = monitor.getStatus();
+
+await browser.close();
+await server.close();
+await monitor.stop();
+await Promise.all(holders.map((h) => h.stop()));
+
+const after = samples.filter((x) => x.t >= WARMUP);
+const stat = (k) => {
+  const start = after[0][k];
+  const end = after[after.length - 1][k];
+  const peak = Math.max(...after.map((x) => x[k]));
+  return { start, end, peak, growth: (end - start) / start };
+};
+const result = {
+  date: new Date().toISOString(),
+  sockets: samples.at(-1).sockets,
+  seconds: SECONDS,
+  warmupSeconds: WARMUP,
+  finalStatus: status?.state,
+  hostRss: stat('hostRssMb'),
+  hostHeap: stat('hostHeapMb'),
+  rendererHeap: stat('rendererHeapMb'),
+  samples,
+};
+const row = (name, s) => `| ${name} | ${s.start.toFixed(1)} MB | ${s.end.toFixed(1)} MB | ${s.peak.toFixed(1)} MB | ${(s.growth * 100).toFixed(1)}% |`;
+const md = `# Soak
+
+${result.sockets} sockets, 5% replaced every second, polled at 1 Hz for ${SECONDS} s with Chromium connected; memory
+after a GC, every 10 s, from ${WARMUP} s on. Budget: flat within 10%.
+
+| memory | start | end | peak | end vs start |
+|---|---:|---:|---:|---:|
+${row('host RSS (server + monitor worker)', result.hostRss)}
+${row('host JS heap', result.hostHeap)}
+${row('renderer JS heap', result.rendererHeap)}
+`;
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'soak.md'), md);
+writeFileSync(join(here, 'results', 'soak.json'), JSON.stringify(result, null, 2) + '\n');
+console.log(md);
