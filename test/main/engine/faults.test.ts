@@ -1,0 +1,80 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Monitor } from '../../../src/main/engine/monitor';
+import { ProcfsSource } from '../../../src/main/engine/sources/procfs';
+import { UserDirectory } from '../../../src/main/engine/users';
+import { FIXTURES } from '../../helpers/paths';
+
+/**
+ * A /proc of our own making: the recorded kernel tables of namespace pwfx-b, plus processes whose entries
+ * are missing in the ways a real /proc loses them mid-read (a process exits between readdir and readlink).
+ */
+describe('procfs source when /proc misbehaves', () => {
+  let root: string;
+  const users = new UserDirectory('/etc/passwd', false);
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'pw-fakeproc-'));
+    cpSync(join(FIXTURES, 'procfs', 'pwfx-b'), join(root, 'net'), { recursive: true });
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3\nbtime 1700000000\n');
+    const proc = (pid: number, fds: Record<string, string>, withStat = true): void => {
+      mkdirSync(join(root, String(pid), 'fd'), { recursive: true });
+      for (const [fd, target] of Object.entries(fds)) symlinkSync(target, join(root, String(pid), 'fd', fd));
+      if (withStat) {
+        writeFileSync(join(root, String(pid), 'stat'), `${pid} (server) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0`);
+        writeFileSync(join(root, String(pid), 'cmdline'), 'server\0--port\0');
+        writeFileSync(join(root, String(pid), 'status'), 'Name:\tserver\nUid:\t0\t0\t0\t0\n');
+      }
+    };
+    proc(100, { '3': 'socket:[11892]', '4': 'socket:[11894]', '5': '/dev/null', '6': 'pipe:[77]' }); // 11892: [::1]:5003 LISTEN
+    proc(101, { '3': 'socket:[11894]' }, false); // its stat vanished: it exited after the fd walk
+    mkdirSync(join(root, '102')); // a pid directory whose fd directory is already gone
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('keeps what it can read, and loses nothing to processes that vanish mid-read', () => {
+    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const { sockets, warnings } = src.listSync();
+    expect(warnings).toEqual([]);
+    expect(sockets.length).toBe(36);
+    const listener = sockets.find((s) => s.localPort === 5003 && s.state === 'LISTEN');
+    expect(listener).toMatchObject({ pid: 100, pids: [100], process: { pid: 100, name: 'server', cmdline: ['server', '--port'], user: 'root', startTime: 1_700_000_005_000 } });
+    const shared = sockets.find((s) => s.pids.includes(101));
+    // 101 held the socket but its details are gone: it stays an owner; the living one is the primary
+    expect(shared).toMatchObject({ pids: [100, 101], pid: 100 });
+    expect(sockets.filter((s) => s.ownerHidden).length).toBeGreaterThan(0); // the rest have no visible holder here
+  });
+
+  it('reports garbage lines with where and why, keeps the good ones, and the monitor stays up', async () => {
+    writeFileSync(join(root, 'net', 'udp'), '  sl  local_address rem_address   st\n   0: garbage\n   1: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 555 2 0 0\n\u0000\u0001\u0002\n');
+    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const monitor = new Monitor({ source: src, intervalMs: 1000 });
+    await monitor.pollOnce();
+    const status = monitor.getStatus();
+    expect(status?.state).toBe('ok');
+    const warnings = status?.state === 'ok' ? status.warnings : [];
+    expect(warnings).toEqual(['/proc/net/udp line 2: expected at least 10 fields, got 2', '/proc/net/udp line 4: expected at least 10 fields, got 1']);
+    expect(monitor.getSnapshot()?.sockets.some((s) => s.protocol === 'udp' && s.localPort === 53 && s.localAddress === '127.0.0.1')).toBe(true);
+    await monitor.stop();
+  });
+
+  it('a /proc it cannot read at all is a failing source: an error status, then recovery when it is back', async () => {
+    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const monitor = new Monitor({ source: src, intervalMs: 1000 });
+    await monitor.pollOnce();
+    const good = monitor.getSnapshot();
+    rmSync(join(root, 'net', 'tcp'));
+    await monitor.pollOnce();
+    const st = monitor.getStatus();
+    expect(st?.state).toBe('error');
+    expect(st?.state === 'error' && st.message).toMatch(/cannot read .*net\/tcp/);
+    expect(st?.state === 'error' && st.staleSince).toBe(good?.takenAt);
+    expect(monitor.getSnapshot()?.sockets.length).toBe(good?.sockets.length);
+    cpSync(join(FIXTURES, 'procfs', 'pwfx-b', 'tcp'), join(root, 'net', 'tcp'));
+    await monitor.pollOnce();
+    expect(monitor.getStatus()?.state).toBe('ok');
+    await monitor.stop();
+  });
+});
