@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import type { Socket } from '../../shared/model';
+import { runCommand } from './runCommand';
 
 export type CloseOutcome =
   | { result: 'closed'; id: string }
@@ -28,10 +28,9 @@ export async function closeTcpConnection(s: Socket, opts: CloseOptions): Promise
   if (platform !== 'linux') return { result: 'refused', id, code: 'unsupported', reason: `closing one connection is not supported on ${platform}` };
   const [cmd, ...prefix] = opts.command ?? ['ss'];
   const args = [...prefix, '-K', '-t', '-n', 'src', endpoint(s.localAddress, s.localPort), 'dst', endpoint(s.remoteAddress, s.remotePort)];
-  const run = await new Promise<{ code: unknown; stderr: string }>((resolve) =>
-    execFile(cmd as string, args, { timeout: 5000 }, (err, _out, stderr) => resolve({ code: err?.code, stderr: String(stderr) })),
-  );
-  if (run.code === 'ENOENT') return { result: 'refused', id, code: 'unsupported', reason: 'ss (iproute2) is not installed' };
+  const run = await runCommand(cmd as string, args, 5000);
+  if (run.timedOut) return { result: 'refused', id, code: 'not-closed', reason: 'ss did not answer within 5 s (stopped)' };
+  if (run.spawnError === 'ENOENT') return { result: 'refused', id, code: 'unsupported', reason: 'ss (iproute2) is not installed' };
   if (/not permitted|permission/i.test(run.stderr)) return { result: 'refused', id, code: 'permission', reason: 'permission denied: closing connections needs CAP_NET_ADMIN; run Portwatch elevated' };
   const still = (await opts.listAgain()).some((x) => x.id === id && x.state === s.state);
   if (still) {

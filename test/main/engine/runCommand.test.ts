@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../../src/main/engine/runCommand';
+import { waitFor } from '../../helpers/children';
+
+const gone = (pid: number): boolean => {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return true;
+  }
+};
+
+describe('runCommand', () => {
+  it('returns output and exit code', async () => {
+    expect(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'], 5000)).toEqual({ code: 3, spawnError: null, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+    expect(await runCommand('/nonexistent/tool', [], 5000)).toMatchObject({ spawnError: 'ENOENT' });
+  });
+
+  it('a hanging tool and the child it started are both killed at the timeout', async () => {
+    // the tool starts a grandchild, prints its pid, and hangs
+    const r = await runCommand('sh', ['-c', 'sleep 600 & echo $!; sleep 600'], 300);
+    expect(r.timedOut).toBe(true);
+    const grandchild = Number(r.stdout.trim());
+    expect(grandchild).toBeGreaterThan(1);
+    await waitFor(() => (gone(grandchild) ? true : undefined), 3000, 'the grandchild gone');
+  });
+});
