@@ -3,8 +3,9 @@
 // side by side in one run. Writes bench/results/collect.md and collect.json.
 //   npm run bench                      all sizes
 //   BENCH_SIZES=1000 npm run bench     a quick look
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { holdSockets, socketCount } from './holders.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,6 @@ const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,10000,20000').split(',').ma
 const WIRE_AT = 10000;
 const WIRE_CHURN = [0.01, 0.05, 0.2];
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
-const PER_HOLDER = 2000; // sockets per child process: well under the 20,000-descriptor limit per process
 const CHURN = 0.05;
 
 const median = (xs) => {
@@ -29,51 +29,8 @@ const median = (xs) => {
 };
 const ms = (x) => x.toFixed(1);
 
-function socketCount() {
-  let n = 0;
-  for (const f of ['tcp', 'tcp6', 'udp', 'udp6']) n += readFileSync(`/proc/net/${f}`, 'latin1').split('\n').length - 2;
-  return n;
-}
-
-class Holder {
-  constructor(count) {
-    this.proc = spawn(process.execPath, [join(here, 'holder.cjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.lines = [];
-    this.waiters = [];
-    let buf = '';
-    this.proc.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        const w = this.waiters.shift();
-        if (w) w(line);
-      }
-    });
-  }
-  next() {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-  async churn(k) {
-    const ack = this.next();
-    this.proc.stdin.write(`churn ${k}\n`);
-    await ack;
-  }
-  stop() {
-    return new Promise((resolve) => {
-      this.proc.once('exit', resolve);
-      this.proc.stdin.end();
-    });
-  }
-}
-
 async function withSockets(total, body) {
-  const base = socketCount();
-  const want = Math.max(0, total - base);
-  const holders = [];
-  for (let left = want; left > 0; left -= PER_HOLDER) holders.push(new Holder(Math.min(PER_HOLDER, left)));
-  await Promise.all(holders.map((h) => h.next()));
+  const holders = await holdSockets(total);
   try {
     return await body(holders);
   } finally {

@@ -2,8 +2,8 @@
 // 600), served to a Chromium page. Samples the host's memory (after a GC) and the page's JS heap (after a
 // GC) every 10 s; budget: flat within 10% from the first sample after warm-up to the end.
 // Writes bench/results/soak.md and soak.json.   node --expose-gc bench/soak.mjs
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { holdSockets } from './holders.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,36 +17,9 @@ const { startServer } = require('../out/node/server.cjs');
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const WARMUP = Math.min(60, Math.floor(SECONDS / 5));
-const PER_HOLDER = 2000;
 
-function holder(count) {
-  const p = spawn(process.execPath, [join(here, 'holder.cjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiters = [];
-  let buf = '';
-  p.stdout.on('data', (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      buf = buf.slice(nl + 1);
-      waiters.shift()?.();
-    }
-  });
-  const next = () => new Promise((r) => waiters.push(r));
-  return {
-    ready: next(),
-    churn: (k) => {
-      const ack = next();
-      p.stdin.write(`churn ${k}\n`);
-      return ack;
-    },
-    stop: () => new Promise((r) => (p.once('exit', r), p.stdin.end())),
-  };
-}
 
-const base = ['tcp', 'tcp6', 'udp', 'udp6'].reduce((n, f) => n + readFileSync(`/proc/net/${f}`, 'latin1').split('\n').length - 2, 0);
-const holders = [];
-for (let left = SOCKETS - base; left > 0; left -= PER_HOLDER) holders.push(holder(Math.min(PER_HOLDER, left)));
-await Promise.all(holders.map((h) => h.ready));
+const holders = await holdSockets(SOCKETS);
 
 const monitor = new MonitorHost({ intervalMs: 1000 });
 monitor.start();

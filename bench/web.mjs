@@ -3,7 +3,8 @@
 // Chromium. Writes bench/results/web.md and web.json.
 //   node bench/web.mjs          (npm run bench runs it after the collection benchmark)
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { holdSockets } from './holders.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,38 +20,11 @@ const { startServer } = require('../out/node/server.cjs');
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 10);
-const PER_HOLDER = 2000;
 
-function holder(count) {
-  const p = spawn(process.execPath, [join(here, 'holder.cjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiters = [];
-  let buf = '';
-  p.stdout.on('data', (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      buf = buf.slice(nl + 1);
-      waiters.shift()?.();
-    }
-  });
-  const next = () => new Promise((r) => waiters.push(r));
-  return {
-    ready: next(),
-    churn: (k) => {
-      const ack = next();
-      p.stdin.write(`churn ${k}\n`);
-      return ack;
-    },
-    stop: () => new Promise((r) => (p.once('exit', r), p.stdin.end())),
-  };
-}
 const pct = (h, p) => h.percentile(p) / 1e6;
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
-const base = ['tcp', 'tcp6', 'udp', 'udp6'].reduce((n, f) => n + readFileSync(`/proc/net/${f}`, 'latin1').split('\n').length - 2, 0);
-const holders = [];
-for (let left = SOCKETS - base; left > 0; left -= PER_HOLDER) holders.push(holder(Math.min(PER_HOLDER, left)));
-await Promise.all(holders.map((h) => h.ready));
+const holders = await holdSockets(SOCKETS);
 
 const monitor = new MonitorHost({ intervalMs: 1000 });
 monitor.start();

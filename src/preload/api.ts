@@ -1,5 +1,6 @@
 import type { IpcRenderer, IpcRendererEvent } from 'electron';
 import { ipcEventChannel, ipcInvokeChannel, type ApiEvent, type ApiMethod, type ApiResult, type PortwatchApi } from '../shared/api';
+import { buildApi } from '../shared/apiClient';
 
 /**
  * PortwatchApi over IPC, and nothing more: named methods only, never ipcRenderer itself; each subscription
@@ -20,31 +21,9 @@ export function createIpcApi(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeLis
       ipc.removeListener(ipcEventChannel(event), handler);
     };
   };
-  return {
-    getState: () => invoke('getState'),
-    setInterval: (ms) => invoke('setInterval', ms),
-    pause: () => invoke('pause'),
-    resume: () => invoke('resume'),
-    setReverseDns: (on) => invoke('setReverseDns', on),
-    getNetworkRates: () => invoke('getNetworkRates'),
-    onHostNames: (l) => subscribe('hostnames', l),
-    getBaseline: () => invoke('getBaseline'),
-    markExpected: (id) => invoke('markExpected', id),
-    acceptAllListeners: () => invoke('acceptAllListeners'),
-    onBaseline: (l) => subscribe('baseline', l),
-    getAlerts: () => invoke('getAlerts'),
-    onAlert: (l) => subscribe('alert', l),
-    killProcess: (pid, startTime, force) => invoke('killProcess', pid, startTime, force),
-    closeConnection: (id) => invoke('closeConnection', id),
-    getActionLog: () => invoke('getActionLog'),
-    onAction: (l) => subscribe('action', l),
-    onSnapshot: (l) => subscribe('snapshot', l),
-    onDelta: (l) => subscribe('delta', l),
-    onStatus: (l) => subscribe('status', l),
-    // IPC to our own main process does not drop; if main dies, the window goes with it
-    onConnection: (l) => {
-      l(true);
-      return () => {};
-    },
-  };
+  // IPC to our own main process does not drop; if main dies, the window goes with it
+  return buildApi(invoke, subscribe as (event: ApiEvent, listener: (data: never) => void) => () => void, (l) => {
+    l(true);
+    return () => {};
+  });
 }

@@ -5,27 +5,9 @@ import { filterRows, groupRows, hiddenOwnerLabel, NO_TOGGLES, sortRows, type Vie
 import type { ApiResult, EngineState, PortwatchApi } from '../../src/shared/api';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
 import { parseQuery } from '../../src/shared/query';
+import { makeSocket } from '../helpers/sockets';
 
-function sock(id: string, over: Partial<Socket> = {}): Socket {
-  return {
-    id,
-    protocol: 'tcp',
-    family: 4,
-    localAddress: '127.0.0.1',
-    localPort: 80,
-    remoteAddress: null,
-    remotePort: null,
-    state: 'LISTEN',
-    listening: true,
-    pid: null,
-    pids: [],
-    uid: 0,
-    user: 'root',
-    ownerHidden: false,
-    process: null,
-    ...over,
-  };
-}
+const sock = (id: string, over: Partial<Socket> = {}): Socket => makeSocket({ id, ...over });
 const proc = (pid: number, name: string): ProcessInfo => ({ pid, ppid: 1, name, exe: null, cmdline: [name], uid: 0, user: 'root', startTime: 1000 + pid });
 const snap = (seq: number, sockets: Socket[]): Snapshot => ({ seq, takenAt: seq * 1000, source: 'procfs', sockets });
 const delta = (seq: number, d: Partial<Delta> = {}): Delta => ({ seq, takenAt: seq * 1000, added: [], removed: [], changed: [], ...d });

@@ -8,26 +8,10 @@ import { Monitor } from '../../../src/main/engine/monitor';
 import type { Alert } from '../../../src/shared/api';
 import type { BaselineRule } from '../../../src/shared/baseline';
 import type { Socket } from '../../../src/shared/model';
+import { makeProcess, makeSocket } from '../../helpers/sockets';
 
-function listener(port: number, name = 'nc', address = '0.0.0.0'): Socket {
-  return {
-    id: `tcp|${address}|${port}|*|*|${port}`,
-    protocol: 'tcp',
-    family: 4,
-    localAddress: address,
-    localPort: port,
-    remoteAddress: null,
-    remotePort: null,
-    state: 'LISTEN',
-    listening: true,
-    pid: 42,
-    pids: [42],
-    uid: 0,
-    user: 'root',
-    ownerHidden: false,
-    process: { pid: 42, ppid: 1, name, exe: `/usr/bin/${name}`, cmdline: [name], uid: 0, user: 'root', startTime: 1 },
-  };
-}
+const listener = (port: number, name = 'nc', address = '0.0.0.0'): Socket =>
+  makeSocket({ id: `tcp|${address}|${port}|*|*|${port}`, localAddress: address, localPort: port, pid: 42, pids: [42], process: makeProcess(42, name, { startTime: 1 }) });
 const delta = (seq: number, added: Socket[]) => ({ seq, takenAt: seq, added, removed: [], changed: [] });
 
 describe('Alerts', () => {

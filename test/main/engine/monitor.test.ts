@@ -2,26 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Delta, MonitorStatus, Snapshot, Socket } from '../../../src/shared/model';
 import { checkInterval, Monitor } from '../../../src/main/engine/monitor';
 import type { SocketSource, SourceResult } from '../../../src/main/engine/sources/source';
+import { makeSocket } from '../../helpers/sockets';
 
-function sock(port: number, state: Socket['state'] = 'LISTEN', pid = 100): Socket {
-  return {
-    id: `tcp|127.0.0.1|${port}|*|*|${port}`,
-    protocol: 'tcp',
-    family: 4,
-    localAddress: '127.0.0.1',
-    localPort: port,
-    remoteAddress: null,
-    remotePort: null,
-    state,
-    listening: state === 'LISTEN',
-    pid,
-    pids: [pid],
-    uid: 0,
-    user: 'root',
-    ownerHidden: false,
-    process: null,
-  };
-}
+const sock = (port: number, state: Socket['state'] = 'LISTEN', pid = 100): Socket =>
+  makeSocket({ id: `tcp|127.0.0.1|${port}|*|*|${port}`, localPort: port, state, listening: state === 'LISTEN', pid, pids: [pid] });
 
 /** A source whose every poll is scripted: a list, an error, or a promise the test resolves by hand. */
 class ScriptedSource implements SocketSource {

@@ -7,24 +7,9 @@ import { parsePasswd } from '../../../src/main/engine/users';
 import { DeltaFilter, socketMatcher } from '../../../src/main/cli/filter';
 import { csvField } from '../../../src/main/cli/format';
 import { formatEndpoint, isIpv4Mapped, unmapIpv4, type Socket } from '../../../src/shared/model';
+import { makeSocket } from '../../helpers/sockets';
 
-const base: Socket = {
-  id: 'x',
-  protocol: 'tcp',
-  family: 4,
-  localAddress: '127.0.0.1',
-  localPort: 80,
-  remoteAddress: null,
-  remotePort: null,
-  state: 'LISTEN',
-  listening: true,
-  pid: 1,
-  pids: [1],
-  uid: 0,
-  user: 'root',
-  ownerHidden: false,
-  process: null,
-};
+const base: Socket = makeSocket({ id: 'x', pid: 1, pids: [1] });
 const mk = (over: Partial<Socket>): Socket => ({ ...base, ...over });
 
 describe('addresses', () => {

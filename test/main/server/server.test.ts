@@ -8,28 +8,11 @@ import type { Socket } from '../../../src/shared/model';
 import { waitFor } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
 import { join } from 'node:path';
+import { makeSocket } from '../../helpers/sockets';
 
 const STATIC = join(ROOT, 'out', 'renderer');
 
-function sock(port: number): Socket {
-  return {
-    id: `tcp|127.0.0.1|${port}|*|*|1`,
-    protocol: 'tcp',
-    family: 4,
-    localAddress: '127.0.0.1',
-    localPort: port,
-    remoteAddress: null,
-    remotePort: null,
-    state: 'LISTEN',
-    listening: true,
-    pid: 1,
-    pids: [1],
-    uid: 0,
-    user: 'root',
-    ownerHidden: false,
-    process: null,
-  };
-}
+const sock = (port: number): Socket => makeSocket({ id: `tcp|127.0.0.1|${port}|*|*|1`, localPort: port, pid: 1, pids: [1] });
 
 interface Http {
   status: number;

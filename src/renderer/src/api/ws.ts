@@ -7,6 +7,7 @@ import {
   type PortwatchApi,
   type WsMessage,
 } from '../../../shared/api';
+import { buildApi } from '../../../shared/apiClient';
 
 type Listener = (data: never) => void;
 
@@ -120,31 +121,12 @@ export function createWsApi(opts: WsApiOptions = {}): PortwatchApi & { close(): 
     });
 
   connect();
+  const api = buildApi(invoke, (event, l) => on(event, l as Listener), (l) => {
+    l(connected);
+    return on('connection', l as Listener);
+  });
   return {
-    getState: () => invoke('getState'),
-    setInterval: (ms) => invoke('setInterval', ms),
-    pause: () => invoke('pause'),
-    resume: () => invoke('resume'),
-    setReverseDns: (on) => invoke('setReverseDns', on),
-    getNetworkRates: () => invoke('getNetworkRates'),
-    onHostNames: (l) => on('hostnames', l as Listener),
-    getBaseline: () => invoke('getBaseline'),
-    markExpected: (id) => invoke('markExpected', id),
-    acceptAllListeners: () => invoke('acceptAllListeners'),
-    onBaseline: (l) => on('baseline', l as Listener),
-    getAlerts: () => invoke('getAlerts'),
-    onAlert: (l) => on('alert', l as Listener),
-    killProcess: (pid, startTime, force) => invoke('killProcess', pid, startTime, force),
-    closeConnection: (id) => invoke('closeConnection', id),
-    getActionLog: () => invoke('getActionLog'),
-    onAction: (l) => on('action', l as Listener),
-    onSnapshot: (l) => on('snapshot', l as Listener),
-    onDelta: (l) => on('delta', l as Listener),
-    onStatus: (l) => on('status', l as Listener),
-    onConnection: (l) => {
-      l(connected);
-      return on('connection', l as Listener);
-    },
+    ...api,
     close: () => {
       closed = true;
       if (retry) clearTimeout(retry);

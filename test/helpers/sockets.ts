@@ -1,0 +1,27 @@
+import type { ProcessInfo, Socket } from '../../src/shared/model';
+
+/** A listening TCP socket on 127.0.0.1:80 owned by root, with whatever a test changes. */
+export function makeSocket(over: Partial<Socket> = {}): Socket {
+  return {
+    id: 'tcp|127.0.0.1|80|*|*|1',
+    protocol: 'tcp',
+    family: 4,
+    localAddress: '127.0.0.1',
+    localPort: 80,
+    remoteAddress: null,
+    remotePort: null,
+    state: 'LISTEN',
+    listening: true,
+    pid: null,
+    pids: [],
+    uid: 0,
+    user: 'root',
+    ownerHidden: false,
+    process: null,
+    ...over,
+  };
+}
+
+export function makeProcess(pid: number, name: string, over: Partial<ProcessInfo> = {}): ProcessInfo {
+  return { pid, ppid: 1, name, exe: `/usr/bin/${name}`, cmdline: [name], uid: 0, user: 'root', startTime: 1000 + pid, ...over };
+}
