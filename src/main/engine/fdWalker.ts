@@ -13,8 +13,24 @@ function walkerMain(): void {
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const fs = require('node:fs') as typeof import('node:fs');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const { procRoot, pids, next } = workerData as { procRoot: string; pids: number[]; next: Int32Array };
+  const { procRoot, pids, next, tables } = workerData as { procRoot: string; pids: number[]; next: Int32Array; tables: string[] };
   Error.stackTraceLimit = 0;
+  // First the kernel's socket tables (their formatting is the slow part): meanwhile the caller walks.
+  const texts: Record<string, string | null> = {};
+  const buf = Buffer.allocUnsafe(1 << 22);
+  for (const path of tables) {
+    try {
+      const fd = fs.openSync(path, 'r');
+      let used = 0;
+      let n: number;
+      while ((n = fs.readSync(fd, buf, used, buf.length - used, null)) > 0) used += n;
+      fs.closeSync(fd);
+      texts[path] = used < buf.length ? buf.toString('latin1', 0, used) : null; // too big: the caller reads it
+    } catch {
+      texts[path] = null; // the caller reads it again and reports the error
+    }
+  }
+  parentPort?.postMessage({ type: 'tables', texts });
   const out: Array<[number, string[], number[]] | [number, 'denied']> = [];
   for (;;) {
     const i = Atomics.add(next, 0, 1);
@@ -47,27 +63,47 @@ function walkerMain(): void {
     }
     out.push([pid, keep, values]);
   }
-  parentPort?.postMessage(out);
+  parentPort?.postMessage({ type: 'walked', out });
+}
+
+export interface Walker {
+  /** The socket tables' text by path (null: read it yourself). */
+  tables: Promise<Record<string, string | null>>;
+  /** What the walker read of the descriptors. */
+  walked: Promise<WalkedProcess[]>;
 }
 
 /**
- * Starts a walker thread on `pids`, sharing `next` (an index into pids) with the caller, who walks along:
- * a cold poll reads every descriptor on the machine (about 5 µs each), and two cores halve that.
- * Resolves with what the walker read; rejects if it could not run (the caller then reads the rest itself).
+ * Starts a walker thread that first reads the socket `tables`, then walks `pids`, sharing `next` (an index
+ * into pids) with the caller, who starts walking at once: a cold poll reads every descriptor on the machine
+ * (about 5 µs each) and has the kernel format every table, and two cores do both at the same time.
+ * The promises reject if the walker could not run (the caller then does the rest itself).
  */
-export function startWalker(procRoot: string, pids: number[], next: Int32Array): Promise<WalkedProcess[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(`(${walkerMain.toString()})()`, {
-      eval: true,
-      workerData: { procRoot, pids, next },
-      // it allocates a path and a link string per descriptor: a larger nursery means fewer collections
-      resourceLimits: { maxYoungGenerationSizeMb: 64 },
-    });
-    worker.once('message', (m: WalkedProcess[]) => {
-      resolve(m);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`fd walker exited with code ${code}`)));
+export function startWalker(procRoot: string, pids: number[], next: Int32Array, tables: string[]): Walker {
+  const worker = new Worker(`(${walkerMain.toString()})()`, {
+    eval: true,
+    workerData: { procRoot, pids, next, tables },
+    // it allocates a path and a link string per descriptor: a larger nursery means fewer collections
+    resourceLimits: { maxYoungGenerationSizeMb: 64 },
   });
+  let gotTables!: (t: Record<string, string | null>) => void;
+  let gotWalk!: (w: WalkedProcess[]) => void;
+  let failTables!: (e: Error) => void;
+  let failWalk!: (e: Error) => void;
+  const tablesP = new Promise<Record<string, string | null>>((res, rej) => ((gotTables = res), (failTables = rej)));
+  const walkedP = new Promise<WalkedProcess[]>((res, rej) => ((gotWalk = res), (failWalk = rej)));
+  worker.on('message', (m: { type: 'tables'; texts: Record<string, string | null> } | { type: 'walked'; out: WalkedProcess[] }) => {
+    if (m.type === 'tables') gotTables(m.texts);
+    else {
+      gotWalk(m.out);
+      void worker.terminate();
+    }
+  });
+  const fail = (e: Error): void => {
+    failTables(e);
+    failWalk(e);
+  };
+  worker.once('error', fail);
+  worker.once('exit', (code) => fail(new Error(`fd walker exited with code ${code}`)));
+  return { tables: tablesP, walked: walkedP };
 }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Family, Protocol, Socket } from '../../../shared/model';
-import { startWalker, type WalkedProcess } from '../fdWalker';
+import { startWalker, type Walker } from '../fdWalker';
 import { OwnerIndex, type OwnerStats } from '../owners';
 import { ProcessTable } from '../processes';
 import { socketId, uniqueIds } from '../socketId';
@@ -119,17 +119,27 @@ export class ProcfsSource implements SocketSource {
     if (this.polls > 0 || !this.parallelFirstWalk) return this.listSync();
     const pids = this.owners.pidsByDescriptors();
     const next = new Int32Array(new SharedArrayBuffer(4));
-    let walker: Promise<WalkedProcess[]>;
+    const skip = this.emptyTables();
+    const files = TABLES.filter((t) => !skip.has(t.file)).map((t) => `${this.procRoot}/net/${t.file}`);
+    let walker: Walker;
     try {
-      walker = startWalker(this.procRoot, pids, next);
+      walker = startWalker(this.procRoot, pids, next, files);
     } catch {
       return this.listSync();
     }
-    walker.catch(() => undefined); // judged below, once this thread has done its share
-    const tables = this.readTables();
+    // judged below, once this thread has done its share
+    walker.tables.catch(() => undefined);
+    walker.walked.catch(() => undefined);
     for (let i = Atomics.add(next, 0, 1); i < pids.length; i = Atomics.add(next, 0, 1)) this.owners.read(pids[i] as number);
+    let texts: Record<string, string | null> = {};
     try {
-      this.owners.prime(await walker);
+      texts = await walker.tables;
+    } catch {
+      // the walker died: this thread reads the tables itself
+    }
+    const tables = this.readTables(texts, skip);
+    try {
+      this.owners.prime(await walker.walked);
     } catch {
       // the walker died: whatever it had claimed is read as new processes by the catch-up below
     }
@@ -141,16 +151,17 @@ export class ProcfsSource implements SocketSource {
     return this.build(this.readTables());
   }
 
-  private readTables(): { rows: ProcNetRow[]; warnings: string[] } {
+  /** Reads and parses the tables; `texts` holds ones already read (by the walker thread), by path. */
+  private readTables(texts: Record<string, string | null> = {}, skip = this.emptyTables()): { rows: ProcNetRow[]; warnings: string[] } {
     const warnings: string[] = [];
     let badLines = 0;
     const rows: ProcNetRow[] = [];
-    const skip = this.emptyTables();
     for (const t of TABLES) {
       if (skip.has(t.file)) continue;
+      const path = `${this.procRoot}/net/${t.file}`;
       let text: string;
       try {
-        text = readProcText(`${this.procRoot}/net/${t.file}`);
+        text = texts[path] ?? readProcText(path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         // tcp6/udp6 are absent when IPv6 is disabled: nothing to list, nothing wrong.
