@@ -4,6 +4,7 @@ import { HostNames } from '../../../src/main/api/hostNames';
 import { Monitor } from '../../../src/main/engine/monitor';
 import type { Socket } from '../../../src/shared/model';
 import { waitFor } from '../../helpers/children';
+import { makeSocket } from '../../helpers/sockets';
 
 describe('HostNames', () => {
   it('does nothing while off; looks up each address once, a few at a time, and caches hits and misses', async () => {
@@ -49,23 +50,7 @@ describe('HostNames', () => {
   });
 
   it('through the dispatcher, with the system resolver: loopback is localhost (from /etc/hosts, no network)', async () => {
-    const sock: Socket = {
-      id: 'x',
-      protocol: 'tcp',
-      family: 4,
-      localAddress: '127.0.0.1',
-      localPort: 5000,
-      remoteAddress: '127.0.0.1',
-      remotePort: 80,
-      state: 'ESTABLISHED',
-      listening: false,
-      pid: null,
-      pids: [],
-      uid: 0,
-      user: 'root',
-      ownerHidden: false,
-      process: null,
-    };
+    const sock: Socket = makeSocket({ id: 'x', localPort: 5000, remoteAddress: '127.0.0.1', remotePort: 80, state: 'ESTABLISHED', listening: false });
     const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [sock], warnings: [] }) } });
     const d = new ApiDispatcher(monitor);
     const events: unknown[] = [];

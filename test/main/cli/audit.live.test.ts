@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnReady, type Child } from '../../helpers/children';
+import { canNetns, Netns } from '../../helpers/netns';
 import { BIN } from '../../helpers/paths';
 
-const canNetns = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
 
 /** Listens where it is told: "tcp 0.0.0.0", "udp ::", ... and prints the ports in that order. */
 const LISTENERS = `
@@ -39,33 +39,30 @@ interface Listener {
 }
 
 describe.runIf(canNetns)('portwatch audit, in a network namespace of its own', () => {
-  const ns = `pwaudit${process.pid}`;
+  const ns = new Netns('pwaudit');
   const kids: Child[] = [];
   let dir: string;
-  const inNs = (...cmd: string[]): string[] => ['netns', 'exec', ns, ...cmd];
+  const inNs = (...cmd: string[]): string[] => ns.exec(...cmd);
   const audit = (...args: string[]) => spawnSync('ip', inNs(process.execPath, BIN, 'audit', ...args), { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: dir } });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'pw-audit-'));
+    ns.create();
     for (const cmd of [
-      ['netns', 'add', ns],
-      ...[
-        ['link', 'set', 'lo', 'up'],
-        // a second interface of the namespace's own (this kernel has veth, not dummy)
-        ['link', 'add', 'pwv0', 'type', 'veth', 'peer', 'name', 'pwv1'],
-        ['addr', 'add', '10.123.0.1/24', 'dev', 'pwv0'],
-        ['link', 'set', 'pwv0', 'up'],
-        ['link', 'set', 'pwv1', 'up'],
-        ['addr', 'add', '127.0.0.2/8', 'dev', 'lo'],
-      ].map((c) => inNs('ip', ...c)),
+      // a second interface of the namespace's own (this kernel has veth, not dummy)
+      ['link', 'add', 'pwv0', 'type', 'veth', 'peer', 'name', 'pwv1'],
+      ['addr', 'add', '10.123.0.1/24', 'dev', 'pwv0'],
+      ['link', 'set', 'pwv0', 'up'],
+      ['link', 'set', 'pwv1', 'up'],
+      ['addr', 'add', '127.0.0.2/8', 'dev', 'lo'],
     ]) {
-      const r = spawnSync('ip', cmd, { encoding: 'utf8' });
+      const r = spawnSync('ip', inNs('ip', ...cmd), { encoding: 'utf8' });
       if (r.status !== 0 && !/File exists/.test(r.stderr)) throw new Error(`ip ${cmd.join(' ')}: ${r.stderr}`);
     }
   });
   afterAll(async () => {
     await Promise.all(kids.map((k) => k.stop()));
-    spawnSync('ip', ['netns', 'del', ns]);
+    ns.remove();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,26 +1,20 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTcpConnection } from '../../../src/main/engine/closeConnection';
 import type { Socket } from '../../../src/shared/model';
 import { spawnReady, type Child } from '../../helpers/children';
-import { BIN } from '../../helpers/paths';
+import { canNetns, Netns } from '../../helpers/netns';
 
-const canNetns = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
 
 describe.runIf(canNetns)('closing one TCP connection with ss -K, in a namespace of its own', () => {
-  const ns = `pwclose${process.pid}`;
+  const ns = new Netns('pwclose');
   const kids: Child[] = [];
-  const inNs = (...cmd: string[]): string[] => ['netns', 'exec', ns, ...cmd];
-  const list = async (): Promise<Socket[]> =>
-    (JSON.parse(execFileSync('ip', inNs(process.execPath, BIN, 'list', '--json'), { encoding: 'utf8' })) as { sockets: Socket[] }).sockets;
+  const inNs = (...cmd: string[]): string[] => ns.exec(...cmd);
+  const list = async (): Promise<Socket[]> => ns.list();
 
-  beforeAll(() => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    execFileSync('ip', inNs('ip', 'link', 'set', 'lo', 'up'));
-  });
+  beforeAll(() => ns.create());
   afterAll(async () => {
     await Promise.all(kids.map((k) => k.stop()));
-    spawnSync('ip', ['netns', 'del', ns]);
+    ns.remove();
   });
 
   it('closes exactly that connection, confirms it is gone, and leaves its sibling', async () => {

@@ -35,13 +35,12 @@ describe('MonitorHost: the monitor in a real worker thread', () => {
     expect(host.getSnapshot()?.sockets.some((s) => s.localPort === port)).toBe(true);
     expect(host.getSnapshot()?.seq).toBe(deltas.at(-1)?.seq);
 
+    // the 'paused' status comes from the worker's own monitor: the message got there (that pausing stops
+    // polling is proven with fake timers in monitor.test.ts)
     host.pause();
     await waitFor(() => (host?.getStatus()?.state === 'paused' ? true : undefined), 5000, 'paused');
-    const seqAtPause = deltas.at(-1)?.seq ?? 0;
+    expect(host.isPaused()).toBe(true);
     await new Promise<void>((r) => server.close(() => r()));
-    // paused: the closed listener is not reported until resumed
-    await new Promise((r) => setTimeout(r, 600));
-    expect(deltas.at(-1)?.seq ?? 0).toBeLessThanOrEqual(seqAtPause + 1);
     host.resume();
     await waitFor(() => deltas.find((d) => d.removed.includes(added.added.find((s) => s.localPort === port)?.id as string)), 5000, 'removed');
     expect(statuses.at(-1)?.state).toBe('ok');

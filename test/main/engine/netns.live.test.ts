@@ -1,12 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyTables, parseSockstat } from '../../../src/main/engine/sources/procNet';
 import type { Socket } from '../../../src/shared/model';
 import { spawnReady, type Child } from '../../helpers/children';
-import { BIN } from '../../helpers/paths';
-
-const canNetns = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
+import { canNetns, Netns } from '../../helpers/netns';
 
 describe('sockstat: which tables can be skipped', () => {
   it('skips only tables whose every socket kind is counted zero', () => {
@@ -30,19 +27,15 @@ describe('sockstat: which tables can be skipped', () => {
 });
 
 describe.runIf(canNetns)('in a network namespace of its own', () => {
-  const ns = `pwtest${process.pid}`;
+  const ns = new Netns('pwtest');
   const kids: Child[] = [];
-  const inNs = (...cmd: string[]): string[] => ['netns', 'exec', ns, ...cmd];
-  const list = (): Socket[] =>
-    (JSON.parse(execFileSync('ip', inNs(process.execPath, BIN, 'list', '--json'), { encoding: 'utf8' })) as { sockets: Socket[] }).sockets;
+  const inNs = (...cmd: string[]): string[] => ns.exec(...cmd);
+  const list = (): Socket[] => ns.list();
 
-  beforeAll(() => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    execFileSync('ip', inNs('ip', 'link', 'set', 'lo', 'up'));
-  });
+  beforeAll(() => ns.create());
   afterAll(async () => {
     await Promise.all(kids.map((k) => k.stop()));
-    spawnSync('ip', ['netns', 'del', ns]);
+    ns.remove();
   });
 
   it('an empty namespace lists nothing', () => {
