@@ -7,7 +7,7 @@ import { holdSockets } from './holders.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -24,10 +24,7 @@ const holders = await holdSockets(SOCKETS);
 const monitor = new MonitorHost({ intervalMs: 1000 });
 monitor.start();
 const server = await startServer({ monitor, staticDir: join(here, '..', 'out', 'renderer'), port: 0 });
-const browser = await chromium.launch({
-  executablePath: process.env.PORTWATCH_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
 const cdp = await page.context().newCDPSession(page);
 await page.goto(server.url);

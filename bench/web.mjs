@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -29,10 +29,7 @@ const holders = await holdSockets(SOCKETS);
 const monitor = new MonitorHost({ intervalMs: 1000 });
 monitor.start();
 const server = await startServer({ monitor, staticDir: join(root, 'out', 'renderer'), port: 0 });
-const browser = await chromium.launch({
-  executablePath: process.env.PORTWATCH_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
 await page.goto(server.url);
 await page.locator('[data-testid=status-bar][data-state=ok]').waitFor({ timeout: 30_000 });

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../bench/chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -33,10 +33,7 @@ await sample('mdns-responder', `const d=require('dgram');const u=d.createSocket(
 const monitor = new MonitorHost({ intervalMs: 1000 });
 monitor.start();
 const server = await startServer({ monitor, staticDir: join(root, 'out', 'renderer'), port: 0 });
-const browser = await chromium.launch({
-  executablePath: process.env.PORTWATCH_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1200, height: 720 }, deviceScaleFactor: 1 });
 await page.goto(server.url);
 await page.locator('[data-testid=group-name]:text-is("webserver")').waitFor();

@@ -33,8 +33,3 @@ export function canonicalAddress(text: string): { address: string; family: 4 | 6
   const v6 = ipaddr.IPv6.parse(t);
   return { address: formatIpv6Bytes(Uint8Array.from(v6.toByteArray())) + zone, family: 6 };
 }
-
-/** True for 0.0.0.0 and :: (every interface). */
-export function isWildcard(address: string): boolean {
-  return address === '0.0.0.0' || address === '::';
-}

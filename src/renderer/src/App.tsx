@@ -6,7 +6,7 @@ import { isExpected } from '../../shared/baseline';
 import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
 import { KillDialog, type KillTarget } from './components/KillDialog';
-import type { ProcessInfo } from '../../shared/model';
+import type { ProcessInfo, Socket } from '../../shared/model';
 import { Charts } from './components/Charts';
 import { ExposureView } from './components/ExposureView';
 import { DetailsPanel } from './components/DetailsPanel';
@@ -19,6 +19,13 @@ import { filterRows, GROUP_BY, groupRows, NO_TOGGLES, rowsToJson, sortRows, type
 const INTERVALS = [250, 500, 1000, 2000, 5000, 10000];
 const GROUP_LABELS: Record<GroupBy, string> = { process: 'Process', 'local-port': 'Local port', 'remote-host': 'Remote host', state: 'State', none: 'No grouping' };
 const NO_TERMS: QueryTerm[] = [];
+
+/** Rows still open (closed ones linger a few seconds, highlighted, but no longer count). */
+function countOpen(rows: readonly { change: string | null }[]): number {
+  let n = 0;
+  for (const r of rows) if (r.change !== 'closed') n++;
+  return n;
+}
 
 function download(name: string, type: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -137,13 +144,22 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
     return () => window.removeEventListener('keydown', onKey);
   }, [rowIds, selectedId, detailsOpen, killTarget]);
 
-  const owned = useMemo(() => {
-    if (!selected?.process) return [];
-    const out = [];
-    for (const s of store.liveSockets()) if (s.pids.includes(selected.process.pid)) out.push(s);
-    return out;
+  // One pass over the live sockets per poll (not per render): what the selected process owns, and its
+  // parent's name when the parent holds a socket too.
+  const { owned, parentName } = useMemo(() => {
+    const out: Socket[] = [];
+    let parent: string | null = null;
+    const p = selected?.process;
+    if (p) {
+      for (const s of store.liveSockets()) {
+        if (s.pids.includes(p.pid)) out.push(s);
+        if (parent === null && p.ppid !== null && s.process?.pid === p.ppid) parent = s.process.name;
+      }
+    }
+    return { owned: out, parentName: parent };
   }, [selected, store, view.seq]);
-  const parentName = selected?.process?.ppid ? ([...store.liveSockets()].find((s) => s.process?.pid === selected.process?.ppid)?.process?.name ?? null) : null;
+  const shownCount = useMemo(() => countOpen(filtered), [filtered]);
+  const totalCount = useMemo(() => countOpen(view.rows), [view.rows]);
 
   return (
     <div className={detailsOpen && selected ? 'app with-details' : 'app'}>
@@ -221,8 +237,8 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         onQuery={setQuery}
         error={parsed.ok ? null : parsed.message}
         searchRef={searchRef}
-        shown={filtered.filter((r) => r.change !== 'closed').length}
-        total={view.rows.filter((r) => r.change !== 'closed').length}
+        shown={shownCount}
+        total={totalCount}
       />
       {view.baseline && !view.baseline.ok && view.baseline.path !== '' && (
         <div className="banner error" data-testid="baseline-error">
