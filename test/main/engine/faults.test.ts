@@ -77,4 +77,27 @@ describe('procfs source when /proc misbehaves', () => {
     expect(monitor.getStatus()?.state).toBe('ok');
     await monitor.stop();
   });
+
+  it('reparses only changed lines: unchanged sockets come back as the same objects, a TIME_WAIT twin gets its own id', () => {
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+    const line = (sl: number, st: string, inode: number, remPort = 'C350', uid = 1000): string =>
+      `${String(sl).padStart(4)}: 0100007F:1F90 0100007F:${remPort} ${st} 00000000:00000000 00:00000000 00000000 ${String(uid).padStart(5)}        0 ${inode} 1 0000000000000000 20 4 30 10 -1`;
+    const write = (...lines: string[]): void => writeFileSync(join(root, 'net', 'tcp'), [header, ...lines, ''].join('\n'));
+    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    write(line(0, '0A', 900001, '0000'), line(1, '01', 900002), line(2, '01', 900003, 'C351'));
+    const first = src.listSync().sockets.filter((s) => s.family === 4 && s.protocol === 'tcp');
+    // the same sockets in other slots, one of them now owned by another uid; a TIME_WAIT with the tuple of a live one
+    write(line(0, '01', 900003, 'C351', 0), line(1, '0A', 900001, '0000'), line(2, '01', 900002), line(3, '06', 0));
+    const second = src.listSync().sockets.filter((s) => s.family === 4 && s.protocol === 'tcp');
+    const byInodePort = (list: typeof first, port: number | null, state: string) => list.find((s) => s.remotePort === port && s.state === state);
+    expect(byInodePort(second, null, 'LISTEN')).toBe(byInodePort(first, null, 'LISTEN'));
+    expect(byInodePort(second, 0xc350, 'ESTABLISHED')).toBe(byInodePort(first, 0xc350, 'ESTABLISHED'));
+    const changed = byInodePort(second, 0xc351, 'ESTABLISHED');
+    expect(changed).not.toBe(byInodePort(first, 0xc351, 'ESTABLISHED'));
+    expect(changed?.uid).toBe(0);
+    const twins = second.filter((s) => s.remotePort === 0xc350);
+    expect(twins.map((s) => s.state).sort()).toEqual(['ESTABLISHED', 'TIME_WAIT']);
+    expect(new Set(twins.map((s) => s.id)).size).toBe(2);
+    expect(new Set(second.map((s) => s.id)).size).toBe(second.length);
+  });
 });

@@ -97,9 +97,44 @@ function isUnspecified(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
 
+/** What a row was read from: a line that reads the same again gives back the same row. */
+interface CachedRow {
+  row: ProcNetRow;
+  code: number;
+  /** local port, remote port, then the address words: local's, remote's (1 each for IPv4, 4 for IPv6) */
+  numbers: number[];
+}
+
+/**
+ * Last poll's rows by inode, for the steady state: at ten thousand sockets most lines are unchanged, and a line
+ * whose addresses, ports, state and uid read as before yields last poll's row object, with no address decoded
+ * and nothing allocated. `rotate()` starts a poll; rows not seen again are dropped then.
+ */
+export class RowCache {
+  private prev = new Map<number, CachedRow>();
+  private next = new Map<number, CachedRow>();
+
+  rotate(): void {
+    this.prev = this.next;
+    this.next = new Map();
+  }
+
+  /** @internal the parser's */
+  take(inode: number): CachedRow | undefined {
+    return this.prev.get(inode);
+  }
+
+  /** @internal the parser's */
+  keep(inode: number, c: CachedRow): void {
+    this.next.set(inode, c);
+  }
+}
+
+const HEADER = /^\s*sl\s+local_address/;
+
 /**
  * Parses one /proc/net table. `file` names it in errors (e.g. "tcp6"). The first line is the header and is
- * checked, not parsed.
+ * checked, not parsed. With a `cache`, lines unchanged since the cache's last poll give back their old rows.
  */
 export function parseProcNet(
   text: string,
@@ -107,26 +142,33 @@ export function parseProcNet(
   family: Family,
   decoder: AddressDecoder,
   file = `${protocol}${family === 6 ? '6' : ''}`,
+  cache?: RowCache,
 ): ProcNetParse {
   const rows: ProcNetRow[] = [];
   const errors: ProcNetError[] = [];
-  const lines = text.split('\n');
-  const header = lines[0] ?? '';
-  if (!/^\s*sl\s+local_address/.test(header)) {
+  let e = text.indexOf('\n');
+  if (e < 0) e = text.length;
+  const header = text.slice(0, e);
+  if (!HEADER.test(header)) {
     errors.push({ file, line: 1, reason: 'missing header (sl local_address ...)', text: header.slice(0, 200) });
   }
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.length === 0) continue;
-    const fast = scanLine(line, protocol, family, decoder);
+  // lines are scanned in place: no string per line unless one is bad
+  let lineNo = 1;
+  for (let s = e + 1; s < text.length; s = e + 1) {
+    lineNo++;
+    e = text.indexOf('\n', s);
+    if (e < 0) e = text.length;
+    if (e === s) continue;
+    const fast = scanLine(text, s, e, protocol, family, decoder, cache);
     if (fast !== null) {
       rows.push(fast);
       continue;
     }
     // Anything unusual takes the careful path, which also says what is wrong.
+    const line = text.slice(s, e);
     const row = parseLine(line, protocol, family, decoder);
     if (typeof row !== 'string') rows.push(row);
-    else if (line.trim() !== '') errors.push({ file, line: i + 1, reason: row, text: line.slice(0, 200) });
+    else if (line.trim() !== '') errors.push({ file, line: lineNo, reason: row, text: line.slice(0, 200) });
   }
   return { rows, errors };
 }
@@ -139,83 +181,130 @@ function hexDigit(c: number): number {
 }
 
 /** Parses `len` hex digits at `at`, or -1. */
-function hexAt(line: string, at: number, len: number): number {
+function hexAt(text: string, at: number, len: number): number {
   let v = 0;
   for (let k = 0; k < len; k++) {
-    const d = hexDigit(line.charCodeAt(at + k));
+    const d = hexDigit(text.charCodeAt(at + k));
     if (d < 0) return -1;
     v = v * 16 + d;
   }
   return v;
 }
 
-/** Index of the next non-space at or after `i`. */
-function skipSpaces(line: string, i: number): number {
-  while (i < line.length && line.charCodeAt(i) === 32) i++;
+/** Index of the next non-space at or after `i`, at most `end`. */
+function skipSpaces(text: string, i: number, end: number): number {
+  while (i < end && text.charCodeAt(i) === 32) i++;
   return i;
 }
 
-/** Index just past the token starting at `i`. */
-function tokenEnd(line: string, i: number): number {
-  while (i < line.length && line.charCodeAt(i) !== 32) i++;
+/** Index just past the token starting at `i`, at most `end`. */
+function tokenEnd(text: string, i: number, end: number): number {
+  while (i < end && text.charCodeAt(i) !== 32) i++;
   return i;
 }
 
 /** A decimal number spanning [from, to), or -1. */
-function decimal(line: string, from: number, to: number): number {
+function decimal(text: string, from: number, to: number): number {
   if (to <= from || to - from > 15) return -1;
   let v = 0;
   for (let k = from; k < to; k++) {
-    const c = line.charCodeAt(k) - 48;
+    const c = text.charCodeAt(k) - 48;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }
   return v;
 }
 
+/** Whether the `words` 8-digit hex words at `at` are `numbers[from..]`. */
+function sameWords(text: string, at: number, words: number, numbers: number[], from: number): boolean {
+  for (let k = 0; k < words; k++) if (hexAt(text, at + k * 8, 8) !== numbers[from + k]) return false;
+  return true;
+}
+
 /**
- * The hot path: one well-formed line scanned by character codes, without splitting it into strings (ten
- * thousand lines a poll). Returns null for anything it does not expect; parseLine then judges the line.
+ * The hot path: one well-formed line, [s, e) of `text`, scanned by character codes without cutting it into
+ * strings (ten thousand lines a poll). Returns null for anything it does not expect; parseLine then judges
+ * the line.
  */
-function scanLine(line: string, protocol: Protocol, family: Family, decoder: AddressDecoder): ProcNetRow | null {
-  const addrLen = family === 4 ? 8 : 32;
-  let i = skipSpaces(line, 0);
-  const slotEnd = tokenEnd(line, i);
-  if (line.charCodeAt(slotEnd - 1) !== 58 || decimal(line, i, slotEnd - 1) < 0) return null;
-  i = skipSpaces(line, slotEnd);
+function scanLine(
+  text: string,
+  s: number,
+  e: number,
+  protocol: Protocol,
+  family: Family,
+  decoder: AddressDecoder,
+  cache: RowCache | undefined,
+): ProcNetRow | null {
+  const words = family === 4 ? 1 : 4;
+  const addrLen = words * 8;
+  let i = skipSpaces(text, s, e);
+  const slotEnd = tokenEnd(text, i, e);
+  if (text.charCodeAt(slotEnd - 1) !== 58 || decimal(text, i, slotEnd - 1) < 0) return null;
   // local "ADDR:PORT" and remote "ADDR:PORT"
-  if (line.charCodeAt(i + addrLen) !== 58 || line.charCodeAt(i + addrLen + 5) !== 32) return null;
-  const localAddress = decoder.decode(line.substr(i, addrLen));
-  const localPort = hexAt(line, i + addrLen + 1, 4);
-  i = skipSpaces(line, i + addrLen + 5);
-  if (line.charCodeAt(i + addrLen) !== 58 || line.charCodeAt(i + addrLen + 5) !== 32) return null;
-  const remoteHex = line.substr(i, addrLen);
-  const remotePort = hexAt(line, i + addrLen + 1, 4);
-  i = skipSpaces(line, i + addrLen + 5);
-  const code = hexAt(line, i, 2);
-  if (localAddress === null || localPort < 0 || remotePort < 0 || code < 0 || line.charCodeAt(i + 2) !== 32) return null;
-  // tx_queue:rx_queue, tr:tm->when, retrnsmt
-  i = skipSpaces(line, i + 2);
-  for (let k = 0; k < 3; k++) i = skipSpaces(line, tokenEnd(line, i));
-  const uidEnd = tokenEnd(line, i);
-  const uid = decimal(line, i, uidEnd);
-  i = skipSpaces(line, uidEnd);
-  i = skipSpaces(line, tokenEnd(line, i)); // timeout
-  const inodeEnd = tokenEnd(line, i);
-  const inode = decimal(line, i, inodeEnd);
+  const local = skipSpaces(text, slotEnd, e);
+  if (local + addrLen + 5 >= e || text.charCodeAt(local + addrLen) !== 58 || text.charCodeAt(local + addrLen + 5) !== 32) return null;
+  const localPort = hexAt(text, local + addrLen + 1, 4);
+  const remote = skipSpaces(text, local + addrLen + 5, e);
+  if (remote + addrLen + 5 >= e || text.charCodeAt(remote + addrLen) !== 58 || text.charCodeAt(remote + addrLen + 5) !== 32) return null;
+  const remotePort = hexAt(text, remote + addrLen + 1, 4);
+  i = skipSpaces(text, remote + addrLen + 5, e);
+  if (i + 2 >= e) return null;
+  const code = hexAt(text, i, 2);
+  if (localPort < 0 || remotePort < 0 || code < 0 || text.charCodeAt(i + 2) !== 32) return null;
+  // tx_queue:rx_queue, tr:tm->when, retrnsmt: " %08X:%08X %02X:%08lX %08X " when every value fits its width,
+  // as it nearly always does; otherwise token by token
+  if (
+    i + 43 < e &&
+    text.charCodeAt(i + 3 + 8) === 58 &&
+    text.charCodeAt(i + 3 + 17) === 32 &&
+    text.charCodeAt(i + 3 + 20) === 58 &&
+    text.charCodeAt(i + 3 + 29) === 32 &&
+    text.charCodeAt(i + 3 + 38) === 32 &&
+    text.charCodeAt(i + 3 + 37) !== 32
+  ) {
+    i = skipSpaces(text, i + 3 + 38, e);
+  } else {
+    i = skipSpaces(text, i + 2, e);
+    for (let k = 0; k < 3; k++) i = skipSpaces(text, tokenEnd(text, i, e), e);
+  }
+  const uidEnd = tokenEnd(text, i, e);
+  const uid = decimal(text, i, uidEnd);
+  i = skipSpaces(text, uidEnd, e);
+  i = skipSpaces(text, tokenEnd(text, i, e), e); // timeout
+  const inodeEnd = tokenEnd(text, i, e);
+  const inode = decimal(text, i, inodeEnd);
   if (uid < 0 || inode < 0) return null;
+  if (cache !== undefined && inode !== 0) {
+    const hit = cache.take(inode);
+    if (
+      hit !== undefined &&
+      hit.code === code &&
+      hit.row.uid === uid &&
+      hit.row.protocol === protocol &&
+      hit.row.family === family &&
+      hit.numbers[0] === localPort &&
+      hit.numbers[1] === remotePort &&
+      sameWords(text, local, words, hit.numbers, 2) &&
+      sameWords(text, remote, words, hit.numbers, 2 + words)
+    ) {
+      cache.keep(inode, hit);
+      return hit.row;
+    }
+  }
   let state: SocketState | undefined;
   if (protocol === 'tcp') state = TCP_STATE_BY_CODE[code];
   else state = code === 0x07 ? 'UNCONN' : code === 0x01 ? 'ESTABLISHED' : undefined;
   if (state === undefined) return null;
+  const localAddress = decoder.decode(text.substr(local, addrLen));
+  if (localAddress === null) return null;
   let remoteAddress: string | null = null;
   let noPeer = state === 'LISTEN' || state === 'UNCONN';
   if (!noPeer) {
-    remoteAddress = decoder.decode(remoteHex);
+    remoteAddress = decoder.decode(text.substr(remote, addrLen));
     if (remoteAddress === null) return null;
     noPeer = remotePort === 0 && (remoteAddress === '0.0.0.0' || remoteAddress === '::');
   }
-  return {
+  const row: ProcNetRow = {
     protocol,
     family,
     localAddress,
@@ -226,6 +315,13 @@ function scanLine(line: string, protocol: Protocol, family: Family, decoder: Add
     uid,
     inode,
   };
+  if (cache !== undefined && inode !== 0) {
+    const numbers = [localPort, remotePort];
+    for (let k = 0; k < words; k++) numbers.push(hexAt(text, local + k * 8, 8));
+    for (let k = 0; k < words; k++) numbers.push(hexAt(text, remote + k * 8, 8));
+    cache.keep(inode, { row, code, numbers });
+  }
+  return row;
 }
 
 /** One table line: the row, or why it is not one. */

@@ -6,7 +6,7 @@ import { OwnerIndex, type OwnerStats } from '../owners';
 import { ProcessTable } from '../processes';
 import { socketId, uniqueIds } from '../socketId';
 import { UserDirectory } from '../users';
-import { AddressDecoder, emptyTables, parseProcNet, parseSockstat, type ProcNetRow } from './procNet';
+import { AddressDecoder, emptyTables, parseProcNet, parseSockstat, RowCache, type ProcNetRow } from './procNet';
 import type { SocketSource, SourceResult } from './source';
 
 const TABLES: ReadonlyArray<{ file: string; protocol: Protocol; family: Family; required: boolean }> = [
@@ -51,6 +51,19 @@ function socketIdOf(r: ProcNetRow): string {
   return socketId(r.protocol, r.localAddress, r.localPort, r.remoteAddress, r.remotePort, r.state, r.inode);
 }
 
+/**
+ * Whether two sockets of a poll can share an id. Sockets with an inode cannot: a listener's or an unconnected
+ * socket's id holds its inode, and no two live connections share a four-tuple. Only a socket the kernel keeps
+ * without an inode (TIME_WAIT, a request socket, an orphan) can repeat a live connection's tuple; those are
+ * `inodeless`, by id. Checking the ten thousand others against that short list is cheaper than hashing them all.
+ */
+function mayRepeatIds(sockets: readonly Socket[], inodeless: ReadonlyMap<string, Socket>): boolean {
+  if (inodeless.size === 0) return false;
+  let seen = 0;
+  for (const s of sockets) if (inodeless.has(s.id) && ++seen > inodeless.size) return true;
+  return seen !== inodeless.size;
+}
+
 function samePids(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -76,6 +89,8 @@ export class ProcfsSource implements SocketSource {
   readonly name = 'procfs' as const;
   private readonly procRoot: string;
   private readonly decoder = new AddressDecoder(endianness() === 'LE');
+  /** Last poll's parsed rows: unchanged lines are not parsed again. */
+  private readonly rowCache = new RowCache();
   private readonly owners: OwnerIndex;
   private readonly users: UserDirectory;
   private readonly processes: ProcessTable;
@@ -156,6 +171,7 @@ export class ProcfsSource implements SocketSource {
     const warnings: string[] = [];
     let badLines = 0;
     const rows: ProcNetRow[] = [];
+    this.rowCache.rotate();
     for (const t of TABLES) {
       if (skip.has(t.file)) continue;
       const path = `${this.procRoot}/net/${t.file}`;
@@ -168,7 +184,7 @@ export class ProcfsSource implements SocketSource {
         if (!t.required && code === 'ENOENT') continue;
         throw new Error(`cannot read ${this.procRoot}/net/${t.file}: ${(e as Error).message}`, { cause: e });
       }
-      const parsed = parseProcNet(text, t.protocol, t.family, this.decoder, t.file);
+      const parsed = parseProcNet(text, t.protocol, t.family, this.decoder, t.file, this.rowCache);
       for (const row of parsed.rows) rows.push(row);
       for (const err of parsed.errors) {
         badLines++;
@@ -249,7 +265,7 @@ export class ProcfsSource implements SocketSource {
     this.builtByInode = byInode;
     this.builtById = byId;
     this.processes.end();
-    return { sockets: uniqueIds(sockets), warnings };
+    return { sockets: mayRepeatIds(sockets, byId) ? uniqueIds(sockets) : sockets, warnings };
   }
 
   private emptyTables(): Set<string> {
