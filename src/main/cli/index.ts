@@ -123,6 +123,9 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: strin
   }
 }
 
+/** The kernel's ceiling for pid_max (PID_MAX_LIMIT on 64-bit). */
+const PID_MAX = 2 ** 22;
+
 function intFlag(command: string, name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -151,7 +154,7 @@ function filterFrom(command: string, v: Record<string, string | boolean | undefi
     udp: v.udp === true,
     ipv4: v.ipv4 === true,
     ipv6: v.ipv6 === true,
-    pid: intFlag(command, 'pid', v.pid as string | undefined, 1, 2 ** 22),
+    pid: intFlag(command, 'pid', v.pid as string | undefined, 1, PID_MAX),
     port: intFlag(command, 'port', v.port as string | undefined, 0, 65535),
   };
 }
@@ -216,12 +219,14 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`portwatch serve: ${host} is reachable from other machines; add --allow-remote if that is what you want`);
   }
   const intervalMs = intFlag('serve', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
+  if (v.baseline === '') throw new UsageError('portwatch serve: --baseline needs a file name');
+  const source = sourceFlag('serve', v.source);
   const staticDir = ensureWebUi(io.err);
-  const monitor = new MonitorHost({ intervalMs, source: sourceFlag('serve', v.source), workerPath: io.workerPath });
+  const monitor = new MonitorHost({ intervalMs, source, workerPath: io.workerPath });
   monitor.start();
   let server;
   try {
-    server = await startServer({ monitor, staticDir, host, port, allowRemote: v['allow-remote'] === true, baselinePath: v.baseline || defaultBaselinePath() });
+    server = await startServer({ monitor, staticDir, host, port, allowRemote: v['allow-remote'] === true, baselinePath: v.baseline ?? defaultBaselinePath() });
   } catch (e) {
     await monitor.stop();
     throw e;
@@ -326,13 +331,17 @@ async function kill(args: string[], io: CliIo): Promise<number> {
   if ((v.port === undefined) === (pos.length === 0)) throw new UsageError('portwatch kill: give a PID or --port N (one of them)');
   if (pos.length > 1) throw new UsageError(`portwatch kill: one PID at a time, got ${pos.length}`);
   if ((v.tcp || v.udp) && v.port === undefined) throw new UsageError('portwatch kill: --tcp and --udp go with --port');
+  const port = intFlag('kill', 'port', v.port, 0, 65535);
+  const pidText = pos[0];
+  if (pidText !== undefined && (!/^\d+$/.test(pidText) || Number(pidText) < 1 || Number(pidText) > PID_MAX)) {
+    throw new UsageError(`portwatch kill: '${pidText}' is not a process id (a whole number from 1 to ${PID_MAX})`);
+  }
   const users = new UserDirectory();
   const killer = new ProcessKiller({ users });
   const targets: Array<{ pid: number; name: string; user: string | null; why: string }> = [];
   const source = new ProcfsSource({ users, parallelFirstWalk: false });
   const sockets = source.listSync().sockets;
-  if (v.port !== undefined) {
-    const port = intFlag('kill', 'port', v.port, 0, 65535) as number;
+  if (port !== undefined) {
     const listeners = sockets.filter((s) => s.listening && s.localPort === port && (!(v.tcp || v.udp) || (v.tcp && s.protocol === 'tcp') || (v.udp && s.protocol === 'udp')));
     if (listeners.length === 0) {
       io.err(`portwatch kill: nothing listens on port ${port}\n`);
@@ -347,8 +356,6 @@ async function kill(args: string[], io: CliIo): Promise<number> {
       targets.push({ pid: s.pid as number, name: s.process?.name ?? String(s.pid), user: s.process?.user ?? s.user, why: `listens on ${s.protocol} port ${port}${s.pids.length > 1 ? ` (shared with pids ${s.pids.filter((p) => p !== s.pid).join(', ')}, which it started)` : ''}` });
     }
   } else {
-    const pidText = pos[0] as string;
-    if (!/^\d+$/.test(pidText)) throw new UsageError(`portwatch kill: '${pidText}' is not a process id`);
     const pid = Number(pidText);
     const owned = sockets.filter((s) => s.pids.includes(pid));
     const info = owned.find((s) => s.process?.pid === pid)?.process;

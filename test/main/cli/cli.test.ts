@@ -1,25 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from '../../../src/shared/model';
 import { NODE_LISTENER, spawnReady, waitFor } from '../../helpers/children';
 import { BIN } from '../../helpers/paths';
+import { runPortwatch, type CliRun } from '../../helpers/cli';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
-  });
-}
+const run = (...args: string[]): Promise<CliRun> => runPortwatch(args);
 
 async function listJson(...args: string[]): Promise<{ takenAt: number; source: string; sockets: Socket[] }> {
   const r = await run('list', '--json', ...args);
@@ -55,36 +43,6 @@ describe('portwatch CLI', () => {
     expect((await run('list', '--help')).stdout).toMatch(/--listen[\s\S]*--port N/);
     expect((await run('watch', '--help')).stdout).toMatch(/--interval MS/);
     expect((await run('serve', '--help')).stdout).toMatch(/--allow-remote[\s\S]*--open/);
-  });
-
-  it('refuses unknown flags, bad values and unknown commands with a clear message and exit 2', async () => {
-    const cases: Array<[string[], RegExp]> = [
-      [['list', '--bogus'], /Unknown option '--bogus'/],
-      [['list', '-x'], /Unknown option '-x'/],
-      [['list', '--port', '70000'], /--port must be a whole number from 0 to 65535, got '70000'/],
-      [['list', '--port', 'http'], /--port must be/],
-      [['list', '--port'], /argument missing|--port/],
-      [['list', '--pid', '-3'], /--pid/],
-      [['list', '--pid', '1.5'], /--pid must be a whole number/],
-      [['list', '--json', '--csv'], /choose one of --json and --csv/],
-      [['list', '--source', 'netstat'], /--source must be auto, procfs or systeminformation/],
-      [['list', 'extra'], /Unexpected argument 'extra'/],
-      [['watch', '--interval', '100'], /--interval must be a whole number from 250/],
-      [['watch', '--interval', 'fast'], /--interval must be/],
-      [['serve', '--host', '0.0.0.0'], /reachable from other machines; add --allow-remote/],
-      [['serve', '--port', 'eighty'], /--port must be a whole number/],
-      [['serve', '--bogus'], /Unknown option '--bogus'/],
-      [['list', '--filter', 'state:bogus'], /--filter: state: "bogus" is not a state/],
-      [['list', '--filter', 'color:red'], /unknown field "color:"/],
-      [['frobnicate'], /unknown command 'frobnicate'/],
-      [[], /Usage/],
-    ];
-    for (const [args, message] of cases) {
-      const r = await run(...args);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr + r.stdout, args.join(' ')).toMatch(message);
-      if (args.length) expect(r.stderr).toMatch(/--help' for usage/);
-    }
   });
 
   it('list --json gives the model, with our listener and its owner', async () => {
