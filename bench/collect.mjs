@@ -3,7 +3,7 @@
 // side by side in one run. Writes bench/results/collect.md and collect.json.
 //   npm run bench                      all sizes
 //   BENCH_SIZES=1000 npm run bench     a quick look
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { holdSockets, socketCount } from './holders.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,12 +14,11 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { ProcfsSource, diffSockets, indexSockets } = require('../out/node/engine.cjs');
-const si = require('systeminformation');
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,10000,20000').split(',').map(Number);
 const WIRE_AT = 10000;
 const WIRE_CHURN = [0.01, 0.05, 0.2];
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const CHURN = 0.05;
 
 const median = (xs) => {
@@ -38,12 +37,6 @@ async function withSockets(total, body) {
   }
 }
 
-async function time(fn) {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
 function execTime(cmd, args) {
   return new Promise((resolve, reject) => {
     const t = performance.now();
@@ -51,38 +44,69 @@ function execTime(cmd, args) {
   });
 }
 
+/** A collector in a child process (bench/contestant.cjs): run('steady' | 'cold' | 'si') -> its own timing. */
+class Contestant {
+  constructor() {
+    this.proc = spawn(process.execPath, [join(here, 'contestant.cjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.waiters = [];
+    let buf = '';
+    this.proc.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        this.waiters.shift()?.(JSON.parse(line));
+      }
+    });
+  }
+  run(job) {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.proc.stdin.write(`${job}\n`);
+    });
+  }
+  stop() {
+    return new Promise((resolve) => {
+      this.proc.once('exit', resolve);
+      this.proc.stdin.end();
+    });
+  }
+}
+
 const rows = [];
 const wire = [];
 for (const size of SIZES) {
   await withSockets(size, async (holders) => {
     const sockets = socketCount();
+    // Every round times each contestant in turn, so that the machine's slow and fast moments (this is a shared
+    // 2-core VM) fall on each alike; each runs in a process of its own (bench/contestant.cjs), as the monitor's
+    // worker would. The ratios compare medians over the same rounds. Before each steady poll, 5% of the sockets
+    // are replaced.
+    const pw = new Contestant();
+    const siRunner = new Contestant();
+    await pw.run('steady'); // its first, cold poll: not counted
     const cold = [];
-    for (let i = 0; i < RUNS; i++) {
-      const src = new ProcfsSource();
-      cold.push(await time(() => src.list()));
-    }
-    // steady state: one long-lived source, as the monitor runs it (default settings, its rolling re-read
-    // included); before each timed poll, 5% of the sockets are replaced
-    const src = new ProcfsSource();
-    await src.list();
     const steady = [];
     const readlinks = [];
+    const siTimes = [];
+    const ssTimes = [];
     const perHolder = Math.max(1, Math.round((size * CHURN) / 2 / holders.length)); // pairs: 2 sockets each
     let listed = 0;
+    let siRows = 0;
     for (let i = 0; i < RUNS; i++) {
       await Promise.all(holders.map((h) => h.churn(perHolder)));
-      steady.push(
-        await time(async () => {
-          listed = (await src.list()).sockets.length;
-        }),
-      );
-      readlinks.push(src.lastOwnerStats().readlinks);
+      const s = await pw.run('steady');
+      steady.push(s.ms);
+      readlinks.push(s.readlinks);
+      listed = s.sockets;
+      const r = await siRunner.run('si');
+      siTimes.push(r.ms);
+      siRows = r.sockets;
+      ssTimes.push(await execTime('ss', ['-tunap']));
+      cold.push((await pw.run('cold')).ms);
     }
-    const siTimes = [];
-    let siRows = 0;
-    for (let i = 0; i < RUNS; i++) siTimes.push(await time(async () => (siRows = (await si.networkConnections()).length)));
-    const ssTimes = [];
-    for (let i = 0; i < RUNS; i++) ssTimes.push(await execTime('ss', ['-tunap']));
+    await Promise.all([pw.stop(), siRunner.stop()]);
     const row = {
       target: size,
       sockets,
@@ -100,6 +124,7 @@ for (const size of SIZES) {
     rows.push(row);
     if (size === WIRE_AT) {
       // what one tick costs on the wire (the WebSocket message of a delta) as churn grows
+      const src = new ProcfsSource();
       for (const churn of WIRE_CHURN) {
         const before = indexSockets((await src.list()).sockets);
         const k = Math.max(1, Math.round((size * churn) / 2 / holders.length));
@@ -131,7 +156,7 @@ const wireTable = wire.length
       ...wire.map((w) => `| ${w.churn * 100}% | ${w.added} | ${w.removed} | ${w.changed} | ${(w.deltaBytes / 1024).toFixed(0)} KiB | ${(w.snapshotBytes / 1024).toFixed(0)} KiB |`),
     ].join('\n')
   : '';
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS}`;
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS} rounds, each timing Portwatch steady, systeminformation, ss and Portwatch cold in turn (each collector in a process of its own)`;
 const md = `# Collection benchmark\n\n${machine}. Targets: steady <= 0.25x, cold <= 0.5x systeminformation at 10,000.\n\n${table}\n${wireTable ? `\nDelta size per tick at ${WIRE_AT} sockets (the WebSocket message; a delta carries whole socket objects for added and changed ones):\n\n${wireTable}\n` : ''}`;
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'collect.md'), md);
