@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { join } from 'node:path';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
 import { createSource, type SourceChoice } from '../engine/sources';
@@ -123,6 +124,11 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: strin
   }
 }
 
+/** The monitor worker's bundle, which also runs systeminformation in a killable child (next to this bundle). */
+function siHelper(io: CliIo): string {
+  return io.workerPath ?? join(__dirname, 'worker.cjs');
+}
+
 /** The kernel's ceiling for pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 2 ** 22;
 
@@ -167,7 +173,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
   }
   if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
   const filter = filterFrom('list', v);
-  const source = createSource(sourceFlag('list', v.source));
+  const source = createSource(sourceFlag('list', v.source), siHelper(io));
   const result = await source.list();
   const takenAt = Date.now();
   for (const w of result.warnings) io.err(`portwatch: warning: ${w}\n`);
@@ -256,7 +262,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   }
   if (v.baseline !== undefined && v['write-baseline'] !== undefined) throw new UsageError('portwatch audit: choose one of --baseline and --write-baseline');
   for (const k of ['baseline', 'write-baseline'] as const) if (v[k] === '') throw new UsageError(`portwatch audit: --${k} needs a file name`);
-  const source = createSource(sourceFlag('audit', v.source));
+  const source = createSource(sourceFlag('audit', v.source), siHelper(io));
   const { sockets, warnings } = await source.list();
   for (const w of warnings) io.err(`portwatch: warning: ${w}\n`);
   if (v['write-baseline'] !== undefined) {

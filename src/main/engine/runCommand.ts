@@ -13,12 +13,12 @@ export interface RunResult {
  * Runs a command (argument array, never a shell string) in a process group of its own, and at the timeout
  * kills the whole group: a tool that hangs, and whatever it started, never outlives its poll.
  */
-export function runCommand(cmd: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
+export function runCommand(cmd: string, args: readonly string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const child = spawn(cmd, [...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, [...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
     const timer = setTimeout(() => {
       timedOut = true;
       try {

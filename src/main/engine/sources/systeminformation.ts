@@ -3,6 +3,7 @@ import type { Family, ProcessInfo, Protocol, Socket, SocketState } from '../../.
 import { TCP_STATES } from '../../../shared/model';
 import { canonicalAddress } from '../address';
 import { socketId, uniqueIds } from '../socketId';
+import { runSiJob, type SiChildOptions } from './siChild';
 import type { SocketSource, SourceResult } from './source';
 
 /** One row of `si.networkConnections()`, typed as it really comes back (see normalizeSiConnections). */
@@ -187,7 +188,16 @@ export interface SystemInformationSourceOptions {
   /** Minimum time between two process-list refreshes (they cost seconds on Windows). */
   processRefreshMs?: number;
   now?: () => number;
+  /**
+   * Run systeminformation in a killable child process (see siChild). Without it, it runs in this process, and
+   * a tool that hangs hangs the poll.
+   */
+  child?: SiChildOptions;
 }
+
+/** How long one systeminformation call may take before it and its tools are killed (the worker's stall
+ * watchdog, at least 15 s, must not fire first). */
+export const SI_TIMEOUT_MS = 10_000;
 
 /**
  * The portable source (macOS, Windows, BSD, and Linux when /proc is unusable): `si.networkConnections()`
@@ -204,8 +214,12 @@ export class SystemInformationSource implements SocketSource {
   private lastProcessRefresh = -Infinity;
 
   constructor(opts: SystemInformationSourceOptions = {}) {
-    this.connections = opts.networkConnections ?? (() => si.networkConnections() as Promise<SiConnection[]>);
-    this.processList = opts.processes ?? (() => si.processes() as Promise<{ list: SiProcess[] }>);
+    const child = opts.child;
+    this.connections =
+      opts.networkConnections ??
+      (child ? () => runSiJob('connections', child) as Promise<SiConnection[]> : () => si.networkConnections() as Promise<SiConnection[]>);
+    this.processList =
+      opts.processes ?? (child ? () => runSiJob('processes', child) as Promise<{ list: SiProcess[] }> : () => si.processes() as Promise<{ list: SiProcess[] }>);
     this.platform = opts.platform ?? process.platform;
     this.refreshMs = opts.processRefreshMs ?? 5000;
     this.now = opts.now ?? Date.now;
