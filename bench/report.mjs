@@ -1,0 +1,140 @@
+// The one report of a `npm run bench` run: every budget of DESIGN.md (and issue 2's cold-poll target) with what
+// was measured, met or not and by how much, then each benchmark's own table. Reads the results that
+// collect.mjs, web.mjs, renderer.mjs and soak.mjs just wrote; writes bench/results/bench.md and bench.json, and
+// puts the Markdown into README.md between the bench markers.
+//   node bench/report.mjs     (the last step of npm run bench)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const results = join(here, 'results');
+const readme = join(here, '..', 'README.md');
+const START = '<!-- bench:start (written by bench/report.mjs) -->';
+const END = '<!-- bench:end -->';
+
+function load(name) {
+  const path = join(results, `${name}.json`);
+  if (!existsSync(path)) throw new Error(`bench/report.mjs: ${path} is missing: run npm run bench`);
+  return { json: JSON.parse(readFileSync(path, 'utf8')), md: readFileSync(join(results, `${name}.md`), 'utf8') };
+}
+
+const collect = load('collect');
+const web = load('web');
+const renderer = load('renderer');
+const soak = load('soak');
+
+const at10k = collect.json.rows.find((r) => r.target === 10000);
+if (!at10k) throw new Error('bench/report.mjs: collect.json has no 10,000-socket row');
+const n1 = (x) => x.toFixed(1);
+const pct = (x) => `${(x * 100).toFixed(1)}%`;
+
+/**
+ * One budget: `value` must stay at or under `limit` (or above, with `atLeast`). `margin` says by how much it is
+ * met (positive) or missed (negative), as a share of the limit.
+ */
+function budget(name, target, value, limit, measured, unit = '') {
+  const met = value <= limit;
+  const margin = (limit - value) / limit;
+  return { name, target, value, limit, unit, measured, met, margin };
+}
+
+const memory = [
+  ['host RSS', soak.json.hostRss],
+  ['host JS heap', soak.json.hostHeap],
+  ['renderer JS heap', soak.json.rendererHeap],
+];
+const budgets = [
+  budget(
+    'Poll of 10,000 sockets with owners, steady state (5% churn)',
+    '<= 0.25x systeminformation',
+    at10k.steadyRatio,
+    0.25,
+    `${n1(at10k.steadyMs)} ms vs ${n1(at10k.systeminformationMs)} ms: ${at10k.steadyRatio.toFixed(2)}x`,
+  ),
+  budget(
+    'Poll of 10,000 sockets with owners, cold (first poll)',
+    '<= 0.5x systeminformation',
+    at10k.coldRatio,
+    0.5,
+    `${n1(at10k.coldMs)} ms vs ${n1(at10k.systeminformationMs)} ms: ${at10k.coldRatio.toFixed(2)}x`,
+  ),
+  budget('Event-loop delay of the serving process while polling at 1 Hz, p99', '< 20 ms', web.json.eventLoopDelayMs.p99, 20, `${n1(web.json.eventLoopDelayMs.p99)} ms (max ${n1(web.json.eventLoopDelayMs.max)} ms)`, 'ms'),
+  budget(
+    'New listener on screen (p95 of runs)',
+    '< poll interval + 200 ms = 1200 ms',
+    web.json.newListenerToRowMs.p95,
+    1200,
+    `${web.json.newListenerToRowMs.p95} ms (median ${web.json.newListenerToRowMs.median} ms)`,
+    'ms',
+  ),
+  budget('Renderer at 10,000 sockets, 5% churn/s: React commit p95', '< 16 ms', renderer.json.commits.p95, 16, `${n1(renderer.json.commits.p95)} ms over ${renderer.json.commits.count} commits`, 'ms'),
+  budget(
+    'Scrolling 10,000 rows while deltas arrive: dropped frames',
+    '<= 5% of frames',
+    renderer.json.scroll.dropped / renderer.json.scroll.frames,
+    0.05,
+    `${renderer.json.scroll.dropped} of ${renderer.json.scroll.frames} (${pct(renderer.json.scroll.dropped / renderer.json.scroll.frames)}), p95 frame ${n1(renderer.json.scroll.p95FrameMs)} ms`,
+  ),
+  ...memory.map(([what, m]) =>
+    budget(
+      `Memory over ${soak.json.seconds / 60} min at 1 Hz with 5% churn: ${what}, end vs start`,
+      'within 10%',
+      Math.abs(m.growth),
+      0.1,
+      `${n1(m.start)} -> ${n1(m.end)} MB (peak ${n1(m.peak)} MB): ${m.growth >= 0 ? '+' : ''}${pct(m.growth)}`,
+    ),
+  ),
+];
+
+const verdict = (b) => (b.met ? `met, ${pct(b.margin)} under the limit` : `**missed**, ${pct(-b.margin)} over the limit`);
+const table = [
+  '| budget | target | measured | verdict |',
+  '|---|---|---|---|',
+  ...budgets.map((b) => `| ${b.name} | ${b.target} | ${b.measured} | ${verdict(b)} |`),
+].join('\n');
+const notes = [
+  `First render of ${renderer.json.sockets} rows in Chromium (page load to all counted): ${renderer.json.firstRenderMs} ms (no budget).`,
+  `A delta on the wire at ${collect.json.wire[0]?.sockets ?? 10000} sockets: ${collect.json.wire.map((w) => `${Math.round(w.deltaBytes / 1024)} KiB at ${w.churn * 100}% churn`).join(', ')}; a full snapshot is ${Math.round((collect.json.wire[0]?.snapshotBytes ?? 0) / 1024)} KiB (no budget).`,
+];
+const strip = (md) => md.replace(/^# .*\n+/, '');
+const md = `# Benchmark report
+
+${collect.json.machine}. Run ${collect.json.date.slice(0, 16).replace('T', ' ')} UTC with \`npm run bench\`.
+${budgets.every((b) => b.met) ? 'Every budget is met.' : `${budgets.filter((b) => !b.met).length} of ${budgets.length} budgets missed.`}
+
+${table}
+
+${notes.map((n) => `- ${n}`).join('\n')}
+
+## Collection (bench/collect.mjs)
+
+${strip(collect.md).trim()}
+
+## Web mode (bench/web.mjs)
+
+${strip(web.md).trim()}
+
+## Renderer (bench/renderer.mjs)
+
+${strip(renderer.md).trim()}
+
+## Soak (bench/soak.mjs)
+
+${strip(soak.md).trim()}
+`;
+
+writeFileSync(join(results, 'bench.md'), md);
+writeFileSync(
+  join(results, 'bench.json'),
+  JSON.stringify({ machine: collect.json.machine, date: new Date().toISOString(), budgets, collect: collect.json, web: web.json, renderer: renderer.json, soak: soak.json }, null, 2) + '\n',
+);
+
+const text = readFileSync(readme, 'utf8');
+const a = text.indexOf(START);
+const b = text.indexOf(END);
+if (a < 0 || b < a) throw new Error(`bench/report.mjs: README.md has no ${START} ... ${END} section`);
+// one level down inside the README's Benchmarks section
+const inReadme = md.replace(/^# Benchmark report\n/, '').replace(/^## /gm, '### ');
+writeFileSync(readme, `${text.slice(0, a + START.length)}\n${inReadme.trim()}\n${text.slice(b)}`);
+console.log(md);
