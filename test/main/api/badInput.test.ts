@@ -7,7 +7,7 @@ import { ApiDispatcher } from '../../../src/main/api/dispatch';
 import { bindIpc } from '../../../src/main/electron/ipc';
 import { Monitor } from '../../../src/main/engine/monitor';
 import { startServer } from '../../../src/main/server';
-import { API_METHODS, ipcInvokeChannel, WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api';
+import { API_METHODS, ipcInvokeChannel, WS_PATH, type ApiMethod, type ApiResult, type WsMessage } from '../../../src/shared/api';
 import { ROOT } from '../../helpers/paths';
 
 /** What every method must refuse: wrong types, missing and extra arguments, huge strings, odd numbers. */
@@ -106,7 +106,7 @@ describe('every API method against hostile arguments', () => {
     const frame = { url: 'file:///app/index.html' };
     bindIpc(ipcMain as never, new ApiDispatcher(monitor, { baselinePath }), (f) => f === (frame as never));
     // ipcRenderer.invoke spreads the arguments: a non-array cannot arrive, so those attempts are left out
-    await expectAllRefused((method, args) => (handlers.get(ipcInvokeChannel(method)) as Handler)({ senderFrame: frame }, ...(args as unknown[])), Array.isArray);
+    await expectAllRefused((method, args) => (handlers.get(ipcInvokeChannel(method as ApiMethod)) as Handler)({ senderFrame: frame }, ...(args as unknown[])), Array.isArray);
   });
 
   it('a real WebSocket to the web server', async () => {
