@@ -3,7 +3,8 @@
 // side by side in one run. Writes bench/results/collect.md and collect.json.
 //   npm run bench                      all sizes
 //   BENCH_SIZES=1000 npm run bench     a quick look
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { LineChild } from './lineChild.mjs';
 import { holdSockets, socketCount } from './holders.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,32 +46,12 @@ function execTime(cmd, args) {
 }
 
 /** A collector in a child process (bench/contestant.cjs): run('steady' | 'cold' | 'si') -> its own timing. */
-class Contestant {
+class Contestant extends LineChild {
   constructor() {
-    this.proc = spawn(process.execPath, [join(here, 'contestant.cjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.waiters = [];
-    let buf = '';
-    this.proc.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        this.waiters.shift()?.(JSON.parse(line));
-      }
-    });
+    super(join(here, 'contestant.cjs'));
   }
-  run(job) {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      this.proc.stdin.write(`${job}\n`);
-    });
-  }
-  stop() {
-    return new Promise((resolve) => {
-      this.proc.once('exit', resolve);
-      this.proc.stdin.end();
-    });
+  async run(job) {
+    return JSON.parse(await this.request(job));
   }
 }
 

@@ -1,9 +1,9 @@
 // Child processes that hold loopback sockets for the benchmarks (bench/holder.cjs), 2,000 each: one
 // process may hold at most 20,000 descriptors here.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LineChild } from './lineChild.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PER_HOLDER = 2000;
@@ -15,35 +15,15 @@ export function socketCount() {
   return n;
 }
 
-export class Holder {
+/** A bench/holder.cjs child. */
+export class Holder extends LineChild {
   constructor(count) {
-    this.proc = spawn(process.execPath, [join(here, 'holder.cjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.waiters = [];
-    let buf = '';
-    this.proc.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        buf = buf.slice(nl + 1);
-        this.waiters.shift()?.();
-      }
-    });
+    super(join(here, 'holder.cjs'), [String(count)]);
     this.ready = this.next();
-  }
-  next() {
-    return new Promise((resolve) => this.waiters.push(resolve));
   }
   /** Replaces k connected pairs (2k sockets) with new ones. */
   async churn(k) {
-    const ack = this.next();
-    this.proc.stdin.write(`churn ${k}\n`);
-    await ack;
-  }
-  stop() {
-    return new Promise((resolve) => {
-      this.proc.once('exit', resolve);
-      this.proc.stdin.end();
-    });
+    await this.request(`churn ${k}`);
   }
 }
 
