@@ -21,6 +21,13 @@ export interface OwnerLookup {
   has(inode: number): boolean;
 }
 
+/**
+ * Who holds a socket: nearly always one descriptor of one process, kept as one small object; when more do
+ * (a forked server, a passed descriptor), every descriptor by pid. Ten thousand sockets make ten thousand of
+ * these on a cold poll: a Map and a Set each cost four allocations.
+ */
+type Holding = { pid: number; fd: string } | Map<number, Set<string>>;
+
 /** Marker for descriptors that are not sockets (files, pipes, eventfds). */
 const NOT_SOCKET = -1;
 /** Marker for descriptors listed but not readable (EACCES: another user's process, ptrace rules). */
@@ -43,9 +50,11 @@ const UNREADABLE = -2;
  */
 export class OwnerIndex {
   private readonly procs = new Map<number, FdTable>();
-  private readonly owners = new Map<number, Map<number, Set<string>>>();
-  /** Sorted owner lists handed out, rebuilt only when an inode's holders change. */
+  private readonly owners = new Map<number, Holding>();
+  /** Sorted owner lists handed out for shared sockets, rebuilt only when an inode's holders change. */
   private readonly pidLists = new Map<number, number[]>();
+  /** The one-owner lists, one per pid, shared by all its sockets (handed out read-only). */
+  private readonly singleLists = new Map<number, readonly number[]>();
   private readonly lookup: OwnerLookup = {
     get: (inode) => this.ownersOf(inode),
     has: (inode) => this.ownersOf(inode) !== undefined,
@@ -119,10 +128,15 @@ export class OwnerIndex {
   }
 
   private ownersOf(inode: number): readonly number[] | undefined {
+    const holders = this.owners.get(inode);
+    if (!holders) return undefined;
+    if (!(holders instanceof Map)) {
+      let list = this.singleLists.get(holders.pid);
+      if (!list) this.singleLists.set(holders.pid, (list = [holders.pid]));
+      return list;
+    }
     const cached = this.pidLists.get(inode);
     if (cached) return cached;
-    const holders = this.owners.get(inode);
-    if (!holders || holders.size === 0) return undefined;
     const list = [...holders.keys()].sort((a, b) => a - b);
     this.pidLists.set(inode, list);
     return list;
@@ -149,7 +163,8 @@ export class OwnerIndex {
       if (wanted.has(inode)) continue;
       const holders = this.owners.get(inode);
       if (!holders) continue;
-      for (const [pid, fds] of holders) for (const fd of fds) suspects.push([pid, fd]);
+      if (!(holders instanceof Map)) suspects.push([holders.pid, holders.fd]);
+      else for (const [pid, fds] of holders) for (const fd of fds) suspects.push([pid, fd]);
     }
     for (const [pid, fd] of suspects) {
       const table = this.procs.get(pid);
@@ -327,26 +342,43 @@ export class OwnerIndex {
   private setFd(pid: number, table: FdTable, fd: string, inode: number | null): void {
     const old = table.get(fd);
     if (old === inode) return;
-    if (old !== undefined && old >= 0) {
-      this.pidLists.delete(old);
-      const holders = this.owners.get(old);
-      const fds = holders?.get(pid);
-      fds?.delete(fd);
-      if (holders && fds && fds.size === 0) holders.delete(pid);
-      if (holders && holders.size === 0) this.owners.delete(old);
-    }
+    if (old !== undefined && old >= 0) this.dropHolder(old, pid, fd);
     if (inode === null) {
       table.delete(fd);
       return;
     }
     table.set(fd, inode);
-    if (inode < 0) return;
+    if (inode >= 0) this.addHolder(inode, pid, fd);
+  }
+
+  private addHolder(inode: number, pid: number, fd: string): void {
+    const holders = this.owners.get(inode);
+    if (!holders) {
+      this.owners.set(inode, { pid, fd });
+      return;
+    }
     this.pidLists.delete(inode);
-    let holders = this.owners.get(inode);
-    if (!holders) this.owners.set(inode, (holders = new Map()));
-    let fds = holders.get(pid);
-    if (!fds) holders.set(pid, (fds = new Set()));
+    let all: Map<number, Set<string>>;
+    if (holders instanceof Map) all = holders;
+    else if (holders.pid === pid && holders.fd === fd) return;
+    else this.owners.set(inode, (all = new Map([[holders.pid, new Set([holders.fd])]])));
+    let fds = all.get(pid);
+    if (!fds) all.set(pid, (fds = new Set()));
     fds.add(fd);
+  }
+
+  private dropHolder(inode: number, pid: number, fd: string): void {
+    const holders = this.owners.get(inode);
+    if (!holders) return;
+    if (!(holders instanceof Map)) {
+      if (holders.pid === pid && holders.fd === fd) this.owners.delete(inode);
+      return;
+    }
+    this.pidLists.delete(inode);
+    const fds = holders.get(pid);
+    fds?.delete(fd);
+    if (fds && fds.size === 0) holders.delete(pid);
+    if (holders.size === 0) this.owners.delete(inode);
   }
 
   private forget(pid: number): void {
@@ -354,5 +386,6 @@ export class OwnerIndex {
     if (!table) return;
     for (const fd of [...table.keys()]) this.setFd(pid, table, fd, null);
     this.procs.delete(pid);
+    this.singleLists.delete(pid);
   }
 }
