@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export interface RunResult {
   code: number | null;
@@ -18,14 +18,10 @@ export function runCommand(cmd: string, args: readonly string[], timeoutMs: numb
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const child = spawn(cmd, [...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const child = spawn(cmd, [...args], { detached: true, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-(child.pid as number), 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      if (child.pid !== undefined) killTree(child.pid);
     }, timeoutMs);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -38,4 +34,24 @@ export function runCommand(cmd: string, args: readonly string[], timeoutMs: numb
       resolve({ code, spawnError: null, stdout, stderr, timedOut });
     });
   });
+}
+
+/**
+ * Kills a process started with `detached: true` and everything it started. POSIX: its process group, with
+ * SIGKILL. Windows has no process groups to signal: `taskkill /T /F` ends the process tree.
+ */
+export function killTree(
+  pid: number,
+  platform: NodeJS.Platform = process.platform,
+  run: (cmd: string, args: string[]) => unknown = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore', windowsHide: true, timeout: 5000 }),
+): void {
+  if (platform === 'win32') {
+    run('taskkill', ['/pid', String(pid), '/T', '/F']);
+    return;
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }

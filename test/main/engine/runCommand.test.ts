@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../../src/main/engine/runCommand';
+import { killTree, runCommand } from '../../../src/main/engine/runCommand';
 import { waitFor } from '../../helpers/children';
 
 const gone = (pid: number): boolean => {
@@ -24,5 +24,11 @@ describe('runCommand', () => {
     const grandchild = Number(r.stdout.trim());
     expect(grandchild).toBeGreaterThan(1);
     await waitFor(() => (gone(grandchild) ? true : undefined), 3000, 'the grandchild gone');
+  });
+
+  it('on Windows, where there are no process groups to signal, ends the tree with taskkill', () => {
+    const calls: Array<[string, string[]]> = [];
+    killTree(4242, 'win32', (cmd, args) => calls.push([cmd, args]));
+    expect(calls).toEqual([['taskkill', ['/pid', '4242', '/T', '/F']]]);
   });
 });
