@@ -87,6 +87,7 @@ export class Monitor implements MonitorLike {
     this.running = false;
     this.clearTimer();
     await this.inFlight;
+    this.source.close?.();
   }
 
   pause(): void {

@@ -100,4 +100,30 @@ describe('procfs source when /proc misbehaves', () => {
     expect(new Set(twins.map((s) => s.id)).size).toBe(2);
     expect(new Set(second.map((s) => s.id)).size).toBe(second.length);
   });
+
+  it('steady polls read the tables on a helper thread: the same sockets as in-thread reads, bad lines found by number', async () => {
+    // a table of many pages, so that it arrives in pieces, with a bad line far down
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      `${String(i).padStart(4)}: 0100007F:${(10000 + i).toString(16).toUpperCase()} 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 ${800000 + i} 1 0000000000000000 20 4 30 10 -1`,
+    );
+    lines[2500] = ' 2500: this line is garbage';
+    writeFileSync(join(root, 'net', 'tcp'), [header, ...lines, ''].join('\n'));
+    const streamed = new ProcfsSource({ procRoot: root, users });
+    const inThread = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    try {
+      await streamed.list(); // the cold poll (its walker thread reads the tables)
+      for (let poll = 0; poll < 3; poll++) {
+        const a = await streamed.list();
+        expect(streamed.tablesFromHelper).toBe(4);
+        const b = inThread.listSync();
+        expect(a.warnings).toEqual(['/proc/net/tcp line 2502: expected at least 10 fields, got 5']);
+        expect(a.warnings).toEqual(b.warnings);
+        expect(a.sockets).toEqual(b.sockets);
+        expect(a.sockets.filter((s) => s.protocol === 'tcp' && s.family === 4).length).toBe(2999);
+      }
+    } finally {
+      streamed.close();
+    }
+  });
 });

@@ -144,16 +144,39 @@ export function parseProcNet(
   file = `${protocol}${family === 6 ? '6' : ''}`,
   cache?: RowCache,
 ): ProcNetParse {
-  const rows: ProcNetRow[] = [];
-  const errors: ProcNetError[] = [];
-  let e = text.indexOf('\n');
-  if (e < 0) e = text.length;
-  const header = text.slice(0, e);
-  if (!HEADER.test(header)) {
-    errors.push({ file, line: 1, reason: 'missing header (sl local_address ...)', text: header.slice(0, 200) });
+  const out: ProcNetParse = { rows: [], errors: [] };
+  parseProcNetPart(text, 1, protocol, family, decoder, file, cache, out);
+  return out;
+}
+
+/**
+ * Parses a part of a table that starts at line `firstLine` (1: the header, which is checked) and ends with a
+ * whole line, into `out`; returns the number of the line after it. A table read piece by piece is parsed
+ * piece by piece, each as it arrives.
+ */
+export function parseProcNetPart(
+  text: string,
+  firstLine: number,
+  protocol: Protocol,
+  family: Family,
+  decoder: AddressDecoder,
+  file: string,
+  cache: RowCache | undefined,
+  out: ProcNetParse,
+): number {
+  const { rows, errors } = out;
+  let e = -1;
+  let lineNo = firstLine - 1;
+  if (firstLine === 1) {
+    e = text.indexOf('\n');
+    if (e < 0) e = text.length;
+    const header = text.slice(0, e);
+    lineNo = 1;
+    if (!HEADER.test(header)) {
+      errors.push({ file, line: 1, reason: 'missing header (sl local_address ...)', text: header.slice(0, 200) });
+    }
   }
   // lines are scanned in place: no string per line unless one is bad
-  let lineNo = 1;
   for (let s = e + 1; s < text.length; s = e + 1) {
     lineNo++;
     e = text.indexOf('\n', s);
@@ -170,7 +193,7 @@ export function parseProcNet(
     if (typeof row !== 'string') rows.push(row);
     else if (line.trim() !== '') errors.push({ file, line: lineNo, reason: row, text: line.slice(0, 200) });
   }
-  return { rows, errors };
+  return lineNo + 1;
 }
 
 function hexDigit(c: number): number {

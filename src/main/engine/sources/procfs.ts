@@ -6,7 +6,8 @@ import { OwnerIndex, type OwnerStats } from '../owners';
 import { ProcessTable } from '../processes';
 import { socketId, uniqueIds } from '../socketId';
 import { UserDirectory } from '../users';
-import { AddressDecoder, emptyTables, parseProcNet, parseSockstat, RowCache, type ProcNetRow } from './procNet';
+import { AddressDecoder, emptyTables, parseProcNet, parseProcNetPart, parseSockstat, RowCache, type ProcNetParse, type ProcNetRow } from './procNet';
+import { TableStream } from './tableStream';
 import type { SocketSource, SourceResult } from './source';
 
 const TABLES: ReadonlyArray<{ file: string; protocol: Protocol; family: Family; required: boolean }> = [
@@ -76,7 +77,10 @@ export interface ProcfsOptions {
   /** Every process is read whole again at least every N polls (default 30; Infinity: never). */
   fullRefreshEvery?: number;
   users?: UserDirectory;
-  /** Share the first poll's full descriptor walk with a helper thread (default true). */
+  /**
+   * Use helper threads (default true): the first poll shares its full descriptor walk with one (see fdWalker),
+   * later polls have one read the tables while this thread parses them (see tableStream).
+   */
   parallelFirstWalk?: boolean;
 }
 
@@ -101,6 +105,10 @@ export class ProcfsSource implements SocketSource {
    * handed out again, not rebuilt. Less garbage, and the diff sees identical objects.
    */
   private builtByInode = new Map<number, Socket>();
+  /** Reads the tables on another thread in steady polls; null when helper threads are off. */
+  private readonly stream: TableStream | null;
+  /** How many tables the last poll had from the stream's helper thread (for tests and diagnostics). */
+  tablesFromHelper = 0;
   private builtById = new Map<string, Socket>();
 
   constructor(opts: ProcfsOptions = {}) {
@@ -109,6 +117,7 @@ export class ProcfsSource implements SocketSource {
     this.users = opts.users ?? new UserDirectory();
     this.processes = new ProcessTable(this.users, this.procRoot);
     this.parallelFirstWalk = opts.parallelFirstWalk ?? true;
+    this.stream = this.parallelFirstWalk ? new TableStream(TABLES.map((t) => `${this.procRoot}/net/${t.file}`)) : null;
   }
 
   /** True when this machine has a readable /proc/net/tcp. */
@@ -131,7 +140,8 @@ export class ProcfsSource implements SocketSource {
    * (see fdWalker) unless `parallelFirstWalk` is off. Later polls are incremental and stay on this thread.
    */
   async list(): Promise<SourceResult> {
-    if (this.polls > 0 || !this.parallelFirstWalk) return this.listSync();
+    if (!this.parallelFirstWalk) return this.listSync();
+    if (this.polls > 0) return this.build(this.streamTables());
     const pids = this.owners.pidsByDescriptors();
     const next = new Int32Array(new SharedArrayBuffer(4));
     const skip = this.emptyTables();
@@ -162,29 +172,72 @@ export class ProcfsSource implements SocketSource {
     return this.build(tables);
   }
 
+  /** Ends the helper thread of steady polls (it never keeps the process alive either way). */
+  close(): void {
+    this.stream?.close();
+  }
+
+  /**
+   * A steady poll's tables: read by the stream's helper thread, parsed here piece by piece as they arrive. The
+   * helper starts with the first steady poll (a one-shot listing never needs it).
+   */
+  private streamTables(): { rows: ProcNetRow[]; warnings: string[] } {
+    const stream = this.stream;
+    const skip = this.emptyTables();
+    if (!stream) return this.readTables({}, skip);
+    const which = TABLES.flatMap((t, i) => (skip.has(t.file) ? [] : [i]));
+    const parts = new Map<number, ProcNetParse & { nextLine: number }>();
+    this.rowCache.rotate();
+    const outcome = stream.read(which, (k, text) => {
+      const t = TABLES[k] as (typeof TABLES)[number];
+      let part = parts.get(k);
+      if (!part) parts.set(k, (part = { rows: [], errors: [], nextLine: 1 }));
+      part.nextLine = parseProcNetPart(text, part.nextLine, t.protocol, t.family, this.decoder, t.file, this.rowCache, part);
+    });
+    const parsed = new Map<string, ProcNetParse>();
+    this.tablesFromHelper = outcome.filter(Boolean).length;
+    which.forEach((k, w) => {
+      const part = parts.get(k);
+      // a table the helper could not deliver whole is read here, as without it
+      if (outcome[w] && part) parsed.set((TABLES[k] as (typeof TABLES)[number]).file, part);
+    });
+    return this.readTables({}, skip, parsed, false);
+  }
+
   listSync(): SourceResult {
     return this.build(this.readTables());
   }
 
-  /** Reads and parses the tables; `texts` holds ones already read (by the walker thread), by path. */
-  private readTables(texts: Record<string, string | null> = {}, skip = this.emptyTables()): { rows: ProcNetRow[]; warnings: string[] } {
+  /**
+   * Reads and parses the tables; `texts` holds ones already read (by the walker thread), by path, `done` ones
+   * already parsed (by file name). `rotate`: start a new poll of the row cache (false when `done` used it).
+   */
+  private readTables(
+    texts: Record<string, string | null> = {},
+    skip = this.emptyTables(),
+    done = new Map<string, ProcNetParse>(),
+    rotate = true,
+  ): { rows: ProcNetRow[]; warnings: string[] } {
     const warnings: string[] = [];
     let badLines = 0;
     const rows: ProcNetRow[] = [];
-    this.rowCache.rotate();
+    if (rotate) this.rowCache.rotate();
     for (const t of TABLES) {
       if (skip.has(t.file)) continue;
-      const path = `${this.procRoot}/net/${t.file}`;
-      let text: string;
-      try {
-        text = texts[path] ?? readProcText(path);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // tcp6/udp6 are absent when IPv6 is disabled: nothing to list, nothing wrong.
-        if (!t.required && code === 'ENOENT') continue;
-        throw new Error(`cannot read ${this.procRoot}/net/${t.file}: ${(e as Error).message}`, { cause: e });
+      let parsed = done.get(t.file);
+      if (!parsed) {
+        const path = `${this.procRoot}/net/${t.file}`;
+        let text: string;
+        try {
+          text = texts[path] ?? readProcText(path);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          // tcp6/udp6 are absent when IPv6 is disabled: nothing to list, nothing wrong.
+          if (!t.required && code === 'ENOENT') continue;
+          throw new Error(`cannot read ${this.procRoot}/net/${t.file}: ${(e as Error).message}`, { cause: e });
+        }
+        parsed = parseProcNet(text, t.protocol, t.family, this.decoder, t.file, this.rowCache);
       }
-      const parsed = parseProcNet(text, t.protocol, t.family, this.decoder, t.file, this.rowCache);
       for (const row of parsed.rows) rows.push(row);
       for (const err of parsed.errors) {
         badLines++;

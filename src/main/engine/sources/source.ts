@@ -10,4 +10,6 @@ export interface SourceResult {
 export interface SocketSource {
   readonly name: SourceName;
   list(): Promise<SourceResult>;
+  /** Lets go of whatever the source keeps between polls (a helper thread). */
+  close?(): void;
 }
