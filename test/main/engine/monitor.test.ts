@@ -193,12 +193,27 @@ describe('Monitor', () => {
     expect(src.calls).toBe(2);
     await vi.advanceTimersByTimeAsync(1000);
     expect(src.calls).toBe(3);
-    // the clock steps back an hour: polling goes on at the interval
-    vi.setSystemTime(Date.now() - 3_600_000);
+    // the clock steps back an hour while a poll runs (between its start and the next one's scheduling):
+    // polling goes on at the interval, not an hour later
+    const during = (ms: number) => () => {
+      vi.setSystemTime(Date.now() + ms);
+      return Promise.resolve({ sockets: [], warnings: [] });
+    };
+    src.next.push(during(-3_600_000));
     await vi.advanceTimersByTimeAsync(1000);
     expect(src.calls).toBe(4);
     await vi.advanceTimersByTimeAsync(1000);
     expect(src.calls).toBe(5);
+    // and forward an hour while a poll runs: one poll at once, then the interval again, no burst
+    src.next.push(during(3_600_000));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(src.calls).toBe(6);
+    await vi.advanceTimersByTimeAsync(1); // a zero-delay timer, which runs after at least 1 ms
+    expect(src.calls).toBe(7);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(src.calls).toBe(7);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(src.calls).toBe(8);
     await m.stop();
   });
 });
