@@ -6,20 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitorHost } from '../../src/main/engine/monitorHost';
 import { startServer, type RunningServer } from '../../src/main/server';
 import { launchChromium } from '../helpers/browser';
-import { DETACHED_LISTENER, NODE_LISTENER, spawnDetached, spawnReady, waitFor, type Child } from '../helpers/children';
-import { startTimeOf } from '../../src/main/engine/kill';
+import { DETACHED_LISTENER, isRunning, NODE_LISTENER, spawnDetached, spawnReady, waitFor, type Child } from '../helpers/children';
 import { ROOT, WORKER } from '../helpers/paths';
 
 const SHOTS = join(ROOT, 'test-results');
 
-/** Running: it exists and is not a zombie (a killed process whose parent has not reaped it yet is gone for us). */
-const running = (pid: number): boolean => {
-  try {
-    return startTimeOf(pid) !== null && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return false;
-  }
-};
 const NAME = 'pw-e2e-listener';
 
 /** The group of the process called `name` (group names are full process names). */
@@ -32,6 +23,8 @@ describe('web mode end to end, in Chromium', () => {
   let page: Page;
   let tmp: string;
   const children: Child[] = [];
+  /** Uncaught errors in the page, over the whole run: checked after load and by the last test. */
+  const errors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -42,7 +35,6 @@ describe('web mode end to end, in Chromium', () => {
     server = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port: 0 });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
-    const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
     await page.locator('[data-testid=status-bar][data-state=ok]').waitFor({ timeout: 10_000 });
@@ -129,10 +121,18 @@ describe('web mode end to end, in Chromium', () => {
 
   it('every group-by mode shows groups', async () => {
     const select = page.getByTestId('group-by');
-    for (const mode of ['local-port', 'remote-host', 'state', 'process']) {
+    // each mode's own group keys, so that the groups of the mode before cannot pass for them
+    const keys: Record<string, string> = { 'local-port': '^(tcp|udp):\\d+$', 'remote-host': '^(-|h:.+)$', state: '^s:[A-Z_0-9]+$', process: '^(p:|hidden:|none$)' };
+    for (const [mode, pattern] of Object.entries(keys)) {
       await select.selectOption(mode);
-      await page.locator('[data-testid=group]').first().waitFor({ timeout: 3000 });
-      expect(await page.locator('[data-testid=group]').count(), mode).toBeGreaterThan(0);
+      await page.waitForFunction(
+        (re) => {
+          const groups = [...document.querySelectorAll('[data-testid=group]')];
+          return groups.length > 0 && groups.every((g) => new RegExp(re).test(g.getAttribute('data-group-key') ?? ''));
+        },
+        pattern,
+        { timeout: 3000 },
+      );
     }
     await select.selectOption('none');
     await page.locator('[data-testid=group]').first().waitFor({ state: 'detached', timeout: 3000 });
@@ -239,7 +239,7 @@ describe('web mode end to end, in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'web-kill-confirm.png') });
     await page.getByTestId('confirm-kill-yes').click();
     await page.locator('[data-testid=kill-result][data-result=exited]').waitFor({ timeout: 5000 });
-    expect(running(pid)).toBe(false); // gone from the OS
+    expect(isRunning(pid)).toBe(false); // gone from the OS
     await page.getByTestId('kill-close').click();
     await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"][data-change=closed]`).waitFor({ timeout: 5000 });
     await page.getByTestId('log-toggle').click();
@@ -257,12 +257,12 @@ describe('web mode end to end, in Chromium', () => {
     await page.locator('[data-testid=group]', { has: page.locator(`[data-testid=port-chip]:text-is(":${port}")`) }).getByTestId('kill').click();
     await page.getByTestId('confirm-kill-yes').click();
     await page.locator('[data-testid=kill-result][data-result=still-running]').waitFor({ timeout: 8000 });
-    expect(running(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     await page.getByTestId('force').click();
     await page.getByTestId('confirm-force').waitFor();
     await page.getByTestId('confirm-force-yes').click();
     await page.locator('[data-testid=kill-result][data-result=exited]').waitFor({ timeout: 5000 });
-    expect(running(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
     await page.getByTestId('kill-close').click();
     await only('');
   }, 30_000);
@@ -280,5 +280,9 @@ describe('web mode end to end, in Chromium', () => {
     await page.locator('[data-testid=status-bar][data-state=ok]').waitFor({ timeout: 10_000 });
     await group(page, NAME).locator(`[data-testid=port-chip]:text-is(":${child.firstLine}")`).waitFor({ timeout: 5000 });
     await child.stop();
+  });
+
+  it('raised no uncaught error in the page all along', () => {
+    expect(errors).toEqual([]);
   });
 });

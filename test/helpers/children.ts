@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Child {
   proc: ChildProcess;
@@ -12,6 +13,18 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
+
+/**
+ * Whether a process runs: it exists and is not a zombie. Killed children of a parent that never reaps them
+ * (pid 1 here does not) stay zombies, which are gone for every purpose here.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
 
 /** Spawns a child and waits for its first stdout line (it prints once it is ready). */
 export function spawnReady(command: string, args: string[], opts: { argv0?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): Promise<Child> {

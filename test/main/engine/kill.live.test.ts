@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessKiller, startTimeOf } from '../../../src/main/engine/kill';
-import { NODE_LISTENER, spawnReady, type Child } from '../../helpers/children';
+import { isRunning as alive, NODE_LISTENER, spawnReady, type Child } from '../../helpers/children';
 import { BIN } from '../../helpers/paths';
 
 const isRoot = process.getuid?.() === 0;
@@ -24,7 +24,6 @@ async function standIn(): Promise<Child> {
   return c;
 }
 
-const alive = (pid: number): boolean => startTimeOf(pid) !== null && !/\) Z /.test(spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout);
 
 describe('ProcessKiller on real processes', () => {
   it('ends a process that exits on SIGTERM, and says so only once it is gone', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OwnerIndex } from '../../../src/main/engine/owners';
-import { spawnReady, type Child } from '../../helpers/children';
+import { isRunning, spawnReady, waitFor, type Child } from '../../helpers/children';
 
 /**
  * A python child that takes commands on stdin and answers one line each:
@@ -134,12 +134,10 @@ describe('OwnerIndex, incremental, against real processes', () => {
 
     await d.send(`drop ${kid} ${port}`);
     // the forked child closes its copy asynchronously: poll until it shows, as a monitor would
-    const until = Date.now() + 5000;
-    let owners = index.resolve(tcpInodes()).get(inode);
-    while (owners?.length !== 1 && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 20));
-      owners = index.resolve(tcpInodes()).get(inode);
-    }
+    const owners = await waitFor(() => {
+      const o = index.resolve(tcpInodes()).get(inode);
+      return o?.length === 1 ? o : undefined;
+    }, 5000, 'the fork to drop its copy');
     expect(owners).toEqual([d.child.pid]);
     expect(index.stats.fullWalk).toBe(false);
 
@@ -147,8 +145,7 @@ describe('OwnerIndex, incremental, against real processes', () => {
     const zombie = Number(await d.send('fork'));
     expect(index.resolve(tcpInodes()).get(inode)).toContain(zombie);
     process.kill(zombie, 'SIGKILL');
-    const until2 = Date.now() + 5000;
-    while (!readFileSync(`/proc/${zombie}/stat`, 'latin1').includes(') Z ') && Date.now() < until2) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => (isRunning(zombie) ? undefined : true), 5000, 'the fork to die');
     expect(index.resolve(tcpInodes()).get(inode)).toEqual([d.child.pid]);
   });
 });

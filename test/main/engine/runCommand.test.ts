@@ -1,15 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { killTree, runCommand } from '../../../src/main/engine/runCommand';
-import { waitFor } from '../../helpers/children';
-
-const gone = (pid: number): boolean => {
-  try {
-    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return true;
-  }
-};
+import { isRunning, waitFor } from '../../helpers/children';
 
 describe('runCommand', () => {
   it('returns output and exit code', async () => {
@@ -23,7 +14,7 @@ describe('runCommand', () => {
     expect(r.timedOut).toBe(true);
     const grandchild = Number(r.stdout.trim());
     expect(grandchild).toBeGreaterThan(1);
-    await waitFor(() => (gone(grandchild) ? true : undefined), 3000, 'the grandchild gone');
+    await waitFor(() => (isRunning(grandchild) ? undefined : true), 3000, 'the grandchild gone');
   });
 
   it('on Windows, where there are no process groups to signal, ends the tree with taskkill', () => {

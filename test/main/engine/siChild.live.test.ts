@@ -6,17 +6,8 @@ import { Monitor } from '../../../src/main/engine/monitor';
 import { MonitorHost } from '../../../src/main/engine/monitorHost';
 import { SystemInformationSource } from '../../../src/main/engine/sources/systeminformation';
 import { runSiJob } from '../../../src/main/engine/sources/siChild';
-import { waitFor } from '../../helpers/children';
+import { isRunning, waitFor } from '../../helpers/children';
 import { FIXTURES, WORKER } from '../../helpers/paths';
-
-/** Running, and not merely a zombie waiting for a parent that never reaps it (pid 1 here does not). */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * systeminformation shells out to netstat (then ss) with no timeout. Here a fake `netstat` first earlier on PATH
@@ -63,7 +54,7 @@ describe('systeminformation in a killable child', () => {
     expect(st?.state === 'error' && st.staleSince).toBe(before?.takenAt);
     expect(monitor.getSnapshot()?.sockets).toEqual(before?.sockets);
     const pids = ['pid', 'grandchild'].map((f) => Number(readFileSync(join(bin, f), 'latin1')));
-    await waitFor(() => (pids.some(running) ? undefined : true), 5000, 'the hung tool and its child to be gone');
+    await waitFor(() => (pids.some(isRunning) ? undefined : true), 5000, 'the hung tool and its child to be gone');
 
     good();
     await monitor.pollOnce();
