@@ -8,7 +8,7 @@ import type { ActionEntry, CloseResult, KillResult } from '../../shared/api';
 import { formatEndpoint } from '../../shared/model';
 import { closeTcpConnection } from '../engine/closeConnection';
 import { ProcessKiller } from '../engine/kill';
-import { ProcfsSource } from '../engine/sources/procfs';
+import { tcpNow } from '../engine/sources/procfs';
 import { UserDirectory } from '../engine/users';
 import type { Delta, Snapshot } from '../../shared/model';
 import { Emitter } from '../engine/events';
@@ -59,7 +59,6 @@ export class ApiDispatcher {
   private readonly killer: ProcessKiller;
   private readonly actionLog: ActionEntry[] = [];
   private readonly ssCommand: string[] | undefined;
-  private tcpLister: ProcfsSource | null = null;
   private readonly baseline: BaselineStore | null;
   private readonly alerts: Alerts;
   private readonly networkStats: NonNullable<DispatcherOptions['networkStats']>;
@@ -140,9 +139,7 @@ export class ApiDispatcher {
   private async close(id: string): Promise<CloseResult | null> {
     const s = this.monitor.getSnapshot()?.sockets.find((x) => x.id === id);
     if (!s) return null;
-    this.tcpLister ??= new ProcfsSource({ parallelFirstWalk: false });
-    const lister = this.tcpLister;
-    const out = await closeTcpConnection(s, { listAgain: async () => lister.tcpNow(), command: this.ssCommand });
+    const out = await closeTcpConnection(s, { listAgain: async () => tcpNow(), command: this.ssCommand });
     this.log({
       kind: 'close',
       target: `${s.protocol} ${formatEndpoint(s.localAddress, s.localPort)} -> ${formatEndpoint(s.remoteAddress, s.remotePort)}${s.process ? ` (${s.process.name})` : ''}`,

@@ -345,7 +345,7 @@ async function kill(args: string[], io: CliIo): Promise<number> {
   const users = new UserDirectory();
   const killer = new ProcessKiller({ users });
   const targets: Array<{ pid: number; name: string; user: string | null; why: string }> = [];
-  const source = new ProcfsSource({ users, parallelFirstWalk: false });
+  const source = new ProcfsSource({ users, helperThreads: false });
   const sockets = source.listSync().sockets;
   if (port !== undefined) {
     const listeners = sockets.filter((s) => s.listening && s.localPort === port && (!(v.tcp || v.udp) || (v.tcp && s.protocol === 'tcp') || (v.udp && s.protocol === 'udp')));

@@ -70,7 +70,7 @@ export function writeBaselineFile(path: string, baseline: Baseline): void {
 }
 
 /**
- * The baseline of a running app: loaded once, reloaded on request, changed only through add(), which
+ * The baseline of a running app: loaded once, changed only through add(), which
  * refuses to touch a broken file (the user's edits are kept; the error says what to fix).
  */
 export class BaselineStore {
@@ -78,11 +78,6 @@ export class BaselineStore {
 
   constructor(readonly path: string) {
     this.state = loadBaseline(path);
-  }
-
-  reload(): BaselineLoad {
-    this.state = loadBaseline(this.path);
-    return this.state;
   }
 
   current(): BaselineLoad {

@@ -1,4 +1,4 @@
-import type { Socket } from '../../shared/model';
+import { formatEndpoint, type Socket } from '../../shared/model';
 import { runCommand } from './runCommand';
 
 export type CloseOutcome =
@@ -13,8 +13,6 @@ export interface CloseOptions {
   platform?: NodeJS.Platform;
 }
 
-const endpoint = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
-
 /**
  * Closes one TCP connection (Linux: SOCK_DESTROY through `ss -K`, with an exact four-tuple filter, argument
  * array, no shell), then lists again to make sure it is gone.
@@ -27,7 +25,7 @@ export async function closeTcpConnection(s: Socket, opts: CloseOptions): Promise
   const platform = opts.platform ?? process.platform;
   if (platform !== 'linux') return { result: 'refused', id, code: 'unsupported', reason: `closing one connection is not supported on ${platform}` };
   const [cmd, ...prefix] = opts.command ?? ['ss'];
-  const args = [...prefix, '-K', '-t', '-n', 'src', endpoint(s.localAddress, s.localPort), 'dst', endpoint(s.remoteAddress, s.remotePort)];
+  const args = [...prefix, '-K', '-t', '-n', 'src', formatEndpoint(s.localAddress, s.localPort), 'dst', formatEndpoint(s.remoteAddress, s.remotePort)];
   const run = await runCommand(cmd as string, args, 5000);
   if (run.timedOut) return { result: 'refused', id, code: 'not-closed', reason: 'ss did not answer within 5 s (stopped)' };
   if (run.spawnError === 'ENOENT') return { result: 'refused', id, code: 'unsupported', reason: 'ss (iproute2) is not installed' };

@@ -28,6 +28,17 @@ export interface OwnerLookup {
  */
 type Holding = { pid: number; fd: string } | Map<number, Set<string>>;
 
+/** Processes and descriptors vanish mid-walk all the time; their ENOENTs need no stack traces. */
+function withoutStackTraces(fn: () => void): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    fn();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Marker for descriptors that are not sockets (files, pipes, eventfds). */
 const NOT_SOCKET = -1;
 /** Marker for descriptors listed but not readable (EACCES: another user's process, ptrace rules). */
@@ -87,14 +98,7 @@ export class OwnerIndex {
     this.readlinks = 0;
     this.readlinksByPid = new Map();
 
-    // Processes and descriptors vanish mid-walk all the time; their ENOENTs need no stack traces.
-    const stackLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      this.update(wanted);
-    } finally {
-      Error.stackTraceLimit = stackLimit;
-    }
+    withoutStackTraces(() => this.update(wanted));
     for (const inode of this.unresolved) if (!wanted.has(inode)) this.unresolved.delete(inode);
     this.lastWanted = wanted;
     this.stats = { readlinks: this.readlinks, readlinksByPid: this.readlinksByPid, fullWalk: this.lastFull, permissionDenied: this.denied.size };
@@ -239,13 +243,7 @@ export class OwnerIndex {
 
   /** Reads one process whole, for a caller sharing a first full read with a walker thread (see prime). */
   read(pid: number): void {
-    const stackLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      this.readAll(pid);
-    } finally {
-      Error.stackTraceLimit = stackLimit;
-    }
+    withoutStackTraces(() => this.readAll(pid));
   }
 
   /** Marks the first full read as done (by prime and read), so resolve() goes incremental at once. */

@@ -35,7 +35,7 @@ describe('procfs source when /proc misbehaves', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('keeps what it can read, and loses nothing to processes that vanish mid-read', () => {
-    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const src = new ProcfsSource({ procRoot: root, users, helperThreads: false });
     const { sockets, warnings } = src.listSync();
     expect(warnings).toEqual([]);
     expect(sockets.length).toBe(36);
@@ -49,7 +49,7 @@ describe('procfs source when /proc misbehaves', () => {
 
   it('reports garbage lines with where and why, keeps the good ones, and the monitor stays up', async () => {
     writeFileSync(join(root, 'net', 'udp'), '  sl  local_address rem_address   st\n   0: garbage\n   1: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 555 2 0 0\n\u0000\u0001\u0002\n');
-    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const src = new ProcfsSource({ procRoot: root, users, helperThreads: false });
     const monitor = new Monitor({ source: src, intervalMs: 1000 });
     await monitor.pollOnce();
     const status = monitor.getStatus();
@@ -61,7 +61,7 @@ describe('procfs source when /proc misbehaves', () => {
   });
 
   it('a /proc it cannot read at all is a failing source: an error status, then recovery when it is back', async () => {
-    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const src = new ProcfsSource({ procRoot: root, users, helperThreads: false });
     const monitor = new Monitor({ source: src, intervalMs: 1000 });
     await monitor.pollOnce();
     const good = monitor.getSnapshot();
@@ -83,7 +83,7 @@ describe('procfs source when /proc misbehaves', () => {
     const line = (sl: number, st: string, inode: number, remPort = 'C350', uid = 1000): string =>
       `${String(sl).padStart(4)}: 0100007F:1F90 0100007F:${remPort} ${st} 00000000:00000000 00:00000000 00000000 ${String(uid).padStart(5)}        0 ${inode} 1 0000000000000000 20 4 30 10 -1`;
     const write = (...lines: string[]): void => writeFileSync(join(root, 'net', 'tcp'), [header, ...lines, ''].join('\n'));
-    const src = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const src = new ProcfsSource({ procRoot: root, users, helperThreads: false });
     write(line(0, '0A', 900001, '0000'), line(1, '01', 900002), line(2, '01', 900003, 'C351'));
     const first = src.listSync().sockets.filter((s) => s.family === 4 && s.protocol === 'tcp');
     // the same sockets in other slots, one of them now owned by another uid; a TIME_WAIT with the tuple of a live one
@@ -110,7 +110,7 @@ describe('procfs source when /proc misbehaves', () => {
     lines[2500] = ' 2500: this line is garbage';
     writeFileSync(join(root, 'net', 'tcp'), [header, ...lines, ''].join('\n'));
     const streamed = new ProcfsSource({ procRoot: root, users });
-    const inThread = new ProcfsSource({ procRoot: root, users, parallelFirstWalk: false });
+    const inThread = new ProcfsSource({ procRoot: root, users, helperThreads: false });
     try {
       await streamed.list(); // the cold poll (its walker thread reads the tables)
       for (let poll = 0; poll < 3; poll++) {

@@ -325,7 +325,7 @@ function scanLine(
   if (!noPeer) {
     remoteAddress = decoder.decode(text.substr(remote, addrLen));
     if (remoteAddress === null) return null;
-    noPeer = remotePort === 0 && (remoteAddress === '0.0.0.0' || remoteAddress === '::');
+    noPeer = remotePort === 0 && isUnspecified(remoteAddress);
   }
   const row: ProcNetRow = {
     protocol,

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Family, Protocol, Socket } from '../../../shared/model';
 import { startWalker, type Walker } from '../fdWalker';
@@ -79,9 +79,10 @@ export interface ProcfsOptions {
   users?: UserDirectory;
   /**
    * Use helper threads (default true): the first poll shares its full descriptor walk with one (see fdWalker),
-   * later polls have one read the tables while this thread parses them (see tableStream).
+   * later polls have one read the tables while this thread parses them (see tableStream). Off for one-off
+   * listings that must not start threads.
    */
-  parallelFirstWalk?: boolean;
+  helperThreads?: boolean;
 }
 
 /**
@@ -98,7 +99,6 @@ export class ProcfsSource implements SocketSource {
   private readonly owners: OwnerIndex;
   private readonly users: UserDirectory;
   private readonly processes: ProcessTable;
-  private readonly parallelFirstWalk: boolean;
   private polls = 0;
   /**
    * Last poll's sockets, by inode (or by id for inode-less ones such as TIME_WAIT): an unchanged socket is
@@ -116,14 +116,13 @@ export class ProcfsSource implements SocketSource {
     this.owners = new OwnerIndex(this.procRoot, opts.fullRefreshEvery);
     this.users = opts.users ?? new UserDirectory();
     this.processes = new ProcessTable(this.users, this.procRoot);
-    this.parallelFirstWalk = opts.parallelFirstWalk ?? true;
-    this.stream = this.parallelFirstWalk ? new TableStream(TABLES.map((t) => `${this.procRoot}/net/${t.file}`)) : null;
+    this.stream = opts.helperThreads === false ? null : new TableStream(TABLES.map((t) => `${this.procRoot}/net/${t.file}`));
   }
 
-  /** True when this machine has a readable /proc/net/tcp. */
+  /** True when this machine has a readable /proc/net/tcp (opened, not read: reading has the kernel format it). */
   static available(procRoot = '/proc'): boolean {
     try {
-      readFileSync(`${procRoot}/net/tcp`, 'latin1');
+      closeSync(openSync(`${procRoot}/net/tcp`, 'r'));
       return true;
     } catch {
       return false;
@@ -136,12 +135,13 @@ export class ProcfsSource implements SocketSource {
   }
 
   /**
-   * One poll. The first one reads every process's descriptors; it shares that walk with a helper thread
-   * (see fdWalker) unless `parallelFirstWalk` is off. Later polls are incremental and stay on this thread.
+   * One poll. The first one reads every process's descriptors, sharing that walk with a helper thread (see
+   * fdWalker); later ones are incremental, their tables read by another (see streamTables). Without helper
+   * threads, listSync.
    */
   async list(): Promise<SourceResult> {
-    if (!this.parallelFirstWalk) return this.listSync();
-    if (this.polls > 0) return this.build(this.streamTables());
+    if (!this.stream) return this.listSync();
+    if (this.polls > 0) return this.build(this.streamTables(this.stream));
     const pids = this.owners.pidsByDescriptors();
     const next = new Int32Array(new SharedArrayBuffer(4));
     const skip = this.emptyTables();
@@ -181,10 +181,8 @@ export class ProcfsSource implements SocketSource {
    * A steady poll's tables: read by the stream's helper thread, parsed here piece by piece as they arrive. The
    * helper starts with the first steady poll (a one-shot listing never needs it).
    */
-  private streamTables(): { rows: ProcNetRow[]; warnings: string[] } {
-    const stream = this.stream;
+  private streamTables(stream: TableStream): { rows: ProcNetRow[]; warnings: string[] } {
     const skip = this.emptyTables();
-    if (!stream) return this.readTables({}, skip);
     const which = TABLES.flatMap((t, i) => (skip.has(t.file) ? [] : [i]));
     const parts = new Map<number, ProcNetParse & { nextLine: number }>();
     this.rowCache.rotate();
@@ -336,24 +334,6 @@ export class ProcfsSource implements SocketSource {
   }
 
   /**
-   * TCP sockets as the kernel lists them this instant, ids and states only, no owners: cheap enough to check
-   * right after an action (closing a connection) whether it took.
-   */
-  tcpNow(): Array<Pick<Socket, 'id' | 'state'>> {
-    const out: Array<Pick<Socket, 'id' | 'state'>> = [];
-    for (const t of TABLES.filter((x) => x.protocol === 'tcp')) {
-      let text: string;
-      try {
-        text = readProcText(`${this.procRoot}/net/${t.file}`);
-      } catch {
-        continue;
-      }
-      for (const r of parseProcNet(text, t.protocol, t.family, this.decoder, t.file).rows) out.push({ id: socketIdOf(r), state: r.state });
-    }
-    return out;
-  }
-
-  /**
    * The ancestor among a socket's owners (nginx's master among its workers): the owner none of whose ancestors
    * is also an owner. Unrelated owners (a descriptor passed over a unix socket): the lowest pid.
    */
@@ -374,4 +354,23 @@ export class ProcfsSource implements SocketSource {
     }
     return pids[0] as number;
   }
+}
+
+/**
+ * TCP sockets as the kernel lists them this instant, ids and states only, no owners: cheap enough to check
+ * right after an action (closing a connection) whether it took.
+ */
+export function tcpNow(procRoot = '/proc'): Array<Pick<Socket, 'id' | 'state'>> {
+  const decoder = new AddressDecoder(endianness() === 'LE');
+  const out: Array<Pick<Socket, 'id' | 'state'>> = [];
+  for (const t of TABLES.filter((x) => x.protocol === 'tcp')) {
+    let text: string;
+    try {
+      text = readProcText(`${procRoot}/net/${t.file}`);
+    } catch {
+      continue;
+    }
+    for (const r of parseProcNet(text, t.protocol, t.family, decoder, t.file).rows) out.push({ id: socketIdOf(r), state: r.state });
+  }
+  return out;
 }

@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 /**
  * A helper thread that reads /proc files into shared memory while the caller's thread parses what has arrived.
  * The kernel formats /proc/net tables on the reader's time, a page per read call (about 25 ms for ten
- * thousand sockets on a 2-core VM); parsing on another core as the pages come in takes the parse (and whatever
- * else the caller does meanwhile) off a steady poll's critical path.
+ * thousand sockets on a 2-core VM); parsing on another core as the pages come in takes the parse off a steady
+ * poll's critical path.
  *
  * Shared state (Int32 slots of `ctrl`):
  *   REQUEST  poll number, bumped by the caller to ask for a read
@@ -14,14 +14,10 @@ import { Worker } from 'node:worker_threads';
  *   START+k  where path k's bytes begin (-1: not yet)
  *   END+k    where they end (-1: still reading; -2: failed or did not fit, the caller reads it itself)
  */
-const REQUEST = 0;
-const MASK = 1;
-const WRITTEN = 2;
-const VERSION = 3;
-const START = 8;
-const END = 24;
-const SLOTS = 40;
-export const MAX_PATHS = 16;
+const LAYOUT = { REQUEST: 0, MASK: 1, WRITTEN: 2, VERSION: 3, START: 8, END: 24 } as const;
+const { REQUEST, MASK, WRITTEN, VERSION, START, END } = LAYOUT;
+const MAX_PATHS = END - START;
+const SLOTS = END + MAX_PATHS;
 
 /** Self-contained: handed to the Worker as source text, so it works the same from every bundle. */
 function readerMain(): void {
@@ -29,23 +25,23 @@ function readerMain(): void {
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const fs = require('node:fs') as typeof import('node:fs');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const { data, ctrl, paths } = workerData as { data: SharedArrayBuffer; ctrl: Int32Array; paths: string[] };
+  const { data, ctrl, paths, at } = workerData as { data: SharedArrayBuffer; ctrl: Int32Array; paths: string[]; at: typeof LAYOUT };
   const bytes = new Uint8Array(data);
   Error.stackTraceLimit = 0;
   const bump = (): void => {
-    Atomics.add(ctrl, 3, 1);
-    Atomics.notify(ctrl, 3);
+    Atomics.add(ctrl, at.VERSION, 1);
+    Atomics.notify(ctrl, at.VERSION);
   };
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctrl, 0, seen);
-    seen = Atomics.load(ctrl, 0);
-    const mask = Atomics.load(ctrl, 1);
+    Atomics.wait(ctrl, at.REQUEST, seen);
+    seen = Atomics.load(ctrl, at.REQUEST);
+    const mask = Atomics.load(ctrl, at.MASK);
     let used = 0;
     let told = 0;
     for (let k = 0; k < paths.length; k++) {
       if ((mask & (1 << k)) === 0) continue;
-      Atomics.store(ctrl, 8 + k, used);
+      Atomics.store(ctrl, at.START + k, used);
       bump();
       let ok = false;
       try {
@@ -61,7 +57,7 @@ function readerMain(): void {
             used += n;
             // a wake-up per page would cost the parsing thread more than it saves: every 64 KiB
             if (used - told >= 65536) {
-              Atomics.store(ctrl, 2, used);
+              Atomics.store(ctrl, at.WRITTEN, used);
               bump();
               told = used;
             }
@@ -72,15 +68,12 @@ function readerMain(): void {
       } catch {
         // the caller reads it again itself, and reports what is wrong
       }
-      Atomics.store(ctrl, 2, used);
-      Atomics.store(ctrl, 24 + k, ok ? used : -2);
+      Atomics.store(ctrl, at.WRITTEN, used);
+      Atomics.store(ctrl, at.END + k, ok ? used : -2);
       bump();
     }
   }
 }
-
-/** What a read delivered: per path, true when all of it was handed to `consume`; false: read it yourself. */
-export type StreamOutcome = boolean[];
 
 export class TableStream {
   private readonly data: SharedArrayBuffer;
@@ -104,18 +97,14 @@ export class TableStream {
   }
 
   /**
-   * Asks the helper for the files `which` (indexes into paths), runs `meanwhile` at once, then hands each file
-   * to `consume` in order, in pieces that end with a whole line (the last piece: whatever is left), as they
+   * Asks the helper for the files `which` (indexes into paths), then hands each file to `consume` in order, in pieces that end with a whole line (the last piece: whatever is left), as they
    * arrive. Blocks this thread until done. A file that failed or did not fit, or every file when the helper
    * cannot run or stops answering, comes back false: `consume` may have had part of it, which the caller
-   * discards, then reads the file itself.
+   * discards, then reads the file itself. Returns, per file of `which`, whether it was handed over whole.
    */
-  read(which: readonly number[], consume: (index: number, text: string, last: boolean) => void, meanwhile?: () => void): StreamOutcome {
+  read(which: readonly number[], consume: (index: number, text: string, last: boolean) => void): boolean[] {
     const outcome = which.map(() => false);
-    if (!this.start()) {
-      meanwhile?.();
-      return outcome;
-    }
+    if (!this.start()) return outcome;
     const ctrl = this.ctrl;
     let mask = 0;
     for (const k of which) mask |= 1 << k;
@@ -127,7 +116,6 @@ export class TableStream {
     Atomics.store(ctrl, MASK, mask);
     Atomics.store(ctrl, REQUEST, ++this.poll);
     Atomics.notify(ctrl, REQUEST);
-    meanwhile?.();
 
     const bytes = Buffer.from(this.data);
     for (let w = 0; w < which.length; w++) {
@@ -181,7 +169,7 @@ export class TableStream {
     if (this.worker) return true;
     if (this.broken) return false;
     try {
-      this.worker = new Worker(`(${readerMain.toString()})()`, { eval: true, workerData: { data: this.data, ctrl: this.ctrl, paths: this.paths } });
+      this.worker = new Worker(`(${readerMain.toString()})()`, { eval: true, workerData: { data: this.data, ctrl: this.ctrl, paths: this.paths, at: LAYOUT } });
       this.worker.unref(); // it never keeps a process alive
       this.worker.once('error', () => this.giveUp());
       this.worker.once('exit', () => this.giveUp());
