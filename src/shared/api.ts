@@ -61,7 +61,21 @@ export type KillResult =
   | { result: 'exited'; pid: number; signal: 'SIGTERM' | 'SIGKILL'; afterMs: number }
   | { result: 'still-running'; pid: number; signal: 'SIGTERM' | 'SIGKILL'; waitedMs: number }
   | { result: 'already-gone'; pid: number }
-  | { result: 'refused'; pid: number; code: string; reason: string };
+  | { result: 'refused'; pid: number; code: 'invalid' | 'protected' | 'changed' | 'permission' | 'unsupported'; reason: string };
+
+/** A kill's outcome in words, after the process's name: "exited 12 ms after SIGTERM". */
+export function describeKill(o: KillResult): string {
+  switch (o.result) {
+    case 'exited':
+      return `exited ${o.afterMs} ms after ${o.signal}`;
+    case 'still-running':
+      return `is still running ${o.waitedMs} ms after ${o.signal}`;
+    case 'already-gone':
+      return 'had already exited';
+    case 'refused':
+      return `refused: ${o.reason}`;
+  }
+}
 
 export type CloseResult = { result: 'closed'; id: string } | { result: 'refused'; id: string; code: string; reason: string };
 
@@ -135,11 +149,6 @@ export const ipcInvokeChannel = (m: ApiMethod): string => `${IPC_INVOKE_PREFIX}$
 export const ipcEventChannel = (e: ApiEvent): string => `${IPC_EVENT_PREFIX}${e}`;
 
 /** WebSocket wire format. */
-export interface WsRequest {
-  id: number;
-  method: ApiMethod;
-  args: unknown[];
-}
 export type WsMessage =
   | { type: 'result'; id: number | null; result: ApiResult<unknown> }
   | { type: 'event'; event: ApiEvent; data: unknown };

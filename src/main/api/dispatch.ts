@@ -4,7 +4,7 @@ import { API_METHODS, type Alert, type ApiEvent, type ApiMethod, type ApiResult,
 import { ruleFor, rulesFor } from '../../shared/baseline';
 import { BaselineStore } from '../engine/baselineFile';
 import { Alerts } from './alerts';
-import type { ActionEntry, CloseResult, KillResult } from '../../shared/api';
+import { describeKill, type ActionEntry, type CloseResult, type KillResult } from '../../shared/api';
 import { formatEndpoint } from '../../shared/model';
 import { closeTcpConnection } from '../engine/closeConnection';
 import { ProcessKiller } from '../engine/kill';
@@ -124,14 +124,7 @@ export class ApiDispatcher {
   private async kill(pid: number, startTime: number | null, force: boolean): Promise<KillResult> {
     const name = this.monitor.getSnapshot()?.sockets.find((s) => s.process?.pid === pid)?.process?.name;
     const out = await this.killer.terminate({ pid, startTime }, force);
-    const detail =
-      out.result === 'exited'
-        ? `exited ${out.afterMs} ms after ${out.signal}`
-        : out.result === 'still-running'
-          ? `still running ${out.waitedMs} ms after ${out.signal}`
-          : out.result === 'already-gone'
-            ? 'had already exited'
-            : out.reason;
+    const detail = out.result === 'refused' ? out.reason : describeKill(out);
     this.log({ kind: 'kill', target: `${name ?? 'process'} (pid ${pid})`, signal: force ? 'SIGKILL' : 'SIGTERM', result: out.result, detail });
     return out;
   }

@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { describeKill } from '../../shared/api';
+import { formatEndpoint } from '../../shared/model';
 import { join } from 'node:path';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
@@ -287,23 +289,16 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   const unexpected = report.filter((l) => !l.expected);
   if (v.baseline !== undefined && unexpected.length > 0) {
     io.err(`portwatch audit: ${unexpected.length} unexpected listener${unexpected.length === 1 ? '' : 's'}:\n`);
-    for (const l of unexpected) io.err(`  ${l.protocol} ${l.localAddress.includes(':') ? `[${l.localAddress}]` : l.localAddress}:${l.localPort} (${l.exposure}) ${l.process ?? 'unknown process'}${l.pid === null ? '' : ` pid ${l.pid}`}\n`);
+    for (const l of unexpected) io.err(`  ${l.protocol} ${formatEndpoint(l.localAddress, l.localPort)} (${l.exposure}) ${l.process ?? 'unknown process'}${l.pid === null ? '' : ` pid ${l.pid}`}\n`);
     return 1;
   }
   return 0;
 }
 
 function describeOutcome(o: KillOutcome, name: string): string {
-  switch (o.result) {
-    case 'exited':
-      return `${name} (pid ${o.pid}) exited after ${o.signal} (${o.afterMs} ms)`;
-    case 'still-running':
-      return `${name} (pid ${o.pid}) is still running ${o.waitedMs} ms after ${o.signal}${o.signal === 'SIGTERM' ? '; --force sends SIGKILL' : ''}`;
-    case 'already-gone':
-      return `${name} (pid ${o.pid}) had already exited`;
-    case 'refused':
-      return `refused to kill pid ${o.pid}: ${o.reason}`;
-  }
+  if (o.result === 'refused') return `refused to kill pid ${o.pid}: ${o.reason}`;
+  const hint = o.result === 'still-running' && o.signal === 'SIGTERM' ? '; --force sends SIGKILL' : '';
+  return `${name} (pid ${o.pid}) ${describeKill(o)}${hint}`;
 }
 
 async function confirm(io: CliIo, question: string): Promise<boolean> {

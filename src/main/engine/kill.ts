@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseStat, processStartTime } from './processes';
 import type { UserDirectory } from './users';
+import type { KillResult } from '../../shared/api';
 
 /**
  * Ending processes, safely. Every guard is here, in the engine, whatever asks (UI, CLI):
@@ -20,11 +21,7 @@ export interface KillTarget {
   startTime: number | null;
 }
 
-export type KillOutcome =
-  | { result: 'exited'; pid: number; signal: 'SIGTERM' | 'SIGKILL'; afterMs: number }
-  | { result: 'still-running'; pid: number; signal: 'SIGTERM' | 'SIGKILL'; waitedMs: number }
-  | { result: 'already-gone'; pid: number }
-  | { result: 'refused'; pid: number; code: 'invalid' | 'protected' | 'changed' | 'permission' | 'unsupported'; reason: string };
+export type KillOutcome = KillResult;
 
 export interface KillerOptions {
   procRoot?: string;
