@@ -162,6 +162,29 @@ describe('web mode end to end, in Chromium', () => {
     await only('');
   });
 
+  it('closes one connection from its details; the outcome shows for that connection only', async () => {
+    await only(`proc:${NAME} state:established`);
+    // a listener with two connections to itself, the client ends on ports it prints
+    const pairs = `const net = require('net'); const s = net.createServer((c) => c.on('error', () => {})).listen(0, '127.0.0.1', () => {
+      const a = net.connect(s.address().port, '127.0.0.1', () => { const b = net.connect(s.address().port, '127.0.0.1', () =>
+        console.log(a.localPort + ' ' + b.localPort)); b.on('error', () => {}); }); a.on('error', () => {}); });`;
+    const child = await spawnReady(join(tmp, NAME), ['-e', pairs]);
+    children.push(child);
+    const [first, second] = child.firstLine.split(' ');
+    const rowA = page.locator(`[data-testid=socket-row][data-socket-id^="tcp|127.0.0.1|${first}|"]`);
+    const rowB = page.locator(`[data-testid=socket-row][data-socket-id^="tcp|127.0.0.1|${second}|"]`);
+    await rowA.waitFor({ timeout: 3000 });
+    await rowA.click();
+    await page.getByTestId('close-connection').click();
+    await page.locator('[data-testid=close-result]:has-text("Closed:")').waitFor({ timeout: 5000 });
+    await rowB.click();
+    await page.getByTestId('close-connection').waitFor();
+    expect(await page.getByTestId('close-result').count()).toBe(0); // A's outcome is not B's
+    await page.keyboard.press('Escape');
+    await child.stop();
+    await only('');
+  });
+
   it('Pause freezes the view while changes wait underneath; Resume shows them', async () => {
     await only(`proc:${NAME}`);
     await page.getByTestId('pause').click();

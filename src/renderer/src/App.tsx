@@ -51,7 +51,8 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   const [alertsOpen, setAlertsOpen] = useState(false);
   const [logOpen, setLogOpen] = useState(false);
   const [killTarget, setKillTarget] = useState<KillTarget | null>(null);
-  const [closeResult, setCloseResult] = useState<string | null>(null);
+  /** The last close attempt's outcome, for the connection it was about (shown only while that one is selected). */
+  const [closeResult, setCloseResult] = useState<{ id: string; text: string } | null>(null);
   const [seenAlerts, setSeenAlerts] = useState(0);
   const [notifyPermission, setNotifyPermission] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission));
   const liveSockets = useCallback(() => store.liveSockets(), [store]);
@@ -272,17 +273,14 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
             elevated={view.elevated}
             hostName={ctx.hostName}
             onClose={() => setDetailsOpen(false)}
-            onSelect={(id) => {
-              setCloseResult(null);
-              onSelect(id);
-            }}
+            onSelect={onSelect}
             onKill={() => selected.process && openKill(selected.process)}
             onCloseConnection={() =>
               void store.closeConnection(selected.id).then((r) =>
-                setCloseResult(r.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.reason}.`),
+                setCloseResult({ id: selected.id, text: r.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.reason}.` }),
               )
             }
-            closeResult={closeResult}
+            closeResult={closeResult?.id === selected.id ? closeResult.text : null}
           />
         )}
       </main>
