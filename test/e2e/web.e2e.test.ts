@@ -177,6 +177,7 @@ describe('web mode end to end, in Chromium', () => {
     await rowA.click();
     await page.getByTestId('close-connection').click();
     await page.locator('[data-testid=close-result]:has-text("Closed:")').waitFor({ timeout: 5000 });
+    await page.screenshot({ path: join(SHOTS, 'web-closed-connection.png') });
     await rowB.click();
     await page.getByTestId('close-connection').waitFor();
     expect(await page.getByTestId('close-result').count()).toBe(0); // A's outcome is not B's

@@ -121,7 +121,8 @@ export function DetailsPanel(props: {
           )}
         </div>
         {props.closeResult && (
-          <p className="muted" data-testid="close-result">
+          // it appears below the buttons, often past the panel's fold: bring it into sight
+          <p className="muted" data-testid="close-result" ref={(el) => el?.scrollIntoView({ block: 'nearest' })}>
             {props.closeResult}
           </p>
         )}
