@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface Child {
   proc: ChildProcess;
@@ -70,6 +70,12 @@ export function spawnReady(command: string, args: string[], opts: { argv0?: stri
     proc.stdout?.on('data', onData);
   });
 }
+
+/**
+ * The system's python3 when there is one, not a version manager's shim first in PATH: a shim (a shell script)
+ * does not pass on the argv[0] a test gives it.
+ */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /** A node child listening on TCP `host`:0, printing its port. */
 export const NODE_LISTENER = `

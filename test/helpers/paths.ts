@@ -1,6 +1,18 @@
 import { join } from 'node:path';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A copy of the built CLI that every user can run, made by test/globalSetup.ts for this run. */
+    portwatchInstall: string;
+  }
+}
 
 export const ROOT = join(__dirname, '..', '..');
-export const BIN = join(ROOT, 'bin', 'portwatch');
+/**
+ * bin/portwatch, run from the copy that every user can read, as an installed package is: tests run it as user
+ * nobody too, who may not be able to enter the checkout.
+ */
+export const BIN = join(inject('portwatchInstall'), 'bin', 'portwatch');
 export const WORKER = join(ROOT, 'out', 'node', 'worker.cjs');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ProcessInfo } from '../../shared/model';
 import type { UserDirectory } from './users';
 
-/** The kernel cuts comm to 15 characters (TASK_COMM_LEN - 1). */
+/** The kernel cuts comm to 15 bytes (TASK_COMM_LEN - 1), which may fall inside a multibyte character. */
 const COMM_MAX = 15;
 
 interface StatLine {
@@ -13,6 +13,11 @@ interface StatLine {
   state: string;
   ppid: number;
   startTicks: number;
+}
+
+/** A stat line read from the file's bytes: comm decoded as UTF-8, and its bytes as the kernel keeps them. */
+export interface StatBytes extends StatLine {
+  commBytes: Buffer;
 }
 
 /** Parses /proc/<pid>/stat. comm may hold spaces and parentheses: it runs to the last ')'. */
@@ -28,11 +33,46 @@ export function parseStat(text: string): StatLine | null {
 }
 
 /**
- * The real process name, as psutil finds it: comm unless the kernel cut it, then the executable's or argv[0]'s
- * base name when it starts with comm.
+ * Parses /proc/<pid>/stat from its bytes. comm is whatever bytes a process gave prctl(PR_SET_NAME) or its
+ * executable's name had: UTF-8 nearly always, shown with U+FFFD where it is not. Read as latin1 first (one
+ * character per byte), so parseStat finds the same parentheses: no byte of a UTF-8 multibyte character is '(' or ')'.
  */
-export function fullProcessName(comm: string, exe: string | null, cmdline: readonly string[]): string {
-  if (comm.length < COMM_MAX) return comm;
+export function parseStatBytes(bytes: Buffer): StatBytes | null {
+  const st = parseStat(bytes.toString('latin1'));
+  if (st === null) return null;
+  const commBytes = Buffer.from(st.comm, 'latin1');
+  return { ...st, comm: commText(commBytes), commBytes };
+}
+
+/**
+ * Length of a UTF-8 character cut short at the end of `b` (0 when the last one is whole, or not UTF-8 at all):
+ * what the kernel's 15-byte cut leaves of a multibyte character.
+ */
+function cutTail(b: Uint8Array): number {
+  let lead = b.length - 1;
+  while (lead >= 0 && b.length - lead <= 3 && ((b[lead] as number) & 0xc0) === 0x80) lead--;
+  if (lead < 0) return 0;
+  const c = b[lead] as number;
+  const length = c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc0 && c < 0xe0 ? 2 : 1;
+  const have = b.length - lead;
+  return have < length ? have : 0;
+}
+
+/** comm as text: UTF-8, U+FFFD for what is not, without the stub of a character the kernel's cut split. */
+function commText(bytes: Uint8Array): string {
+  const end = bytes.length >= COMM_MAX ? bytes.length - cutTail(bytes) : bytes.length;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8');
+}
+
+/**
+ * The real process name, as psutil finds it: comm unless the kernel cut it, then the executable's or argv[0]'s
+ * base name when it starts with comm. comm as text (taken as UTF-8) or as the bytes /proc/<pid>/stat holds: the
+ * cut is at 15 bytes, and a cut comm can end in part of a character, so both the cut and the match go by bytes.
+ */
+export function fullProcessName(comm: string | Uint8Array, exe: string | null, cmdline: readonly string[]): string {
+  const bytes = typeof comm === 'string' ? Buffer.from(comm, 'utf8') : Buffer.from(comm.buffer, comm.byteOffset, comm.length);
+  const shown = typeof comm === 'string' ? comm : commText(bytes);
+  if (bytes.length < COMM_MAX) return shown;
   const candidates: string[] = [];
   const argv0 = cmdline[0];
   if (argv0) {
@@ -41,8 +81,11 @@ export function fullProcessName(comm: string, exe: string | null, cmdline: reado
     if (argv0.includes(' ')) candidates.push(basename(argv0.split(' ')[0] as string));
   }
   if (exe) candidates.push(basename(exe.replace(/ \(deleted\)$/, '')));
-  for (const c of candidates) if (c.length > comm.length && c.startsWith(comm)) return c;
-  return comm;
+  for (const c of candidates) {
+    const b = Buffer.from(c, 'utf8');
+    if (b.length > bytes.length && b.subarray(0, bytes.length).equals(bytes)) return c;
+  }
+  return shown;
 }
 
 let ticksPerSecond: number | null = null;
@@ -86,7 +129,7 @@ export function processStartTime(startTicks: number, procRoot = '/proc'): number
 export class ProcessTable {
   private readonly cache = new Map<number, ProcessInfo>();
   private seen = new Set<number>();
-  private readonly statCache = new Map<number, StatLine | null>();
+  private readonly statCache = new Map<number, StatBytes | null>();
 
   constructor(
     private readonly users: UserDirectory,
@@ -104,11 +147,11 @@ export class ProcessTable {
     for (const pid of this.cache.keys()) if (!this.seen.has(pid)) this.cache.delete(pid);
   }
 
-  private stat(pid: number): StatLine | null {
+  private stat(pid: number): StatBytes | null {
     let s = this.statCache.get(pid);
     if (s !== undefined) return s;
     try {
-      s = parseStat(readFileSync(`${this.procRoot}/${pid}/stat`, 'latin1'));
+      s = parseStatBytes(readFileSync(`${this.procRoot}/${pid}/stat`));
     } catch {
       s = null; // vanished between the fd walk and now
     }
@@ -134,11 +177,28 @@ export class ProcessTable {
     return info;
   }
 
-  private read(pid: number, st: StatLine, startTime: number): ProcessInfo {
+  /**
+   * Where a process's cmdline and exe are: its own directory, or for a zombie leader whose other threads run on
+   * (it called pthread_exit), one of theirs: the leader no longer has a memory map to show them from.
+   */
+  private detailsDir(pid: number, st: StatBytes): string {
     const dir = `${this.procRoot}/${pid}`;
+    if (st.state !== 'Z') return dir;
+    try {
+      const other = readdirSync(`${dir}/task`).find((tid) => tid !== String(pid));
+      if (other !== undefined) return `${dir}/task/${other}`;
+    } catch {
+      // gone
+    }
+    return dir;
+  }
+
+  private read(pid: number, st: StatBytes, startTime: number): ProcessInfo {
+    const dir = `${this.procRoot}/${pid}`;
+    const details = this.detailsDir(pid, st);
     let cmdline: string[] = [];
     try {
-      const raw = readFileSync(`${dir}/cmdline`, 'utf8');
+      const raw = readFileSync(`${details}/cmdline`, 'utf8');
       cmdline = raw.split('\0');
       if (cmdline[cmdline.length - 1] === '') cmdline.pop();
     } catch {
@@ -146,7 +206,7 @@ export class ProcessTable {
     }
     let exe: string | null = null;
     try {
-      exe = readlinkSync(`${dir}/exe`);
+      exe = readlinkSync(`${details}/exe`);
     } catch {
       // EACCES for other users' processes without privileges, ENOENT for kernel threads
     }
@@ -160,7 +220,7 @@ export class ProcessTable {
     return {
       pid,
       ppid: st.ppid,
-      name: fullProcessName(st.comm, exe, cmdline),
+      name: fullProcessName(st.commBytes, exe, cmdline),
       exe,
       cmdline,
       uid,
