@@ -1,0 +1,120 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The few libc calls Node has no API for (netlink sockets, setns, pidfd), through koffi: its binary ships inside
+ * the npm package (N-API), so one build serves Node, worker threads and Electron, with nothing compiled or
+ * downloaded at install.
+ *
+ * Every call here passes Buffers whose lengths the caller states and this module checks: a wrong length given to
+ * native code would take the whole process down, not just a poll. Calls return -1 with `errno()` set, as in C;
+ * nothing here throws except `libc()` when koffi or libc cannot be loaded (then callers fall back).
+ */
+
+/** What the rest of the engine may call. Lengths are always the Buffer's own, so none can overrun. */
+export interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  /** bind() of a sockaddr given as bytes. */
+  bind(fd: number, addr: Buffer): number;
+  /** sendto() of the whole of `data` to the sockaddr `addr`. */
+  sendto(fd: number, data: Buffer, flags: number, addr: Buffer): number;
+  /** recv() into `buf` from offset 0, at most its length. */
+  recv(fd: number, buf: Buffer, flags: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer): number;
+  close(fd: number): number;
+  open(path: string, flags: number): number;
+  setns(fd: number, nstype: number): number;
+  /** pidfd_open(2); -1 with ENOSYS on kernels before 5.3. */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal(2) without siginfo. */
+  pidfdSendSignal(pidfd: number, signal: number): number;
+  /** if_indextoname(3) in this thread's network namespace; null when no device has that index. */
+  ifIndexToName(index: number): string | null;
+  /** errno of the last failed call on this thread. */
+  errno(): number;
+}
+
+export const AF_NETLINK = 16;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0o2000000;
+export const MSG_DONTWAIT = 0x40;
+export const SOL_SOCKET = 1;
+export const SO_RCVBUF = 8;
+export const SO_RCVTIMEO = 20;
+export const SOL_NETLINK = 270;
+export const NETLINK_NO_ENOBUFS = 5;
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+export const CLONE_NEWNET = 0x40000000;
+export const EAGAIN = 11;
+export const EINTR = 4;
+export const ENOBUFS = 105;
+export const ESRCH = 3;
+export const EPERM = 1;
+export const ENOSYS = 38;
+
+const IF_NAMESIZE = 16;
+const SYS_PIDFD_SEND_SIGNAL = 424;
+const SYS_PIDFD_OPEN = 434;
+
+let loaded: Libc | null = null;
+let failure: Error | null = null;
+
+/** libc through koffi, loaded once per thread. Throws (the same error each time) when it cannot be loaded. */
+export function libc(): Libc {
+  if (loaded) return loaded;
+  if (failure) throw failure;
+  try {
+    loaded = load();
+    return loaded;
+  } catch (e) {
+    failure = new Error(`cannot load libc through koffi: ${(e as Error).message}`, { cause: e });
+    throw failure;
+  }
+}
+
+function load(): Libc {
+  if (process.platform !== 'linux') throw new Error(`not Linux (${process.platform})`);
+  // required at first use, not at import: a CLI that never needs native calls never pays for koffi
+  const koffi = createRequire(__filename)('koffi') as typeof import('koffi');
+  const lib = koffi.load('libc.so.6');
+  const socket = lib.func('int socket(int, int, int)');
+  const bind = lib.func('int bind(int, const void *, uint32_t)');
+  const sendto = lib.func('intptr_t sendto(int, const void *, uintptr_t, int, const void *, uint32_t)');
+  const recv = lib.func('intptr_t recv(int, void *, uintptr_t, int)');
+  const setsockopt = lib.func('int setsockopt(int, int, int, const void *, uint32_t)');
+  const close = lib.func('int close(int)');
+  const open = lib.func('int open(const char *, int)');
+  const setns = lib.func('int setns(int, int)');
+  const ifIndexToName = lib.func('void *if_indextoname(unsigned int, void *)');
+  const syscall2 = lib.func('long syscall(long, int, unsigned int)');
+  const syscall4 = lib.func('long syscall(long, int, int, void *, unsigned int)');
+  return {
+    socket: (d, t, p) => socket(d, t, p) as number,
+    bind: (fd, addr) => bind(fd, addr, addr.length) as number,
+    sendto: (fd, data, flags, addr) => Number(sendto(fd, data, data.length, flags, addr, addr.length)),
+    recv: (fd, buf, flags) => Number(recv(fd, buf, buf.length, flags)),
+    setsockopt: (fd, level, name, value) => setsockopt(fd, level, name, value, value.length) as number,
+    close: (fd) => close(fd) as number,
+    open: (path, flags) => open(path, flags) as number,
+    setns: (fd, type) => setns(fd, type) as number,
+    pidfdOpen: (pid) => Number(syscall2(SYS_PIDFD_OPEN, pid, 0)),
+    pidfdSendSignal: (pidfd, signal) => Number(syscall4(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, null, 0)),
+    ifIndexToName: (index) => {
+      const name = Buffer.alloc(IF_NAMESIZE);
+      if (ifIndexToName(index >>> 0, name) === null) return null;
+      const end = name.indexOf(0);
+      return name.toString('utf8', 0, end < 0 ? IF_NAMESIZE : end);
+    },
+    errno: () => koffi.errno(),
+  };
+}
+
+/** The name of interface `index` in this thread's namespace, or null (no such device, or no libc). */
+export function ifIndexToName(index: number): string | null {
+  try {
+    return libc().ifIndexToName(index);
+  } catch {
+    return null;
+  }
+}
