@@ -1,5 +1,5 @@
 import type { BaselineRule } from './baseline';
-import type { Delta, MonitorStatus, Snapshot } from './model';
+import type { Delta, MonitorStatus, Protocol, Snapshot } from './model';
 
 /**
  * PortwatchApi: everything the UI may ask and hear. The renderer codes against this interface only; the
@@ -37,7 +37,7 @@ export interface EngineState {
 export interface Alert {
   id: number;
   at: number;
-  protocol: 'tcp' | 'udp';
+  protocol: Protocol;
   localAddress: string;
   localPort: number;
   exposure: 'all' | 'interface' | 'loopback';

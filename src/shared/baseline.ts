@@ -1,6 +1,6 @@
 import type { Exposure } from './exposure';
 import { exposureOf } from './exposure';
-import type { Socket } from './model';
+import type { Protocol, Socket } from './model';
 
 /**
  * Expected ports: rules a listener may match. Every field a rule sets must hold (process is the full process
@@ -9,7 +9,7 @@ import type { Socket } from './model';
 export interface BaselineRule {
   process?: string;
   exe?: string;
-  protocol?: 'tcp' | 'udp';
+  protocol?: Protocol;
   port?: number;
   exposure?: Exposure;
   /** Why it is expected, for the person reading the file. */

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import type { Socket } from './model';
-import { serviceFor } from './services';
+import type { Protocol, Socket } from './model';
+import { registryTransport, serviceFor } from './services';
 
 /**
  * Who can reach a listening socket, and what its port is. Pure: shared by the engine (alerts, `audit`) and
@@ -15,10 +15,17 @@ function plain(address: string): string {
   return pct >= 0 ? address.slice(0, pct) : address;
 }
 
-/** Exposure of a listening socket by its local address; null for sockets that do not listen. */
-export function exposureOf(s: Pick<Socket, 'listening' | 'localAddress'>): Exposure | null {
+/**
+ * Exposure of a listening socket by its local address and the device it is bound to (SO_BINDTODEVICE, or a
+ * link-local address's scope): bound to `lo` it is this machine only, bound to another one device it is that
+ * interface, whatever the address; null for sockets that do not listen.
+ */
+export function exposureOf(s: Pick<Socket, 'listening' | 'localAddress'> & Partial<Pick<Socket, 'interface'>>): Exposure | null {
   if (!s.listening) return null;
-  return exposureOfAddress(s.localAddress);
+  const byAddress = exposureOfAddress(s.localAddress);
+  const dev = s.interface ?? null;
+  if (dev === null || byAddress === 'loopback') return byAddress;
+  return dev === 'lo' ? 'loopback' : 'interface';
 }
 
 export function exposureOfAddress(address: string): Exposure {
@@ -81,12 +88,14 @@ const RISKS: readonly Risk[] = [
   { from: 27017, to: 27017, protocols: TCP, reason: 'MongoDB has no authentication by default in older setups' },
 ];
 
-export function riskOf(port: number, protocol: 'tcp' | 'udp'): string | null {
-  for (const r of RISKS) if (port >= r.from && port <= r.to && r.protocols.includes(protocol)) return r.reason;
+export function riskOf(port: number, protocol: Protocol): string | null {
+  const transport = registryTransport(protocol);
+  if (transport === null) return protocol === 'raw' ? 'a raw socket sees or forges IP traffic beside the kernel (sniffers and backdoors use them)' : null;
+  for (const r of RISKS) if (port >= r.from && port <= r.to && r.protocols.includes(transport)) return r.reason;
   return null;
 }
 
-export function classifyPort(port: number, protocol: 'tcp' | 'udp'): PortClass {
+export function classifyPort(port: number, protocol: Protocol): PortClass {
   const svc = serviceFor(port, protocol);
   return {
     range: port <= 1023 ? 'well-known' : port <= 49151 ? 'registered' : 'dynamic',

@@ -3,7 +3,13 @@
  * Types plus tiny pure helpers only: no node, electron or DOM imports.
  */
 
-export type Protocol = 'tcp' | 'udp';
+/**
+ * The transport as the kernel names it. `raw` is a raw IP socket (its local port is the IP protocol number, as
+ * `ss -w` shows it); `icmp` an unprivileged ICMP "ping" socket (ICMPv6 when family is 6); `mptcp` a Multipath
+ * TCP socket (its subflows are listed as tcp).
+ */
+export type Protocol = 'tcp' | 'udp' | 'udplite' | 'raw' | 'icmp' | 'mptcp';
+export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'udplite', 'raw', 'icmp', 'mptcp'];
 export type Family = 4 | 6;
 
 /** TCP states, named as the Linux kernel and netstat name them. */
@@ -19,9 +25,14 @@ export const TCP_STATES = [
   'LAST_ACK',
   'LISTEN',
   'CLOSING',
+  /** Bound to an address and port but neither listening nor connected: it holds the port (EADDRINUSE). */
+  'BOUND',
 ] as const;
 export type TcpState = (typeof TCP_STATES)[number];
-/** UDP has no states; an unconnected UDP socket is 'UNCONN' (as `ss` says), a connected one 'ESTABLISHED'. */
+/**
+ * UDP, raw and ping sockets have no states; an unconnected one is 'UNCONN' (as `ss` says), a connected one
+ * 'ESTABLISHED'.
+ */
 export type SocketState = TcpState | 'UNCONN';
 export const SOCKET_STATES: readonly SocketState[] = [...TCP_STATES, 'UNCONN'];
 
@@ -38,6 +49,31 @@ export interface ProcessInfo {
   user: string | null;
   /** Process start, epoch milliseconds; null when the source cannot tell (systeminformation without details). */
   startTime: number | null;
+}
+
+/**
+ * Why a socket has no visible owning process:
+ * - `closed`: the kernel holds it after its owner closed it (TIME_WAIT, an orphaned FIN_WAIT, a request socket);
+ *   it has no owning uid either;
+ * - `hidden`: another user's process holds it and Portwatch runs without the rights to look;
+ * - `pid-namespace`: Portwatch runs inside a pid namespace of its own, so processes outside it are not visible;
+ * - `not-found`: every visible descriptor was read and none holds it (it appeared after the walk, or it is held
+ *   only by a message in flight or by the kernel itself).
+ */
+export type NoOwner = 'closed' | 'hidden' | 'pid-namespace' | 'not-found';
+
+/** What the UI and CLI say for a socket without a visible owner. */
+export function describeNoOwner(reason: NoOwner): string {
+  switch (reason) {
+    case 'closed':
+      return 'no owner (closed)';
+    case 'hidden':
+      return 'owner hidden: run elevated to see';
+    case 'pid-namespace':
+      return 'owner not visible: another pid namespace';
+    case 'not-found':
+      return 'owner not found';
+  }
 }
 
 export interface Socket {
@@ -58,14 +94,35 @@ export interface Socket {
   pid: number | null;
   /** Every owning pid, ascending (fork-shared sockets have several). */
   pids: readonly number[];
-  /** Socket owner uid as the kernel reports it; null when the source cannot tell. */
+  /**
+   * Socket owner uid as the kernel reports it; null when the source cannot tell and for sockets no process owns
+   * any more (TIME_WAIT and orphans: the kernel prints 0 for them, which is not root).
+   */
   uid: number | null;
   user: string | null;
   /**
    * True when the socket has an owner that Portwatch cannot see (another user's process without privileges,
-   * or a process in another pid namespace): the UI says "owner hidden: run elevated to see".
+   * or a process in another pid namespace): `noOwner` is `hidden` or `pid-namespace`.
    */
   ownerHidden: boolean;
+  /** Why no owning process is known; null when one is (or the source cannot tell). */
+  noOwner: NoOwner | null;
+  /**
+   * The network device the socket is bound to (SO_BINDTODEVICE), or the scope of a link-local IPv6 address:
+   * `0.0.0.0%lo` in ss's words. null when it is bound to none, or the source cannot tell.
+   */
+  interface: string | null;
+  /** IPv6 listeners and unconnected sockets: true when IPv6-only (`[::]` in ss), false when dual-stack (`*`). */
+  v6only: boolean | null;
+  /** TCP: bytes received (delivered to the application) and sent (acknowledged by the peer); null elsewhere. */
+  bytesIn: number | null;
+  bytesOut: number | null;
+  /** TCP: smoothed round-trip time in milliseconds; null elsewhere. Refreshed when the socket otherwise changes. */
+  rttMs: number | null;
+  /** The network namespace, when it is not Portwatch's own: `net:[inode]`; null for Portwatch's own. */
+  netns: string | null;
+  /** The container whose namespace this is, when a process in it names one in its cgroup (a short id). */
+  container: string | null;
   /** The primary owner's details, or null. */
   process: ProcessInfo | null;
   /**
@@ -75,7 +132,35 @@ export interface Socket {
   incomplete?: true;
 }
 
-export type SourceName = 'procfs' | 'systeminformation';
+export type SourceName = 'netlink' | 'procfs' | 'systeminformation';
+
+/**
+ * A TCP connection the kernel freed, from its destroy event: also one that opened and closed between two polls.
+ * Its owner is the last one a poll saw for its four-tuple.
+ */
+export interface ClosedConnection {
+  /** The id the connection had (or would have had) in the socket list. */
+  id: string;
+  protocol: 'tcp';
+  family: Family;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** State when freed (mostly CLOSE: after TIME_WAIT, or a reset). */
+  state: SocketState;
+  /** Last known owner, when a poll saw it. */
+  pid: number | null;
+  name: string | null;
+  uid: number | null;
+  bytesIn: number | null;
+  bytesOut: number | null;
+  /** Epoch ms of the first poll that listed it; null when it lived between two polls. */
+  firstSeen: number | null;
+  /** Epoch ms when the event was read. */
+  closedAt: number;
+  netns: string | null;
+}
 
 export interface Snapshot {
   seq: number;
@@ -91,10 +176,21 @@ export interface Delta {
   added: Socket[];
   removed: string[];
   changed: Socket[];
+  /** TCP connections freed since the last poll (netlink source; empty elsewhere). */
+  closed: ClosedConnection[];
 }
 
 export type MonitorStatus =
-  | { state: 'ok'; source: SourceName; lastPollAt: number; pollMs: number; warnings: string[] }
+  | {
+      state: 'ok';
+      source: SourceName;
+      lastPollAt: number;
+      pollMs: number;
+      /** Bad input skipped, and notes such as a fallback from netlink to procfs. */
+      warnings: string[];
+      /** Network namespaces other than Portwatch's own: how many, and whether their sockets are listed (root). */
+      namespaces?: { others: number; listed: boolean };
+    }
   | { state: 'paused'; source: SourceName; lastPollAt: number | null }
   | {
       state: 'error';
@@ -119,8 +215,29 @@ export function unmapIpv4(address: string): string {
 }
 
 /** `127.0.0.1:80`, `[::1]:80`, `*:53` style endpoint text. */
-export function formatEndpoint(address: string | null, port: number | null): string {
+export function formatEndpoint(address: string | null, port: number | null, iface: string | null = null): string {
   if (address === null) return '*';
-  const host = address.includes(':') ? `[${address}]` : address;
+  const bracketed = address.includes(':') ? `[${address}]` : address;
+  const host = iface === null ? bracketed : `${bracketed}%${iface}`;
   return port === null ? host : `${host}:${port}`;
+}
+
+/** The local end as ss writes it: `0.0.0.0%lo:80`, `[fe80::1]%veth0:80`, and `*:80` for a dual-stack `::`. */
+export function formatLocal(s: Pick<Socket, 'localAddress' | 'localPort' | 'interface' | 'v6only'>): string {
+  const address = s.localAddress === '::' && s.v6only === false ? '*' : s.localAddress;
+  return formatEndpoint(address, s.localPort, s.interface);
+}
+
+/** `0 B`, `1.5 kB`, `12 MB` (SI units, as network tools count); `—` for unknown. */
+export function formatBytes(n: number | null): string {
+  if (n === null) return '—';
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u] as string}`;
 }

@@ -1,4 +1,4 @@
-import { SOCKET_STATES, type Socket, type SocketState } from './model';
+import { PROTOCOLS, SOCKET_STATES, type Protocol, type Socket, type SocketState } from './model';
 
 /**
  * The filter language, shared by the UI's search box and the CLI's --filter:
@@ -9,25 +9,37 @@ import { SOCKET_STATES, type Socket, type SocketState } from './model';
  *   state:listen         state (listen, established, time_wait or time-wait, unconn, ...)
  *   host:github          remote address or its host name (substring)
  *   user:root            owning user (exact, or uid)
- *   proto:udp  family:6  protocol and address family
+ *   proto:udp  family:6  protocol (tcp udp udplite raw icmp mptcp) and address family
+ *   iface:lo             the device a socket is bound to (exact; `iface:none` for unbound)
+ *   netns:docker         network namespace: its id or container (substring); `netns:self` for Portwatch's own
  * Terms separated by spaces must all hold; a leading `-` negates one; "double quotes" keep spaces.
  * Bad input yields a message saying where and why, never an exception.
  */
 
-export type QueryField = 'text' | 'port' | 'lport' | 'rport' | 'proc' | 'pid' | 'state' | 'host' | 'user' | 'proto' | 'family';
+export type QueryField = 'text' | 'port' | 'lport' | 'rport' | 'proc' | 'pid' | 'state' | 'host' | 'user' | 'proto' | 'family' | 'iface' | 'netns';
 
 export type QueryTerm =
-  | { field: 'text' | 'proc' | 'host' | 'user'; negate: boolean; value: string }
+  | { field: 'text' | 'proc' | 'host' | 'user' | 'iface' | 'netns'; negate: boolean; value: string }
   | { field: 'port' | 'lport' | 'rport'; negate: boolean; min: number; max: number }
   | { field: 'pid'; negate: boolean; pid: number }
   | { field: 'state'; negate: boolean; state: SocketState }
-  | { field: 'proto'; negate: boolean; protocol: 'tcp' | 'udp' }
+  | { field: 'proto'; negate: boolean; protocol: Protocol }
   | { field: 'family'; negate: boolean; family: 4 | 6 };
 
 export type QueryParse = { ok: true; terms: QueryTerm[] } | { ok: false; message: string; position: number };
 
-const FIELDS = new Set<string>(['port', 'lport', 'rport', 'proc', 'pid', 'state', 'host', 'user', 'proto', 'family']);
-const FIELD_ALIASES: Record<string, string> = { process: 'proc', name: 'proc', protocol: 'proto', localport: 'lport', remoteport: 'rport' };
+const FIELDS = new Set<string>(['port', 'lport', 'rport', 'proc', 'pid', 'state', 'host', 'user', 'proto', 'family', 'iface', 'netns']);
+const FIELD_ALIASES: Record<string, string> = {
+  process: 'proc',
+  name: 'proc',
+  protocol: 'proto',
+  localport: 'lport',
+  remoteport: 'rport',
+  dev: 'iface',
+  interface: 'iface',
+  ns: 'netns',
+  container: 'netns',
+};
 
 /** Splits on spaces outside double quotes; keeps each token's start for error messages. */
 function tokenize(input: string): Array<{ text: string; at: number }> | { message: string; position: number } {
@@ -116,8 +128,9 @@ export function parseQuery(input: string): QueryParse {
       }
       case 'proto': {
         const p = value.toLowerCase();
-        if (p !== 'tcp' && p !== 'udp') return fail(`"${value}" is not tcp or udp`);
-        terms.push({ field, negate, protocol: p });
+        const protocol = PROTOCOLS.find((x) => x === p);
+        if (!protocol) return fail(`"${value}" is not a protocol (${PROTOCOLS.join(', ')})`);
+        terms.push({ field, negate, protocol });
         break;
       }
       case 'family': {
@@ -127,7 +140,7 @@ export function parseQuery(input: string): QueryParse {
         break;
       }
       default:
-        terms.push({ field: field as 'proc' | 'host' | 'user', negate, value: value.toLowerCase() });
+        terms.push({ field: field as 'proc' | 'host' | 'user' | 'iface' | 'netns', negate, value: value.toLowerCase() });
     }
   }
   return { ok: true, terms };
@@ -136,7 +149,7 @@ export function parseQuery(input: string): QueryParse {
 /** What matching needs beyond the socket itself: host names found by reverse DNS, service names. */
 export interface MatchContext {
   hostName?: (address: string) => string | undefined;
-  serviceName?: (port: number, protocol: 'tcp' | 'udp') => string | undefined;
+  serviceName?: (port: number, protocol: Protocol) => string | undefined;
 }
 
 const inRange = (p: number | null, min: number, max: number): boolean => p !== null && p >= min && p <= max;
@@ -159,6 +172,11 @@ function termHolds(t: QueryTerm, s: Socket, ctx: MatchContext): boolean {
       return s.family === t.family;
     case 'proc':
       return (s.process?.name ?? '').toLowerCase().includes(t.value);
+    case 'iface':
+      return t.value === 'none' ? s.interface === null : (s.interface ?? '').toLowerCase() === t.value;
+    case 'netns':
+      if (t.value === 'self') return s.netns === null;
+      return (s.netns ?? '').toLowerCase().includes(t.value) || (s.container ?? '').toLowerCase().includes(t.value);
     case 'user':
       return (s.user ?? '').toLowerCase() === t.value || (s.process?.user ?? '').toLowerCase() === t.value || String(s.uid) === t.value;
     case 'host': {

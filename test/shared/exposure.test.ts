@@ -83,6 +83,7 @@ describe('baseline rules', () => {
     uid: 0,
     user: 'root',
     ownerHidden: false,
+    noOwner: null, interface: null, v6only: null, bytesIn: null, bytesOut: null, rttMs: null, netns: null, container: null,
     process: { pid: 5, ppid: 1, name: 'nginx', exe: '/usr/sbin/nginx', cmdline: ['nginx'], uid: 0, user: 'root', startTime: 1 },
   };
   it('a rule holds when every field it sets holds', () => {

@@ -17,6 +17,7 @@ const nginx: Socket = {
   uid: 0,
   user: 'root',
   ownerHidden: false,
+  noOwner: null, interface: null, v6only: null, bytesIn: null, bytesOut: null, rttMs: null, netns: null, container: null,
   process: { pid: 100, ppid: 1, name: 'nginx', exe: '/usr/sbin/nginx', cmdline: ['nginx: master process', '-g', 'daemon off;'], uid: 0, user: 'root', startTime: 1 },
 };
 const curl: Socket = {
@@ -90,7 +91,7 @@ describe('query language', () => {
     ['pid:abc', /is not a process id/],
     ['pid:0', /is not a process id/],
     ['state:bogus', /"bogus" is not a state/],
-    ['proto:sctp', /not tcp or udp/],
+    ['proto:sctp', /is not a protocol \(tcp, udp, udplite, raw, icmp, mptcp\)/],
     ['family:5', /not 4 or 6/],
     ['color:red', /unknown field "color:"/],
     ['"open quote', /quote is not closed/],
@@ -120,5 +121,27 @@ describe('query language', () => {
       }).not.toThrow();
     }
     expect(parseQuery(42 as unknown as string)).toMatchObject({ ok: false });
+  });
+});
+
+describe('iface: and netns:', () => {
+  const bound: Socket = { ...nginx, id: 'b', interface: 'lo' };
+  const boxed: Socket = { ...nginx, id: 'c', netns: 'net:[4026532281]', container: '3f2a9c1d0b7e' };
+  const holds = (q: string, s: Socket): boolean => {
+    const p = parseQuery(q);
+    if (!p.ok) throw new Error(p.message);
+    return matchesQuery(p.terms, s);
+  };
+  it('matches the bound device exactly, and none for unbound sockets', () => {
+    expect(holds('iface:lo', bound)).toBe(true);
+    expect(holds('iface:l', bound)).toBe(false);
+    expect(holds('iface:none', nginx)).toBe(true);
+    expect(holds('-iface:none', bound)).toBe(true);
+  });
+  it('matches a namespace by id or container, and self for our own', () => {
+    expect(holds('netns:4026532281', boxed)).toBe(true);
+    expect(holds('container:3f2a', boxed)).toBe(true);
+    expect(holds('netns:self', boxed)).toBe(false);
+    expect(holds('netns:self', nginx)).toBe(true);
   });
 });

@@ -63,6 +63,6 @@ export class DeltaFilter {
         removed.push(s.id);
       }
     }
-    return { seq: d.seq, takenAt: d.takenAt, added, removed, changed };
+    return { seq: d.seq, takenAt: d.takenAt, added, removed, changed, closed: d.closed };
   }
 }

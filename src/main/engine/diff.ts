@@ -22,7 +22,7 @@ export function diffSockets(prev: SocketMap, next: SocketMap, seq: number, taken
     else if (!sameSocket(old, s)) changed.push(s);
   }
   for (const id of prev.keys()) if (!next.has(id)) removed.push(id);
-  return { seq, takenAt, added, removed, changed };
+  return { seq, takenAt, added, removed, changed, closed: [] };
 }
 
 /** Applies a delta in place. */

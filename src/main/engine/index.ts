@@ -2,6 +2,7 @@
 export { Monitor, checkInterval, DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS, MAX_INTERVAL_MS } from './monitor';
 export type { MonitorEvents, MonitorLike } from './monitor';
 export { MonitorHost } from './monitorHost';
+export { NetlinkSource } from './sources/netlink';
 export { ProcfsSource } from './sources/procfs';
 export { SystemInformationSource } from './sources/systeminformation';
 export { createSource } from './sources';

@@ -186,6 +186,7 @@ export class Monitor implements MonitorLike {
       this.events.emit('snapshot', snapshotOf(next, meta));
     } else {
       const delta = diffSockets(this.current, next, this.seq, takenAt);
+      if (result.closed) delta.closed = result.closed;
       this.current = next;
       this.snapshotMeta = meta;
       this.events.emit('delta', delta);
@@ -193,6 +194,7 @@ export class Monitor implements MonitorLike {
     const wasOk = this.status?.state === 'ok';
     const warningsChanged = wasOk && this.status?.state === 'ok' && this.status.warnings.join('\n') !== result.warnings.join('\n');
     const ok: MonitorStatus = { state: 'ok', source: this.source.name, lastPollAt: takenAt, pollMs: takenAt - started, warnings: result.warnings };
+    if (result.namespaces) ok.namespaces = result.namespaces;
     if (!wasOk || warningsChanged) this.setStatus(ok);
     else this.status = ok;
   }

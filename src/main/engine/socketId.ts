@@ -14,9 +14,10 @@ export function socketId(
   remotePort: number | null,
   state: SocketState,
   discriminator: number | null,
+  netns: string | null = null,
 ): string {
-  const base = `${protocol}|${localAddress}|${localPort}|${remoteAddress ?? '*'}|${remotePort ?? '*'}`;
-  const needsMore = remoteAddress === null || state === 'LISTEN' || state === 'UNCONN';
+  const base = `${netns === null ? '' : `${netns}|`}${protocol}|${localAddress}|${localPort}|${remoteAddress ?? '*'}|${remotePort ?? '*'}`;
+  const needsMore = remoteAddress === null || state === 'LISTEN' || state === 'UNCONN' || state === 'BOUND';
   return needsMore ? `${base}|${discriminator ?? '-'}` : base;
 }
 

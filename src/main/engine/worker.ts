@@ -23,7 +23,7 @@ function runWorker(): void {
   const send = (m: WorkerToHost): void => port.postMessage(m);
 
   try {
-    const monitor = new Monitor({ source: createSource(init.source, __filename), intervalMs: init.intervalMs });
+    const monitor = new Monitor({ source: createSource(init.source, { siHelper: __filename }), intervalMs: init.intervalMs });
     monitor.on('snapshot', (snapshot) => send({ type: 'snapshot', snapshot }));
     monitor.on('delta', (delta) => send({ type: 'delta', delta }));
     monitor.on('status', (status) => send({ type: 'status', status }));

@@ -17,7 +17,7 @@ import type { SocketStore } from './store/socketStore';
 import { filterRows, GROUP_BY, groupRows, NO_TOGGLES, rowsToJson, sortRows, type Column, type GroupBy, type Toggles, type ViewContext } from './store/view';
 
 const INTERVALS = [250, 500, 1000, 2000, 5000, 10000];
-const GROUP_LABELS: Record<GroupBy, string> = { process: 'Process', 'local-port': 'Local port', 'remote-host': 'Remote host', state: 'State', none: 'No grouping' };
+const GROUP_LABELS: Record<GroupBy, string> = { process: 'Process', 'local-port': 'Local port', 'remote-host': 'Remote host', state: 'State', netns: 'Namespace', none: 'No grouping' };
 const NO_TERMS: QueryTerm[] = [];
 
 /** Rows still open (closed ones linger a few seconds, highlighted, but no longer count). */
@@ -68,8 +68,8 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   const hostNames = view.hostNames;
   const rules = view.baseline?.ok ? view.baseline.rules : null;
   const ctx: ViewContext = useMemo(
-    () => ({ hostName: (a: string) => hostNames[a], elevated: view.elevated, expected: (s) => (rules ? isExpected(rules, s) : null) }),
-    [hostNames, view.elevated, rules],
+    () => ({ hostName: (a: string) => hostNames[a], expected: (s) => (rules ? isExpected(rules, s) : null) }),
+    [hostNames, rules],
   );
 
   // In web mode the browser can notify too, once allowed (Electron notifies from the main process).
@@ -261,7 +261,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
       {chartsOpen && <Charts history={view.history} sockets={liveSockets} api={api} />}
       <main>
         {tab === 'exposure' ? (
-          <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} elevated={view.elevated} canMark={view.baseline?.ok === true} onMark={(id) => void store.markExpected(id)} />
+          <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} canMark={view.baseline?.ok === true} onMark={(id) => void store.markExpected(id)} />
         ) : (
           <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} onKill={onKillGroup} scrollToKey={selectedId} />
         )}
@@ -270,7 +270,6 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
             socket={selected}
             owned={owned}
             parentName={parentName}
-            elevated={view.elevated}
             hostName={ctx.hostName}
             onClose={() => setDetailsOpen(false)}
             onSelect={onSelect}

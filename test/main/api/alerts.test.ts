@@ -12,7 +12,7 @@ import { makeProcess, makeSocket } from '../../helpers/sockets';
 
 const listener = (port: number, name = 'nc', address = '0.0.0.0'): Socket =>
   makeSocket({ id: `tcp|${address}|${port}|*|*|${port}`, localAddress: address, localPort: port, pid: 42, pids: [42], process: makeProcess(42, name, { startTime: 1 }) });
-const delta = (seq: number, added: Socket[]) => ({ seq, takenAt: seq, added, removed: [], changed: [] });
+const delta = (seq: number, added: Socket[]) => ({ seq, takenAt: seq, added, removed: [], changed: [], closed: [] });
 
 describe('Alerts', () => {
   function make(rules: BaselineRule[] = []) {

@@ -5,7 +5,9 @@ import { connect, createServer, type Server, type Socket as TcpSocket } from 'no
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetlinkSource } from '../../../src/main/engine/sources/netlink';
 import { ProcfsSource } from '../../../src/main/engine/sources/procfs';
+import type { SocketSource } from '../../../src/main/engine/sources/source';
 import type { Socket } from '../../../src/shared/model';
 import { NODE_LISTENER, spawnReady, type Child } from '../../helpers/children';
 import { BIN } from '../../helpers/paths';
@@ -38,7 +40,13 @@ function find(sockets: Socket[], where: Partial<Socket>): Socket {
   return hits[0] as Socket;
 }
 
-describe('procfs source on this machine', () => {
+/** Both Linux sources are held to the same live tests. */
+const SOURCES: Array<[string, () => SocketSource]> = [
+  ['procfs', () => new ProcfsSource()],
+  ['netlink', () => new NetlinkSource()],
+];
+
+describe.each(SOURCES)('%s source on this machine', (_name, make) => {
   const servers: Server[] = [];
   const udps: UdpSocket[] = [];
   const children: Child[] = [];
@@ -46,7 +54,7 @@ describe('procfs source on this machine', () => {
   let tmp: string;
   let nodeLong: Child;
   let pyLong: Child;
-  const source = new ProcfsSource();
+  const source = make();
 
   beforeAll(async () => {
     for (const host of ['127.0.0.1', '0.0.0.0', '::1', '::']) servers.push(await tcpServer(host));

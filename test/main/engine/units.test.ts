@@ -98,8 +98,8 @@ describe('ids, diffs and filtered streams', () => {
     const f = new DeltaFilter(socketMatcher({ pid: 5 }));
     const snap = f.snapshot({ seq: 1, takenAt: 1, source: 'procfs', sockets: [mk({ id: 'a', pid: 5, pids: [5] }), mk({ id: 'b', pid: 6, pids: [6] })] });
     expect(snap.sockets.map((s) => s.id)).toEqual(['a']);
-    const d = f.delta({ seq: 2, takenAt: 2, added: [mk({ id: 'c', pids: [5] })], removed: ['b'], changed: [mk({ id: 'a', pids: [7] }), mk({ id: 'b2', pids: [5] })] });
-    expect(d).toEqual({ seq: 2, takenAt: 2, added: [mk({ id: 'c', pids: [5] }), mk({ id: 'b2', pids: [5] })], removed: ['a'], changed: [] });
+    const d = f.delta({ seq: 2, takenAt: 2, added: [mk({ id: 'c', pids: [5] })], removed: ['b'], changed: [mk({ id: 'a', pids: [7] }), mk({ id: 'b2', pids: [5] })], closed: [] });
+    expect(d).toEqual({ seq: 2, takenAt: 2, added: [mk({ id: 'c', pids: [5] }), mk({ id: 'b2', pids: [5] })], removed: ['a'], changed: [], closed: [] });
   });
 
   it('quotes CSV fields only when needed', () => {

@@ -1,19 +1,63 @@
 import type { SourceName } from '../../../shared/model';
+import { inNestedPidNamespace } from '../owners';
+import { NetlinkSource, type NetlinkOptions } from './netlink';
 import { ProcfsSource } from './procfs';
-import type { SocketSource } from './source';
+import type { SocketSource, SourceResult } from './source';
 import { SI_TIMEOUT_MS, SystemInformationSource } from './systeminformation';
 
 export type SourceChoice = SourceName | 'auto';
+export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'netlink', 'procfs', 'systeminformation'];
+
+export interface SourceOptions {
+  /** A script that answers SI_CHILD_FLAG (the monitor worker's bundle): systeminformation then runs in a child. */
+  siHelper?: string;
+  /** Only listeners are wanted (`list --listen`): sources that can, list only those. */
+  listenersOnly?: boolean;
+  /** A one-off listing: no socket for destroy events. */
+  oneShot?: boolean;
+}
+
+/** A source that says, in every poll's warnings, why it is not the one asked for. */
+class Noted implements SocketSource {
+  constructor(
+    private readonly inner: SocketSource,
+    private readonly note: string,
+  ) {}
+  get name(): SourceName {
+    return this.inner.name;
+  }
+  async list(): Promise<SourceResult> {
+    const r = await this.inner.list();
+    return { ...r, warnings: [this.note, ...r.warnings] };
+  }
+  close(): void {
+    this.inner.close?.();
+  }
+}
 
 /**
- * procfs on Linux when /proc is usable, systeminformation everywhere else. `siHelper`: a script that answers
- * SI_CHILD_FLAG (the monitor worker's bundle); with it, systeminformation runs in a child process that is
- * killed, with every tool it started, when it hangs.
+ * On Linux netlink (sock_diag), or procfs when netlink cannot serve (koffi missing, netlink refused by seccomp,
+ * an old kernel: the status says so); systeminformation everywhere else. With systeminformation, `siHelper`
+ * runs it in a child process that is killed, with every tool it started, when it hangs.
  */
-export function createSource(choice: SourceChoice = 'auto', siHelper?: string): SocketSource {
-  const si = (): SocketSource => new SystemInformationSource(siHelper ? { child: { helperPath: siHelper, timeoutMs: SI_TIMEOUT_MS } } : {});
-  if (choice === 'procfs') return new ProcfsSource();
+export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions = {}): SocketSource {
+  const si = (): SocketSource => new SystemInformationSource(opts.siHelper ? { child: { helperPath: opts.siHelper, timeoutMs: SI_TIMEOUT_MS } } : {});
+  const linux = (): { nestedPidNamespace: boolean } => ({ nestedPidNamespace: inNestedPidNamespace() });
+  const netlink = (): NetlinkSource => {
+    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { closedEvents: false } : {}) };
+    return new NetlinkSource(o);
+  };
+  if (choice === 'netlink') {
+    const why = NetlinkSource.unavailable();
+    if (why !== null) throw new Error(`the netlink source cannot run here: ${why}`);
+    return netlink();
+  }
+  if (choice === 'procfs') return new ProcfsSource(linux());
   if (choice === 'systeminformation') return si();
-  if (process.platform === 'linux' && ProcfsSource.available()) return new ProcfsSource();
+  if (process.platform === 'linux') {
+    const why = NetlinkSource.unavailable();
+    if (why === null) return netlink();
+    if (ProcfsSource.available()) return new Noted(new ProcfsSource(linux()), `netlink unavailable (${why}): reading /proc/net instead, without byte counters or bound interfaces`);
+  }
   return si();
 }

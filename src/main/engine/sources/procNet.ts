@@ -422,5 +422,9 @@ export function emptyTables(stat: Sockstat): Set<string> {
   if (zero('TCP6', 'inuse') && noTimewait) empty.add('tcp6');
   if (zero('UDP', 'inuse')) empty.add('udp');
   if (zero('UDP6', 'inuse')) empty.add('udp6');
+  if (zero('UDPLITE', 'inuse')) empty.add('udplite');
+  if (zero('UDPLITE6', 'inuse')) empty.add('udplite6');
+  if (zero('RAW', 'inuse')) empty.add('raw');
+  if (zero('RAW6', 'inuse')) empty.add('raw6');
   return empty;
 }

@@ -2,10 +2,9 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Family, Protocol, Socket } from '../../../shared/model';
 import { startWalker, type Walker } from '../fdWalker';
-import { OwnerIndex, type OwnerStats } from '../owners';
-import { ProcessTable } from '../processes';
-import { socketId, uniqueIds } from '../socketId';
+import type { OwnerIndex, OwnerStats } from '../owners';
 import { UserDirectory } from '../users';
+import { kernelRowId, SocketBuilder } from './build';
 import { AddressDecoder, emptyTables, parseProcNet, parseProcNetPart, parseSockstat, RowCache, type ProcNetParse, type ProcNetRow } from './procNet';
 import { TableStream } from './tableStream';
 import type { SocketSource, SourceResult } from './source';
@@ -15,6 +14,14 @@ const TABLES: ReadonlyArray<{ file: string; protocol: Protocol; family: Family; 
   { file: 'tcp6', protocol: 'tcp', family: 6, required: false },
   { file: 'udp', protocol: 'udp', family: 4, required: true },
   { file: 'udp6', protocol: 'udp', family: 6, required: false },
+  { file: 'udplite', protocol: 'udplite', family: 4, required: false },
+  { file: 'udplite6', protocol: 'udplite', family: 6, required: false },
+  // a raw socket's "port" is its IP protocol number, as in ss -w
+  { file: 'raw', protocol: 'raw', family: 4, required: false },
+  { file: 'raw6', protocol: 'raw', family: 6, required: false },
+  // ICMP "ping" sockets (SOCK_DGRAM, IPPROTO_ICMP): sock_diag has no dump of them; sockstat no count
+  { file: 'icmp', protocol: 'icmp', family: 4, required: false },
+  { file: 'icmp6', protocol: 'icmp', family: 6, required: false },
 ];
 
 /** How many bad lines a poll reports by name before it only counts them. */
@@ -46,31 +53,6 @@ function readProcText(path: string): string {
   }
 }
 
-const NO_PIDS: readonly number[] = [];
-
-function socketIdOf(r: ProcNetRow): string {
-  return socketId(r.protocol, r.localAddress, r.localPort, r.remoteAddress, r.remotePort, r.state, r.inode);
-}
-
-/**
- * Whether two sockets of a poll can share an id. Sockets with an inode cannot: a listener's or an unconnected
- * socket's id holds its inode, and no two live connections share a four-tuple. Only a socket the kernel keeps
- * without an inode (TIME_WAIT, a request socket, an orphan) can repeat a live connection's tuple; those are
- * `inodeless`, by id. Checking the ten thousand others against that short list is cheaper than hashing them all.
- */
-function mayRepeatIds(sockets: readonly Socket[], inodeless: ReadonlyMap<string, Socket>): boolean {
-  if (inodeless.size === 0) return false;
-  let seen = 0;
-  for (const s of sockets) if (inodeless.has(s.id) && ++seen > inodeless.size) return true;
-  return seen !== inodeless.size;
-}
-
-function samePids(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export interface ProcfsOptions {
   /** Where proc is mounted; tests point it at a recorded tree. */
   procRoot?: string;
@@ -83,6 +65,8 @@ export interface ProcfsOptions {
    * listings that must not start threads.
    */
   helperThreads?: boolean;
+  /** Portwatch runs inside a pid namespace of its own (see inNestedPidNamespace): unseen owners are outside it. */
+  nestedPidNamespace?: boolean;
 }
 
 /**
@@ -96,26 +80,18 @@ export class ProcfsSource implements SocketSource {
   private readonly decoder = new AddressDecoder(endianness() === 'LE');
   /** Last poll's parsed rows: unchanged lines are not parsed again. */
   private readonly rowCache = new RowCache();
+  private readonly builder: SocketBuilder;
   private readonly owners: OwnerIndex;
-  private readonly users: UserDirectory;
-  private readonly processes: ProcessTable;
   private polls = 0;
-  /**
-   * Last poll's sockets, by inode (or by id for inode-less ones such as TIME_WAIT): an unchanged socket is
-   * handed out again, not rebuilt. Less garbage, and the diff sees identical objects.
-   */
-  private builtByInode = new Map<number, Socket>();
   /** Reads the tables on another thread in steady polls; null when helper threads are off. */
   private readonly stream: TableStream | null;
   /** How many tables the last poll had from the stream's helper thread (for tests and diagnostics). */
   tablesFromHelper = 0;
-  private builtById = new Map<string, Socket>();
 
   constructor(opts: ProcfsOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
-    this.owners = new OwnerIndex(this.procRoot, opts.fullRefreshEvery);
-    this.users = opts.users ?? new UserDirectory();
-    this.processes = new ProcessTable(this.users, this.procRoot);
+    this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace });
+    this.owners = this.builder.owners;
     this.stream = opts.helperThreads === false ? null : new TableStream(TABLES.map((t) => `${this.procRoot}/net/${t.file}`));
   }
 
@@ -248,75 +224,7 @@ export class ProcfsSource implements SocketSource {
 
   private build({ rows, warnings }: { rows: ProcNetRow[]; warnings: string[] }): SourceResult {
     this.polls++;
-
-    this.users.refresh();
-    const owners = this.owners.resolve(rows.map((r) => r.inode));
-    this.processes.begin();
-    const primaryBySet = new Map<string, number>();
-    const sockets: Socket[] = [];
-    const byInode = new Map<number, Socket>();
-    const byId = new Map<string, Socket>();
-    for (const r of rows) {
-      const pids = owners.get(r.inode) ?? NO_PIDS;
-      let pid: number | null = null;
-      if (pids.length === 1) pid = pids[0] as number;
-      else if (pids.length > 1) {
-        const key = pids.join(',');
-        pid = primaryBySet.get(key) ?? this.primaryOwner(pids);
-        primaryBySet.set(key, pid);
-      }
-      const process = pid === null ? null : this.processes.get(pid);
-      const user = this.users.name(r.uid);
-      const ownerHidden = r.inode !== 0 && pids.length === 0;
-      let id: string | null = null;
-      let before: Socket | undefined;
-      if (r.inode !== 0) before = this.builtByInode.get(r.inode);
-      else before = this.builtById.get((id = socketIdOf(r)));
-      if (
-        before !== undefined &&
-        before.state === r.state &&
-        before.localPort === r.localPort &&
-        before.remotePort === r.remotePort &&
-        before.localAddress === r.localAddress &&
-        before.remoteAddress === r.remoteAddress &&
-        before.protocol === r.protocol &&
-        before.uid === r.uid &&
-        before.ownerHidden === ownerHidden &&
-        before.process === process &&
-        before.user === user &&
-        before.pid === pid &&
-        samePids(before.pids, pids)
-      ) {
-        if (r.inode !== 0) byInode.set(r.inode, before);
-        else byId.set(before.id, before);
-        sockets.push(before);
-        continue;
-      }
-      const socket: Socket = {
-        id: id ?? socketIdOf(r),
-        protocol: r.protocol,
-        family: r.family,
-        localAddress: r.localAddress,
-        localPort: r.localPort,
-        remoteAddress: r.remoteAddress,
-        remotePort: r.remotePort,
-        state: r.state,
-        listening: r.state === 'LISTEN' || r.state === 'UNCONN',
-        pid,
-        pids,
-        uid: r.uid,
-        user,
-        ownerHidden,
-        process,
-      };
-      if (r.inode !== 0) byInode.set(r.inode, socket);
-      else byId.set(socket.id, socket);
-      sockets.push(socket);
-    }
-    this.builtByInode = byInode;
-    this.builtById = byId;
-    this.processes.end();
-    return { sockets: mayRepeatIds(sockets, byId) ? uniqueIds(sockets) : sockets, warnings };
+    return this.builder.build(rows, warnings);
   }
 
   private emptyTables(): Set<string> {
@@ -331,28 +239,6 @@ export class ProcfsSource implements SocketSource {
     } catch {
       return new Set();
     }
-  }
-
-  /**
-   * The ancestor among a socket's owners (nginx's master among its workers): the owner none of whose ancestors
-   * is also an owner. Unrelated owners (a descriptor passed over a unix socket): the lowest pid.
-   */
-  private primaryOwner(pids: readonly number[]): number {
-    const owners = new Set(pids);
-    for (const pid of pids) {
-      let cur = this.processes.ppid(pid);
-      let depth = 0;
-      let hasOwnerAncestor = false;
-      while (cur !== null && cur > 0 && depth++ < 64) {
-        if (owners.has(cur)) {
-          hasOwnerAncestor = true;
-          break;
-        }
-        cur = this.processes.ppid(cur);
-      }
-      if (!hasOwnerAncestor) return pid;
-    }
-    return pids[0] as number;
   }
 }
 
@@ -370,7 +256,7 @@ export function tcpNow(procRoot = '/proc'): Array<Pick<Socket, 'id' | 'state'>> 
     } catch {
       continue;
     }
-    for (const r of parseProcNet(text, t.protocol, t.family, decoder, t.file).rows) out.push({ id: socketIdOf(r), state: r.state });
+    for (const r of parseProcNet(text, t.protocol, t.family, decoder, t.file).rows) out.push({ id: kernelRowId(r), state: r.state });
   }
   return out;
 }

@@ -1,9 +1,13 @@
-import type { Socket, SourceName } from '../../../shared/model';
+import type { ClosedConnection, Socket, SourceName } from '../../../shared/model';
 
 /** What one poll of a source yields. Warnings are bad input that was skipped (the rest is kept). */
 export interface SourceResult {
   sockets: Socket[];
   warnings: string[];
+  /** TCP connections the kernel freed since the last poll (netlink). */
+  closed?: ClosedConnection[];
+  /** Network namespaces other than Portwatch's own, and whether their sockets are in `sockets`. */
+  namespaces?: { others: number; listed: boolean };
 }
 
 /** One way of listing the machine's sockets. Throws when it cannot list at all. */

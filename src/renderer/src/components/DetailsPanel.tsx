@@ -1,14 +1,13 @@
 import type { ReactElement } from 'react';
-import { formatEndpoint, type Socket } from '../../../shared/model';
+import { formatBytes, formatEndpoint, formatLocal, type Socket } from '../../../shared/model';
 import { serviceFor } from '../../../shared/services';
-import { hiddenOwnerLabel } from '../store/view';
+import { netnsLabel, noOwnerLabel } from '../store/view';
 
 /** The selected socket and its process: command line, executable, user, start, parent, every socket it owns. */
 export function DetailsPanel(props: {
   socket: Socket;
   owned: Socket[];
   parentName: string | null;
-  elevated: boolean;
   hostName: (a: string) => string | undefined;
   onClose: () => void;
   onSelect: (id: string) => void;
@@ -23,7 +22,7 @@ export function DetailsPanel(props: {
   return (
     <aside className="details" data-testid="details" aria-label="Details">
       <header>
-        <h2>{p?.name ?? (s.ownerHidden ? hiddenOwnerLabel(props.elevated) : 'No owning process')}</h2>
+        <h2>{p?.name ?? noOwnerLabel(s) ?? 'No owning process'}</h2>
         <button onClick={props.onClose} aria-label="Close details" data-testid="details-close">
           ✕
         </button>
@@ -36,7 +35,19 @@ export function DetailsPanel(props: {
             {s.protocol.toUpperCase()} over IPv{s.family}
           </dd>
           <dt>Local</dt>
-          <dd className="mono">{formatEndpoint(s.localAddress, s.localPort)}</dd>
+          <dd className="mono">{formatLocal(s)}</dd>
+          {s.interface !== null && (
+            <>
+              <dt>Bound to</dt>
+              <dd data-testid="details-interface">{s.interface}</dd>
+            </>
+          )}
+          {s.v6only !== null && (
+            <>
+              <dt>IPv4 too</dt>
+              <dd>{s.v6only ? 'no: IPv6 only' : 'yes: dual-stack'}</dd>
+            </>
+          )}
           {svc && (
             <>
               <dt>Service</dt>
@@ -52,6 +63,22 @@ export function DetailsPanel(props: {
           </dd>
           <dt>State</dt>
           <dd>{s.state}</dd>
+          {(s.bytesIn !== null || s.bytesOut !== null) && (
+            <>
+              <dt>Traffic</dt>
+              <dd data-testid="details-bytes">
+                {formatBytes(s.bytesIn)} in, {formatBytes(s.bytesOut)} out{s.rttMs !== null && <span className="muted"> · RTT {s.rttMs.toFixed(s.rttMs < 10 ? 2 : 0)} ms</span>}
+              </dd>
+            </>
+          )}
+          {s.netns !== null && (
+            <>
+              <dt>Namespace</dt>
+              <dd className="mono" data-testid="details-netns">
+                {netnsLabel(s)}
+              </dd>
+            </>
+          )}
           <dt>Owner uid</dt>
           <dd>
             {s.user ?? '—'} {s.uid !== null && <span className="muted">({s.uid})</span>}
@@ -87,7 +114,7 @@ export function DetailsPanel(props: {
           </dl>
         </section>
       ) : (
-        s.ownerHidden && <p className="hidden-owner">{hiddenOwnerLabel(props.elevated)}</p>
+        noOwnerLabel(s) !== null && <p className="hidden-owner">{noOwnerLabel(s)}</p>
       )}
       {p && (
         <section>

@@ -2,7 +2,7 @@ import type { ReactElement } from 'react';
 import { classifyPort, EXPOSURE_ORDER, exposureOf, type Exposure } from '../../../shared/exposure';
 import { formatEndpoint } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
-import { formatAge, hiddenOwnerLabel } from '../store/view';
+import { formatAge, noOwnerLabel } from '../store/view';
 
 const EXPOSURE_TEXT: Record<Exposure, string> = { all: 'All interfaces', interface: 'One interface', loopback: 'This machine only' };
 
@@ -11,7 +11,6 @@ export function ExposureView(props: {
   rows: readonly Row[];
   expected: (r: Row) => boolean | null;
   now: number;
-  elevated: boolean;
   canMark: boolean;
   onMark: (id: string) => void;
 }): ReactElement {
@@ -43,7 +42,7 @@ export function ExposureView(props: {
                   <span className={`exposure-badge exposure-${exposure}`}>{EXPOSURE_TEXT[exposure]}</span>
                 </td>
                 <td className={s.process ? undefined : 'hidden-owner'}>
-                  {s.process ? `${s.process.name} (${s.process.pid})` : s.ownerHidden ? hiddenOwnerLabel(props.elevated) : '—'}
+                  {s.process ? `${s.process.name} (${s.process.pid})` : (noOwnerLabel(s) ?? '—')}
                 </td>
                 <td className="mono">
                   {s.protocol} {formatEndpoint(s.localAddress, s.localPort)}

@@ -56,6 +56,12 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
           <b>{processes}</b> processes
         </span>
       )}
+      {st?.state === 'ok' && st.namespaces && st.namespaces.others > 0 && (
+        <span data-testid="namespaces" title={st.namespaces.listed ? 'Sockets of containers and ip netns namespaces are listed, each marked with its namespace' : 'Only root can enter other network namespaces and list their sockets'}>
+          {st.namespaces.others} other network namespace{st.namespaces.others === 1 ? '' : 's'}
+          {st.namespaces.listed ? ' included' : ': run as root to see into them'}
+        </span>
+      )}
       {st?.state === 'ok' && st.warnings.length > 0 && <span title={st.warnings.join('\n')}>{st.warnings.length} warnings</span>}
       {trouble}
     </footer>

@@ -1,11 +1,11 @@
-import { isIpv4Mapped, unmapIpv4, type ProcessInfo, type Socket } from '../../../shared/model';
+import { describeNoOwner, formatEndpoint, formatLocal, isIpv4Mapped, unmapIpv4, type ProcessInfo, type Socket } from '../../../shared/model';
 import { matchesQuery, type MatchContext, type QueryTerm } from '../../../shared/query';
 import { serviceName } from '../../../shared/services';
 import type { Row } from './socketStore';
 
 /** Pure view logic: filter, sort and group the shown rows. No React, no DOM. */
 
-export const GROUP_BY = ['process', 'local-port', 'remote-host', 'state', 'none'] as const;
+export const GROUP_BY = ['process', 'local-port', 'remote-host', 'state', 'netns', 'none'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 export const COLUMNS = ['proto', 'local', 'service', 'remote', 'host', 'state', 'pid', 'process', 'user', 'age'] as const;
@@ -36,7 +36,6 @@ export const NO_TOGGLES: Toggles = { listening: false, established: false, tcp: 
 
 export interface ViewContext extends MatchContext {
   hostName: (address: string) => string | undefined;
-  elevated: boolean;
   /** For listeners: does the baseline expect it? null for other sockets. */
   expected?: (s: Socket) => boolean | null;
 }
@@ -72,11 +71,11 @@ export function cellText(col: Column, r: Row, ctx: ViewContext, now: number): st
     case 'proto':
       return `${s.protocol}${s.family === 6 ? '6' : ''}`;
     case 'local':
-      return s.family === 6 ? `[${s.localAddress}]:${s.localPort}` : `${s.localAddress}:${s.localPort}`;
+      return formatLocal(s);
     case 'service':
       return serviceName(s.localPort, s.protocol) ?? '';
     case 'remote':
-      return s.remoteAddress === null ? '*' : s.family === 6 ? `[${s.remoteAddress}]:${s.remotePort}` : `${s.remoteAddress}:${s.remotePort}`;
+      return formatEndpoint(s.remoteAddress, s.remotePort);
     case 'host':
       return s.remoteAddress === null ? '' : (ctx.hostName(s.remoteAddress) ?? '');
     case 'state':
@@ -84,7 +83,7 @@ export function cellText(col: Column, r: Row, ctx: ViewContext, now: number): st
     case 'pid':
       return s.pid === null ? '' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid);
     case 'process':
-      return s.process?.name ?? (s.ownerHidden ? hiddenOwnerLabel(ctx.elevated) : '');
+      return s.process?.name ?? noOwnerLabel(s) ?? '';
     case 'user':
       return s.user ?? (s.uid === null ? '' : String(s.uid));
     case 'age':
@@ -168,9 +167,16 @@ export interface Group {
   ports: number[];
 }
 
-/** What a hidden owner is called: unprivileged, elevating helps; privileged, the owner is in another pid namespace. */
-export function hiddenOwnerLabel(elevated: boolean): string {
-  return elevated ? 'owner not visible: another pid namespace' : 'owner hidden: run elevated to see';
+/** What the UI says for a socket without a visible owner (the engine says why), or null when it has one. */
+export function noOwnerLabel(s: Socket): string | null {
+  if (s.noOwner !== null) return describeNoOwner(s.noOwner);
+  return s.ownerHidden ? describeNoOwner('hidden') : null;
+}
+
+/** A namespace's name in groups and details: its container when known, else its id. */
+export function netnsLabel(s: Pick<Socket, 'netns' | 'container'>): string {
+  if (s.netns === null) return "this machine's namespace";
+  return s.container ? `container ${s.container} (${s.netns})` : s.netns;
 }
 
 function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label: string; detail: string; hidden: boolean; process?: ProcessInfo } {
@@ -179,8 +185,9 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label
     case 'process':
       if (s.process) return { key: `p:${s.process.pid}:${s.process.startTime ?? ''}`, label: s.process.name, detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`, hidden: false, process: s.process };
       if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
-      if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: hiddenOwnerLabel(ctx.elevated), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
-      return { key: 'none', label: 'no process (kernel-held: TIME_WAIT and such)', detail: '', hidden: false };
+      if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: noOwnerLabel(s) ?? '', detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
+      if (s.noOwner === 'not-found') return { key: `nf:${s.uid}`, label: describeNoOwner('not-found'), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: false };
+      return { key: 'none', label: 'no owner (closed): kernel-held, TIME_WAIT and such', detail: '', hidden: false };
     case 'local-port': {
       const svc = serviceName(s.localPort, s.protocol);
       return { key: `${s.protocol}:${s.localPort}`, label: `:${s.localPort}`, detail: `${s.protocol}${svc ? ` · ${svc}` : ''}`, hidden: false };
@@ -192,6 +199,8 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label
     }
     case 'state':
       return { key: `s:${s.state}`, label: s.state, detail: '', hidden: false };
+    case 'netns':
+      return { key: `n:${s.netns ?? ''}`, label: netnsLabel(s), detail: s.netns === null ? '' : 'network namespace', hidden: false };
     case 'none':
       return { key: 'all', label: 'All sockets', detail: '', hidden: false };
   }
@@ -202,13 +211,15 @@ function quickKey(mode: GroupBy, r: Row): number | string {
   const s = r.socket;
   switch (mode) {
     case 'process':
-      return s.process ? s.process.pid : s.pid !== null ? s.pid : s.ownerHidden ? `h${s.uid}` : 'none';
+      return s.process ? s.process.pid : s.pid !== null ? s.pid : s.ownerHidden ? `h${s.uid}` : s.noOwner === 'not-found' ? `nf${s.uid}` : 'none';
     case 'local-port':
-      return s.localPort * 2 + (s.protocol === 'udp' ? 1 : 0);
+      return s.protocol === 'tcp' ? s.localPort * 2 : s.protocol === 'udp' ? s.localPort * 2 + 1 : `${s.protocol}:${s.localPort}`;
     case 'remote-host':
       return s.remoteAddress ?? '-';
     case 'state':
       return s.state;
+    case 'netns':
+      return s.netns ?? '';
     case 'none':
       return 0;
   }

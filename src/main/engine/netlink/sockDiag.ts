@@ -1,0 +1,390 @@
+import type { Family, Protocol, SocketState, TcpState } from '../../../shared/model';
+import { formatIpv6Bytes } from '../address';
+
+/**
+ * sock_diag over netlink (linux/sock_diag.h, linux/inet_diag.h): the request a dump starts with, and a parser
+ * for what the kernel answers. Pure: bytes in, records and errors out. Every length is checked against the
+ * buffer before it is read; a message that does not add up is reported and skipped, never thrown, so a kernel
+ * that answers something unexpected (or a corrupted recording) costs one row, not the poll.
+ */
+
+export const NETLINK_SOCK_DIAG = 4;
+export const SOCK_DIAG_BY_FAMILY = 20;
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const NLMSG_OVERRUN = 4;
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_MULTI = 0x2;
+export const NLM_F_DUMP_INTR = 0x10;
+export const NLM_F_DUMP = 0x300;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_UDPLITE = 136;
+export const IPPROTO_RAW = 255;
+export const IPPROTO_MPTCP = 262;
+
+/** Attribute types in answers (enum inet_diag_attr). */
+const INET_DIAG_INFO = 2;
+const INET_DIAG_SKV6ONLY = 11;
+/** Attribute types in requests (enum inet_diag_req_attr). */
+const INET_DIAG_REQ_PROTOCOL = 3;
+
+/** Multicast groups of the destroy events (enum sknetlink_groups; bit n-1 of nl_groups). */
+export const SKNLGRP_INET_TCP_DESTROY = 1;
+export const SKNLGRP_INET6_TCP_DESTROY = 3;
+
+const NLMSG_HDRLEN = 16;
+/** struct inet_diag_msg */
+const DIAG_MSG_LEN = 72;
+/** struct inet_diag_req_v2 */
+const DIAG_REQ_LEN = 56;
+
+/** Kernel TCP states (include/net/tcp_states.h). 12 is a request socket, 13 a bound-only one (Linux 6.6+). */
+const TCP_STATE_BY_CODE: ReadonlyArray<TcpState | undefined> = [
+  undefined,
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+  'SYN_RECV',
+  'BOUND',
+];
+const TCP_CLOSE = 7;
+/** Every state, bound-only sockets included (bit 13; older kernels ignore it). */
+export const ALL_STATES = 0xffffffff;
+export const LISTEN_STATES = 1 << 10;
+
+export interface DumpSpec {
+  family: Family;
+  protocol: Protocol;
+  /** Bit per kernel state to dump. */
+  states: number;
+}
+
+function kernelProtocol(protocol: Protocol): number {
+  switch (protocol) {
+    case 'tcp':
+      return IPPROTO_TCP;
+    case 'udp':
+      return IPPROTO_UDP;
+    case 'udplite':
+      return IPPROTO_UDPLITE;
+    case 'raw':
+      return IPPROTO_RAW;
+    case 'mptcp':
+      return IPPROTO_MPTCP;
+    case 'icmp':
+      throw new RangeError('sock_diag has no dump of ICMP ping sockets');
+  }
+}
+
+/**
+ * A SOCK_DIAG_BY_FAMILY dump request. TCP asks for tcp_info (INET_DIAG_INFO: bytes and RTT). MPTCP's protocol
+ * number does not fit the request's byte, so it travels in an INET_DIAG_REQ_PROTOCOL attribute, as ss sends it.
+ * Raw sockets are asked for with IPPROTO_RAW, which dumps every raw socket of the family.
+ */
+export function dumpRequest(seq: number, spec: DumpSpec, littleEndian = true): Buffer {
+  const proto = kernelProtocol(spec.protocol);
+  const attrLen = proto > 255 ? 8 : 0;
+  const len = NLMSG_HDRLEN + DIAG_REQ_LEN + attrLen;
+  const b = Buffer.alloc(len);
+  const u32 = (v: number, at: number): number => (littleEndian ? b.writeUInt32LE(v >>> 0, at) : b.writeUInt32BE(v >>> 0, at));
+  const u16 = (v: number, at: number): number => (littleEndian ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
+  u32(len, 0);
+  u16(SOCK_DIAG_BY_FAMILY, 4);
+  u16(NLM_F_REQUEST | NLM_F_DUMP, 6);
+  u32(seq, 8);
+  u32(0, 12);
+  b[16] = spec.family === 4 ? AF_INET : AF_INET6;
+  b[17] = proto & 0xff;
+  b[18] = spec.protocol === 'tcp' || spec.protocol === 'mptcp' ? 1 << (INET_DIAG_INFO - 1) : 0;
+  b[19] = spec.protocol === 'raw' ? IPPROTO_RAW : 0; // sdiag_raw_protocol
+  u32(spec.states, 20);
+  if (attrLen) {
+    u16(8, 72);
+    u16(INET_DIAG_REQ_PROTOCOL, 74);
+    u32(proto, 76);
+  }
+  return b;
+}
+
+/** One socket as sock_diag describes it, before owners. */
+export interface DiagRow {
+  protocol: Protocol;
+  family: Family;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string | null;
+  remotePort: number | null;
+  state: SocketState;
+  /** The kernel's state number (TCP_CLOSE for a freed socket). */
+  stateCode: number;
+  uid: number;
+  inode: number;
+  /** Bound device (SO_BINDTODEVICE, or a link-local address's scope); 0 for none. */
+  ifindex: number;
+  v6only: boolean | null;
+  bytesIn: number | null;
+  bytesOut: number | null;
+  rttMs: number | null;
+}
+
+export interface DiagParseError {
+  /** Byte offset of the message in the buffer it was parsed from. */
+  offset: number;
+  reason: string;
+}
+
+/** What one buffer of a dump (one recv) held. */
+export interface DiagChunk {
+  /** NLMSG_DONE seen: the dump is complete. */
+  done: boolean;
+  /** The kernel answered an error (negative errno), e.g. -ENOENT: no handler for that protocol. */
+  error: number | null;
+  /** NLM_F_DUMP_INTR: the tables changed during the dump, which is then not consistent. */
+  interrupted: boolean;
+  errors: DiagParseError[];
+}
+
+/** Last poll's record of a socket, by its cookie: a message that reads the same gives back the same row. */
+interface Cached {
+  row: DiagRow;
+  /** ports, state, uid, inode, ifindex, the address words (8), v6only; the byte counters are the row's own */
+  key: number[];
+}
+
+const KEY_LEN = 15;
+
+/**
+ * Parses the messages of a sock_diag dump or of destroy events. Holds last poll's rows by socket cookie (the
+ * kernel's unique id of a socket), so that in the steady state an unchanged socket costs a dozen integer reads
+ * and no allocation; `rotate()` starts a poll, and rows not seen again are dropped then.
+ */
+export class DiagParser {
+  private prev = new Map<number, Cached>();
+  private next = new Map<number, Cached>();
+  private readonly v4 = new Map<number, string>();
+  private readonly v6 = new Map<string, string>();
+  private readonly key: number[] = new Array<number>(KEY_LEN).fill(0);
+  private readonly v6bytes = new Uint8Array(16);
+  /** `cache`: keep rows by cookie between polls (off for destroy events: each socket is seen once). */
+  constructor(
+    private readonly littleEndian = true,
+    private readonly cache = true,
+  ) {}
+
+  rotate(): void {
+    this.prev = this.next;
+    this.next = new Map();
+  }
+
+  /**
+   * Parses `buf[0, len)` into `out`, rows of `protocol`, for messages of sequence `seq` (null: any, for events).
+   * Never throws on any input.
+   */
+  parse(buf: Buffer, len: number, protocol: Protocol, seq: number | null, out: DiagRow[]): DiagChunk {
+    const chunk: DiagChunk = { done: false, error: null, interrupted: false, errors: [] };
+    const end = Math.min(len, buf.length);
+    let off = 0;
+    while (off + NLMSG_HDRLEN <= end) {
+      const msgLen = this.u32(buf, off);
+      const type = this.u16(buf, off + 4);
+      const flags = this.u16(buf, off + 6);
+      const msgSeq = this.u32(buf, off + 8);
+      if (msgLen < NLMSG_HDRLEN || msgLen > end - off) {
+        chunk.errors.push({ offset: off, reason: `message length ${msgLen} does not fit the ${end - off} bytes left` });
+        return chunk; // nothing after a bad length can be trusted to start where it says
+      }
+      if (flags & NLM_F_DUMP_INTR) chunk.interrupted = true;
+      if (seq === null || msgSeq === seq) {
+        if (type === NLMSG_DONE) {
+          // a dump that failed (no handler for the protocol) ends with DONE carrying the negative errno
+          const status = msgLen >= NLMSG_HDRLEN + 4 ? this.i32(buf, off + NLMSG_HDRLEN) : 0;
+          if (status < 0) chunk.error = status;
+          chunk.done = true;
+          return chunk;
+        }
+        if (type === NLMSG_ERROR) {
+          chunk.error = msgLen >= NLMSG_HDRLEN + 4 ? this.i32(buf, off + NLMSG_HDRLEN) : -1;
+          chunk.done = true;
+          return chunk;
+        }
+        if (type === NLMSG_OVERRUN) {
+          chunk.errors.push({ offset: off, reason: 'the kernel reported an overrun: messages were lost' });
+        } else if (type === SOCK_DIAG_BY_FAMILY) {
+          const r = this.message(buf, off + NLMSG_HDRLEN, off + msgLen, protocol);
+          if (typeof r === 'string') chunk.errors.push({ offset: off, reason: r });
+          else if (r !== null) out.push(r);
+        }
+      }
+      off += (msgLen + 3) & ~3;
+    }
+    if (off < end) chunk.errors.push({ offset: off, reason: `${end - off} trailing bytes are not a whole message header` });
+    return chunk;
+  }
+
+  private u32(b: Buffer, at: number): number {
+    return this.littleEndian ? b.readUInt32LE(at) : b.readUInt32BE(at);
+  }
+
+  private i32(b: Buffer, at: number): number {
+    return this.littleEndian ? b.readInt32LE(at) : b.readInt32BE(at);
+  }
+
+  private u16(b: Buffer, at: number): number {
+    return this.littleEndian ? b.readUInt16LE(at) : b.readUInt16BE(at);
+  }
+
+  /** u64 as a Number (exact below 2^53: 9 PB of traffic on one socket). */
+  private u64(b: Buffer, at: number): number {
+    const lo = this.u32(b, at);
+    const hi = this.u32(b, at + 4);
+    return this.littleEndian ? hi * 4294967296 + lo : lo * 4294967296 + hi;
+  }
+
+  /**
+   * Data bytes sent: bytes_sent less bytes_retrans (Linux 4.19+), else bytes_acked (Linux 4.1+; on the side
+   * that connected it counts the SYN's one sequence number too), else unknown (-1).
+   */
+  private bytesSent(b: Buffer, info: number, infoLen: number): number {
+    if (infoLen >= 216) return Math.max(0, this.u64(b, info + 200) - this.u64(b, info + 208));
+    if (infoLen >= 128) return this.u64(b, info + 120);
+    return -1;
+  }
+
+  /** One inet_diag_msg and its attributes in [at, end). Returns a reason when it does not add up, null to skip. */
+  private message(b: Buffer, at: number, end: number, protocol: Protocol): DiagRow | string | null {
+    if (end - at < DIAG_MSG_LEN) return `socket message of ${end - at} bytes, shorter than inet_diag_msg (${DIAG_MSG_LEN})`;
+    const fam = b[at] as number;
+    if (fam !== AF_INET && fam !== AF_INET6) return `unknown address family ${fam}`;
+    const family: Family = fam === AF_INET ? 4 : 6;
+    const stateCode = b[at + 1] as number;
+    const sport = b.readUInt16BE(at + 4);
+    const dport = b.readUInt16BE(at + 6);
+    const ifindex = this.u32(b, at + 40);
+    const cookie = this.u32(b, at + 44) + this.u32(b, at + 48) * 4294967296;
+    const uid = this.u32(b, at + 64);
+    const inode = this.u32(b, at + 68);
+
+    let v6only: boolean | null = null;
+    let info = -1;
+    let infoLen = 0;
+    for (let a = at + DIAG_MSG_LEN; a + 4 <= end; ) {
+      const alen = this.u16(b, a);
+      const atype = this.u16(b, a + 2) & 0x3fff;
+      if (alen < 4 || alen > end - a) return `attribute ${atype} of length ${alen} does not fit the ${end - a} bytes left`;
+      if (atype === INET_DIAG_INFO) {
+        info = a + 4;
+        infoLen = alen - 4;
+      } else if (atype === INET_DIAG_SKV6ONLY && alen >= 5) {
+        v6only = b[a + 4] !== 0;
+      }
+      a += (alen + 3) & ~3;
+    }
+    // tcp_info grows with kernel versions: a field is read only when the attribute reaches it. The RTT alone
+    // does not make a row new (it moves on every ACK): it is refreshed when something else changes.
+    const rttUs = info >= 0 && infoLen >= 72 ? this.u32(b, info + 68) : -1;
+    const bytesOut = info >= 0 ? this.bytesSent(b, info, infoLen) : -1;
+    const bytesIn = info >= 0 && infoLen >= 136 ? dataReceived(this.u64(b, info + 128), stateCode) : -1;
+
+    const key = this.key;
+    key[0] = sport;
+    key[1] = dport;
+    key[2] = stateCode;
+    key[3] = uid;
+    key[4] = inode;
+    key[5] = ifindex;
+    for (let w = 0; w < 8; w++) key[6 + w] = b.readUInt32BE(at + 8 + w * 4);
+    key[14] = v6only === null ? -1 : v6only ? 1 : 0;
+    const hit = this.cache ? this.prev.get(cookie) : undefined;
+    if (hit !== undefined && hit.row.protocol === protocol && hit.row.family === family && sameKey(hit.key, key)) {
+      const r = hit.row;
+      if (r.state === 'LISTEN' || (r.bytesIn === (bytesIn < 0 ? null : bytesIn) && r.bytesOut === (bytesOut < 0 ? null : bytesOut))) {
+        this.next.set(cookie, hit);
+        return hit.row;
+      }
+    }
+
+    let state: SocketState | undefined;
+    const tcpish = protocol === 'tcp' || protocol === 'mptcp';
+    if (tcpish) state = TCP_STATE_BY_CODE[stateCode];
+    else state = stateCode === TCP_CLOSE ? 'UNCONN' : stateCode === 1 ? 'ESTABLISHED' : undefined;
+    if (state === undefined) return `unknown ${protocol} state ${stateCode}`;
+    // a bound-only TCP socket (dumped for TCPF_BOUND_INACTIVE) reads as CLOSE with no peer and an inode
+    if (tcpish && stateCode === TCP_CLOSE && dport === 0 && inode !== 0 && zeroes(b, at + 24, 16)) state = 'BOUND';
+    const localAddress = this.address(b, at + 8, family);
+    const remote = this.address(b, at + 24, family);
+    const noPeer = state === 'LISTEN' || state === 'UNCONN' || state === 'BOUND';
+    // a listener's counters and RTT are zeroes that mean nothing
+    const counted = state !== 'LISTEN';
+    const row: DiagRow = {
+      protocol,
+      family,
+      localAddress,
+      localPort: sport,
+      remoteAddress: noPeer ? null : remote,
+      remotePort: noPeer ? null : dport,
+      state,
+      stateCode,
+      uid,
+      inode,
+      ifindex,
+      v6only,
+      bytesIn: bytesIn < 0 || !counted ? null : bytesIn,
+      bytesOut: bytesOut < 0 || !counted ? null : bytesOut,
+      rttMs: rttUs < 0 || !counted ? null : rttUs / 1000,
+    };
+    if (this.cache && cookie !== 0) this.next.set(cookie, { row, key: key.slice() });
+    return row;
+  }
+
+  private address(b: Buffer, at: number, family: Family): string {
+    if (family === 4) {
+      const v = b.readUInt32BE(at);
+      let s = this.v4.get(v);
+      if (s === undefined) {
+        s = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+        if (this.v4.size > 50_000) this.v4.clear();
+        this.v4.set(v, s);
+      }
+      return s;
+    }
+    const k = b.toString('latin1', at, at + 16);
+    let s = this.v6.get(k);
+    if (s === undefined) {
+      for (let i = 0; i < 16; i++) this.v6bytes[i] = b[at + i] as number;
+      s = formatIpv6Bytes(this.v6bytes);
+      if (this.v6.size > 50_000) this.v6.clear();
+      this.v6.set(k, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * bytes_received counts sequence numbers, and the peer's FIN takes one: not data. The states after a FIN came
+ * in say it did; a freed socket (CLOSE) mostly got one too (a normal close), so its count is one low after a reset.
+ */
+function dataReceived(received: number, stateCode: number): number {
+  const finIn = stateCode === 6 /* TIME_WAIT */ || stateCode === 7 /* CLOSE */ || stateCode === 8 /* CLOSE_WAIT */ || stateCode === 9 /* LAST_ACK */ || stateCode === 11; /* CLOSING */
+  return finIn ? Math.max(0, received - 1) : received;
+}
+
+function zeroes(b: Buffer, at: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (b[at + i] !== 0) return false;
+  return true;
+}
+
+function sameKey(a: number[], b: number[]): boolean {
+  for (let i = 0; i < KEY_LEN; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,207 @@
+import type { NoOwner, ProcessInfo, Socket } from '../../../shared/model';
+import { OwnerIndex, type OwnerStats } from '../owners';
+import { ProcessTable } from '../processes';
+import { socketId, uniqueIds } from '../socketId';
+import { UserDirectory } from '../users';
+import type { ProcNetRow } from './procNet';
+
+/**
+ * What a kernel source knows of a socket beyond /proc/net's columns. procfs rows have none of it (null); the
+ * netlink source fills it from sock_diag.
+ */
+export interface KernelRow extends ProcNetRow {
+  /** Name of the bound device or link-local scope. */
+  iface?: string | null;
+  v6only?: boolean | null;
+  bytesIn?: number | null;
+  bytesOut?: number | null;
+  rttMs?: number | null;
+  /** Another network namespace's id (null: Portwatch's own). */
+  netns?: string | null;
+  container?: string | null;
+}
+
+const NO_PIDS: readonly number[] = [];
+
+export function kernelRowId(r: KernelRow): string {
+  return socketId(r.protocol, r.localAddress, r.localPort, r.remoteAddress, r.remotePort, r.state, r.inode, r.netns ?? null);
+}
+
+function samePids(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Whether two sockets of a poll can share an id. Sockets with an inode cannot: a listener's or an unconnected
+ * socket's id holds its inode, and no two live connections share a four-tuple. Only a socket the kernel keeps
+ * without an inode (TIME_WAIT, a request socket, an orphan) can repeat a live connection's tuple; those are
+ * `inodeless`, by id. Checking the ten thousand others against that short list is cheaper than hashing them all.
+ */
+function mayRepeatIds(sockets: readonly Socket[], inodeless: ReadonlyMap<string, Socket>): boolean {
+  if (inodeless.size === 0) return false;
+  let seen = 0;
+  for (const s of sockets) if (inodeless.has(s.id) && ++seen > inodeless.size) return true;
+  return seen !== inodeless.size;
+}
+
+export interface BuilderOptions {
+  procRoot: string;
+  fullRefreshEvery?: number | undefined;
+  users?: UserDirectory | undefined;
+  /** Who Portwatch runs as, and whether inside a pid namespace of its own: they decide what "no owner" means. */
+  euid?: number;
+  nestedPidNamespace?: boolean;
+}
+
+/**
+ * Rows of the kernel's socket tables -> Sockets with owners, shared by the netlink and procfs sources: owners
+ * from the incremental descriptor index, details from the process table, and last poll's Socket objects handed
+ * out again where nothing changed (less garbage, and the diff sees identical objects).
+ */
+export class SocketBuilder {
+  readonly owners: OwnerIndex;
+  readonly users: UserDirectory;
+  readonly processes: ProcessTable;
+  private readonly euid: number;
+  private readonly nested: boolean;
+  private builtByInode = new Map<number, Socket>();
+  private builtById = new Map<string, Socket>();
+
+  constructor(opts: BuilderOptions) {
+    this.owners = new OwnerIndex(opts.procRoot, opts.fullRefreshEvery);
+    this.users = opts.users ?? new UserDirectory();
+    this.processes = new ProcessTable(this.users, opts.procRoot);
+    this.euid = opts.euid ?? (typeof process.geteuid === 'function' ? process.geteuid() : -1);
+    this.nested = opts.nestedPidNamespace ?? false;
+  }
+
+  ownerStats(): OwnerStats {
+    return this.owners.stats;
+  }
+
+  /** Why a socket with this inode and uid has no visible owner. */
+  private noOwner(r: KernelRow): NoOwner {
+    // no inode: the kernel keeps it after its owner let go (TIME_WAIT, orphans, request sockets)
+    if (r.inode === 0) return 'closed';
+    if (this.nested) return 'pid-namespace';
+    // root reads every descriptor, and anyone reads their own processes': not seen means not there to see
+    if (this.euid === 0 || r.uid === this.euid) return 'not-found';
+    return 'hidden';
+  }
+
+  build(rows: readonly KernelRow[], warnings: string[]): { sockets: Socket[]; warnings: string[] } {
+    this.users.refresh();
+    const owners = this.owners.resolve(rows.map((r) => r.inode));
+    this.processes.begin();
+    const primaryBySet = new Map<string, number>();
+    const sockets: Socket[] = [];
+    const byInode = new Map<number, Socket>();
+    const byId = new Map<string, Socket>();
+    for (const r of rows) {
+      const pids = owners.get(r.inode) ?? NO_PIDS;
+      let pid: number | null = null;
+      if (pids.length === 1) pid = pids[0] as number;
+      else if (pids.length > 1) {
+        const key = pids.join(',');
+        pid = primaryBySet.get(key) ?? this.primaryOwner(pids);
+        primaryBySet.set(key, pid);
+      }
+      const process: ProcessInfo | null = pid === null ? null : this.processes.get(pid);
+      // the kernel prints uid 0 for sockets nobody owns any more: that is no owner, not root
+      const uid = r.inode === 0 ? null : r.uid;
+      const user = this.users.name(uid);
+      const noOwner = pids.length === 0 ? this.noOwner(r) : null;
+      const ownerHidden = noOwner === 'hidden' || noOwner === 'pid-namespace';
+      const iface = r.iface ?? null;
+      const v6only = r.v6only ?? null;
+      const bytesIn = r.bytesIn ?? null;
+      const bytesOut = r.bytesOut ?? null;
+      const netns = r.netns ?? null;
+      let id: string | null = null;
+      let before: Socket | undefined;
+      if (r.inode !== 0) before = this.builtByInode.get(r.inode);
+      else before = this.builtById.get((id = kernelRowId(r)));
+      if (
+        before !== undefined &&
+        before.state === r.state &&
+        before.localPort === r.localPort &&
+        before.remotePort === r.remotePort &&
+        before.localAddress === r.localAddress &&
+        before.remoteAddress === r.remoteAddress &&
+        before.protocol === r.protocol &&
+        before.uid === uid &&
+        before.noOwner === noOwner &&
+        before.process === process &&
+        before.user === user &&
+        before.pid === pid &&
+        before.interface === iface &&
+        before.v6only === v6only &&
+        before.bytesIn === bytesIn &&
+        before.bytesOut === bytesOut &&
+        before.netns === netns &&
+        samePids(before.pids, pids)
+      ) {
+        if (r.inode !== 0) byInode.set(r.inode, before);
+        else byId.set(before.id, before);
+        sockets.push(before);
+        continue;
+      }
+      const socket: Socket = {
+        id: id ?? kernelRowId(r),
+        protocol: r.protocol,
+        family: r.family,
+        localAddress: r.localAddress,
+        localPort: r.localPort,
+        remoteAddress: r.remoteAddress,
+        remotePort: r.remotePort,
+        state: r.state,
+        listening: r.state === 'LISTEN' || r.state === 'UNCONN',
+        pid,
+        pids,
+        uid,
+        user,
+        ownerHidden,
+        noOwner,
+        interface: iface,
+        v6only,
+        bytesIn,
+        bytesOut,
+        rttMs: r.rttMs ?? null,
+        netns,
+        container: r.container ?? null,
+        process,
+      };
+      if (r.inode !== 0) byInode.set(r.inode, socket);
+      else byId.set(socket.id, socket);
+      sockets.push(socket);
+    }
+    this.builtByInode = byInode;
+    this.builtById = byId;
+    this.processes.end();
+    return { sockets: mayRepeatIds(sockets, byId) ? uniqueIds(sockets) : sockets, warnings };
+  }
+
+  /**
+   * The ancestor among a socket's owners (nginx's master among its workers): the owner none of whose ancestors
+   * is also an owner. Unrelated owners (a descriptor passed over a unix socket): the lowest pid.
+   */
+  private primaryOwner(pids: readonly number[]): number {
+    const owners = new Set(pids);
+    for (const pid of pids) {
+      let cur = this.processes.ppid(pid);
+      let depth = 0;
+      let hasOwnerAncestor = false;
+      while (cur !== null && cur > 0 && depth++ < 64) {
+        if (owners.has(cur)) {
+          hasOwnerAncestor = true;
+          break;
+        }
+        cur = this.processes.ppid(cur);
+      }
+      if (!hasOwnerAncestor) return pid;
+    }
+    return pids[0] as number;
+  }
+}

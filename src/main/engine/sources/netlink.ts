@@ -1,0 +1,424 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
+import type { ClosedConnection, Family, Protocol, Socket } from '../../../shared/model';
+import { startWalker, type Walker } from '../fdWalker';
+import { AF_NETLINK, ifIndexToName, libc, SOCK_CLOEXEC, SOCK_DGRAM } from '../native/libc';
+import { DiagSocket, errnoText, type DumpOutcome } from '../netlink/transport';
+import { ALL_STATES, DiagParser, LISTEN_STATES, NETLINK_SOCK_DIAG, SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET_TCP_DESTROY, type DiagRow, type DumpSpec } from '../netlink/sockDiag';
+import { inNetns, listNetNamespaces, netnsLabel, NetnsError } from '../netns';
+import type { OwnerStats } from '../owners';
+import { socketId } from '../socketId';
+import type { UserDirectory } from '../users';
+import { SocketBuilder, type KernelRow } from './build';
+import { AddressDecoder, parseProcNet } from './procNet';
+import type { SocketSource, SourceResult } from './source';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** What one poll dumps: every family and protocol sock_diag knows. MPTCP and raw need modules that may be absent. */
+const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'udplite', 'raw', 'mptcp'];
+const FAMILIES: readonly Family[] = [4, 6];
+/**
+ * Tables read from /proc/net where sock_diag has no dump: ICMP "ping" sockets never have one, raw sockets when
+ * the kernel lacks raw_diag (CONFIG_INET_RAW_DIAG). Both list what the reader's namespace holds.
+ */
+const PROC_TABLES: ReadonlyArray<{ file: string; protocol: Protocol; family: Family }> = [
+  { file: 'icmp', protocol: 'icmp', family: 4 },
+  { file: 'icmp6', protocol: 'icmp', family: 6 },
+  { file: 'raw', protocol: 'raw', family: 4 },
+  { file: 'raw6', protocol: 'raw', family: 6 },
+];
+/** Kernels answer these for a protocol without a sock_diag handler (module not built or not loadable). */
+const UNSUPPORTED = new Set([2 /* ENOENT */, 22 /* EINVAL */, 93 /* EPROTONOSUPPORT */, 97 /* EAFNOSUPPORT */]);
+/** Destroy events read per poll at most; more wait for the next one (the kernel queue holds them meanwhile). */
+const MAX_CLOSED_PER_POLL = 50_000;
+/** A protocol the kernel said it cannot dump is asked again after this many polls (a module may load). */
+const RETRY_UNSUPPORTED_EVERY = 60;
+/** Interface names are looked up again after this many polls (an index can be reused by a new device). */
+const IFNAME_TTL_POLLS = 30;
+const DESTROY_GROUPS = (1 << (SKNLGRP_INET_TCP_DESTROY - 1)) | (1 << (SKNLGRP_INET6_TCP_DESTROY - 1));
+
+export interface NetlinkOptions {
+  procRoot?: string;
+  fullRefreshEvery?: number;
+  users?: UserDirectory;
+  /** Share the first poll's descriptor walk with a helper thread (default true). */
+  helperThreads?: boolean;
+  /** Listen for the kernel's TCP destroy events, reported as `closed` (default true). */
+  closedEvents?: boolean;
+  /** Only listeners (TCP LISTEN, unconnected UDP and raw): `list --listen` needs nothing else. */
+  listenersOnly?: boolean;
+  nestedPidNamespace?: boolean;
+  /** Read every other network namespace too (default: when root, who alone may enter them). */
+  namespaces?: boolean;
+}
+
+/**
+ * An MPTCP socket's first subflow is a TCP socket with the same inode: listed once, as mptcp (what the
+ * application opened), not twice.
+ */
+function withoutSubflows(rows: DiagRow[]): DiagRow[] {
+  let mptcp: Set<number> | null = null;
+  for (const r of rows) if (r.protocol === 'mptcp' && r.inode !== 0) (mptcp ??= new Set()).add(r.inode);
+  if (mptcp === null) return rows;
+  const inodes = mptcp;
+  return rows.filter((r) => r.protocol !== 'tcp' || r.inode === 0 || !inodes.has(r.inode));
+}
+
+/** The last poll's view of a TCP connection, for the destroy event that will name only its tuple. */
+interface Seen {
+  pid: number | null;
+  name: string | null;
+  uid: number | null;
+  firstSeen: number;
+}
+
+function readText(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(1 << 16);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString('latin1');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Network namespaces are looked for again every this many polls (a container started since). */
+const NAMESPACE_SCAN_EVERY = 5;
+
+/**
+ * One network namespace's sockets: a sock_diag socket opened inside it (it stays bound to that namespace), its
+ * destroy events, its interface names, and the owners its connections had when last seen. Portwatch's own
+ * namespace is one too, with `netns` null.
+ */
+class NamespaceView {
+  readonly dumper: DiagSocket;
+  events: DiagSocket | null = null;
+  private readonly parser = new DiagParser(LITTLE_ENDIAN);
+  private readonly eventParser = new DiagParser(LITTLE_ENDIAN, false);
+  private readonly decoder = new AddressDecoder(LITTLE_ENDIAN);
+  /** Dumps the kernel cannot do, by `protocol/family`, with the poll when it said so. */
+  private readonly unsupported = new Map<string, number>();
+  private readonly ifnames = new Map<number, string | null>();
+  private seen = new Map<string, Seen>();
+  readonly notes: string[] = [];
+
+  /**
+   * `enter`: runs a function with this thread in the namespace (identity for our own). `procNet`: its
+   * /proc/net directory (/proc/PID/net of a process inside), or null when no process of it is visible.
+   */
+  constructor(
+    readonly netns: string | null,
+    private readonly enter: <T>(fn: () => T) => T,
+    private procNet: string | null,
+    readonly container: string | null,
+    private readonly listenersOnly: boolean,
+    closedEvents: boolean,
+  ) {
+    const open = (): number => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    this.dumper = new DiagSocket(0, netns === null ? undefined : () => enter(open));
+    if (closedEvents) {
+      try {
+        this.events = new DiagSocket(DESTROY_GROUPS, netns === null ? undefined : () => enter(open));
+      } catch (e) {
+        this.notes.push(`closed connections are not reported: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  setProcNet(dir: string | null): void {
+    this.procNet = dir;
+  }
+
+  close(): void {
+    this.dumper.close();
+    this.events?.close();
+    this.events = null;
+  }
+
+  /** Every dump of this poll, and the destroy events queued since the last one. `poll`: the poll's number. */
+  dump(poll: number, rows: KernelRow[], closed: DiagRow[], warnings: string[]): void {
+    const where = this.netns === null ? '' : ` in ${this.netns}`;
+    for (const n of this.notes.splice(0)) warnings.push(`${n}${where}`);
+    // events first: a connection that closes during the dump is then reported next poll, never lost between
+    if (this.events) {
+      const start = closed.length;
+      for (const e of this.events.drain(this.eventParser, 'tcp', closed, start + MAX_CLOSED_PER_POLL)) warnings.push(`destroy event${where}: ${e.reason}`);
+      if (this.events.lost > 0) {
+        warnings.push(`${this.events.lost} closed-connection events${where} were dropped by the kernel (queue full)`);
+        this.events.lost = 0;
+      }
+    }
+    if (poll % IFNAME_TTL_POLLS === 0) this.ifnames.clear();
+    this.parser.rotate();
+    const got: DiagRow[] = [];
+    for (const protocol of PROTOCOLS) {
+      for (const family of FAMILIES) {
+        const key = `${protocol}/${family}`;
+        const said = this.unsupported.get(key);
+        if (said !== undefined && poll - said < RETRY_UNSUPPORTED_EVERY) continue;
+        this.unsupported.delete(key);
+        const states = this.listenersOnly ? (protocol === 'tcp' || protocol === 'mptcp' ? LISTEN_STATES : 1 << 7) : ALL_STATES;
+        const spec: DumpSpec = { family, protocol, states };
+        const name = `${protocol}${family === 6 ? '6' : ''}`;
+        const out: DumpOutcome = this.dumper.dump(spec, this.parser, got);
+        if (out.error !== null) {
+          if (UNSUPPORTED.has(out.error)) {
+            this.unsupported.set(key, poll);
+            continue;
+          }
+          throw new Error(`sock_diag dump of ${name}${where} refused: ${errnoText(out.error)}`);
+        }
+        if (out.interrupted) warnings.push(`the ${name} dump${where} kept changing under churn; listed as last read`);
+        for (const e of out.errors) warnings.push(`sock_diag ${name}${where} at byte ${e.offset}: ${e.reason}`);
+      }
+    }
+    for (const r of withoutSubflows(got)) rows.push(this.kernelRow(r));
+    this.procTables(rows, warnings);
+  }
+
+  /** What sock_diag cannot dump, from /proc/net (see PROC_TABLES). */
+  private procTables(rows: KernelRow[], warnings: string[]): void {
+    if (this.procNet === null) return;
+    for (const t of PROC_TABLES) {
+      if (t.protocol !== 'icmp' && !this.unsupported.has(`${t.protocol}/${t.family}`)) continue;
+      const text = readText(`${this.procNet}/${t.file}`);
+      if (text === null) continue;
+      const parsed = parseProcNet(text, t.protocol, t.family, this.decoder, t.file);
+      for (const r of parsed.rows) {
+        if (this.listenersOnly && r.state !== 'UNCONN') continue;
+        rows.push(this.netns === null ? r : { ...r, netns: this.netns, container: this.container });
+      }
+      for (const e of parsed.errors.slice(0, 5)) warnings.push(`${this.procNet}/${e.file} line ${e.line}: ${e.reason}`);
+    }
+  }
+
+  private kernelRow(r: DiagRow): KernelRow {
+    // the row object is reused while the socket is unchanged: what it needs beyond the dump is set once
+    const k = r as DiagRow & KernelRow;
+    if (k.iface === undefined) {
+      k.iface = r.ifindex === 0 ? null : this.ifname(r.ifindex);
+      k.netns = this.netns;
+      k.container = this.container;
+    }
+    return k;
+  }
+
+  private ifname(index: number): string | null {
+    let name = this.ifnames.get(index);
+    if (name === undefined) {
+      try {
+        name = this.enter(() => ifIndexToName(index)) ?? `if${index}`;
+      } catch {
+        name = `if${index}`;
+      }
+      this.ifnames.set(index, name);
+    }
+    return name;
+  }
+
+  /** Destroy events -> records, each with the owner the last poll saw for its tuple. */
+  closedConnections(events: readonly DiagRow[], now: number, out: ClosedConnection[]): void {
+    for (const e of events) {
+      // listeners and never-connected sockets are freed too: only connections are worth a record
+      if (e.remotePort === null || e.remotePort === 0 || e.remoteAddress === null) continue;
+      const id = socketId('tcp', e.localAddress, e.localPort, e.remoteAddress, e.remotePort, e.state, null, this.netns);
+      const seen = this.seen.get(id);
+      out.push({
+        id,
+        protocol: 'tcp',
+        family: e.family,
+        localAddress: e.localAddress,
+        localPort: e.localPort,
+        remoteAddress: e.remoteAddress,
+        remotePort: e.remotePort,
+        state: e.state,
+        pid: seen?.pid ?? null,
+        name: seen?.name ?? null,
+        uid: seen?.uid ?? null,
+        bytesIn: e.bytesIn,
+        bytesOut: e.bytesOut,
+        firstSeen: seen?.firstSeen ?? null,
+        closedAt: now,
+        netns: this.netns,
+      });
+    }
+  }
+
+  /** Owners of this poll's TCP connections by id, kept until the next poll, for the destroy events. */
+  remember(sockets: readonly Socket[], now: number): void {
+    if (!this.events) return;
+    const next = new Map<string, Seen>();
+    for (const s of sockets) {
+      if (s.protocol !== 'tcp' || s.remoteAddress === null || s.netns !== this.netns) continue;
+      const before = this.seen.get(s.id);
+      // a connection that lost its owner (TIME_WAIT) keeps the one it had
+      next.set(s.id, {
+        pid: s.pid ?? before?.pid ?? null,
+        name: s.process?.name ?? before?.name ?? null,
+        uid: s.uid ?? before?.uid ?? null,
+        firstSeen: before?.firstSeen ?? now,
+      });
+    }
+    this.seen = next;
+  }
+}
+
+/**
+ * The Linux default: the kernel's socket tables over sock_diag netlink. One dump per family and protocol is a
+ * consistent view (no row twice, unlike a /proc/net read under churn) and carries what /proc/net does not: the
+ * bound interface, IPv6-only, and for TCP the byte counters and RTT. A second socket joined to the TCP destroy
+ * groups hears of every connection the kernel frees, with its final bytes, also one that lived between two polls.
+ * As root it reads every network namespace on the machine (containers, `ip netns`) through a sock_diag socket
+ * opened inside each. Owners and process details come from /proc as in the procfs source (SocketBuilder).
+ */
+export class NetlinkSource implements SocketSource {
+  readonly name = 'netlink' as const;
+  private readonly procRoot: string;
+  private readonly builder: SocketBuilder;
+  private readonly own: NamespaceView;
+  private readonly foreign = new Map<string, NamespaceView>();
+  private readonly helperThreads: boolean;
+  private readonly listenersOnly: boolean;
+  private readonly closedEvents: boolean;
+  private readonly namespaces: boolean;
+  private othersSeen = 0;
+  private polls = 0;
+
+  constructor(opts: NetlinkOptions = {}) {
+    this.procRoot = opts.procRoot ?? '/proc';
+    this.helperThreads = opts.helperThreads ?? true;
+    this.listenersOnly = opts.listenersOnly ?? false;
+    this.closedEvents = opts.closedEvents ?? !this.listenersOnly;
+    this.namespaces = opts.namespaces ?? (typeof process.geteuid === 'function' && process.geteuid() === 0);
+    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents);
+    this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace });
+  }
+
+  /**
+   * Why netlink cannot serve on this machine (koffi or libc missing, netlink refused by seccomp or an old
+   * kernel), or null when a real dump works.
+   */
+  static unavailable(): string | null {
+    if (process.platform !== 'linux') return `not Linux (${process.platform})`;
+    let s: DiagSocket | null = null;
+    try {
+      s = new DiagSocket();
+      const out: DiagRow[] = [];
+      const r = s.dump({ family: 4, protocol: 'tcp', states: LISTEN_STATES }, new DiagParser(LITTLE_ENDIAN, false), out);
+      if (r.error !== null) return `the kernel refused a sock_diag dump: ${errnoText(r.error)}`;
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    } finally {
+      s?.close();
+    }
+  }
+
+  lastOwnerStats(): OwnerStats {
+    return this.builder.ownerStats();
+  }
+
+  close(): void {
+    this.own.close();
+    for (const v of this.foreign.values()) v.close();
+    this.foreign.clear();
+  }
+
+  async list(): Promise<SourceResult> {
+    const owners = this.builder.owners;
+    if (this.polls > 0 || !this.helperThreads) return this.finish(this.dumpAll());
+    // First poll: every process's descriptors must be read; a helper thread shares that walk while this one dumps.
+    const pids = owners.pidsByDescriptors();
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    let walker: Walker;
+    try {
+      walker = startWalker(this.procRoot, pids, next, []);
+    } catch {
+      return this.finish(this.dumpAll());
+    }
+    walker.tables.catch(() => undefined);
+    walker.walked.catch(() => undefined);
+    const dumped = this.dumpAll();
+    for (let i = Atomics.add(next, 0, 1); i < pids.length; i = Atomics.add(next, 0, 1)) owners.read(pids[i] as number);
+    try {
+      owners.prime(await walker.walked);
+    } catch {
+      // the walker died: what it had claimed is read as new processes by resolve()
+    }
+    owners.primed();
+    return this.finish(dumped);
+  }
+
+  /** Opens views of namespaces that appeared, closes those of namespaces that are gone. */
+  private scanNamespaces(warnings: string[]): void {
+    const found = listNetNamespaces(this.procRoot);
+    this.othersSeen = found.others.length;
+    if (!this.namespaces) return;
+    const live = new Set<string>();
+    for (const ns of found.others) {
+      live.add(ns.id);
+      const procNet = ns.pid === null ? null : `${this.procRoot}/${ns.pid}/net`;
+      const known = this.foreign.get(ns.id);
+      if (known) {
+        known.setProcNet(procNet);
+        continue;
+      }
+      try {
+        const enter = <T>(fn: () => T): T => inNetns(ns.path, fn, ns.id);
+        this.foreign.set(ns.id, new NamespaceView(ns.id, enter, procNet, ns.container, this.listenersOnly, this.closedEvents));
+      } catch (e) {
+        // it may have gone between the listing and now; a stranded thread cannot go on polling
+        if (e instanceof NetnsError && e.code === 'stranded') throw e;
+        warnings.push(`cannot read network namespace ${netnsLabel(ns)}: ${(e as Error).message}`);
+      }
+    }
+    for (const [id, view] of this.foreign) {
+      if (live.has(id)) continue;
+      view.close();
+      this.foreign.delete(id);
+    }
+  }
+
+  private dumpAll(): { rows: KernelRow[]; warnings: string[]; closed: Array<[NamespaceView, DiagRow[]]> } {
+    const warnings: string[] = [];
+    if (this.polls % NAMESPACE_SCAN_EVERY === 0) this.scanNamespaces(warnings);
+    const rows: KernelRow[] = [];
+    const closed: Array<[NamespaceView, DiagRow[]]> = [];
+    for (const view of [this.own, ...this.foreign.values()]) {
+      const events: DiagRow[] = [];
+      try {
+        view.dump(this.polls, rows, events, warnings);
+      } catch (e) {
+        if (view === this.own) throw e;
+        warnings.push(`${view.netns}: ${(e as Error).message}`);
+      }
+      if (events.length) closed.push([view, events]);
+    }
+    return { rows, warnings, closed };
+  }
+
+  private finish({ rows, warnings, closed }: ReturnType<NetlinkSource['dumpAll']>): SourceResult {
+    this.polls++;
+    const now = Date.now();
+    const built = this.builder.build(rows, warnings);
+    const records: ClosedConnection[] = [];
+    for (const [view, events] of closed) view.closedConnections(events, now, records);
+    this.own.remember(built.sockets, now);
+    for (const view of this.foreign.values()) view.remember(built.sockets, now);
+    return { ...built, closed: records, namespaces: { others: this.othersSeen, listed: this.namespaces } };
+  }
+}

@@ -1,0 +1,284 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetlinkSource } from '../../../src/main/engine/sources/netlink';
+import { createSource } from '../../../src/main/engine/sources';
+import { Monitor } from '../../../src/main/engine/monitor';
+import { applyDelta, indexSockets } from '../../../src/main/engine/diff';
+import { exposureOf } from '../../../src/shared/exposure';
+import { formatLocal, type ClosedConnection, type Delta, type Snapshot, type Socket } from '../../../src/shared/model';
+import { matchesQuery, parseQuery } from '../../../src/shared/query';
+import { PYTHON, spawnReady, waitFor, type Child } from '../../helpers/children';
+import { canNetns, Netns } from '../../helpers/netns';
+
+/**
+ * The netlink source against worlds built in network namespaces of the tests' own, read from this (root)
+ * namespace as Portwatch reads a container's: every socket carries its namespace.
+ */
+
+const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+function inNs(sockets: readonly Socket[], ns: Netns): Socket[] {
+  const id = ns.id();
+  return sockets.filter((s) => s.netns === id);
+}
+
+async function listOnce(): Promise<Socket[]> {
+  const src = new NetlinkSource({ helperThreads: false, closedEvents: false });
+  try {
+    return (await src.list()).sockets;
+  } finally {
+    src.close();
+  }
+}
+
+describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => {
+  const ns = Netns.unique('pw-nl-');
+  const children: Child[] = [];
+  let pid = 0;
+
+  beforeAll(async () => {
+    ns.create();
+    const ip = (...a: string[]): void => void execFileSync('ip', ns.exec('ip', ...a));
+    ip('link', 'add', 'pwa', 'type', 'veth', 'peer', 'name', 'pwb');
+    for (const dev of ['pwa', 'pwb']) {
+      ip('link', 'set', dev, 'up');
+      ip('addr', 'add', 'fe80::1/64', 'dev', dev, 'nodad');
+    }
+    execFileSync('ip', ns.exec('sysctl', '-qw', 'net.ipv4.ping_group_range=0 2147483647'));
+    const world = await spawnReady('ip', ns.exec(PYTHON, '-c', WORLD));
+    children.push(world);
+    pid = world.pid;
+  });
+
+  afterAll(async () => {
+    for (const c of children) await c.stop();
+    ns.remove();
+  });
+
+  it('names the device a socket is bound to, and judges exposure by it', async () => {
+    const mine = inNs(await listOnce(), ns).filter((s) => s.pid === pid);
+    const byPort = (p: number): Socket[] => mine.filter((s) => s.localPort === p);
+    const lo = byPort(42001)[0] as Socket;
+    expect([formatLocal(lo), lo.interface, exposureOf(lo)]).toEqual(['0.0.0.0%lo:42001', 'lo', 'loopback']);
+    const udp = byPort(42002)[0] as Socket;
+    expect([udp.protocol, udp.interface, exposureOf(udp)]).toEqual(['udp', 'pwa', 'interface']);
+    // two listeners on fe80::1, one per veth: two rows that say which
+    const ll = byPort(42003);
+    expect(ll.map((s) => formatLocal(s)).sort()).toEqual(['[fe80::1]%pwa:42003', '[fe80::1]%pwb:42003']);
+    expect(new Set(ll.map((s) => s.id)).size).toBe(2);
+    // v6-only `[::]` and dual-stack `*`, as ss writes them
+    expect(formatLocal(byPort(42004)[0] as Socket)).toBe('[::]:42004');
+    expect(byPort(42004)[0]?.v6only).toBe(true);
+    expect(formatLocal(byPort(42005)[0] as Socket)).toBe('*:42005');
+    expect(byPort(42005)[0]?.v6only).toBe(false);
+  });
+
+  it('lists raw, ping, UDP-Lite, bound-only and MPTCP sockets as what they are, with their owner', async () => {
+    const mine = inNs(await listOnce(), ns).filter((s) => s.pid === pid);
+    const kinds = mine.map((s) => `${s.protocol}${s.family === 6 ? '6' : ''} ${s.state} ${s.localPort}`);
+    expect(kinds).toContain('raw UNCONN 1'); // a raw ICMP socket: its "port" is the IP protocol number
+    expect(kinds).toContain('udplite UNCONN 42006');
+    expect(kinds).toContain('tcp BOUND 42007');
+    expect(kinds).toContain('mptcp LISTEN 42008');
+    expect(kinds.filter((k) => k.endsWith(' 42008'))).toEqual(['mptcp LISTEN 42008']); // its subflow is not a second row
+    expect(mine.some((s) => s.protocol === 'icmp' && s.state === 'UNCONN')).toBe(true);
+    for (const s of mine) expect(s.process?.pid).toBe(pid);
+  });
+
+  it("says a TIME_WAIT socket has no owner, not root's: user:root does not find nobody's closed connection", async () => {
+    const client = await spawnReady('ip', ns.exec(...NOBODY, PYTHON, '-c', TIME_WAIT_CLIENT));
+    children.push(client);
+    const port = Number(client.firstLine);
+    const tw = await waitFor(async () => inNs(await listOnce(), ns).find((s) => s.localPort === port && s.state === 'TIME_WAIT'), 5000, 'a TIME_WAIT socket');
+    expect([tw.uid, tw.user, tw.noOwner, tw.pid]).toEqual([null, null, 'closed', null]);
+    const q = parseQuery('user:root');
+    if (!q.ok) throw new Error(q.message);
+    expect(matchesQuery(q.terms, tw)).toBe(false);
+  });
+
+  it('counts a known transfer in bytesIn and bytesOut, on both ends, within 1%', async () => {
+    const t = await spawnReady('ip', ns.exec(PYTHON, '-c', TRANSFER), { stdin: true });
+    children.push(t);
+    const port = Number(t.firstLine);
+    const MB = 1_000_000;
+    const ends = await waitFor(
+      async () => {
+        const conn = inNs(await listOnce(), ns).filter((s) => s.state === 'ESTABLISHED' && (s.localPort === port || s.remotePort === port));
+        return conn.length === 2 && conn.every((s) => (s.bytesIn ?? 0) + (s.bytesOut ?? 0) >= MB) ? conn : undefined;
+      },
+      5000,
+      'the transfer',
+    );
+    const client = ends.find((s) => s.remotePort === port) as Socket;
+    const server = ends.find((s) => s.localPort === port) as Socket;
+    expect(Math.abs((client.bytesOut as number) - MB)).toBeLessThanOrEqual(MB / 100);
+    expect(Math.abs((server.bytesIn as number) - MB)).toBeLessThanOrEqual(MB / 100);
+    expect(client.bytesIn).toBe(0);
+    expect(client.rttMs).toBeGreaterThan(0);
+  });
+
+  it('reports a connection that opened and closed between two polls, with its bytes', async () => {
+    const src = new NetlinkSource({ helperThreads: false });
+    try {
+      await src.list();
+      const c = await spawnReady('ip', ns.exec(PYTHON, '-c', SHORT_LIVED));
+      children.push(c);
+      const [port, ms] = c.firstLine.split(' ').map(Number) as [number, number];
+      expect(ms).toBeLessThan(50); // it lived under 50 ms
+      const closed: ClosedConnection[] = await waitFor(async () => {
+        const r = await src.list();
+        const hit = (r.closed ?? []).filter((x) => x.localPort === port || x.remotePort === port);
+        return hit.length === 2 ? hit : undefined;
+      });
+      const server = closed.find((x) => x.localPort === port) as ClosedConnection;
+      const client = closed.find((x) => x.remotePort === port) as ClosedConnection;
+      expect([client.bytesOut, client.bytesIn, server.bytesIn, server.bytesOut]).toEqual([4321, 1234, 4321, 1234]);
+      expect(client.netns).toBe(ns.id());
+      expect(client.firstSeen).toBeNull(); // no poll saw it
+    } finally {
+      src.close();
+    }
+  });
+});
+
+describe.runIf(canNetns)('netlink source under churn', () => {
+  const ns = Netns.unique('pw-churn-');
+  beforeAll(() => ns.create());
+  afterAll(() => ns.remove());
+
+  it('500 connections a second for 10 s: no id twice in any poll, and the state rebuilt from deltas equals a fresh list', async () => {
+    const server = await spawnReady('ip', ns.exec(PYTHON, '-c', CHURN), { stdin: true });
+    const source = createSource('auto');
+    const monitor = new Monitor({ source, intervalMs: 250 });
+    let state: Map<string, Socket> | null = null;
+    let polls = 0;
+    const repeated: string[] = [];
+    const ids = (sockets: readonly Socket[]): void => {
+      const seen = new Set<string>();
+      for (const s of sockets) {
+        if (seen.has(s.id) || s.id.includes('#')) repeated.push(s.id);
+        seen.add(s.id);
+      }
+    };
+    monitor.on('snapshot', (s: Snapshot) => {
+      ids(s.sockets);
+      state = indexSockets(s.sockets);
+    });
+    monitor.on('delta', (d: Delta) => {
+      polls++;
+      ids([...d.added, ...d.changed]);
+      if (state) applyDelta(state, d);
+      if (state) ids([...state.values()]);
+    });
+    monitor.start();
+    try {
+      server.proc.stdin?.write('go\n');
+      await waitFor(() => (polls >= 40 ? true : undefined), 20_000, '40 polls under churn');
+      server.proc.stdin?.write('stop\n');
+      await waitFor(() => (server.proc.exitCode !== null ? true : undefined), 10_000, 'the churn to stop');
+      const settled = polls;
+      await waitFor(() => (polls >= settled + 2 ? true : undefined), 5000, 'two quiet polls');
+      await monitor.stop();
+      expect(source.name).toBe('netlink');
+      expect(repeated).toEqual([]);
+      const fresh = inNs(await listOnce(), ns).map((s) => s.id).sort();
+      const rebuilt = inNs([...(state as unknown as Map<string, Socket>).values()], ns).map((s) => s.id).sort();
+      expect(fresh.length).toBeGreaterThan(1000); // the TIME_WAITs of the churn
+      expect(rebuilt).toEqual(fresh);
+    } finally {
+      await monitor.stop();
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+/** Every kind of socket, held by one process. */
+const WORLD = String.raw`
+import socket, sys, time
+keep = []
+def tcp(fam, addr, v6only=None, dev=None, listen=True):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if v6only is not None: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    if dev: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
+    s.bind(addr)
+    if listen: s.listen()
+    keep.append(s)
+tcp(socket.AF_INET, ('0.0.0.0', 42001), dev='lo')
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'pwa'); u.bind(('0.0.0.0', 42002)); keep.append(u)
+for dev in ('pwa', 'pwb'): tcp(socket.AF_INET6, ('fe80::1', 42003, 0, socket.if_nametoindex(dev)))
+tcp(socket.AF_INET6, ('::', 42004), v6only=1)
+tcp(socket.AF_INET6, ('::', 42005), v6only=0)
+keep.append(socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP))
+p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); p.bind(('127.0.0.1', 0)); keep.append(p)
+ul = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 136); ul.bind(('127.0.0.1', 42006)); keep.append(ul)
+tcp(socket.AF_INET, ('127.0.0.1', 42007), listen=False)
+m = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); m.bind(('127.0.0.1', 42008)); m.listen(); keep.append(m)
+print('ready', flush=True)
+time.sleep(600)
+`;
+
+/** Connects as nobody, closes first (so its end goes to TIME_WAIT), prints its port, lingers. */
+const TIME_WAIT_CLIENT = String.raw`
+import socket, time
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
+c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()
+port = c.getsockname()[1]
+c.close(); time.sleep(0.05); a.close()
+print(port, flush=True)
+time.sleep(600)
+`;
+
+/** A 1 MB transfer one way over a connection that stays open. */
+const TRANSFER = String.raw`
+import socket, time
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
+c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()
+c.sendall(b'x' * 1000000)
+got = 0
+while got < 1000000: got += len(a.recv(1 << 20))
+print(srv.getsockname()[1], flush=True)
+time.sleep(600)
+`;
+
+/** A connection that lives under 50 ms: 4321 bytes one way, 1234 back, then both close. */
+const SHORT_LIVED = String.raw`
+import socket, time
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
+t = time.monotonic()
+c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()
+c.sendall(b'x' * 4321)
+got = 0
+while got < 4321: got += len(a.recv(65536))
+a.sendall(b'y' * 1234)
+got = 0
+while got < 1234: got += len(c.recv(65536))
+c.close(); a.close()
+print(srv.getsockname()[1], int((time.monotonic() - t) * 1000), flush=True)
+time.sleep(600)
+`;
+
+/** On "go", 500 short connections a second (each a few bytes each way) until "stop". */
+const CHURN = String.raw`
+import socket, sys, threading, time
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); srv.bind(('127.0.0.1', 0)); srv.listen(1024)
+stop = threading.Event()
+def serve():
+    while not stop.is_set():
+        try:
+            a, _ = srv.accept(); a.recv(16); a.sendall(b'ok'); a.close()
+        except OSError:
+            return
+threading.Thread(target=serve, daemon=True).start()
+print('ready', flush=True)
+sys.stdin.readline()
+def churn():
+    n = 0; t0 = time.monotonic()
+    while not stop.is_set():
+        c = socket.create_connection(srv.getsockname()); c.sendall(b'hi'); c.recv(16); c.close()
+        n += 1
+        ahead = n / 500 - (time.monotonic() - t0)
+        if ahead > 0: time.sleep(ahead)
+threading.Thread(target=churn, daemon=True).start()
+sys.stdin.readline()
+stop.set(); time.sleep(0.1)
+`;
