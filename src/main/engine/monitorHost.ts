@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { MonitorStatus, Snapshot } from '../../shared/model';
 import { applyDelta, indexSockets, snapshotOf, type SocketMap } from './diff';
@@ -14,12 +15,24 @@ export interface MonitorHostOptions {
   source?: SourceChoice;
   /** Delay before a crashed worker is restarted. */
   restartDelayMs?: number;
-  /** A worker silent this long while polling is taken for hung: it is ended and restarted. */
+  /**
+   * A worker silent this long while polling is taken for hung: it is ended and restarted. Only time the host
+   * itself ran counts (see `watch`).
+   */
   stallMs?: number;
+  /** A monotonic clock in ms; performance.now() unless a test gives its own. */
+  now?: () => number;
 }
 
 /** Restarts allowed per minute before the host gives up and stays in error. */
 const MAX_RESTARTS_PER_MINUTE = 5;
+
+/**
+ * A watchdog tick counts at most this many of its periods as silence. A tick that comes later than that means the
+ * host itself did not run (SIGSTOP, a suspended machine, a blocked event loop): the worker was frozen with it and
+ * the gap is not its silence.
+ */
+const MAX_PERIODS_PER_TICK = 2;
 
 /**
  * Runs the Monitor in a worker thread so that /proc walks never block the host's event loop, and mirrors its
@@ -41,7 +54,10 @@ export class MonitorHost implements MonitorLike {
   private restarts: number[] = [];
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly stallMs: number | null;
-  private lastHeard = 0;
+  private readonly now: () => number;
+  /** How long the worker has been silent, counting only time the host ran. */
+  private silentMs = 0;
+  private lastTick = 0;
   private watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(opts: MonitorHostOptions = {}) {
@@ -50,6 +66,7 @@ export class MonitorHost implements MonitorLike {
     this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_INTERVAL_MS);
     this.restartDelayMs = opts.restartDelayMs ?? 1000;
     this.stallMs = opts.stallMs ?? null;
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** How long silence means hung: a few polls' worth, and never less than 15 s (a cold poll can be slow). */
@@ -70,20 +87,37 @@ export class MonitorHost implements MonitorLike {
     worker.on('message', (m: WorkerToHost) => this.receive(m));
     worker.on('error', (e) => this.crashed(worker, e.message));
     worker.on('exit', (code) => this.crashed(worker, `monitor worker exited with code ${code}`));
-    this.lastHeard = Date.now();
-    if (!this.watchdog) {
-      this.watchdog = setInterval(() => {
-        const w = this.worker;
-        if (!w || this.paused || this.stopping) return;
-        const silent = Date.now() - this.lastHeard;
-        if (silent < this.stallLimit()) return;
-        // a poll stuck for good (a hung read): end that worker, whatever it is doing, and start afresh
-        w.removeAllListeners();
-        void w.terminate();
-        this.crashed(w, `monitor worker stopped answering for ${Math.round(silent / 1000)} s`);
-      }, Math.min(1000, this.stallLimit() / 4));
-      this.watchdog.unref?.();
-    }
+    this.heard();
+    if (!this.watchdog) this.watch();
+  }
+
+  /**
+   * Restarts a worker that stays silent for the stall limit. Silence is measured on a monotonic clock and only
+   * while the host runs: each tick adds the time since the previous one, but never more than MAX_PERIODS_PER_TICK
+   * periods, so a host stopped or asleep for a minute wakes to a worker that is behind, not hung. A worker that
+   * is really stuck stays silent tick after tick while the host runs, and is restarted.
+   */
+  private watch(): void {
+    const period = Math.min(1000, this.stallLimit() / 4);
+    this.lastTick = this.now();
+    this.watchdog = setInterval(() => {
+      const now = this.now();
+      const ran = Math.min(now - this.lastTick, MAX_PERIODS_PER_TICK * period);
+      this.lastTick = now;
+      const w = this.worker;
+      if (!w || this.paused || this.stopping) return;
+      this.silentMs += Math.max(0, ran);
+      if (this.silentMs < this.stallLimit()) return;
+      // a poll stuck for good (a hung read): end that worker, whatever it is doing, and start afresh
+      w.removeAllListeners();
+      void w.terminate();
+      this.crashed(w, `monitor worker stopped answering for ${Math.round(this.silentMs / 1000)} s`);
+    }, period);
+    this.watchdog.unref?.();
+  }
+
+  private heard(): void {
+    this.silentMs = 0;
   }
 
   async stop(): Promise<void> {
@@ -109,7 +143,7 @@ export class MonitorHost implements MonitorLike {
 
   resume(): void {
     this.paused = false;
-    this.lastHeard = Date.now();
+    this.heard();
     this.post({ type: 'resume' });
   }
 
@@ -139,7 +173,7 @@ export class MonitorHost implements MonitorLike {
   }
 
   private receive(m: WorkerToHost): void {
-    this.lastHeard = Date.now();
+    this.heard();
     switch (m.type) {
       case 'snapshot': {
         const { sockets, ...meta } = m.snapshot;
@@ -173,7 +207,8 @@ export class MonitorHost implements MonitorLike {
     if (this.stopping || worker !== this.worker) return;
     this.worker = null;
     worker?.removeAllListeners();
-    const now = Date.now();
+    // restarts are counted on the monotonic clock; failingSince is a date the UI shows
+    const now = this.now();
     this.restarts = this.restarts.filter((t) => now - t < 60_000);
     const giveUp = this.restarts.length >= MAX_RESTARTS_PER_MINUTE;
     const prev = this.status;
@@ -183,7 +218,7 @@ export class MonitorHost implements MonitorLike {
       source: prev?.source ?? 'procfs',
       message: giveUp ? `${message}; gave up after ${MAX_RESTARTS_PER_MINUTE} restarts in a minute` : `${message}; restarting`,
       staleSince: this.meta?.takenAt ?? null,
-      failingSince: streak ? streak.failingSince : now,
+      failingSince: streak ? streak.failingSince : Date.now(),
       failures: (streak?.failures ?? 0) + 1,
     };
     this.events.emit('status', this.status);

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessKiller, startTimeOf } from '../../../src/main/engine/kill';
@@ -26,14 +27,35 @@ async function standIn(): Promise<Child> {
 
 
 describe('ProcessKiller on real processes', () => {
-  it('ends a process that exits on SIGTERM, and says so only once it is gone', async () => {
+  // pidfds: false is a kernel or a host without them: the start-time check alone
+  it.each([true, false])('ends a process that exits on SIGTERM, and says so only once it is gone (pidfds: %s)', async (pidfds) => {
+    const self = await standIn();
+    const child = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
+    kids.push(child);
+    const killer = new ProcessKiller({ selfPid: self.pid, pidfds });
+    const out = await killer.terminate({ pid: child.pid, startTime: startTimeOf(child.pid) });
+    expect(out).toMatchObject({ result: 'exited', pid: child.pid, signal: 'SIGTERM' });
+    expect(alive(child.pid)).toBe(false);
+  });
+
+  it('pins the process when the target is resolved, and kills through the pin', async () => {
     const self = await standIn();
     const child = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
     kids.push(child);
     const killer = new ProcessKiller({ selfPid: self.pid });
-    const out = await killer.terminate({ pid: child.pid, startTime: startTimeOf(child.pid) });
-    expect(out).toMatchObject({ result: 'exited', pid: child.pid, signal: 'SIGTERM' });
-    expect(alive(child.pid)).toBe(false);
+    const target = killer.pin(child.pid);
+    try {
+      expect(target).toMatchObject({ pid: child.pid, startTime: startTimeOf(child.pid), pinned: true });
+      expect(await killer.terminate(target)).toMatchObject({ result: 'exited', pid: child.pid, signal: 'SIGTERM' });
+      expect(alive(child.pid)).toBe(false);
+      expect(await killer.terminate(target, true)).toEqual({ result: 'already-gone', pid: child.pid });
+    } finally {
+      target.close();
+    }
+    expect(target.pinned).toBe(false);
+    // nothing to pin: a gone pid and a thread id carry no start time, which no process matches
+    const tid = Number(readdirSync(`/proc/${self.pid}/task`).find((t) => Number(t) !== self.pid));
+    for (const pid of [child.pid, tid]) expect(killer.pin(pid)).toMatchObject({ pid, startTime: null, pinned: false });
   });
 
   it('reports a process that ignores SIGTERM as still running, and Force (SIGKILL) ends it', async () => {
@@ -50,11 +72,11 @@ describe('ProcessKiller on real processes', () => {
     expect(alive(child.pid)).toBe(false);
   });
 
-  it('refuses a pid whose start time no longer matches: the process changed', async () => {
+  it.each([true, false])('refuses a pid whose start time no longer matches: the process changed (pidfds: %s)', async (pidfds) => {
     const self = await standIn();
     const child = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
     kids.push(child);
-    const killer = new ProcessKiller({ selfPid: self.pid });
+    const killer = new ProcessKiller({ selfPid: self.pid, pidfds });
     const out = await killer.terminate({ pid: child.pid, startTime: (startTimeOf(child.pid) as number) - 5000 });
     expect(out).toMatchObject({ result: 'refused', code: 'changed', reason: expect.stringMatching(/process changed/) });
     expect(alive(child.pid)).toBe(true);
@@ -73,6 +95,25 @@ describe('ProcessKiller on real processes', () => {
     kids.push(helper);
     expect(await killer.terminate({ pid: helper.pid, startTime: startTimeOf(helper.pid) })).toMatchObject({ result: 'refused', reason: expect.stringMatching(/helper/) });
     expect(alive(helper.pid)).toBe(true);
+  });
+
+  it('refuses a thread id, even of Portwatch itself: signalling a thread ends its whole process', async () => {
+    // the stand-in for Portwatch is a node process, which always runs helper threads (libuv, V8)
+    const self = await standIn();
+    const tid = Number(readdirSync(`/proc/${self.pid}/task`).find((t) => Number(t) !== self.pid));
+    expect(tid).toBeGreaterThan(0);
+    const killer = new ProcessKiller({ selfPid: self.pid });
+    const reason = `${tid} is a thread of process ${self.pid}, not a process`;
+    expect(killer.guard(tid)).toBe(reason);
+    for (const force of [false, true]) {
+      expect(await killer.terminate({ pid: tid, startTime: startTimeOf(tid) }, force)).toEqual({ result: 'refused', pid: tid, code: 'invalid', reason });
+    }
+    expect(alive(self.pid)).toBe(true);
+    // a thread of any other process is refused the same way
+    const other = await standIn();
+    const otherTid = Number(readdirSync(`/proc/${other.pid}/task`).find((t) => Number(t) !== other.pid));
+    expect(await killer.terminate({ pid: otherTid, startTime: startTimeOf(otherTid) })).toMatchObject({ result: 'refused', reason: `${otherTid} is a thread of process ${other.pid}, not a process` });
+    expect(alive(other.pid)).toBe(true);
   });
 
   it('says "already exited" for a process that is gone', async () => {
