@@ -1,9 +1,10 @@
 import { isExpected, type BaselineRule } from '../../shared/baseline';
 import { classifyPort, EXPOSURE_ORDER, exposureOf, type Exposure, type PortRange } from '../../shared/exposure';
-import { formatEndpoint, type Socket } from '../../shared/model';
+import { inert } from '../../shared/inert';
+import { formatEndpoint, type Protocol, type Socket } from '../../shared/model';
 
 export interface AuditListener {
-  protocol: 'tcp' | 'udp';
+  protocol: Protocol;
   localAddress: string;
   localPort: number;
   exposure: Exposure;
@@ -37,6 +38,7 @@ export function auditReport(sockets: readonly Socket[], rules: readonly Baseline
     .sort((a, b) => EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] || a.localPort - b.localPort || a.protocol.localeCompare(b.protocol));
 }
 
+/** The audit as a table; every cell and the path pass through inert() (process names are other users' text). */
 export function formatAudit(report: readonly AuditListener[], baselinePath: string | null): string {
   const header = ['EXPOSURE', 'PROTO', 'LOCAL', 'SERVICE', 'RANGE', 'PROCESS', 'EXPECTED', 'RISK'];
   const rows = report.map((l) => [
@@ -48,9 +50,9 @@ export function formatAudit(report: readonly AuditListener[], baselinePath: stri
     l.process ? `${l.process}${l.pid === null ? '' : ` (${l.pid})`}` : l.pid === null ? '(owner hidden)' : String(l.pid),
     l.expected ? 'yes' : 'NO',
     l.risk ?? '',
-  ]);
+  ].map(inert));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
-  const foot = baselinePath ? `baseline: ${baselinePath}` : 'no baseline yet: every listener counts as unexpected (portwatch audit --write-baseline FILE)';
+  const foot = baselinePath ? `baseline: ${inert(baselinePath)}` : 'no baseline yet: every listener counts as unexpected (portwatch audit --write-baseline FILE)';
   return [line(header), ...rows.map(line), '', foot].join('\n') + '\n';
 }

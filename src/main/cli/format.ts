@@ -1,27 +1,34 @@
-import { formatEndpoint, type Snapshot, type Socket } from '../../shared/model';
+import { inert, inertJson } from '../../shared/inert';
+import { describeNoOwner, formatEndpoint, formatLocal, type Snapshot, type Socket } from '../../shared/model';
 export { csvField, formatCsv } from '../../shared/export';
+/** The one escape for untrusted text on a terminal (see shared/inert); index.ts uses it for kill's prompt. */
+export { inert, inertJson };
 
-const elevated = typeof process.getuid === 'function' && process.getuid() === 0;
-
+/** The process, or why there is none, in the engine's words (it knows whether it looked everywhere). */
 function owner(s: Socket): string {
   if (s.process) return s.process.name;
-  if (!s.ownerHidden) return '-';
-  // As root every process's fds are readable: an owner still unseen lives in another pid namespace.
-  return elevated ? '(owner not visible: another pid namespace)' : '(owner hidden: run elevated to see)';
+  if (s.noOwner !== null) return `(${describeNoOwner(s.noOwner)})`;
+  return s.ownerHidden ? `(${describeNoOwner('hidden')})` : '-';
 }
 
-/** A readable table: full addresses and names, never cut; columns sized to their longest cell. */
+/**
+ * A readable table: full addresses and names, never cut; columns sized to their longest cell. Every cell is
+ * passed through inert(): names, users and addresses come from the system, and other users choose theirs.
+ */
 export function formatTable(sockets: readonly Socket[]): string {
-  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', 'PROCESS'];
+  // a NETNS column only when some socket lives in another network namespace (root, with containers)
+  const namespaces = sockets.some((s) => s.netns !== null);
+  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', ...(namespaces ? ['NETNS'] : []), 'PROCESS'];
   const rows = sockets.map((s) => [
     `${s.protocol}${s.family === 6 ? '6' : ''}`,
-    formatEndpoint(s.localAddress, s.localPort) + (s.incomplete ? ' (cut)' : ''),
+    formatLocal(s) + (s.incomplete ? ' (cut)' : ''),
     formatEndpoint(s.remoteAddress, s.remotePort),
     s.state,
     s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid),
     s.user ?? (s.uid === null ? '-' : String(s.uid)),
+    ...(namespaces ? [s.netns === null ? '-' : (s.container ?? s.netns)] : []),
     owner(s),
-  ]);
+  ].map(inert));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]): string =>
     cells
@@ -31,8 +38,9 @@ export function formatTable(sockets: readonly Socket[]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** `list --json`: the model as it is; the characters a terminal would act on are \u escapes (inertJson). */
 export function formatJson(snapshot: Pick<Snapshot, 'takenAt' | 'source'>, sockets: readonly Socket[]): string {
-  return JSON.stringify({ takenAt: snapshot.takenAt, source: snapshot.source, sockets }, null, 2) + '\n';
+  return inertJson(JSON.stringify({ takenAt: snapshot.takenAt, source: snapshot.source, sockets }, null, 2)) + '\n';
 }
 
 /** Listing order: listeners first, then by protocol, local port, local address, remote. */

@@ -1,24 +1,40 @@
+import { PROTOCOLS } from '../../shared/model';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import type { Baseline, BaselineRule } from '../../shared/baseline';
 
 /**
  * The expected-ports baseline as a settings file: JSON a person can read and edit, validated on load, written
  * atomically (a temporary file in the same directory, fsync, rename), and never overwritten while broken.
+ *
+ * Portwatch may run as root while other users share the machine, and the file decides which listeners count
+ * as expected, so it is read only when nobody else could have written it: a regular file (never through a
+ * symbolic link, never a FIFO or device, which could block or have side effects), owned by the user running
+ * Portwatch or root, not writable by group or others, at most 1 MiB. It is written only into directories that
+ * pass the same test. An error never quotes the file: it may be a secret someone pointed it at.
  */
 
-const Rule = z.strictObject({
+/** What a rule may match on; a rule that sets none of them would expect every listener. */
+const MATCH_FIELDS = ['process', 'exe', 'protocol', 'port', 'exposure'] as const;
+const RULE_FIELDS = {
   process: z.string().min(1).max(256).optional(),
   exe: z.string().min(1).max(4096).optional(),
-  protocol: z.enum(['tcp', 'udp']).optional(),
+  protocol: z.enum(PROTOCOLS).optional(),
   port: z.number().int().min(0).max(65535).optional(),
   exposure: z.enum(['all', 'interface', 'loopback']).optional(),
   note: z.string().max(1000).optional(),
+};
+const Rule = z.strictObject(RULE_FIELDS).refine((r) => MATCH_FIELDS.some((k) => r[k] !== undefined), {
+  message: `sets no field to match (${MATCH_FIELDS.join(', ')}), so it would expect every listener`,
 });
-const File = z.strictObject({ version: z.literal(1), rules: z.array(Rule).max(10_000) });
+const FILE_FIELDS = { version: z.literal(1), rules: z.array(Rule).max(10_000) };
+const File = z.strictObject(FILE_FIELDS);
+
+/** A baseline a person wrote is a few kilobytes; reading stops here. */
+export const MAX_BASELINE_BYTES = 1 << 20;
 
 export type BaselineLoad =
   | { ok: true; baseline: Baseline; exists: boolean }
@@ -30,39 +46,56 @@ export function defaultBaselinePath(env: NodeJS.ProcessEnv = process.env): strin
   return join(base, 'portwatch', 'baseline.json');
 }
 
+/**
+ * Reads and validates the file. A missing file is an empty baseline (`exists: false`); anything else that is
+ * not a trustworthy, valid baseline is `ok: false` with a message that says what to fix and never quotes it.
+ * Never blocks: a FIFO or device in its place is refused without waiting for a writer.
+ */
 export function loadBaseline(path: string): BaselineLoad {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, baseline: { version: 1, rules: [] }, exists: false };
-    return { ok: false, message: `cannot read ${path}: ${(e as Error).message}` };
-  }
+  const read = readTrusted(path);
+  if (!read.ok) return read;
+  if (read.text === null) return { ok: true, baseline: { version: 1, rules: [] }, exists: false };
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, message: `${path} is not valid JSON: ${(e as Error).message}` };
+    json = JSON.parse(read.text);
+  } catch {
+    // V8's message quotes the text around the error: say where it is instead
+    const at = jsonErrorOffset(read.text);
+    return { ok: false, message: `${path} is not valid JSON${at === null ? '' : ` (${lineColumn(read.text, at)})`}` };
   }
   const parsed = File.safeParse(json);
-  if (!parsed.success) return { ok: false, message: `${path} is not a Portwatch baseline: ${z.prettifyError(parsed.error).replace(/\s+/g, ' ')}` };
+  if (!parsed.success) return { ok: false, message: `${path} is not a Portwatch baseline: ${describeIssues(parsed.error)}` };
   return { ok: true, baseline: parsed.data as Baseline, exists: true };
 }
 
-/** Writes atomically: readers see the old file or the new one, never half of one. */
+/**
+ * Writes atomically: readers see the old file or the new one, never half of one. Creates missing directories
+ * (0700) and refuses, with an Error that names the fix, a directory on the way that is a symbolic link, is
+ * another user's or that others may write, and a symbolic link or non-file in the file's place.
+ */
 export function writeBaselineFile(path: string, baseline: Baseline): void {
-  const valid = File.parse(baseline);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.baseline.tmp`);
-  const fd = openSync(tmp, 'wx', 0o644);
+  const valid = File.safeParse(baseline);
+  if (!valid.success) throw new Error(`cannot write ${path}: not a Portwatch baseline: ${describeIssues(valid.error)}`);
+  const fail = (why: string): never => {
+    throw new Error(`cannot write ${path}: ${why}`);
+  };
+  const file = resolve(path);
+  const dir = dirname(file);
+  const bad = safeDirectory(dir);
+  if (bad) fail(bad);
+  const existing = lstatOrNull(file);
+  if (existing?.isSymbolicLink()) fail('it is a symbolic link; Portwatch does not write through links (remove the link, or name the file it points to)');
+  if (existing && !existing.isFile()) fail(`it is ${kindOf(existing)}, not a regular file`);
+  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.baseline.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    writeSync(fd, JSON.stringify(valid, null, 2) + '\n');
+    writeSync(fd, JSON.stringify(valid.data, null, 2) + '\n');
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   try {
-    renameSync(tmp, path);
+    renameSync(tmp, file);
   } catch (e) {
     unlinkSync(tmp);
     throw e;
@@ -106,5 +139,231 @@ export class BaselineStore {
     writeBaselineFile(this.path, { version: 1, rules: merged });
     this.state = { ok: true, baseline: { version: 1, rules: merged }, exists: true };
     return this.state;
+  }
+}
+
+// --- reading without trusting ---
+
+type TrustedRead = { ok: true; text: string | null } | { ok: false; message: string };
+
+/** O_NOFOLLOW: a link is ELOOP, never followed. O_NONBLOCK: a FIFO opens at once. O_NOCTTY: a tty stays not ours. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** The file's text (null when there is none), read only from a regular file nobody else could have written. */
+function readTrusted(path: string): TrustedRead {
+  const fail = (why: string): TrustedRead => ({ ok: false, message: `cannot read ${path}: ${why}` });
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: true, text: null };
+    if (code === 'ELOOP') return fail('it is a symbolic link; Portwatch does not follow links to its baseline (name the file itself)');
+    if (code === 'ENXIO') return fail('it is a socket, not a regular file');
+    return fail(code === 'EACCES' ? 'permission denied' : (code ?? 'cannot open it'));
+  }
+  try {
+    // fstat, not stat: the checks hold for the very file that is read
+    const st = fstatSync(fd);
+    if (!st.isFile()) return fail(`it is ${kindOf(st)}, not a regular file`);
+    const distrust = untrusted(st, 'it', path, 'file');
+    if (distrust) return fail(distrust);
+    if (st.size > MAX_BASELINE_BYTES) return fail(`it is larger than 1 MiB (${st.size} bytes), too large for a baseline`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 << 10, MAX_BASELINE_BYTES + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > MAX_BASELINE_BYTES) return fail('it is larger than 1 MiB (it grew while read), too large for a baseline');
+    }
+    return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
+  } catch (e) {
+    return fail((e as NodeJS.ErrnoException).code ?? 'read failed');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Why a file or directory must not be trusted, or null: owned by someone other than the user running Portwatch
+ * and root, or writable by group or others (a sticky directory such as /tmp is fine above the one written
+ * into: others cannot rename what is ours in it). No POSIX owners (Windows): nothing to check.
+ */
+function untrusted(st: Stats, subject: string, path: string, kind: 'file' | 'ancestor' | 'directory'): string | null {
+  const me = process.geteuid?.();
+  if (me === undefined) return null;
+  if (st.uid !== me && st.uid !== 0) {
+    const fix = kind === 'file' ? `chown ${me} ${path} if you trust it, or use another file` : `write the baseline into a directory of your own (or chown ${me} ${path}, if it should be yours)`;
+    return `${subject} is owned by uid ${st.uid}, not by you (uid ${me}) or root, so that user could decide what counts as expected: ${fix}`;
+  }
+  if ((st.mode & 0o022) !== 0 && !(kind === 'ancestor' && (st.mode & 0o1000) !== 0)) {
+    return `${subject} is writable by group or others (mode 0${(st.mode & 0o7777).toString(8)}), so they could decide what counts as expected: chmod go-w ${path}`;
+  }
+  return null;
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'something other than a file';
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+// --- writing only where nobody else can redirect it ---
+
+/**
+ * Checks, top down, every directory from $HOME (when `dir` is inside it; else from /) to `dir`, creating
+ * missing ones 0700: none may be a symbolic link (that would let its owner choose where root writes), each is
+ * the user's or root's and not writable by others. $HOME itself may be a link (set up by the administrator).
+ * Returns why not, or null. Top down, so a directory is created only inside one already found safe.
+ */
+function safeDirectory(dir: string): string | null {
+  const home = homedir();
+  const inHome = isAbsolute(home) && (dir === home || dir.startsWith(home.endsWith(sep) ? home : home + sep));
+  const top = inHome ? resolve(home) : parse(dir).root;
+  const chain: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    chain.unshift(d);
+    if (d === top || dirname(d) === d) break;
+  }
+  for (const d of chain) {
+    let st: Stats | null;
+    try {
+      st = d === top && inHome ? statSync(d) : lstatOrNull(d);
+      if (st === null) {
+        try {
+          mkdirSync(d, { mode: 0o700 });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+        st = lstatSync(d);
+      }
+    } catch (e) {
+      return `${d}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+    if (st.isSymbolicLink()) return `${d} is a symbolic link; Portwatch writes only into real directories, so that a link cannot send it elsewhere (name the directory it points to)`;
+    if (!st.isDirectory()) return `${d} is ${kindOf(st)}, not a directory`;
+    const why = untrusted(st, d, d, d === dir ? 'directory' : 'ancestor');
+    if (why) return why;
+  }
+  return null;
+}
+
+// --- errors that never quote the file ---
+
+/** rules[3].port: the path through our own schema (unknown keys are never descended into, so never named). */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+/** zod's messages for these name the expected type, bound or options, never the value found. */
+const SAFE_CODES = new Set(['invalid_type', 'too_big', 'too_small', 'invalid_value', 'custom']);
+
+function describeIssues(error: z.ZodError): string {
+  const texts = error.issues.slice(0, 5).map((issue) => {
+    const where = issue.path.length === 0 ? 'the file' : pathText(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = Object.keys(issue.path.length === 0 ? FILE_FIELDS : RULE_FIELDS);
+      return `${where} has a field Portwatch does not know (allowed: ${allowed.join(', ')})`;
+    }
+    return `${where}: ${SAFE_CODES.has(issue.code) ? issue.message : 'not a valid value'}`;
+  });
+  const more = error.issues.length - texts.length;
+  return texts.join('; ') + (more > 0 ? `; and ${more} more` : '');
+}
+
+/** "line 3, column 7", 1-based, of a UTF-16 offset; "it ends too soon" when the offset is the end. */
+function lineColumn(text: string, offset: number): string {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `line ${line}, column ${offset - start + 1}${offset === text.length ? ': it ends too soon' : ''}`;
+}
+
+const WS = /[ \t\n\r]*/y;
+// eslint-disable-next-line no-control-regex -- RFC 8259 forbids exactly U+0000-U+001F raw in a string
+const STRING = /"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+
+/**
+ * Where text stops being JSON (RFC 8259): the offset of the first character that cannot continue it, its
+ * length when it ends too soon, or null when it is valid. For error messages: JSON.parse's quote the text.
+ * Iterative (an explicit stack), so deep nesting cannot overflow.
+ */
+export function jsonErrorOffset(text: string): number | null {
+  let i = 0;
+  const stack: string[] = [];
+  const skip = (): void => {
+    WS.lastIndex = i;
+    WS.exec(text);
+    i = WS.lastIndex;
+  };
+  const token = (re: RegExp): boolean => {
+    re.lastIndex = i;
+    if (!re.test(text)) return false;
+    i = re.lastIndex;
+    return true;
+  };
+  /** A key and its colon, after '{' or a ',' inside an object. */
+  const key = (): boolean => {
+    skip();
+    if (!token(STRING)) return false;
+    skip();
+    if (text[i] !== ':') return false;
+    i++;
+    return true;
+  };
+  let wantValue = true;
+  for (;;) {
+    skip();
+    if (wantValue) {
+      const c = text[i];
+      if (c === '{' || c === '[') {
+        i++;
+        skip();
+        if (text[i] === (c === '{' ? '}' : ']')) {
+          i++;
+          wantValue = false;
+          continue;
+        }
+        stack.push(c);
+        if (c === '{' && !key()) return i;
+        continue;
+      }
+      if (!(c === '"' ? token(STRING) : token(SCALAR))) return i;
+      wantValue = false;
+      continue;
+    }
+    const top = stack[stack.length - 1];
+    if (top === undefined) return i === text.length ? null : i;
+    const c = text[i];
+    if (c === ',') {
+      i++;
+      if (top === '{' && !key()) return i;
+      wantValue = true;
+    } else if (c === (top === '{' ? '}' : ']')) {
+      i++;
+      stack.pop();
+    } else {
+      return i;
+    }
   }
 }
