@@ -1,12 +1,16 @@
 // Collection benchmark (issue 2): Portwatch's procfs source, cold and steady-state with 5% churn, against
 // systeminformation.networkConnections() and `ss -tunap`, at about 1,000, 5,000 and 10,000 loopback sockets,
-// side by side in one run. Writes bench/results/collect.md and collect.json.
+// side by side in one run; at 10,000 also the whole-process CLI table (bench/cli.mjs: `portwatch list` against
+// `ss`, `--help` against `node -e 0`). Writes bench/results/collect.md and collect.json.
 //   npm run bench                      all sizes
 //   BENCH_SIZES=1000 npm run bench     a quick look
+//   npm run build:cli && BENCH_ONLY=cli node bench/collect.mjs
+//                                      only the CLI table (about a minute), into the last run's results
 import { execFile } from 'node:child_process';
 import { LineChild } from './lineChild.mjs';
+import { cliMarkdown, measureCli } from './cli.mjs';
 import { holdSockets, socketCount } from './holders.mjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +25,11 @@ const WIRE_AT = 10000;
 const WIRE_CHURN = [0.01, 0.05, 0.2];
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const CHURN = 0.05;
+const CLI_AT = 10000;
+const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 11);
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'cli') throw new Error(`bench/collect.mjs: BENCH_ONLY must be cli, got '${ONLY}'`);
+const resultsDir = join(here, 'results');
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,7 +66,13 @@ class Contestant extends LineChild {
 
 const rows = [];
 const wire = [];
-for (const size of SIZES) {
+let cli = null;
+if (ONLY === 'cli') {
+  await withSockets(CLI_AT, async () => {
+    cli = measureCli({ rounds: CLI_RUNS, sockets: socketCount() });
+  });
+}
+for (const size of ONLY === 'cli' ? [] : SIZES) {
   await withSockets(size, async (holders) => {
     const sockets = socketCount();
     // Every round times each contestant in turn, so that the machine's slow and fast moments (this is a shared
@@ -117,29 +132,44 @@ for (const size of SIZES) {
         wire.push({ sockets: after.size, churn, added: delta.added.length, removed: delta.removed.length, changed: delta.changed.length, deltaBytes: bytes, snapshotBytes });
       }
     }
+    if (size === CLI_AT) cli = measureCli({ rounds: CLI_RUNS, sockets: socketCount() });
     console.error(`${size}: ${JSON.stringify(row)}`);
   });
 }
 
-const header = `| sockets | Portwatch cold | Portwatch steady (5% churn) | systeminformation | ss -tunap | cold / si | steady / si |
+// BENCH_ONLY=cli keeps the rest of the last run's results
+const last = join(resultsDir, 'collect.json');
+const result =
+  ONLY === 'cli'
+    ? { ...(existsSync(last) ? JSON.parse(readFileSync(last, 'utf8')) : { machine: '', date: new Date().toISOString(), rows: [], wire: [] }), cli }
+    : { machine: machineLine(), date: new Date().toISOString(), rows, wire, cli };
+
+function machineLine() {
+  return `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS} rounds, each timing Portwatch steady, systeminformation, ss and Portwatch cold in turn (each collector in a process of its own)`;
+}
+
+function render({ machine, rows, wire, cli }) {
+  const header = `| sockets | Portwatch cold | Portwatch steady (5% churn) | systeminformation | ss -tunap | cold / si | steady / si |
 |---:|---:|---:|---:|---:|---:|---:|`;
-const table = [
-  header,
-  ...rows.map(
-    (r) =>
-      `| ${r.sockets} | ${ms(r.coldMs)} ms | ${ms(r.steadyMs)} ms | ${ms(r.systeminformationMs)} ms | ${ms(r.ssMs)} ms | ${r.coldRatio.toFixed(2)}x | ${r.steadyRatio.toFixed(2)}x |`,
-  ),
-].join('\n');
-const wireTable = wire.length
-  ? [
-      '| churn per tick | added | removed | changed | delta on the wire | full snapshot |',
-      '|---:|---:|---:|---:|---:|---:|',
-      ...wire.map((w) => `| ${w.churn * 100}% | ${w.added} | ${w.removed} | ${w.changed} | ${(w.deltaBytes / 1024).toFixed(0)} KiB | ${(w.snapshotBytes / 1024).toFixed(0)} KiB |`),
-    ].join('\n')
-  : '';
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS} rounds, each timing Portwatch steady, systeminformation, ss and Portwatch cold in turn (each collector in a process of its own)`;
-const md = `# Collection benchmark\n\n${machine}. Targets: steady <= 0.25x, cold <= 0.5x systeminformation at 10,000.\n\n${table}\n${wireTable ? `\nDelta size per tick at ${WIRE_AT} sockets (the WebSocket message; a delta carries whole socket objects for added and changed ones):\n\n${wireTable}\n` : ''}`;
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'collect.md'), md);
-writeFileSync(join(here, 'results', 'collect.json'), JSON.stringify({ machine, date: new Date().toISOString(), rows, wire }, null, 2) + '\n');
+  const table = [
+    header,
+    ...rows.map(
+      (r) =>
+        `| ${r.sockets} | ${ms(r.coldMs)} ms | ${ms(r.steadyMs)} ms | ${ms(r.systeminformationMs)} ms | ${ms(r.ssMs)} ms | ${r.coldRatio.toFixed(2)}x | ${r.steadyRatio.toFixed(2)}x |`,
+    ),
+  ].join('\n');
+  const wireTable = wire.length
+    ? [
+        '| churn per tick | added | removed | changed | delta on the wire | full snapshot |',
+        '|---:|---:|---:|---:|---:|---:|',
+        ...wire.map((w) => `| ${w.churn * 100}% | ${w.added} | ${w.removed} | ${w.changed} | ${(w.deltaBytes / 1024).toFixed(0)} KiB | ${(w.snapshotBytes / 1024).toFixed(0)} KiB |`),
+      ].join('\n')
+    : '';
+  return `# Collection benchmark\n\n${machine}. Targets: steady <= 0.25x, cold <= 0.5x systeminformation at 10,000.\n\n${table}\n${wireTable ? `\nDelta size per tick at ${WIRE_AT} sockets (the WebSocket message; a delta carries whole socket objects for added and changed ones):\n\n${wireTable}\n` : ''}${cli ? `\n${cliMarkdown(cli)}` : ''}`;
+}
+
+const md = render(result);
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, 'collect.md'), md);
+writeFileSync(last, JSON.stringify(result, null, 2) + '\n');
 console.log(md);

@@ -1,7 +1,7 @@
-// The one report of a `npm run bench` run: every budget of DESIGN.md (and issue 2's cold-poll target) with what
-// was measured, met or not and by how much, then each benchmark's own table. Reads the results that
-// collect.mjs, web.mjs, renderer.mjs and soak.mjs just wrote; writes bench/results/bench.md and bench.json, and
-// puts the Markdown into README.md between the bench markers.
+// The one report of a `npm run bench` run: every budget of DESIGN.md (and issue 2's cold-poll target, and the
+// whole-process CLI budgets) with what was measured, met or not and by how much, then each benchmark's own
+// table. Reads the results that collect.mjs, web.mjs, renderer.mjs and soak.mjs just wrote; writes
+// bench/results/bench.md and bench.json, and puts the Markdown into README.md between the bench markers.
 //   node bench/report.mjs     (the last step of npm run bench)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +26,8 @@ const soak = load('soak');
 
 const at10k = collect.json.rows.find((r) => r.target === 10000);
 if (!at10k) throw new Error('bench/report.mjs: collect.json has no 10,000-socket row');
+const cli = collect.json.cli;
+if (!cli) throw new Error('bench/report.mjs: collect.json has no CLI table: run npm run bench, or npm run build:cli && BENCH_ONLY=cli node bench/collect.mjs');
 const n1 = (x) => x.toFixed(1);
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
 
@@ -76,6 +78,18 @@ const budgets = [
     0.05,
     `${renderer.json.scroll.dropped} of ${renderer.json.scroll.frames} (${pct(renderer.json.scroll.dropped / renderer.json.scroll.frames)}), p95 frame ${n1(renderer.json.scroll.p95FrameMs)} ms`,
   ),
+  // the whole-process CLI rows that have a budget (bench/cli.mjs)
+  ...cli.rows
+    .filter((r) => r.limit !== null)
+    .map((r) =>
+      budget(
+        `\`${r.command}\` at ${cli.sockets.toLocaleString('en-US')} sockets, whole process`,
+        `<= ${r.limit}x \`${r.against}\``,
+        r.ratio,
+        r.limit,
+        `${n1(r.ms)} ms vs ${n1(r.againstMs)} ms: ${r.ratio.toFixed(2)}x`,
+      ),
+    ),
   ...memory.map(([what, m]) =>
     budget(
       `Memory over ${soak.json.seconds / 60} min at 1 Hz with 5% churn: ${what}, end vs start`,
@@ -94,6 +108,9 @@ const table = [
   ...budgets.map((b) => `| ${b.name} | ${b.target} | ${b.measured} | ${verdict(b)} |`),
 ].join('\n');
 const notes = [
+  ...cli.rows
+    .filter((r) => r.limit === null)
+    .map((r) => `\`${r.command}\`, whole process: ${n1(r.ms)} ms vs ${n1(r.againstMs)} ms for ${r.against}: ${r.ratio.toFixed(2)}x (no budget).`),
   `First render of ${renderer.json.sockets} rows in Chromium (page load to all counted): ${renderer.json.firstRenderMs} ms (no budget).`,
   `A delta on the wire at ${collect.json.wire[0]?.sockets ?? 10000} sockets: ${collect.json.wire.map((w) => `${Math.round(w.deltaBytes / 1024)} KiB at ${w.churn * 100}% churn`).join(', ')}; a full snapshot is ${Math.round((collect.json.wire[0]?.snapshotBytes ?? 0) / 1024)} KiB (no budget).`,
 ];
@@ -107,7 +124,7 @@ ${table}
 
 ${notes.map((n) => `- ${n}`).join('\n')}
 
-## Collection (bench/collect.mjs)
+## Collection and the CLI (bench/collect.mjs)
 
 ${strip(collect.md).trim()}
 

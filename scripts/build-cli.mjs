@@ -1,5 +1,7 @@
 // Bundles the Node side that runs without Electron (CLI, monitor worker, engine and server) into out/node/.
-// Run by `npm ci` (prepare) and by bin/portwatch when the sources are newer than the bundle.
+// Run by `npm ci` (prepare), `npm run build:cli` and the tests' globalSetup; bin/portwatch never builds.
+// The CLI is two bundles: portwatch.cjs, a small entry that answers --help and --version by itself, and
+// cli-impl.cjs, the commands with the engine, which the entry requires only to run a command.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -9,6 +11,7 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     portwatch: 'src/main/cli/main.ts',
+    'cli-impl': 'src/main/cli/index.ts',
     worker: 'src/main/engine/worker.ts',
     // for the benchmarks and scripts, which run plain JavaScript
     engine: 'src/main/engine/index.ts',
@@ -21,6 +24,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
-  external: ['electron'],
+  // koffi loads a native .node binary at run time: it stays in node_modules
+  external: ['electron', 'koffi'],
   logLevel: 'warning',
 });

@@ -4,19 +4,20 @@ import { formatEndpoint } from '../../shared/model';
 import { join } from 'node:path';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
-import { createSource, type SourceChoice } from '../engine/sources';
+import { createSource, SOURCE_CHOICES, type SourceChoice } from '../engine/sources';
 import { DeltaFilter, socketMatcher, type SocketFilter } from './filter';
-import { formatCsv, formatJson, formatTable, sortForListing } from './format';
+import { formatCsv, formatJson, formatTable, inert, inertJson, sortForListing } from './format';
 import { isLoopback, startServer } from '../server';
 import { parseQuery } from '../../shared/query';
 import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
 import { rulesFor } from '../../shared/baseline';
-import { ProcessKiller, startTimeOf, type KillOutcome } from '../engine/kill';
+import { ProcessKiller, type KillOutcome } from '../engine/kill';
 import { ProcfsSource } from '../engine/sources/procfs';
 import { UserDirectory } from '../engine/users';
 import { createInterface } from 'node:readline/promises';
+import { AUDIT_HELP, KILL_HELP, LIST_HELP, MAIN_HELP, SERVE_HELP, WATCH_HELP } from './help';
 
 /** A usage error: printed with a hint, exit code 2. */
 export class UsageError extends Error {}
@@ -28,82 +29,6 @@ export interface CliIo {
   interrupted: Promise<void>;
   workerPath?: string;
 }
-
-const MAIN_HELP = `portwatch: every TCP and UDP socket on this machine, with the processes that own them.
-
-Usage:
-  portwatch list [options]     print the sockets once (table, --json or --csv)
-  portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
-  portwatch serve [options]    the live UI in a browser, for machines without a display
-  portwatch audit [options]    who can reach each listening port, and whether it was expected
-  portwatch kill PID | --port N  end a process (SIGTERM, then --force for SIGKILL), safely
-  portwatch <command> --help   options of a command
-
-Owners of other users' sockets are visible only when run as root (sudo portwatch list).
-`;
-
-const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 together mean either):
-  --listen          listening sockets only (TCP LISTEN, unconnected UDP)
-  --tcp, --udp      one protocol
-  -4, -6            one address family
-  --pid N           sockets owned by process N (any of a shared socket's owners)
-  --port N          local or remote port N
-  --filter QUERY    the search language of the UI, e.g. "state:listen -user:root" or "proc:nginx port:443";
-                    a query that starts with - needs the = form: --filter=-user:root
-                    (fields: port lport rport proc pid state host user proto family; - negates)
-  --source NAME     auto (default), procfs or systeminformation
-`;
-
-const LIST_HELP = `Usage: portwatch list [--json | --csv] [filters]
-
-Prints the machine's sockets once, listeners first.
-  --json            {"takenAt", "source", "sockets": [...]}, every field of the model
-  --csv             one row per socket, RFC 4180
-${FILTER_HELP}`;
-
-const WATCH_HELP = `Usage: portwatch watch [--interval MS] [filters]
-
-Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"delta","seq","takenAt",
-"added","removed","changed"} per poll, and {"type":"status",...} when the monitor's state changes
-(a failing source, recovery).
-  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
-${FILTER_HELP}`;
-
-const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--interval MS]
-
-Serves the live view to a browser and prints its URL, which carries a random per-run token: every request
-needs it. Stops on Ctrl-C.
-  --port N          TCP port (default 7777; 0 picks a free one)
-  --host H          address to bind (default 127.0.0.1: this machine only)
-  --allow-remote    required to bind an address other machines can reach (0.0.0.0, ::, a LAN address)
-  --open            open the URL in the default browser
-  --baseline FILE   the expected-ports baseline (default: ${'$'}XDG_CONFIG_HOME/portwatch/baseline.json)
-  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
-  --source NAME     auto (default), procfs or systeminformation
-`;
-
-const AUDIT_HELP = `Usage: portwatch audit [--json] [--baseline FILE | --write-baseline FILE]
-
-Lists every listening socket (TCP LISTEN, unconnected UDP) with its exposure (all: every interface;
-interface: one address; loopback: this machine only), service, port range, risk, and whether a rule of the
-expected-ports baseline matches it.
-  --baseline FILE        compare against FILE: exit 1 when some listener is unexpected (they are listed),
-                         0 when all are expected, 2 when FILE is missing, unreadable or not a baseline
-  --write-baseline FILE  save the current listeners as expected in FILE (atomically), then exit 0
-  --json                 {"listeners": [{protocol, localAddress, localPort, exposure, service, risk,
-                         expected, pid, process}]}
-  --source NAME          auto (default), procfs or systeminformation
-Without --baseline the user's own baseline is used when it exists (${'$'}XDG_CONFIG_HOME/portwatch/baseline.json).
-`;
-
-const KILL_HELP = `Usage: portwatch kill PID [--force] [--yes]
-       portwatch kill --port N [--tcp | --udp] [--force] [--yes]
-
-Ends a process: SIGTERM, then watches up to 3 s; with --force, SIGKILL. --port N ends the process that
-listens on exactly port N (the owner that holds the socket, never its clients, never other ports).
-Without --yes it asks in a terminal, and refuses when there is none to ask. Refuses pid 1, Portwatch itself
-and its parents, and a pid that changed owner meanwhile. Exits 0 only when the target is gone.
-`;
 
 const FILTER_OPTIONS = {
   listen: { type: 'boolean' },
@@ -144,8 +69,9 @@ function intFlag(command: string, name: string, value: string | undefined, min: 
 
 function sourceFlag(command: string, value: string | undefined): SourceChoice {
   if (value === undefined) return 'auto';
-  if (value === 'auto' || value === 'procfs' || value === 'systeminformation') return value;
-  throw new UsageError(`portwatch ${command}: --source must be auto, procfs or systeminformation, got '${value}'`);
+  const choice = SOURCE_CHOICES.find((c) => c === value);
+  if (choice) return choice;
+  throw new UsageError(`portwatch ${command}: --source must be ${SOURCE_CHOICES.join(', ')}, got '${value}'`);
 }
 
 function filterFrom(command: string, v: Record<string, string | boolean | undefined>): SocketFilter {
@@ -175,10 +101,10 @@ async function list(args: string[], io: CliIo): Promise<number> {
   }
   if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
   const filter = filterFrom('list', v);
-  const source = createSource(sourceFlag('list', v.source), siHelper(io));
+  const source = createSource(sourceFlag('list', v.source), { siHelper: siHelper(io), oneShot: true, listenersOnly: v.listen === true });
   const result = await source.list();
   const takenAt = Date.now();
-  for (const w of result.warnings) io.err(`portwatch: warning: ${w}\n`);
+  for (const w of result.warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
   const sockets = sortForListing(result.sockets.filter(socketMatcher(filter)));
   if (v.json) io.out(formatJson({ takenAt, source: source.name }, sockets));
   else if (v.csv) io.out(formatCsv(sockets));
@@ -195,7 +121,7 @@ async function watch(args: string[], io: CliIo): Promise<number> {
   const filter = new DeltaFilter(socketMatcher(filterFrom('watch', v)));
   const intervalMs = intFlag('watch', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
   const host = new MonitorHost({ intervalMs, source: sourceFlag('watch', v.source), workerPath: io.workerPath });
-  const line = (o: object): void => io.out(JSON.stringify(o) + '\n');
+  const line = (o: object): void => io.out(inertJson(JSON.stringify(o)) + '\n');
   host.on('snapshot', (s) => line({ type: 'snapshot', ...filter.snapshot(s) }));
   host.on('delta', (d) => line({ type: 'delta', ...filter.delta(d) }));
   host.on('status', (status) => line({ type: 'status', ...status }));
@@ -264,9 +190,9 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   }
   if (v.baseline !== undefined && v['write-baseline'] !== undefined) throw new UsageError('portwatch audit: choose one of --baseline and --write-baseline');
   for (const k of ['baseline', 'write-baseline'] as const) if (v[k] === '') throw new UsageError(`portwatch audit: --${k} needs a file name`);
-  const source = createSource(sourceFlag('audit', v.source), siHelper(io));
+  const source = createSource(sourceFlag('audit', v.source), { siHelper: siHelper(io), oneShot: true, listenersOnly: true });
   const { sockets, warnings } = await source.list();
-  for (const w of warnings) io.err(`portwatch: warning: ${w}\n`);
+  for (const w of warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
   if (v['write-baseline'] !== undefined) {
     const rules = rulesFor(sockets);
     writeBaselineFile(v['write-baseline'], { version: 1, rules });
@@ -276,7 +202,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   const path = v.baseline ?? defaultBaselinePath();
   const loaded = loadBaseline(path);
   if (!loaded.ok) {
-    io.err(`portwatch audit: ${loaded.message}\n`);
+    io.err(`portwatch audit: ${inert(loaded.message)}\n`);
     return 2;
   }
   if (v.baseline !== undefined && !loaded.exists) {
@@ -284,12 +210,12 @@ async function audit(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const report = auditReport(sockets, loaded.baseline.rules);
-  if (v.json) io.out(JSON.stringify({ listeners: report }, null, 2) + '\n');
+  if (v.json) io.out(inertJson(JSON.stringify({ listeners: report }, null, 2)) + '\n');
   else io.out(formatAudit(report, loaded.exists ? path : null));
   const unexpected = report.filter((l) => !l.expected);
   if (v.baseline !== undefined && unexpected.length > 0) {
     io.err(`portwatch audit: ${unexpected.length} unexpected listener${unexpected.length === 1 ? '' : 's'}:\n`);
-    for (const l of unexpected) io.err(`  ${l.protocol} ${formatEndpoint(l.localAddress, l.localPort)} (${l.exposure}) ${l.process ?? 'unknown process'}${l.pid === null ? '' : ` pid ${l.pid}`}\n`);
+    for (const l of unexpected) io.err(`  ${inert(`${l.protocol} ${formatEndpoint(l.localAddress, l.localPort)} (${l.exposure}) ${l.process ?? 'unknown process'}${l.pid === null ? '' : ` pid ${l.pid}`}`)}\n`);
     return 1;
   }
   return 0;
@@ -365,24 +291,29 @@ async function kill(args: string[], io: CliIo): Promise<number> {
   }
   let allGone = true;
   for (const t of targets) {
-    const startTime = startTimeOf(t.pid);
-    const label = `${t.name} (pid ${t.pid}${t.user ? `, user ${t.user}` : ''}), which ${t.why}`;
-    const guard = killer.guard(t.pid);
-    if (guard) {
-      io.err(`portwatch kill: refused to kill ${label}: ${guard}\n`);
-      allGone = false;
-      continue;
+    // pinned now (a pidfd where the kernel has them): the process confirmed below is the only one a signal can hit
+    const target = killer.pin(t.pid);
+    try {
+      const label = inert(`${t.name} (pid ${t.pid}${t.user ? `, user ${t.user}` : ''}), which ${t.why}`);
+      const guard = killer.guard(t.pid);
+      if (guard) {
+        io.err(`portwatch kill: refused to kill ${label}: ${guard}\n`);
+        allGone = false;
+        continue;
+      }
+      if (!v.yes && !(await confirm(io, `Kill ${label}${v.force ? ' with SIGKILL' : ''}?`))) {
+        io.err(`portwatch kill: not confirmed: ${label} left running (pass --yes, or answer y in a terminal)\n`);
+        allGone = false;
+        continue;
+      }
+      let outcome = await killer.terminate(target, false);
+      if (outcome.result === 'still-running' && v.force) outcome = await killer.terminate(target, true);
+      const gone = outcome.result === 'exited' || outcome.result === 'already-gone';
+      (gone ? io.out : io.err)(`${inert(describeOutcome(outcome, t.name))}\n`);
+      if (!gone) allGone = false;
+    } finally {
+      target.close();
     }
-    if (!v.yes && !(await confirm(io, `Kill ${label}${v.force ? ' with SIGKILL' : ''}?`))) {
-      io.err(`portwatch kill: not confirmed: ${label} left running (pass --yes, or answer y in a terminal)\n`);
-      allGone = false;
-      continue;
-    }
-    let outcome = await killer.terminate({ pid: t.pid, startTime }, false);
-    if (outcome.result === 'still-running' && v.force) outcome = await killer.terminate({ pid: t.pid, startTime }, true);
-    const gone = outcome.result === 'exited' || outcome.result === 'already-gone';
-    (gone ? io.out : io.err)(`${describeOutcome(outcome, t.name)}\n`);
-    if (!gone) allGone = false;
   }
   return allGone ? 0 : 1;
 }
@@ -416,7 +347,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch', 'serve', 'audit', 'kill'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
       return 2;
     }
-    io.err(`portwatch: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`portwatch: ${inert(e instanceof Error ? e.message : String(e))}\n`);
     return 1;
   }
 }

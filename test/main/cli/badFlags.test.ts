@@ -121,7 +121,7 @@ describe('portwatch CLI: bad flags', () => {
       [['list', '--port=http'], /--port must be a whole number from 0 to 65535, got 'http'/],
       [['watch', '--interval', '100'], /--interval must be a whole number from 250/],
       [['serve', '--baseline='], /--baseline needs a file name/],
-      [['audit', '--source=netstat'], /--source must be auto, procfs or systeminformation, got 'netstat'/],
+      [['audit', '--source=netstat'], /--source must be auto, netlink, procfs, systeminformation, got 'netstat'/],
       [['kill', '0'], /'0' is not a process id \(a whole number from 1 to 4194304\)/],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ];

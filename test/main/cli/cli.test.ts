@@ -47,7 +47,7 @@ describe('portwatch CLI', () => {
 
   it('list --json gives the model, with our listener and its owner', async () => {
     const out = await listJson();
-    expect(out.source).toBe('procfs');
+    expect(out.source).toBe('netlink');
     expect(Math.abs(out.takenAt - Date.now())).toBeLessThan(30_000);
     const mine = out.sockets.find((s) => s.localPort === port && s.state === 'LISTEN');
     expect(mine).toMatchObject({
@@ -102,7 +102,7 @@ describe('portwatch CLI', () => {
 
     const csv = await run('list', '--csv', '--port', String(port));
     const rows = csv.stdout.trimEnd().split('\r\n');
-    expect(rows[0]).toBe('id,protocol,family,localAddress,localPort,remoteAddress,remotePort,state,listening,pid,pids,uid,user,ownerHidden,process,exe,cmdline');
+    expect(rows[0]).toBe('id,protocol,family,localAddress,localPort,remoteAddress,remotePort,state,listening,pid,pids,uid,user,ownerHidden,noOwner,interface,v6only,bytesIn,bytesOut,rttMs,netns,container,process,exe,cmdline');
     const row = rows.find((r) => r.includes(',LISTEN,'));
     expect(row).toContain(`,tcp,4,127.0.0.1,${port},,,LISTEN,true,${process.pid},`);
     // the cmdline column is a JSON array: quoted, inner quotes doubled
@@ -129,7 +129,7 @@ describe('portwatch CLI', () => {
     });
     try {
       await waitFor(() => (events.some((e) => e.type === 'snapshot') ? true : undefined), 10_000, 'snapshot');
-      expect(events[0]).toMatchObject({ type: 'snapshot', seq: 1, source: 'procfs', sockets: [] });
+      expect(events[0]).toMatchObject({ type: 'snapshot', seq: 1, source: 'netlink', sockets: [] });
       const child = await spawnReady(process.execPath, ['-e', NODE_LISTENER.replace('listen(0', `listen(${target}`), '127.0.0.1']);
       const added = await waitFor(
         () => events.find((e) => e.type === 'delta' && (e.added as Socket[]).some((s) => s.localPort === target && s.pid === child.pid)),

@@ -1,0 +1,111 @@
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
+
+/*
+ * The CLI's help texts, apart from the commands (index.ts) so that the entry bundle (main.ts ->
+ * out/node/portwatch.cjs) answers --help, <command> --help, --version and unknown commands without loading the
+ * engine. test/main/cli/badFlags.test.ts reads every flag from each command's help: keep the format.
+ */
+
+export const MAIN_HELP = `portwatch: every TCP and UDP socket on this machine, with the processes that own them.
+
+Usage:
+  portwatch list [options]     print the sockets once (table, --json or --csv)
+  portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
+  portwatch serve [options]    the live UI in a browser, for machines without a display
+  portwatch audit [options]    who can reach each listening port, and whether it was expected
+  portwatch kill PID | --port N  end a process (SIGTERM, then --force for SIGKILL), safely
+  portwatch <command> --help   options of a command
+  portwatch --version          the version of Portwatch
+
+Owners of other users' sockets are visible only when run as root (sudo portwatch list).
+`;
+
+export const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 together mean either):
+  --listen          listening sockets only (TCP LISTEN, unconnected UDP)
+  --tcp, --udp      one protocol
+  -4, -6            one address family
+  --pid N           sockets owned by process N (any of a shared socket's owners)
+  --port N          local or remote port N
+  --filter QUERY    the search language of the UI, e.g. "state:listen -user:root" or "proc:nginx port:443";
+                    a query that starts with - needs the = form: --filter=-user:root
+                    (fields: port lport rport proc pid state host user proto family; - negates)
+  --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
+`;
+
+export const LIST_HELP = `Usage: portwatch list [--json | --csv] [filters]
+
+Prints the machine's sockets once, listeners first.
+  --json            {"takenAt", "source", "sockets": [...]}, every field of the model
+  --csv             one row per socket, RFC 4180
+${FILTER_HELP}`;
+
+export const WATCH_HELP = `Usage: portwatch watch [--interval MS] [filters]
+
+Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"delta","seq","takenAt",
+"added","removed","changed"} per poll, and {"type":"status",...} when the monitor's state changes
+(a failing source, recovery).
+  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
+${FILTER_HELP}`;
+
+export const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--interval MS]
+
+Serves the live view to a browser and prints its URL, which carries a random per-run token: every request
+needs it. Stops on Ctrl-C.
+  --port N          TCP port (default 7777; 0 picks a free one)
+  --host H          address to bind (default 127.0.0.1: this machine only)
+  --allow-remote    required to bind an address other machines can reach (0.0.0.0, ::, a LAN address)
+  --open            open the URL in the default browser
+  --baseline FILE   the expected-ports baseline (default: ${'$'}XDG_CONFIG_HOME/portwatch/baseline.json)
+  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
+  --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
+`;
+
+export const AUDIT_HELP = `Usage: portwatch audit [--json] [--baseline FILE | --write-baseline FILE]
+
+Lists every listening socket (TCP LISTEN, unconnected UDP) with its exposure (all: every interface;
+interface: one address; loopback: this machine only), service, port range, risk, and whether a rule of the
+expected-ports baseline matches it.
+  --baseline FILE        compare against FILE: exit 1 when some listener is unexpected (they are listed),
+                         0 when all are expected, 2 when FILE is missing, unreadable or not a baseline
+  --write-baseline FILE  save the current listeners as expected in FILE (atomically), then exit 0
+  --json                 {"listeners": [{protocol, localAddress, localPort, exposure, service, risk,
+                         expected, pid, process}]}
+  --source NAME          auto (default: netlink on Linux), netlink, procfs or systeminformation
+Without --baseline the user's own baseline is used when it exists (${'$'}XDG_CONFIG_HOME/portwatch/baseline.json).
+`;
+
+export const KILL_HELP = `Usage: portwatch kill PID [--force] [--yes]
+       portwatch kill --port N [--tcp | --udp] [--force] [--yes]
+
+Ends a process: SIGTERM, then watches up to 3 s; with --force, SIGKILL. --port N ends the process that
+listens on exactly port N (the owner that holds the socket, never its clients, never other ports).
+Without --yes it asks in a terminal, and refuses when there is none to ask. Refuses pid 1, Portwatch itself
+and its parents, and a pid that changed owner meanwhile. Exits 0 only when the target is gone.
+`;
+
+/** Each command's --help, by command name. */
+export const COMMAND_HELP = { list: LIST_HELP, watch: WATCH_HELP, serve: SERVE_HELP, audit: AUDIT_HELP, kill: KILL_HELP } as const;
+
+/** What the entry prints by itself, and the exit code. */
+export interface QuickAnswer {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Answers what needs no engine, exactly as runCli (index.ts) would: the main help, `<command> --help` alone,
+ * `--version`, an unknown command. Null when a command has to run; then runCli decides everything, a
+ * `--help` among other flags included (a bad flag beside it is still a usage error).
+ */
+export function quickAnswer(argv: readonly string[], version: () => string): QuickAnswer | null {
+  const [command, ...rest] = argv;
+  if (command === undefined) return { code: 2, out: MAIN_HELP, err: '' };
+  if (command === 'help' || command === '--help' || command === '-h') return { code: 0, out: MAIN_HELP, err: '' };
+  if (command === '--version') return { code: 0, out: `${version()}\n`, err: '' };
+  if (Object.hasOwn(COMMAND_HELP, command)) {
+    const alone = rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h');
+    return alone ? { code: 0, out: COMMAND_HELP[command as keyof typeof COMMAND_HELP], err: '' } : null;
+  }
+  return { code: 2, out: '', err: `portwatch: unknown command '${command}'\nRun 'portwatch --help' for usage.\n` };
+}
