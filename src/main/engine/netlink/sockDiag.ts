@@ -68,6 +68,8 @@ export interface DumpSpec {
   protocol: Protocol;
   /** Bit per kernel state to dump. */
   states: number;
+  /** TCP: ask for tcp_info (bytes, RTT; default true). It costs the kernel a socket lock per connection. */
+  info?: boolean;
 }
 
 function kernelProtocol(protocol: Protocol): number {
@@ -106,7 +108,7 @@ export function dumpRequest(seq: number, spec: DumpSpec, littleEndian = true): B
   u32(0, 12);
   b[16] = spec.family === 4 ? AF_INET : AF_INET6;
   b[17] = proto & 0xff;
-  b[18] = spec.protocol === 'tcp' || spec.protocol === 'mptcp' ? 1 << (INET_DIAG_INFO - 1) : 0;
+  b[18] = (spec.protocol === 'tcp' || spec.protocol === 'mptcp') && spec.info !== false ? 1 << (INET_DIAG_INFO - 1) : 0;
   b[19] = spec.protocol === 'raw' ? IPPROTO_RAW : 0; // sdiag_raw_protocol
   u32(spec.states, 20);
   if (attrLen) {

@@ -51,6 +51,11 @@ export interface NetlinkOptions {
   nestedPidNamespace?: boolean;
   /** Read every other network namespace too (default: when root, who alone may enter them). */
   namespaces?: boolean;
+  /**
+   * Ask for TCP's counters (bytes, RTT; default true). A one-off table that prints none of them saves the
+   * kernel a socket lock per connection.
+   */
+  counters?: boolean;
 }
 
 /**
@@ -127,6 +132,7 @@ class NamespaceView {
     readonly container: string | null,
     private readonly listenersOnly: boolean,
     closedEvents: boolean,
+    private readonly counters: boolean,
   ) {
     const open = (): number => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     this.dumper = new DiagSocket(0, netns === null ? undefined : () => enter(open));
@@ -172,7 +178,7 @@ class NamespaceView {
         if (said !== undefined && poll - said < RETRY_UNSUPPORTED_EVERY) continue;
         this.unsupported.delete(key);
         const states = this.listenersOnly ? (protocol === 'tcp' || protocol === 'mptcp' ? LISTEN_STATES : 1 << 7) : ALL_STATES;
-        const spec: DumpSpec = { family, protocol, states };
+        const spec: DumpSpec = { family, protocol, states, info: this.counters };
         const name = `${protocol}${family === 6 ? '6' : ''}`;
         const out: DumpOutcome = this.dumper.dump(spec, this.parser, got);
         if (out.error !== null) {
@@ -295,6 +301,7 @@ export class NetlinkSource implements SocketSource {
   private readonly listenersOnly: boolean;
   private readonly closedEvents: boolean;
   private readonly namespaces: boolean;
+  private readonly counters: boolean;
   private othersSeen = 0;
   private polls = 0;
 
@@ -304,7 +311,8 @@ export class NetlinkSource implements SocketSource {
     this.listenersOnly = opts.listenersOnly ?? false;
     this.closedEvents = opts.closedEvents ?? !this.listenersOnly;
     this.namespaces = opts.namespaces ?? (typeof process.geteuid === 'function' && process.geteuid() === 0);
-    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents);
+    this.counters = opts.counters ?? true;
+    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents, this.counters);
     this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace });
   }
 
@@ -379,7 +387,7 @@ export class NetlinkSource implements SocketSource {
       }
       try {
         const enter = <T>(fn: () => T): T => inNetns(ns.path, fn, ns.id);
-        this.foreign.set(ns.id, new NamespaceView(ns.id, enter, procNet, ns.container, this.listenersOnly, this.closedEvents));
+        this.foreign.set(ns.id, new NamespaceView(ns.id, enter, procNet, ns.container, this.listenersOnly, this.closedEvents, this.counters));
       } catch (e) {
         // it may have gone between the listing and now; a stranded thread cannot go on polling
         if (e instanceof NetnsError && e.code === 'stranded') throw e;
