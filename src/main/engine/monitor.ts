@@ -1,4 +1,4 @@
-import type { Delta, MonitorStatus, Snapshot, SourceName } from '../../shared/model';
+import type { ClosedConnection, Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../shared/model';
 import { diffSockets, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
 import type { SocketSource } from './sources/source';
@@ -62,6 +62,12 @@ export class Monitor implements MonitorLike {
   private seq = 0;
   private status: MonitorStatus | null = null;
   private inFlight: Promise<void> | null = null;
+  /**
+   * Per TCP connection in view: when a poll first listed it and the last owner it had (a closing connection
+   * loses its owner before the kernel frees it). Kept by deltas, so it costs what churns; closed records are
+   * completed from it.
+   */
+  private readonly connections = new Map<string, { firstSeen: number; pid: number | null; name: string | null; uid: number | null }>();
 
   constructor(opts: MonitorOptions) {
     this.source = opts.source;
@@ -183,10 +189,14 @@ export class Monitor implements MonitorLike {
     if (this.current === null) {
       this.current = next;
       this.snapshotMeta = meta;
+      for (const s of result.sockets) this.track(s, takenAt);
       this.events.emit('snapshot', snapshotOf(next, meta));
     } else {
       const delta = diffSockets(this.current, next, this.seq, takenAt);
-      if (result.closed) delta.closed = result.closed;
+      if (result.closed) delta.closed = result.closed.map((c) => this.complete(c));
+      for (const s of delta.added) this.track(s, takenAt);
+      for (const s of delta.changed) this.track(s, takenAt);
+      for (const id of delta.removed) this.connections.delete(id);
       this.current = next;
       this.snapshotMeta = meta;
       this.events.emit('delta', delta);
@@ -197,6 +207,24 @@ export class Monitor implements MonitorLike {
     if (result.namespaces) ok.namespaces = result.namespaces;
     if (!wasOk || warningsChanged) this.setStatus(ok);
     else this.status = ok;
+  }
+
+  /** Remembers a TCP connection's first sighting and latest owner (a socket that lost its owner keeps the last). */
+  private track(s: Socket, at: number): void {
+    if (s.protocol !== 'tcp' || s.remoteAddress === null) return;
+    const known = this.connections.get(s.id);
+    if (!known) this.connections.set(s.id, { firstSeen: at, pid: s.pid, name: s.process?.name ?? null, uid: s.uid });
+    else if (s.pid !== null) {
+      known.pid = s.pid;
+      known.name = s.process?.name ?? known.name;
+      known.uid = s.uid ?? known.uid;
+    }
+  }
+
+  /** A closed record with the owner and first sighting a poll saw, when one did. */
+  private complete(c: ClosedConnection): ClosedConnection {
+    const known = this.connections.get(c.id);
+    return known ? { ...c, pid: known.pid, name: known.name, uid: known.uid, firstSeen: known.firstSeen } : c;
   }
 
   private fail(e: unknown, at: number): void {

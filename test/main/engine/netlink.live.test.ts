@@ -141,6 +141,42 @@ describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => 
   });
 });
 
+describe.runIf(canNetns)('closed connections through the monitor', () => {
+  const ns = Netns.unique('pw-closed-');
+  beforeAll(() => ns.create());
+  afterAll(() => ns.remove());
+
+  it('a connection a poll saw is reported closed with the owner it had and when it was first seen', async () => {
+    const c = await spawnReady('ip', ns.exec(PYTHON, '-c', CLOSE_ON_NEWLINE), { stdin: true });
+    const monitor = new Monitor({ source: new NetlinkSource({ helperThreads: false }), intervalMs: 250 });
+    const closed: ClosedConnection[] = [];
+    let polls = 0;
+    monitor.on('delta', (d: Delta) => {
+      polls++;
+      closed.push(...d.closed);
+    });
+    monitor.start();
+    try {
+      const port = Number(c.firstLine);
+      await waitFor(() => (polls >= 1 ? true : undefined), 5000, 'a poll that sees the connection');
+      c.proc.stdin?.write('\n');
+      const mine = await waitFor(() => {
+        const hit = closed.filter((x) => x.localPort === port || x.remotePort === port);
+        return hit.length === 2 ? hit : undefined;
+      }, 5000, 'both ends closed');
+      for (const x of mine) {
+        expect(x.pid).toBe(c.pid);
+        expect(x.name).toMatch(/python/);
+        expect(x.firstSeen).toBeLessThanOrEqual(x.closedAt);
+      }
+      expect(mine.find((x) => x.remotePort === port)?.bytesOut).toBe(777);
+    } finally {
+      await monitor.stop();
+      await c.stop();
+    }
+  });
+});
+
 describe.runIf(canNetns)('netlink source under churn', () => {
   const ns = Netns.unique('pw-churn-');
   beforeAll(() => ns.create());
@@ -254,6 +290,20 @@ got = 0
 while got < 1234: got += len(c.recv(65536))
 c.close(); a.close()
 print(srv.getsockname()[1], int((time.monotonic() - t) * 1000), flush=True)
+time.sleep(600)
+`;
+
+/** A connection with 777 bytes sent, both ends closed on a newline. */
+const CLOSE_ON_NEWLINE = String.raw`
+import socket, sys, time
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
+c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()
+c.sendall(b'x' * 777)
+got = 0
+while got < 777: got += len(a.recv(4096))
+print(srv.getsockname()[1], flush=True)
+sys.stdin.readline()
+c.close(); a.close()
 time.sleep(600)
 `;
 

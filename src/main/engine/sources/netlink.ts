@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { ClosedConnection, Family, Protocol, Socket } from '../../../shared/model';
+import type { ClosedConnection, Family, Protocol } from '../../../shared/model';
 import { startWalker, type Walker } from '../fdWalker';
 import { AF_NETLINK, ifIndexToName, libc, SOCK_CLOEXEC, SOCK_DGRAM } from '../native/libc';
 import { DiagSocket, errnoText, type DumpOutcome } from '../netlink/transport';
@@ -70,14 +70,6 @@ function withoutSubflows(rows: DiagRow[]): DiagRow[] {
   return rows.filter((r) => r.protocol !== 'tcp' || r.inode === 0 || !inodes.has(r.inode));
 }
 
-/** The last poll's view of a TCP connection, for the destroy event that will name only its tuple. */
-interface Seen {
-  pid: number | null;
-  name: string | null;
-  uid: number | null;
-  firstSeen: number;
-}
-
 function readText(path: string): string | null {
   let fd: number;
   try {
@@ -118,7 +110,6 @@ class NamespaceView {
   /** Dumps the kernel cannot do, by `protocol/family`, with the poll when it said so. */
   private readonly unsupported = new Map<string, number>();
   private readonly ifnames = new Map<number, string | null>();
-  private seen = new Map<string, Seen>();
   readonly notes: string[] = [];
 
   /**
@@ -236,15 +227,16 @@ class NamespaceView {
     return name;
   }
 
-  /** Destroy events -> records, each with the owner the last poll saw for its tuple. */
+  /**
+   * Destroy events -> records. The owner and first sighting are the monitor's to add: it holds the last poll's
+   * sockets by id already (see Monitor).
+   */
   closedConnections(events: readonly DiagRow[], now: number, out: ClosedConnection[]): void {
     for (const e of events) {
       // listeners and never-connected sockets are freed too: only connections are worth a record
       if (e.remotePort === null || e.remotePort === 0 || e.remoteAddress === null) continue;
-      const id = socketId('tcp', e.localAddress, e.localPort, e.remoteAddress, e.remotePort, e.state, null, this.netns);
-      const seen = this.seen.get(id);
       out.push({
-        id,
+        id: socketId('tcp', e.localAddress, e.localPort, e.remoteAddress, e.remotePort, e.state, null, this.netns),
         protocol: 'tcp',
         family: e.family,
         localAddress: e.localAddress,
@@ -252,34 +244,16 @@ class NamespaceView {
         remoteAddress: e.remoteAddress,
         remotePort: e.remotePort,
         state: e.state,
-        pid: seen?.pid ?? null,
-        name: seen?.name ?? null,
-        uid: seen?.uid ?? null,
+        pid: null,
+        name: null,
+        uid: null,
         bytesIn: e.bytesIn,
         bytesOut: e.bytesOut,
-        firstSeen: seen?.firstSeen ?? null,
+        firstSeen: null,
         closedAt: now,
         netns: this.netns,
       });
     }
-  }
-
-  /** Owners of this poll's TCP connections by id, kept until the next poll, for the destroy events. */
-  remember(sockets: readonly Socket[], now: number): void {
-    if (!this.events) return;
-    const next = new Map<string, Seen>();
-    for (const s of sockets) {
-      if (s.protocol !== 'tcp' || s.remoteAddress === null || s.netns !== this.netns) continue;
-      const before = this.seen.get(s.id);
-      // a connection that lost its owner (TIME_WAIT) keeps the one it had
-      next.set(s.id, {
-        pid: s.pid ?? before?.pid ?? null,
-        name: s.process?.name ?? before?.name ?? null,
-        uid: s.uid ?? before?.uid ?? null,
-        firstSeen: before?.firstSeen ?? now,
-      });
-    }
-    this.seen = next;
   }
 }
 
@@ -425,8 +399,6 @@ export class NetlinkSource implements SocketSource {
     const built = this.builder.build(rows, warnings);
     const records: ClosedConnection[] = [];
     for (const [view, events] of closed) view.closedConnections(events, now, records);
-    this.own.remember(built.sockets, now);
-    for (const view of this.foreign.values()) view.remember(built.sockets, now);
     return { ...built, closed: records, namespaces: { others: this.othersSeen, listed: this.namespaces } };
   }
 }
