@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const { ProcfsSource, diffSockets, indexSockets } = require('../out/node/engine.cjs');
+const { NetlinkSource, diffSockets, indexSockets } = require('../out/node/engine.cjs');
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,10000,20000').split(',').map(Number);
 const WIRE_AT = 10000;
@@ -80,10 +80,14 @@ for (const size of ONLY === 'cli' ? [] : SIZES) {
     // worker would. The ratios compare medians over the same rounds. Before each steady poll, 5% of the sockets
     // are replaced.
     const pw = new Contestant();
+    const pf = new Contestant();
     const siRunner = new Contestant();
-    await pw.run('steady'); // its first, cold poll: not counted
+    await pw.run('steady netlink'); // its first, cold poll: not counted
+    await pf.run('steady procfs');
     const cold = [];
     const steady = [];
+    const pfCold = [];
+    const pfSteady = [];
     const readlinks = [];
     const siTimes = [];
     const ssTimes = [];
@@ -92,17 +96,22 @@ for (const size of ONLY === 'cli' ? [] : SIZES) {
     let siRows = 0;
     for (let i = 0; i < RUNS; i++) {
       await Promise.all(holders.map((h) => h.churn(perHolder)));
-      const s = await pw.run('steady');
-      steady.push(s.ms);
-      readlinks.push(s.readlinks);
-      listed = s.sockets;
+      // both Linux sources poll after the same churn, in alternating order
+      const first = i % 2 === 0;
+      const s = first ? await pw.run('steady netlink') : null;
+      pfSteady.push((await pf.run('steady procfs')).ms);
+      const s2 = s ?? (await pw.run('steady netlink'));
+      steady.push(s2.ms);
+      readlinks.push(s2.readlinks);
+      listed = s2.sockets;
       const r = await siRunner.run('si');
       siTimes.push(r.ms);
       siRows = r.sockets;
       ssTimes.push(await execTime('ss', ['-tunap']));
-      cold.push((await pw.run('cold')).ms);
+      cold.push((await pw.run('cold netlink')).ms);
+      pfCold.push((await pf.run('cold procfs')).ms);
     }
-    await Promise.all([pw.stop(), siRunner.stop()]);
+    await Promise.all([pw.stop(), pf.stop(), siRunner.stop()]);
     const row = {
       target: size,
       sockets,
@@ -111,16 +120,20 @@ for (const size of ONLY === 'cli' ? [] : SIZES) {
       replacedPerPoll: perHolder * 2 * holders.length,
       coldMs: median(cold),
       steadyMs: median(steady),
+      procfsColdMs: median(pfCold),
+      procfsSteadyMs: median(pfSteady),
       steadyReadlinks: median(readlinks),
       systeminformationMs: median(siTimes),
       ssMs: median(ssTimes),
     };
     row.coldRatio = row.coldMs / row.systeminformationMs;
     row.steadyRatio = row.steadyMs / row.systeminformationMs;
+    row.procfsColdRatio = row.procfsColdMs / row.systeminformationMs;
+    row.procfsSteadyRatio = row.procfsSteadyMs / row.systeminformationMs;
     rows.push(row);
     if (size === WIRE_AT) {
       // what one tick costs on the wire (the WebSocket message of a delta) as churn grows
-      const src = new ProcfsSource();
+      const src = new NetlinkSource();
       for (const churn of WIRE_CHURN) {
         const before = indexSockets((await src.list()).sockets);
         const k = Math.max(1, Math.round((size * churn) / 2 / holders.length));
@@ -145,17 +158,17 @@ const result =
     : { machine: machineLine(), date: new Date().toISOString(), rows, wire, cli };
 
 function machineLine() {
-  return `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS} rounds, each timing Portwatch steady, systeminformation, ss and Portwatch cold in turn (each collector in a process of its own)`;
+  return `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, median of ${RUNS} rounds, each timing Portwatch's netlink and procfs sources steady (in alternating order, after the same churn), systeminformation, ss and both sources cold in turn (each collector in a process of its own)`;
 }
 
 function render({ machine, rows, wire, cli }) {
-  const header = `| sockets | Portwatch cold | Portwatch steady (5% churn) | systeminformation | ss -tunap | cold / si | steady / si |
-|---:|---:|---:|---:|---:|---:|---:|`;
+  const header = `| sockets | netlink cold | netlink steady (5% churn) | procfs cold | procfs steady | systeminformation | ss -tunap | netlink cold / si | netlink steady / si | procfs cold / si | procfs steady / si |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`;
   const table = [
     header,
     ...rows.map(
       (r) =>
-        `| ${r.sockets} | ${ms(r.coldMs)} ms | ${ms(r.steadyMs)} ms | ${ms(r.systeminformationMs)} ms | ${ms(r.ssMs)} ms | ${r.coldRatio.toFixed(2)}x | ${r.steadyRatio.toFixed(2)}x |`,
+        `| ${r.sockets} | ${ms(r.coldMs)} ms | ${ms(r.steadyMs)} ms | ${ms(r.procfsColdMs)} ms | ${ms(r.procfsSteadyMs)} ms | ${ms(r.systeminformationMs)} ms | ${ms(r.ssMs)} ms | ${r.coldRatio.toFixed(2)}x | ${r.steadyRatio.toFixed(2)}x | ${r.procfsColdRatio.toFixed(2)}x | ${r.procfsSteadyRatio.toFixed(2)}x |`,
     ),
   ].join('\n');
   const wireTable = wire.length

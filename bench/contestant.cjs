@@ -1,18 +1,20 @@
 'use strict';
 // One collector in a process of its own, timed on request, so that the contestants of bench/collect.mjs do not
 // share a heap (systeminformation's garbage would be collected during Portwatch's polls) and can be run in
-// alternation. stdin: "steady" | "cold" | "si", one per line; stdout: one JSON line per request
-// {"ms", "sockets", "readlinks"}.
+// alternation. stdin: "steady SOURCE" | "cold SOURCE" | "si", one per line (SOURCE: netlink, the default, or
+// procfs); stdout: one JSON line per request {"ms", "sockets", "readlinks"}.
 const { join } = require('node:path');
-const { ProcfsSource } = require(join(__dirname, '..', 'out', 'node', 'engine.cjs'));
+const { NetlinkSource, ProcfsSource } = require(join(__dirname, '..', 'out', 'node', 'engine.cjs'));
 const si = require('systeminformation');
 
-let steady = null;
+const make = (name) => (name === 'procfs' ? new ProcfsSource() : new NetlinkSource());
+const steadyBy = new Map();
 const jobs = {
   // one long-lived source, as the monitor runs it (default settings, its rolling re-read included)
-  async steady() {
-    if (steady === null) {
-      steady = new ProcfsSource();
+  async steady(name) {
+    let steady = steadyBy.get(name);
+    if (!steady) {
+      steadyBy.set(name, (steady = make(name)));
       await steady.list();
     }
     const t = performance.now();
@@ -20,11 +22,13 @@ const jobs = {
     return { ms: performance.now() - t, sockets: n, readlinks: steady.lastOwnerStats().readlinks };
   },
   // a fresh source: the first poll after start
-  async cold() {
-    const src = new ProcfsSource();
+  async cold(name) {
+    const src = make(name);
     const t = performance.now();
     const n = (await src.list()).sockets.length;
-    return { ms: performance.now() - t, sockets: n, readlinks: src.lastOwnerStats().readlinks };
+    const readlinks = src.lastOwnerStats().readlinks;
+    src.close();
+    return { ms: performance.now() - t, sockets: n, readlinks };
   },
   async si() {
     const t = performance.now();
@@ -39,11 +43,12 @@ process.stdin.on('data', (d) => {
   buf += d;
   let nl;
   while ((nl = buf.indexOf('\n')) >= 0) {
-    const job = jobs[buf.slice(0, nl).trim()];
+    const [name, arg = 'netlink'] = buf.slice(0, nl).trim().split(/\s+/);
+    const job = jobs[name];
     buf = buf.slice(nl + 1);
     queue = queue.then(async () => {
       if (!job) throw new Error('unknown job');
-      process.stdout.write(JSON.stringify(await job()) + '\n');
+      process.stdout.write(JSON.stringify(await job(arg)) + '\n');
     });
   }
 });

@@ -151,9 +151,8 @@ export class OwnerIndex {
     for (const inode of wantedList) if (inode !== 0) wanted.add(inode);
     this.lastFull = this.polls === 0;
     this.polls++;
-    this.readlinks = 0;
-    this.readlinksByPid = new Map();
-    this.threadsChecked = 0;
+    // prepare() started this poll's counts already
+    if (this.prepared === null) this.resetCounts();
 
     withoutStackTraces(() => this.update(wanted));
     for (const inode of this.unresolved) if (!wanted.has(inode)) this.unresolved.delete(inode);
@@ -168,29 +167,70 @@ export class OwnerIndex {
     return this.lookup;
   }
 
-  private update(wanted: Set<number>): void {
-    const full = this.lastFull;
+  /**
+   * The part of a steady poll's work that needs no socket table: processes that came or went, the rolling
+   * re-read, and re-listing processes whose descriptor count changed. A caller may run it while the tables are
+   * being read (the netlink source does, while a helper thread dumps); resolve() then does the rest. Doing it
+   * before the gone-socket re-check changes nothing: a re-list reads only names it has not seen, and a closed
+   * descriptor is simply no longer there to re-check.
+   */
+  prepare(): void {
+    if (this.polls === 0 || this.justPrimed || this.prepared !== null) return;
+    this.resetCounts();
+    withoutStackTraces(() => (this.prepared = this.tableFree()));
+  }
+
+  private resetCounts(): void {
+    this.readlinks = 0;
+    this.readlinksByPid = new Map();
+    this.threadsChecked = 0;
+  }
+
+  /** The live pids; processes gone since the last look are forgotten. */
+  private sweep(): Set<number> {
     const live = this.listPids();
     for (const pid of [...this.procs.keys()]) if (!live.has(pid)) this.forget(pid);
     for (const pid of [...this.denied]) if (!live.has(pid)) this.denied.delete(pid);
+    return live;
+  }
 
+  private prepared: Set<number> | null = null;
+  /** Set when the rolling re-read finished a round: inodes nobody held get another search (needs the table). */
+  private roundDone = false;
+
+  private tableFree(): Set<number> {
+    const live = this.sweep();
+    for (const pid of live) if (!this.procs.has(pid) && !this.denied.has(pid)) this.readAll(pid);
+    this.rollingReread(live);
+    for (const pid of [...this.procs.keys()]) this.relistIfCountChanged(pid);
+    return live;
+  }
+
+  private update(wanted: Set<number>): void {
+    const full = this.lastFull;
     if (full) {
+      const live = this.sweep();
       this.unresolved.clear();
       for (const pid of live) this.readAll(pid);
       // whatever a full read and the threads did not show has no visible owner: do not hunt for it until the next
       this.giveUpOn(this.searchThreads(this.unowned(wanted), live));
-    } else {
+    } else if (this.justPrimed) {
+      const live = this.sweep();
       for (const pid of live) if (!this.procs.has(pid) && !this.denied.has(pid)) this.readAll(pid);
-      if (!this.justPrimed) this.rollingReread(live, wanted);
       this.recheckGoneSockets(wanted);
       for (const pid of [...this.procs.keys()]) this.relistIfCountChanged(pid);
-      if (this.justPrimed) {
-        // like after any full read
-        this.giveUpOn(this.searchThreads(this.unowned(wanted), live));
-        this.justPrimed = false;
-      } else {
-        this.searchMissing(wanted, live);
+      // like after any full read
+      this.giveUpOn(this.searchThreads(this.unowned(wanted), live));
+      this.justPrimed = false;
+    } else {
+      const live = this.prepared ?? this.tableFree();
+      this.prepared = null;
+      if (this.roundDone) {
+        this.roundDone = false;
+        for (const inode of [...this.unresolved]) if (wanted.has(inode)) this.unresolved.delete(inode);
       }
+      this.recheckGoneSockets(wanted);
+      this.searchMissing(wanted, live);
     }
   }
 
@@ -220,14 +260,14 @@ export class OwnerIndex {
     return list;
   }
 
-  private rollingReread(live: Set<number>, wanted: Set<number>): void {
+  private rollingReread(live: Set<number>): void {
     const pids = [...live].sort((a, b) => a - b);
     // Infinity turns the backstop off (tests that count reads).
     const share = Number.isFinite(this.fullRefreshEvery) ? Math.ceil(pids.length / this.fullRefreshEvery) : 0;
     if (this.rollAt >= pids.length) {
       this.rollAt = 0;
-      // a whole round is done: inodes nobody held get another search
-      for (const inode of [...this.unresolved]) if (wanted.has(inode)) this.unresolved.delete(inode);
+      // a whole round is done: inodes nobody held get another search (in update, which has the table)
+      this.roundDone = true;
     }
     for (const pid of pids.slice(this.rollAt, this.rollAt + share)) this.readAll(pid);
     this.rollAt += share;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket as TcpSocket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkSource } from '../../../src/main/engine/sources/netlink';
 import { createSource } from '../../../src/main/engine/sources';
@@ -53,6 +54,35 @@ describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => 
   afterAll(async () => {
     for (const c of children) await c.stop();
     ns.remove();
+  });
+
+  it('steady polls dumped on a helper thread list exactly what dumps on this thread list', async () => {
+    // sockets of this process, in Portwatch's own namespace (the one the helper thread dumps)
+    const server = createServer((c) => c.on('error', () => undefined));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const clients = await Promise.all(
+      Array.from({ length: 50 }, () => new Promise<TcpSocket>((r) => { const c = connect((server.address() as AddressInfo).port, '127.0.0.1', () => r(c)); })),
+    );
+    const streamed = new NetlinkSource({ closedEvents: false });
+    const here = new NetlinkSource({ helperThreads: false, closedEvents: false });
+    const mine = (sockets: readonly Socket[]): string[] => sockets.filter((s) => s.pid === process.pid && s.protocol === 'tcp').map((s) => `${s.id} ${s.state} ${s.bytesIn} ${s.bytesOut}`).sort();
+    try {
+      // every connection accepted (a queued one has no inode yet), so that nothing changes from here on
+      await waitFor(async () => (mine((await here.list()).sockets).length === 101 ? true : undefined), 5000, 'all 50 accepted');
+      await streamed.list();
+      for (let i = 0; i < 3; i++) {
+        const a = mine((await streamed.list()).sockets);
+        const b = mine((await here.list()).sockets);
+        expect(streamed.dumpsFromHelper).toBeGreaterThan(0);
+        expect(a).toEqual(b);
+        expect(a.length).toBe(101);
+      }
+    } finally {
+      streamed.close();
+      here.close();
+      for (const c of clients) c.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('names the device a socket is bound to, and judges exposure by it', async () => {

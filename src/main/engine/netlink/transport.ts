@@ -88,6 +88,26 @@ export class DiagSocket {
     return this.fd >= 0;
   }
 
+  /** The descriptor, for a helper thread that receives on it (see DumpStream); -1 once closed. */
+  get descriptor(): number {
+    return this.fd;
+  }
+
+  /** A dump request with this socket's next sequence number, for someone else to send on it. */
+  nextRequest(spec: DumpSpec): { seq: number; request: Buffer } {
+    const seq = this.seq++;
+    return { seq, request: dumpRequest(seq, spec, LITTLE_ENDIAN) };
+  }
+
+  /**
+   * Reads and drops whatever is queued (never blocks): what is left of a dump someone else gave up on, which
+   * would otherwise keep the kernel from starting another on this socket (EBUSY).
+   */
+  discardQueued(): void {
+    if (this.fd < 0) return;
+    for (let i = 0; i < 100_000; i++) if (this.receive(MSG_DONTWAIT) < 0) return;
+  }
+
   close(): void {
     if (this.fd >= 0) this.c.close(this.fd);
     this.fd = -1;

@@ -3,7 +3,6 @@ import { inNestedPidNamespace } from '../owners';
 import { NetlinkSource, type NetlinkOptions } from './netlink';
 import { ProcfsSource } from './procfs';
 import type { SocketSource, SourceResult } from './source';
-import { SI_TIMEOUT_MS, SystemInformationSource } from './systeminformation';
 
 export type SourceChoice = SourceName | 'auto';
 export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'netlink', 'procfs', 'systeminformation'];
@@ -15,6 +14,11 @@ export interface SourceOptions {
   listenersOnly?: boolean;
   /** A one-off listing: no socket for destroy events. */
   oneShot?: boolean;
+  /**
+   * TCP's byte counters and RTT are wanted (default true). A table that prints none of them passes false:
+   * netlink then spares the kernel a socket lock per connection; sockets carry null for them.
+   */
+  counters?: boolean;
 }
 
 /** A source that says, in every poll's warnings, why it is not the one asked for. */
@@ -36,15 +40,33 @@ class Noted implements SocketSource {
 }
 
 /**
+ * systeminformation, loaded when first polled: the package (and the source's code) is a large part of what a
+ * process would otherwise load at start, and most runs never choose it (the CLI's list bundle leaves the
+ * package out: scripts/build-cli.mjs).
+ */
+class LazySystemInformation implements SocketSource {
+  readonly name = 'systeminformation' as const;
+  private inner: Promise<SocketSource> | null = null;
+  constructor(private readonly siHelper: string | undefined) {}
+  async list(): Promise<SourceResult> {
+    this.inner ??= import('./systeminformation').then(
+      ({ SI_TIMEOUT_MS, SystemInformationSource }) =>
+        new SystemInformationSource(this.siHelper ? { child: { helperPath: this.siHelper, timeoutMs: SI_TIMEOUT_MS } } : {}),
+    );
+    return (await this.inner).list();
+  }
+}
+
+/**
  * On Linux netlink (sock_diag), or procfs when netlink cannot serve (koffi missing, netlink refused by seccomp,
  * an old kernel: the status says so); systeminformation everywhere else. With systeminformation, `siHelper`
  * runs it in a child process that is killed, with every tool it started, when it hangs.
  */
 export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions = {}): SocketSource {
-  const si = (): SocketSource => new SystemInformationSource(opts.siHelper ? { child: { helperPath: opts.siHelper, timeoutMs: SI_TIMEOUT_MS } } : {});
+  const si = (): SocketSource => new LazySystemInformation(opts.siHelper);
   const linux = (): { nestedPidNamespace: boolean } => ({ nestedPidNamespace: inNestedPidNamespace() });
   const netlink = (): NetlinkSource => {
-    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { closedEvents: false } : {}) };
+    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { closedEvents: false } : {}), ...(opts.counters === false ? { counters: false } : {}) };
     return new NetlinkSource(o);
   };
   if (choice === 'netlink') {

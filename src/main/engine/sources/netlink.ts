@@ -3,6 +3,7 @@ import { endianness } from 'node:os';
 import type { ClosedConnection, Family, Protocol } from '../../../shared/model';
 import { startWalker, type Walker } from '../fdWalker';
 import { AF_NETLINK, ifIndexToName, libc, SOCK_CLOEXEC, SOCK_DGRAM } from '../native/libc';
+import { DumpStream } from '../netlink/dumpStream';
 import { DiagSocket, errnoText, type DumpOutcome } from '../netlink/transport';
 import { ALL_STATES, DiagParser, LISTEN_STATES, NETLINK_SOCK_DIAG, SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET_TCP_DESTROY, type DiagRow, type DumpSpec } from '../netlink/sockDiag';
 import { inNetns, listNetNamespaces, netnsLabel, NetnsError } from '../netns';
@@ -102,7 +103,7 @@ const NAMESPACE_SCAN_EVERY = 5;
  * namespace is one too, with `netns` null.
  */
 class NamespaceView {
-  readonly dumper: DiagSocket;
+  private dumper: DiagSocket;
   events: DiagSocket | null = null;
   private readonly parser = new DiagParser(LITTLE_ENDIAN);
   private readonly eventParser = new DiagParser(LITTLE_ENDIAN, false);
@@ -111,6 +112,8 @@ class NamespaceView {
   private readonly unsupported = new Map<string, number>();
   private readonly ifnames = new Map<number, string | null>();
   readonly notes: string[] = [];
+  /** How many of the last poll's dumps the helper thread delivered (for tests and diagnostics). */
+  fromHelper = 0;
 
   /**
    * `enter`: runs a function with this thread in the namespace (identity for our own). `procNet`: its
@@ -124,9 +127,11 @@ class NamespaceView {
     private readonly listenersOnly: boolean,
     closedEvents: boolean,
     private readonly counters: boolean,
+    /** The helper thread that runs this poll's dumps (steady polls), or null: here. */
+    private readonly streamFor: (poll: number) => DumpStream | null = () => null,
   ) {
     const open = (): number => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    this.dumper = new DiagSocket(0, netns === null ? undefined : () => enter(open));
+    this.dumper = this.reopen();
     if (closedEvents) {
       try {
         this.events = new DiagSocket(DESTROY_GROUPS, netns === null ? undefined : () => enter(open));
@@ -134,6 +139,12 @@ class NamespaceView {
         this.notes.push(`closed connections are not reported: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** A dump socket in this view's namespace. */
+  private reopen(): DiagSocket {
+    const open = (): number => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    return new DiagSocket(0, this.netns === null ? undefined : () => this.enter(open));
   }
 
   setProcNet(dir: string | null): void {
@@ -147,7 +158,8 @@ class NamespaceView {
   }
 
   /** Every dump of this poll, and the destroy events queued since the last one. `poll`: the poll's number. */
-  dump(poll: number, rows: KernelRow[], closed: DiagRow[], warnings: string[]): void {
+  /** `meanwhile`: work that needs no dump, run while a helper thread dumps (if none does, not at all). */
+  dump(poll: number, rows: KernelRow[], closed: DiagRow[], warnings: string[], meanwhile?: () => void): void {
     const where = this.netns === null ? '' : ` in ${this.netns}`;
     for (const n of this.notes.splice(0)) warnings.push(`${n}${where}`);
     // events first: a connection that closes during the dump is then reported next poll, never lost between
@@ -161,7 +173,7 @@ class NamespaceView {
     }
     if (poll % IFNAME_TTL_POLLS === 0) this.ifnames.clear();
     this.parser.rotate();
-    const got: DiagRow[] = [];
+    const plan: DumpSpec[] = [];
     for (const protocol of PROTOCOLS) {
       for (const family of FAMILIES) {
         const key = `${protocol}/${family}`;
@@ -169,22 +181,65 @@ class NamespaceView {
         if (said !== undefined && poll - said < RETRY_UNSUPPORTED_EVERY) continue;
         this.unsupported.delete(key);
         const states = this.listenersOnly ? (protocol === 'tcp' || protocol === 'mptcp' ? LISTEN_STATES : 1 << 7) : ALL_STATES;
-        const spec: DumpSpec = { family, protocol, states, info: this.counters };
-        const name = `${protocol}${family === 6 ? '6' : ''}`;
-        const out: DumpOutcome = this.dumper.dump(spec, this.parser, got);
-        if (out.error !== null) {
-          if (UNSUPPORTED.has(out.error)) {
-            this.unsupported.set(key, poll);
-            continue;
-          }
-          throw new Error(`sock_diag dump of ${name}${where} refused: ${errnoText(out.error)}`);
-        }
-        if (out.interrupted) warnings.push(`the ${name} dump${where} kept changing under churn; listed as last read`);
-        for (const e of out.errors) warnings.push(`sock_diag ${name}${where} at byte ${e.offset}: ${e.reason}`);
+        plan.push({ family, protocol, states, info: this.counters });
       }
     }
+    const got: DiagRow[] = [];
+    const outcomes = this.dumpPlan(plan, got, this.streamFor(poll), meanwhile);
+    plan.forEach((spec, k) => {
+      const out = outcomes[k] as DumpOutcome;
+      const name = `${spec.protocol}${spec.family === 6 ? '6' : ''}`;
+      if (out.error !== null) {
+        if (UNSUPPORTED.has(out.error)) {
+          this.unsupported.set(`${spec.protocol}/${spec.family}`, poll);
+          return;
+        }
+        throw new Error(`sock_diag dump of ${name}${where} refused: ${errnoText(out.error)}`);
+      }
+      if (out.interrupted) warnings.push(`the ${name} dump${where} kept changing under churn; listed as last read`);
+      for (const e of out.errors) warnings.push(`sock_diag ${name}${where} at byte ${e.offset}: ${e.reason}`);
+    });
     for (const r of withoutSubflows(got)) rows.push(this.kernelRow(r));
     this.procTables(rows, warnings);
+  }
+
+  /**
+   * The poll's dumps, into `got`: on the stream's helper thread where there is one (this thread parses as the
+   * datagrams land), else here. A dump the helper could not finish, or that the kernel marked inconsistent, is
+   * taken again here (whose retries make it consistent).
+   */
+  private dumpPlan(plan: readonly DumpSpec[], got: DiagRow[], stream: DumpStream | null, meanwhile?: () => void): DumpOutcome[] {
+    this.fromHelper = 0;
+    if (!stream?.usable || plan.length === 0) return plan.map((spec) => this.dumper.dump(spec, this.parser, got));
+    const requests = plan.map((spec) => this.dumper.nextRequest(spec));
+    const parts = plan.map((): { rows: DiagRow[]; out: DumpOutcome; done: boolean } => ({ rows: [], out: { error: null, interrupted: false, errors: [] }, done: false }));
+    const fd = this.dumper.descriptor;
+    const whole = stream.run(
+      requests.map((r) => ({ fd, request: r.request })),
+      (k: number, buf: Buffer, len: number) => {
+        const part = parts[k] as (typeof parts)[number];
+        const c = this.parser.parse(buf, len, (plan[k] as DumpSpec).protocol, (requests[k] as { seq: number }).seq, part.rows);
+        if (c.interrupted) part.out.interrupted = true;
+        if (c.error !== null && c.error !== 0) part.out.error = -c.error;
+        for (const e of c.errors) if (part.out.errors.length < 20) part.out.errors.push(e);
+        if (c.done) part.done = true;
+      },
+      meanwhile,
+    );
+    if (!stream.usable) {
+      // the helper stalled and may still sit in recv on this socket: dump on a new one from now on
+      this.dumper.close();
+      this.dumper = this.reopen();
+    } else if (whole.some((w: boolean) => !w)) this.dumper.discardQueued();
+    return plan.map((spec, k) => {
+      const part = parts[k] as (typeof parts)[number];
+      if (whole[k] && part.done && !part.out.interrupted) {
+        for (const r of part.rows) got.push(r);
+        this.fromHelper++;
+        return part.out;
+      }
+      return this.dumper.dump(spec, this.parser, got);
+    });
   }
 
   /** What sock_diag cannot dump, from /proc/net (see PROC_TABLES). */
@@ -276,6 +331,7 @@ export class NetlinkSource implements SocketSource {
   private readonly closedEvents: boolean;
   private readonly namespaces: boolean;
   private readonly counters: boolean;
+  private stream: DumpStream | null = null;
   private othersSeen = 0;
   private polls = 0;
 
@@ -286,7 +342,12 @@ export class NetlinkSource implements SocketSource {
     this.closedEvents = opts.closedEvents ?? !this.listenersOnly;
     this.namespaces = opts.namespaces ?? (typeof process.geteuid === 'function' && process.geteuid() === 0);
     this.counters = opts.counters ?? true;
-    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents, this.counters);
+    // steady polls run the dumps on a helper thread, started with the first of them (a one-off listing needs none)
+    const streamFor = (poll: number): DumpStream | null => {
+      if (!this.helperThreads || poll === 0) return null;
+      return (this.stream ??= new DumpStream(LITTLE_ENDIAN));
+    };
+    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents, this.counters, streamFor);
     this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace });
   }
 
@@ -314,7 +375,14 @@ export class NetlinkSource implements SocketSource {
     return this.builder.ownerStats();
   }
 
+  /** How many of the last poll's dumps of Portwatch's own namespace came from the helper thread. */
+  get dumpsFromHelper(): number {
+    return this.own.fromHelper;
+  }
+
   close(): void {
+    this.stream?.close();
+    this.stream = null;
     this.own.close();
     for (const v of this.foreign.values()) v.close();
     this.foreign.clear();
@@ -383,7 +451,8 @@ export class NetlinkSource implements SocketSource {
     for (const view of [this.own, ...this.foreign.values()]) {
       const events: DiagRow[] = [];
       try {
-        view.dump(this.polls, rows, events, warnings);
+        // while a helper thread dumps our namespace, this one does the owner work that needs no table
+        view.dump(this.polls, rows, events, warnings, view === this.own ? () => this.builder.owners.prepare() : undefined);
       } catch (e) {
         if (view === this.own) throw e;
         warnings.push(`${view.netns}: ${(e as Error).message}`);
