@@ -402,6 +402,8 @@ export class NetlinkSource implements SocketSource {
     }
     walker.tables.catch(() => undefined);
     walker.walked.catch(() => undefined);
+    // the walk first, the dumps after: the walker starts late (a thread takes ~20 ms to boot) and ends on its
+    // last process, so this thread dumps while it finishes instead of waiting for it
     const dumped = this.dumpAll();
     for (let i = Atomics.add(next, 0, 1); i < pids.length; i = Atomics.add(next, 0, 1)) owners.read(pids[i] as number);
     try {
