@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { HelperThread } from '../helperThread';
 
 /**
  * A helper thread that runs a poll's sock_diag dumps (the syscalls: the kernel builds the answer on the
@@ -116,8 +116,7 @@ export class DumpStream {
   private readonly data: SharedArrayBuffer;
   private readonly reqs = new SharedArrayBuffer(MAX_JOBS * REQ_SLOT);
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  private worker: Worker | null = null;
-  private broken = false;
+  private readonly helper: HelperThread;
   private poll = 0;
 
   constructor(
@@ -126,11 +125,18 @@ export class DumpStream {
     private readonly stallMs = 5000,
   ) {
     this.data = new SharedArrayBuffer(capacityBytes);
+    let koffiPath = '';
+    try {
+      koffiPath = createRequire(__filename).resolve('koffi');
+    } catch {
+      // the helper then fails to start and is given up: dumps run in-thread (where koffi must load anyway)
+    }
+    this.helper = new HelperThread(dumperMain, { data: this.data, reqs: this.reqs, ctrl: this.ctrl, at: LAYOUT, reqSlot: REQ_SLOT, koffiPath, littleEndian });
   }
 
   /** Whether the helper can serve (it has not died or stalled). */
   get usable(): boolean {
-    return !this.broken;
+    return this.helper.usable;
   }
 
   /**
@@ -197,34 +203,14 @@ export class DumpStream {
 
   /** Ends the helper thread (a later run starts another). */
   close(): void {
-    const worker = this.worker;
-    this.worker = null;
-    worker?.removeAllListeners();
-    worker?.on('error', () => undefined);
-    void worker?.terminate();
+    this.helper.close();
   }
 
   private start(): boolean {
-    if (this.worker) return true;
-    if (this.broken) return false;
-    try {
-      const koffiPath = createRequire(__filename).resolve('koffi');
-      this.worker = new Worker(`(${dumperMain.toString()})()`, {
-        eval: true,
-        workerData: { data: this.data, reqs: this.reqs, ctrl: this.ctrl, at: LAYOUT, reqSlot: REQ_SLOT, koffiPath, littleEndian: this.littleEndian },
-      });
-      this.worker.unref(); // it never keeps a process alive
-      this.worker.once('error', () => this.giveUp());
-      this.worker.once('exit', () => this.giveUp());
-      return true;
-    } catch {
-      this.broken = true;
-      return false;
-    }
+    return this.helper.start();
   }
 
   private giveUp(): void {
-    this.broken = true;
-    this.close();
+    this.helper.giveUp();
   }
 }

@@ -1,5 +1,6 @@
-import type { Family, Protocol, SocketState, TcpState } from '../../../shared/model';
+import type { Family, Protocol, SocketState } from '../../../shared/model';
 import { formatIpv6Bytes } from '../address';
+import { TCP_STATE_BY_CODE, type ProcNetRow } from '../sources/procNet';
 
 /**
  * sock_diag over netlink (linux/sock_diag.h, linux/inet_diag.h): the request a dump starts with, and a parser
@@ -41,23 +42,6 @@ const DIAG_MSG_LEN = 72;
 /** struct inet_diag_req_v2 */
 const DIAG_REQ_LEN = 56;
 
-/** Kernel TCP states (include/net/tcp_states.h). 12 is a request socket, 13 a bound-only one (Linux 6.6+). */
-const TCP_STATE_BY_CODE: ReadonlyArray<TcpState | undefined> = [
-  undefined,
-  'ESTABLISHED',
-  'SYN_SENT',
-  'SYN_RECV',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'LISTEN',
-  'CLOSING',
-  'SYN_RECV',
-  'BOUND',
-];
 const TCP_CLOSE = 7;
 /** Every state, bound-only sockets included (bit 13; older kernels ignore it). */
 export const ALL_STATES = 0xffffffff;
@@ -119,19 +103,10 @@ export function dumpRequest(seq: number, spec: DumpSpec, littleEndian = true): B
   return b;
 }
 
-/** One socket as sock_diag describes it, before owners. */
-export interface DiagRow {
-  protocol: Protocol;
-  family: Family;
-  localAddress: string;
-  localPort: number;
-  remoteAddress: string | null;
-  remotePort: number | null;
-  state: SocketState;
+/** One socket as sock_diag describes it, before owners: what /proc/net says of it, and more. */
+export interface DiagRow extends ProcNetRow {
   /** The kernel's state number (TCP_CLOSE for a freed socket). */
   stateCode: number;
-  uid: number;
-  inode: number;
   /** Bound device (SO_BINDTODEVICE, or a link-local address's scope); 0 for none. */
   ifindex: number;
   v6only: boolean | null;

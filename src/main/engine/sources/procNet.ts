@@ -31,8 +31,12 @@ export interface ProcNetParse {
   errors: ProcNetError[];
 }
 
-/** Kernel TCP state numbers (include/net/tcp_states.h). 0x0C is NEW_SYN_RECV, a request socket. */
-const TCP_STATE_BY_CODE: Record<number, TcpState> = {
+/**
+ * Kernel TCP state numbers (include/net/tcp_states.h), as /proc/net and sock_diag give them. 0x0C is
+ * NEW_SYN_RECV, a request socket; 0x0D (TCP_BOUND_INACTIVE, Linux 6.6+) is only a dump filter: a bound-only
+ * socket reads as CLOSE.
+ */
+export const TCP_STATE_BY_CODE: Readonly<Record<number, TcpState>> = {
   0x01: 'ESTABLISHED',
   0x02: 'SYN_SENT',
   0x03: 'SYN_RECV',

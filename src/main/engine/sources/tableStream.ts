@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { HelperThread } from '../helperThread';
 
 /**
  * A helper thread that reads /proc files into shared memory while the caller's thread parses what has arrived.
@@ -78,8 +78,7 @@ function readerMain(): void {
 export class TableStream {
   private readonly data: SharedArrayBuffer;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  private worker: Worker | null = null;
-  private broken = false;
+  private readonly helper: HelperThread;
   private poll = 0;
 
   /**
@@ -94,6 +93,7 @@ export class TableStream {
   ) {
     if (paths.length > MAX_PATHS) throw new Error(`at most ${MAX_PATHS} paths`);
     this.data = new SharedArrayBuffer(capacityBytes);
+    this.helper = new HelperThread(readerMain, { data: this.data, ctrl: this.ctrl, paths: this.paths, at: LAYOUT });
   }
 
   /**
@@ -157,32 +157,15 @@ export class TableStream {
 
   /** Ends the helper thread (a later read starts another). */
   close(): void {
-    const worker = this.worker;
-    this.worker = null;
-    worker?.removeAllListeners();
-    worker?.on('error', () => undefined); // nothing more to hear from it
-    void worker?.terminate();
+    this.helper.close();
   }
 
   /** Starts the helper now, so that it is up by the first read (a thread takes about 30 ms to start). */
   start(): boolean {
-    if (this.worker) return true;
-    if (this.broken) return false;
-    try {
-      this.worker = new Worker(`(${readerMain.toString()})()`, { eval: true, workerData: { data: this.data, ctrl: this.ctrl, paths: this.paths, at: LAYOUT } });
-      this.worker.unref(); // it never keeps a process alive
-      this.worker.once('error', () => this.giveUp());
-      this.worker.once('exit', () => this.giveUp());
-      return true;
-    } catch {
-      this.broken = true;
-      return false;
-    }
+    return this.helper.start();
   }
 
-  /** A helper that died or stopped answering is not tried again: reading in-thread is correct, only slower. */
   private giveUp(): void {
-    this.broken = true;
-    this.close();
+    this.helper.giveUp();
   }
 }
