@@ -4,6 +4,14 @@ export { csvField, formatCsv } from '../../shared/export';
 /** The one escape for untrusted text on a terminal (see shared/inert); index.ts uses it for kill's prompt. */
 export { inert, inertJson };
 
+/** Text inert() returns as it is: printable ASCII without a backslash (almost every cell of a table). */
+const PLAIN = /^[ -[\]-~]*$/;
+
+/** inert(), with a fast path for the text it would not change: one test of a plain character class. */
+export function inertCell(text: string): string {
+  return PLAIN.test(text) ? text : inert(text);
+}
+
 /** The process, or why there is none, in the engine's words (it knows whether it looked everywhere). */
 function owner(s: Socket): string {
   if (s.process) return s.process.name;
@@ -11,31 +19,52 @@ function owner(s: Socket): string {
   return s.ownerHidden ? `(${describeNoOwner('hidden')})` : '-';
 }
 
+/** What String.prototype.trimEnd would remove from the end of a line (its WhiteSpace and LineTerminator). */
+const TRAILING_SPACE = /\s$/;
+
 /**
- * A readable table: full addresses and names, never cut; columns sized to their longest cell. Every cell is
- * passed through inert(): names, users and addresses come from the system, and other users choose theirs.
+ * A readable table: full addresses and names, never cut; columns sized to their longest cell (in UTF-16 code
+ * units, as padEnd counts), two spaces apart, the last column unpadded, trailing white space trimmed. Every
+ * cell is passed through inert(): names, users and addresses come from the system, and other users choose theirs.
+ * Built column by column and then line by line, with no array per row: at 10,000 sockets this runs once, cold,
+ * and what it allocates and keeps is what the garbage collector copies.
  */
 export function formatTable(sockets: readonly Socket[]): string {
   // a NETNS column only when some socket lives in another network namespace (root, with containers)
   const namespaces = sockets.some((s) => s.netns !== null);
   const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', ...(namespaces ? ['NETNS'] : []), 'PROCESS'];
-  const rows = sockets.map((s) => [
-    `${s.protocol}${s.family === 6 ? '6' : ''}`,
-    formatLocal(s) + (s.incomplete ? ' (cut)' : ''),
-    formatEndpoint(s.remoteAddress, s.remotePort),
-    s.state,
-    s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid),
-    s.user ?? (s.uid === null ? '-' : String(s.uid)),
-    ...(namespaces ? [s.netns === null ? '-' : (s.container ?? s.netns)] : []),
-    owner(s),
-  ].map(inert));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  const n = sockets.length;
+  const columns = header.map(() => new Array<string>(n));
+  const widths = header.map((h) => h.length);
+  const put = (column: number, row: number, text: string): void => {
+    const cell = inertCell(text);
+    (columns[column] as string[])[row] = cell;
+    if (cell.length > (widths[column] as number)) widths[column] = cell.length;
+  };
+  for (let i = 0; i < n; i++) {
+    const s = sockets[i] as Socket;
+    let c = 0;
+    put(c++, i, s.family === 6 ? `${s.protocol}6` : s.protocol);
+    put(c++, i, s.incomplete ? `${formatLocal(s)} (cut)` : formatLocal(s));
+    put(c++, i, formatEndpoint(s.remoteAddress, s.remotePort));
+    put(c++, i, s.state);
+    put(c++, i, s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid));
+    put(c++, i, s.user ?? (s.uid === null ? '-' : String(s.uid)));
+    if (namespaces) put(c++, i, s.netns === null ? '-' : (s.container ?? s.netns));
+    put(c, i, owner(s));
+  }
+  const last = header.length - 1;
+  const line = (cell: (column: number) => string): string => {
+    let text = '';
+    for (let c = 0; c < last; c++) text += cell(c).padEnd(widths[c] as number) + '  ';
+    const end = cell(last);
+    text += end;
+    // only an empty or blank-ended last cell leaves trailing white space (the padding before it, or its own)
+    return end === '' || TRAILING_SPACE.test(end) ? text.trimEnd() : text;
+  };
+  let out = line((c) => header[c] as string) + '\n';
+  for (let i = 0; i < n; i++) out += line((c) => (columns[c] as string[])[i] as string) + '\n';
+  return out;
 }
 
 /** `list --json`: the model as it is; the characters a terminal would act on are \u escapes (inertJson). */
@@ -43,15 +72,60 @@ export function formatJson(snapshot: Pick<Snapshot, 'takenAt' | 'source'>, socke
   return inertJson(JSON.stringify({ takenAt: snapshot.takenAt, source: snapshot.source, sockets }, null, 2)) + '\n';
 }
 
-/** Listing order: listeners first, then by protocol, local port, local address, remote. */
+/**
+ * Printable ASCII in the order of Unicode's root collation (CLDR), which String.prototype.localeCompare used
+ * here before: space, punctuation, symbols, digits, then letters, each lower case before its upper case.
+ */
+const COLLATION = ` _-,;:!?.'"()[]{}@*/\\&#%\`^+<=>|~$0123456789aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQrRsStTuUvVwWxXyYzZ`;
+/** By character code (0-126): its rank at the first level (a letter's case does not count there); -1 if none. */
+const PRIMARY = new Int16Array(127).fill(-1);
+for (let i = 0; i < COLLATION.length; i++) PRIMARY[COLLATION.charCodeAt(i)] = /[A-Z]/.test(COLLATION[i] as string) ? i - 1 : i;
+
+function primary(code: number): number {
+  // other characters (none in an address, a protocol or a port) after printable ASCII, by code unit
+  return code < 127 && (PRIMARY[code] as number) >= 0 ? (PRIMARY[code] as number) : code + 0x10000;
+}
+
+/**
+ * Text order as localeCompare gives it in the root (and en) locale for printable ASCII, without its cost (ICU's
+ * collator takes milliseconds to start) and the same in every locale: character by character by COLLATION's
+ * rank, a prefix first; then, if only the case of letters differs, at the first such letter lower case first.
+ * For addresses (`[0-9a-f.:]`) that puts `::` and `::1` before `0.0.0.0`, and `1.2.3.4` before `10.0.0.1`.
+ */
+export function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      const d = primary(x) - primary(y);
+      if (d !== 0) return d;
+    }
+  }
+  if (a.length !== b.length) return a.length - b.length;
+  // equal but for case: lower case first, where the first difference is
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return y - x;
+  }
+  return 0;
+}
+
+/**
+ * Listing order: listeners first, then by protocol (alphabetical: icmp, mptcp, raw, tcp, udp, udplite), local
+ * port (numeric), local address, remote address (none first; addresses in compareText's order), remote port
+ * (numeric, none as 0). Stable: sockets equal in all of these keep the source's order.
+ */
 export function sortForListing(sockets: readonly Socket[]): Socket[] {
   return [...sockets].sort(
     (a, b) =>
       Number(b.listening) - Number(a.listening) ||
-      a.protocol.localeCompare(b.protocol) ||
+      (a.protocol === b.protocol ? 0 : a.protocol < b.protocol ? -1 : 1) ||
       a.localPort - b.localPort ||
-      a.localAddress.localeCompare(b.localAddress) ||
-      (a.remoteAddress ?? '').localeCompare(b.remoteAddress ?? '') ||
+      compareText(a.localAddress, b.localAddress) ||
+      compareText(a.remoteAddress ?? '', b.remoteAddress ?? '') ||
       (a.remotePort ?? 0) - (b.remotePort ?? 0),
   );
 }

@@ -1,14 +1,12 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { describeKill } from '../../shared/api';
 import { formatEndpoint } from '../../shared/model';
-import { join } from 'node:path';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
-import { createSource, SOURCE_CHOICES, type SourceChoice } from '../engine/sources';
-import { DeltaFilter, socketMatcher, type SocketFilter } from './filter';
-import { formatCsv, formatJson, formatTable, inert, inertJson, sortForListing } from './format';
+import { createSource } from '../engine/sources';
+import { DeltaFilter, socketMatcher } from './filter';
+import { inert, inertJson } from './format';
 import { isLoopback, startServer } from '../server';
-import { parseQuery } from '../../shared/query';
 import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
@@ -17,100 +15,16 @@ import { ProcessKiller, type KillOutcome } from '../engine/kill';
 import { ProcfsSource } from '../engine/sources/procfs';
 import { UserDirectory } from '../engine/users';
 import { createInterface } from 'node:readline/promises';
-import { AUDIT_HELP, KILL_HELP, LIST_HELP, MAIN_HELP, SERVE_HELP, WATCH_HELP } from './help';
+import { FILTER_OPTIONS, filterFrom, intFlag, parse, PID_MAX, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
+import { AUDIT_HELP, KILL_HELP, MAIN_HELP, SERVE_HELP, WATCH_HELP } from './help';
+import { list } from './list';
 
-/** A usage error: printed with a hint, exit code 2. */
-export class UsageError extends Error {}
+/*
+ * Every command, for the commands' bundle (out/node/cli-impl.cjs). `list` lives in list.ts, which is also a
+ * bundle of its own (cli-list.cjs) that main.ts loads for `list`: runCli(['list', ...]) runs the same code.
+ */
 
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** Resolves when the user interrupts (SIGINT/SIGTERM); `watch` runs until then. */
-  interrupted: Promise<void>;
-  workerPath?: string;
-}
-
-const FILTER_OPTIONS = {
-  listen: { type: 'boolean' },
-  tcp: { type: 'boolean' },
-  udp: { type: 'boolean' },
-  ipv4: { type: 'boolean', short: '4' },
-  ipv6: { type: 'boolean', short: '6' },
-  pid: { type: 'string' },
-  port: { type: 'string' },
-  filter: { type: 'string' },
-  source: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: O) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    throw new UsageError(`portwatch ${command}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`);
-  }
-}
-
-/** The monitor worker's bundle, which also runs systeminformation in a killable child (next to this bundle). */
-function siHelper(io: CliIo): string {
-  return io.workerPath ?? join(__dirname, 'worker.cjs');
-}
-
-/** The kernel's ceiling for pid_max (PID_MAX_LIMIT on 64-bit). */
-const PID_MAX = 2 ** 22;
-
-function intFlag(command: string, name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new UsageError(`portwatch ${command}: --${name} must be a whole number from ${min} to ${max}, got '${value}'`);
-  }
-  return Number(value);
-}
-
-function sourceFlag(command: string, value: string | undefined): SourceChoice {
-  if (value === undefined) return 'auto';
-  const choice = SOURCE_CHOICES.find((c) => c === value);
-  if (choice) return choice;
-  throw new UsageError(`portwatch ${command}: --source must be ${SOURCE_CHOICES.join(', ')}, got '${value}'`);
-}
-
-function filterFrom(command: string, v: Record<string, string | boolean | undefined>): SocketFilter {
-  let query;
-  if (typeof v.filter === 'string') {
-    const q = parseQuery(v.filter);
-    if (!q.ok) throw new UsageError(`portwatch ${command}: --filter: ${q.message} (at character ${q.position + 1})`);
-    query = q.terms;
-  }
-  return {
-    query,
-    listen: v.listen === true,
-    tcp: v.tcp === true,
-    udp: v.udp === true,
-    ipv4: v.ipv4 === true,
-    ipv6: v.ipv6 === true,
-    pid: intFlag(command, 'pid', v.pid as string | undefined, 1, PID_MAX),
-    port: intFlag(command, 'port', v.port as string | undefined, 0, 65535),
-  };
-}
-
-async function list(args: string[], io: CliIo): Promise<number> {
-  const v = parse('list', args, { ...FILTER_OPTIONS, json: { type: 'boolean' }, csv: { type: 'boolean' } });
-  if (v.help) {
-    io.out(LIST_HELP);
-    return 0;
-  }
-  if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
-  const filter = filterFrom('list', v);
-  const source = createSource(sourceFlag('list', v.source), { siHelper: siHelper(io), oneShot: true, listenersOnly: v.listen === true });
-  const result = await source.list();
-  const takenAt = Date.now();
-  for (const w of result.warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
-  const sockets = sortForListing(result.sockets.filter(socketMatcher(filter)));
-  if (v.json) io.out(formatJson({ takenAt, source: source.name }, sockets));
-  else if (v.csv) io.out(formatCsv(sockets));
-  else io.out(formatTable(sockets));
-  return 0;
-}
+export { UsageError, type CliIo } from './args';
 
 async function watch(args: string[], io: CliIo): Promise<number> {
   const v = parse('watch', args, { ...FILTER_OPTIONS, interval: { type: 'string' } });
@@ -343,11 +257,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`portwatch: unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`${e.message}\nRun 'portwatch ${command && !command.startsWith('-') && ['list', 'watch', 'serve', 'audit', 'kill'].includes(command) ? `${command} ` : ''}--help' for usage.\n`);
-      return 2;
-    }
-    io.err(`portwatch: ${inert(e instanceof Error ? e.message : String(e))}\n`);
-    return 1;
+    return reportFailure(e, command, io);
   }
 }

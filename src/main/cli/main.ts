@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { quickAnswer } from './help';
 
 /**
  * Process entry for bin/portwatch (out/node/portwatch.cjs): real stdio, signals, exit codes. It is small on
- * purpose: help, --version and unknown commands are answered from help.ts alone, and the commands' bundle
- * (out/node/cli-impl.cjs: index.ts with the engine, megabytes of JavaScript) is loaded only to run a command.
+ * purpose: help, --version and unknown commands are answered from help.ts alone, and a command's bundle is
+ * loaded only to run it: out/node/cli-list.cjs (list.ts: the sources and the table, a few hundred KB) for
+ * `list`, out/node/cli-impl.cjs (index.ts: every command with the engine and the server, megabytes) otherwise.
  */
 
 // `portwatch list | head`: the reader went away; that is not an error.
@@ -20,6 +23,33 @@ function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/**
+ * Loads a bundle beside this file (built by scripts/build-cli.mjs; a path esbuild leaves alone, so it stays a
+ * bundle of its own) as require() would, but, when the build wrote its V8 code cache beside it
+ * (`<bundle>.v8cache`: the bundle's SHA-256, then V8's cached data), compiled from that: parsing and compiling
+ * the bundle is then mostly skipped. V8 itself rejects data from another V8 version or other flags and then
+ * simply compiles; the hash makes sure the data is this very bundle's (V8 checks only the source's length).
+ * Nothing is ever written here: no cache, no build at run time.
+ */
+function loadBundle(name: string): unknown {
+  const filename = join(__dirname, name);
+  const load = createRequire(filename);
+  let cache: Buffer;
+  let source: Buffer;
+  try {
+    cache = readFileSync(`${filename}.v8cache`);
+    source = readFileSync(filename);
+  } catch {
+    return load(filename);
+  }
+  if (!createHash('sha256').update(source).digest().equals(cache.subarray(0, 32))) return load(filename);
+  // the same wrapper as require()'s, and as the build's when it made the cache
+  const script = new Script(wrap(source.toString('utf8')), { filename, cachedData: cache.subarray(32) });
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, load, module, filename, __dirname);
+  return module.exports;
+}
+
 const argv = process.argv.slice(2);
 const answer = quickAnswer(argv, version);
 if (answer) {
@@ -31,13 +61,16 @@ if (answer) {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  // built beside this file by scripts/build-cli.mjs; a path esbuild leaves alone, so it stays a second bundle
-  const { runCli } = createRequire(__filename)(join(__dirname, 'cli-impl.cjs')) as typeof import('./index');
-  void runCli(argv, {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+  const io = {
+    out: (t: string): boolean => process.stdout.write(t),
+    err: (t: string): boolean => process.stderr.write(t),
     interrupted,
-  }).then((code) => {
+  };
+  const run =
+    argv[0] === 'list'
+      ? (loadBundle('cli-list.cjs') as typeof import('./list')).runList(argv.slice(1), io)
+      : (createRequire(__filename)(join(__dirname, 'cli-impl.cjs')) as typeof import('./index')).runCli(argv, io);
+  void run.then((code) => {
     process.exitCode = code;
     // stdout may still be draining into a pipe: let it, then leave.
     process.stdout.write('', () => process.exit(code));

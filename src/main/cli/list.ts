@@ -1,0 +1,46 @@
+import { createSource } from '../engine/sources';
+import { FILTER_OPTIONS, filterFrom, parse, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
+import { socketMatcher } from './filter';
+import { formatCsv, formatJson, formatTable, inert, sortForListing } from './format';
+import { LIST_HELP } from './help';
+
+/*
+ * `portwatch list`, the command people run most and wait for: scripts/build-cli.mjs builds it as a bundle of
+ * its own (out/node/cli-list.cjs, which main.ts loads for `list`), with the engine's sources and nothing of
+ * the server, the monitor, the baseline or the port registry (test/main/cli/entry.test.ts keeps it small).
+ */
+
+/** `portwatch list [flags]`; `args` are the flags after `list`. */
+export async function list(args: string[], io: CliIo): Promise<number> {
+  const v = parse('list', args, { ...FILTER_OPTIONS, json: { type: 'boolean' }, csv: { type: 'boolean' } });
+  if (v.help) {
+    io.out(LIST_HELP);
+    return 0;
+  }
+  if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
+  const filter = filterFrom('list', v);
+  const source = createSource(sourceFlag('list', v.source), {
+    siHelper: siHelper(io),
+    oneShot: true,
+    listenersOnly: v.listen === true,
+    // the table prints no byte counters or RTT; --json and --csv do
+    counters: v.json === true || v.csv === true,
+  });
+  const result = await source.list();
+  const takenAt = Date.now();
+  for (const w of result.warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
+  const sockets = sortForListing(result.sockets.filter(socketMatcher(filter)));
+  if (v.json) io.out(formatJson({ takenAt, source: source.name }, sockets));
+  else if (v.csv) io.out(formatCsv(sockets));
+  else io.out(formatTable(sockets));
+  return 0;
+}
+
+/** What the list bundle exports to main.ts: `list` run as runCli runs it, failures reported alike. */
+export async function runList(args: string[], io: CliIo): Promise<number> {
+  try {
+    return await list(args, io);
+  } catch (e) {
+    return reportFailure(e, 'list', io);
+  }
+}
