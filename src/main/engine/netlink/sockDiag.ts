@@ -274,14 +274,16 @@ export class DiagParser {
     const bytesIn = info >= 0 && infoLen >= 136 ? dataReceived(this.u64(b, info + 128), stateCode) : -1;
 
     const key = this.key;
-    key[0] = sport;
-    key[1] = dport;
-    key[2] = stateCode;
-    key[3] = uid;
-    key[4] = inode;
-    key[5] = ifindex;
-    for (let w = 0; w < 8; w++) key[6 + w] = b.readUInt32BE(at + 8 + w * 4);
-    key[14] = v6only === null ? -1 : v6only ? 1 : 0;
+    if (this.cache) {
+      key[0] = sport;
+      key[1] = dport;
+      key[2] = stateCode;
+      key[3] = uid;
+      key[4] = inode;
+      key[5] = ifindex;
+      for (let w = 0; w < 8; w++) key[6 + w] = b.readUInt32BE(at + 8 + w * 4);
+      key[14] = v6only === null ? -1 : v6only ? 1 : 0;
+    }
     const hit = this.cache ? this.prev.get(cookie) : undefined;
     if (hit !== undefined && hit.row.protocol === protocol && hit.row.family === family && sameKey(hit.key, key)) {
       const r = hit.row;

@@ -66,7 +66,7 @@ export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions 
   const si = (): SocketSource => new LazySystemInformation(opts.siHelper);
   const linux = (): { nestedPidNamespace: boolean } => ({ nestedPidNamespace: inNestedPidNamespace() });
   const netlink = (): NetlinkSource => {
-    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { closedEvents: false } : {}), ...(opts.counters === false ? { counters: false } : {}) };
+    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { oneShot: true } : {}), ...(opts.counters === false ? { counters: false } : {}) };
     return new NetlinkSource(o);
   };
   if (choice === 'netlink') {

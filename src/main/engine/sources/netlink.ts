@@ -50,6 +50,8 @@ export interface NetlinkOptions {
   /** Only listeners (TCP LISTEN, unconnected UDP and raw): `list --listen` needs nothing else. */
   listenersOnly?: boolean;
   nestedPidNamespace?: boolean;
+  /** A one-off listing: no destroy events, no rows kept for a next poll. */
+  oneShot?: boolean;
   /** Read every other network namespace too (default: when root, who alone may enter them). */
   namespaces?: boolean;
   /**
@@ -105,7 +107,7 @@ const NAMESPACE_SCAN_EVERY = 5;
 class NamespaceView {
   private dumper: DiagSocket;
   events: DiagSocket | null = null;
-  private readonly parser = new DiagParser(LITTLE_ENDIAN);
+  private readonly parser: DiagParser;
   private readonly eventParser = new DiagParser(LITTLE_ENDIAN, false);
   private readonly decoder = new AddressDecoder(LITTLE_ENDIAN);
   /** Dumps the kernel cannot do, by `protocol/family`, with the poll when it said so. */
@@ -129,8 +131,11 @@ class NamespaceView {
     private readonly counters: boolean,
     /** The helper thread that runs this poll's dumps (steady polls), or null: here. */
     private readonly streamFor: (poll: number) => DumpStream | null = () => null,
+    keepRows = true,
   ) {
     const open = (): number => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    // rows kept between polls pay off from the second poll on: a one-off listing keeps none
+    this.parser = new DiagParser(LITTLE_ENDIAN, keepRows);
     this.dumper = this.reopen();
     if (closedEvents) {
       try {
@@ -329,6 +334,7 @@ export class NetlinkSource implements SocketSource {
   private readonly helperThreads: boolean;
   private readonly listenersOnly: boolean;
   private readonly closedEvents: boolean;
+  private readonly oneShot: boolean;
   private readonly namespaces: boolean;
   private readonly counters: boolean;
   private stream: DumpStream | null = null;
@@ -339,7 +345,8 @@ export class NetlinkSource implements SocketSource {
     this.procRoot = opts.procRoot ?? '/proc';
     this.helperThreads = opts.helperThreads ?? true;
     this.listenersOnly = opts.listenersOnly ?? false;
-    this.closedEvents = opts.closedEvents ?? !this.listenersOnly;
+    this.oneShot = opts.oneShot ?? false;
+    this.closedEvents = !this.oneShot && (opts.closedEvents ?? !this.listenersOnly);
     this.namespaces = opts.namespaces ?? (typeof process.geteuid === 'function' && process.geteuid() === 0);
     this.counters = opts.counters ?? true;
     // steady polls run the dumps on a helper thread, started with the first of them (a one-off listing needs none)
@@ -347,7 +354,7 @@ export class NetlinkSource implements SocketSource {
       if (!this.helperThreads || poll === 0) return null;
       return (this.stream ??= new DumpStream(LITTLE_ENDIAN));
     };
-    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents, this.counters, streamFor);
+    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents, this.counters, streamFor, !this.oneShot);
     this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace });
   }
 
@@ -431,7 +438,7 @@ export class NetlinkSource implements SocketSource {
       }
       try {
         const enter = <T>(fn: () => T): T => inNetns(ns.path, fn, ns.id);
-        this.foreign.set(ns.id, new NamespaceView(ns.id, enter, procNet, ns.container, this.listenersOnly, this.closedEvents, this.counters));
+        this.foreign.set(ns.id, new NamespaceView(ns.id, enter, procNet, ns.container, this.listenersOnly, this.closedEvents, this.counters, () => null, !this.oneShot));
       } catch (e) {
         // it may have gone between the listing and now; a stranded thread cannot go on polling
         if (e instanceof NetnsError && e.code === 'stranded') throw e;
