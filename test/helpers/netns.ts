@@ -46,11 +46,12 @@ export class Netns {
   }
 
   /**
-   * What `portwatch list --json` sees inside it, of its own sockets: as root Portwatch lists every other
-   * namespace's too (the host's among them), each marked with its `netns`.
+   * What `portwatch list --json` sees inside it, of its own sockets (`netns:self`): as root Portwatch lists every
+   * other namespace's too (the host's among them), each marked with its `netns`.
    */
   list(env: NodeJS.ProcessEnv = process.env): Socket[] {
-    const all = (JSON.parse(execFileSync('ip', this.exec(process.execPath, BIN, 'list', '--json'), { encoding: 'utf8', env })) as { sockets: Socket[] }).sockets;
+    const out = execFileSync('ip', this.exec(process.execPath, BIN, 'list', '--json', '--filter', 'netns:self'), { encoding: 'utf8', env, maxBuffer: 256 << 20 });
+    const all = (JSON.parse(out) as { sockets: Socket[] }).sockets;
     return all.filter((s) => s.netns === null);
   }
 }

@@ -64,7 +64,8 @@ export const AUDIT_HELP = `Usage: portwatch audit [--json] [--baseline FILE | --
 
 Lists every listening socket (TCP LISTEN, unconnected UDP) with its exposure (all: every interface;
 interface: one address; loopback: this machine only), service, port range, risk, and whether a rule of the
-expected-ports baseline matches it.
+expected-ports baseline matches it. It judges this network namespace's listeners (run it with
+ip netns exec, or nsenter, to audit another).
   --baseline FILE        compare against FILE: exit 1 when some listener is unexpected (they are listed),
                          0 when all are expected, 2 when FILE is missing, unreadable or not a baseline
   --write-baseline FILE  save the current listeners as expected in FILE (atomically), then exit 0

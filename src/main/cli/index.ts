@@ -104,7 +104,8 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   }
   if (v.baseline !== undefined && v['write-baseline'] !== undefined) throw new UsageError('portwatch audit: choose one of --baseline and --write-baseline');
   for (const k of ['baseline', 'write-baseline'] as const) if (v[k] === '') throw new UsageError(`portwatch audit: --${k} needs a file name`);
-  const source = createSource(sourceFlag('audit', v.source), { siHelper: siHelper(io), oneShot: true, listenersOnly: true });
+  // a baseline describes one host's ports: this network namespace's (ip netns exec audits another)
+  const source = createSource(sourceFlag('audit', v.source), { siHelper: siHelper(io), oneShot: true, listenersOnly: true, ownNamespace: true });
   const { sockets, warnings } = await source.list();
   for (const w of warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
   if (v['write-baseline'] !== undefined) {

@@ -19,6 +19,8 @@ export interface SourceOptions {
    * netlink then spares the kernel a socket lock per connection; sockets carry null for them.
    */
   counters?: boolean;
+  /** Only Portwatch's own network namespace, also as root (audit: a baseline describes one host's ports). */
+  ownNamespace?: boolean;
 }
 
 /** A source that says, in every poll's warnings, why it is not the one asked for. */
@@ -66,7 +68,7 @@ export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions 
   const si = (): SocketSource => new LazySystemInformation(opts.siHelper);
   const linux = (): { nestedPidNamespace: boolean } => ({ nestedPidNamespace: inNestedPidNamespace() });
   const netlink = (): NetlinkSource => {
-    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { oneShot: true } : {}), ...(opts.counters === false ? { counters: false } : {}) };
+    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { oneShot: true } : {}), ...(opts.counters === false ? { counters: false } : {}), ...(opts.ownNamespace ? { namespaces: false } : {}) };
     return new NetlinkSource(o);
   };
   if (choice === 'netlink') {
