@@ -178,7 +178,7 @@ function render({ machine, rows, wire, cli }) {
         ...wire.map((w) => `| ${w.churn * 100}% | ${w.added} | ${w.removed} | ${w.changed} | ${(w.deltaBytes / 1024).toFixed(0)} KiB | ${(w.snapshotBytes / 1024).toFixed(0)} KiB |`),
       ].join('\n')
     : '';
-  return `# Collection benchmark\n\n${machine}. Targets: steady <= 0.25x, cold <= 0.5x systeminformation at 10,000.\n\n${table}\n${wireTable ? `\nDelta size per tick at ${WIRE_AT} sockets (the WebSocket message; a delta carries whole socket objects for added and changed ones):\n\n${wireTable}\n` : ''}${cli ? `\n${cliMarkdown(cli)}` : ''}`;
+  return `# Collection benchmark\n\n${machine}. Targets (netlink, the default): steady <= 0.15x, cold <= 0.35x systeminformation at 10,000.\n\n${table}\n${wireTable ? `\nDelta size per tick at ${WIRE_AT} sockets (the WebSocket message; a delta carries whole socket objects for added and changed ones):\n\n${wireTable}\n` : ''}${cli ? `\n${cliMarkdown(cli)}` : ''}`;
 }
 
 const md = render(result);
