@@ -1,9 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { extname, join, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
@@ -11,13 +9,26 @@ import { TOKEN_COOKIE, TOKEN_PARAM, WS_PATH, type WsMessage } from '../../shared
 import { CSP } from '../../shared/csp';
 import { ApiDispatcher } from '../api/dispatch';
 import type { MonitorLike } from '../engine/monitor';
+import { loadAssets } from './assets';
+import { hostForUrl, hostHeaderName, ownAddresses, parseHost } from './host';
+
+export { isLoopback } from './host';
 
 /**
  * Web mode: the built renderer and PortwatchApi over a WebSocket, from the same engine as the desktop app.
  * Loopback by default. Every HTTP and WebSocket request needs the per-run token (query parameter, then a
  * SameSite=Strict cookie); the Host header must name this server (DNS rebinding); a WebSocket's Origin must
- * be this server's own.
+ * be this server's own. A local user without the token can open connections but not hold the server:
+ * connections are capped, one that has not shown the token within UNAUTHENTICATED_MS is closed, and the UI
+ * is served from memory, so running out of descriptors cannot fail a page load.
  */
+
+/** Concurrent connections; past this a new one is closed at once. */
+export const MAX_CONNECTIONS = 256;
+/** A connection that has not made a request (or WebSocket upgrade) carrying the token by then is closed. */
+export const UNAUTHENTICATED_MS = 5_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_MS = 5_000;
 
 export interface ServeOptions {
   monitor: MonitorLike;
@@ -46,30 +57,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.ico': 'image/x-icon',
-};
-
 const Request = z.strictObject({
   id: z.number().int().nonnegative(),
   method: z.string().max(64),
   args: z.array(z.unknown()).max(16),
 });
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::ffff:127.0.0.1';
-}
-
-function hostForUrl(host: string): string {
-  return isIP(host) === 6 ? `[${host}]` : host;
-}
 
 function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
@@ -87,73 +79,85 @@ function cookieToken(req: IncomingMessage): string | null {
 }
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const host = opts.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !opts.allowRemote) {
+  const parsed = parseHost(opts.host ?? '127.0.0.1');
+  if (!parsed.ok) throw new Error(`refusing to bind: ${parsed.message}`);
+  // bind the canonical form: the address checked is the address bound
+  const host = parsed.host;
+  if (!parsed.loopback && !opts.allowRemote) {
     throw new Error(`refusing to bind ${host}: it is reachable from other machines; pass --allow-remote to mean it`);
   }
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
+  const assets = await loadAssets(opts.staticDir);
   const dispatcher = new ApiDispatcher(opts.monitor, { baselinePath: opts.baselinePath });
-  const staticRoot = realpathSync(opts.staticDir);
+  const wildcard = host === '0.0.0.0' || host === '::';
   let port = opts.port ?? 0;
 
-  /** Host header values that name this server. */
-  const allowedHosts = (): Set<string> => {
-    const names = new Set([`${hostForUrl(host)}:${port}`]);
-    if (isLoopback(host)) for (const n of ['localhost', '127.0.0.1', '[::1]']) names.add(`${n}:${port}`);
-    if (host === '0.0.0.0' || host === '::') names.add(`${hostname()}:${port}`);
+  /** Host header names (canonical, without the port) that name this server; never an arbitrary IP literal. */
+  const hostNames = (): Set<string> => {
+    const names = new Set([host]);
+    if (parsed.loopback) for (const n of ['localhost', '127.0.0.1', '::1']) names.add(n);
+    if (wildcard) {
+      // read per request: interfaces come and go while serve runs
+      for (const n of ['localhost', hostname().toLowerCase(), ...ownAddresses()]) names.add(n);
+    }
     return names;
   };
   const hostOk = (req: IncomingMessage): boolean => {
-    const h = (req.headers.host ?? '').toLowerCase();
-    if (allowedHosts().has(h)) return true;
-    // bound to every interface: any IP literal of this machine, with our port
-    if (host === '0.0.0.0' || host === '::') {
-      const m = /^(\[[0-9a-f:.]+\]|[0-9.]+):(\d+)$/.exec(h);
-      return m !== null && Number(m[2]) === port && isIP((m[1] as string).replace(/^\[|\]$/g, '')) !== 0;
-    }
-    return false;
+    const name = hostHeaderName(req.headers.host ?? '', port);
+    return name !== null && hostNames().has(name);
   };
   const tokenOk = (req: IncomingMessage, url: URL): boolean => sameToken(url.searchParams.get(TOKEN_PARAM), token) || sameToken(cookieToken(req), token);
+  /** Connections that have shown the token once; the others are closed after UNAUTHENTICATED_MS. */
+  const authenticated = new WeakSet<Duplex>();
 
   const deny = (res: ServerResponse, status: number, message: string): void => {
     res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(`${message}\n`);
   };
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (!hostOk(req)) return deny(res, 403, 'wrong Host header');
-    if (!tokenOk(req, url)) return deny(res, 401, 'missing or wrong token: open the URL portwatch serve printed');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
-    let rel: string;
-    try {
-      rel = decodeURIComponent(url.pathname);
-    } catch {
-      return deny(res, 400, 'bad path');
-    }
-    if (rel === '/' || rel === '') rel = '/index.html';
-    const file = join(staticRoot, rel);
-    let real: string;
-    try {
-      real = realpathSync(file);
-      if (!real.startsWith(staticRoot + sep) || !statSync(real).isFile()) throw new Error('outside');
-    } catch {
-      return deny(res, 404, 'not found');
-    }
-    const headers: Record<string, string> = {
-      'Content-Type': MIME[extname(real)] ?? 'application/octet-stream',
-      'Content-Security-Policy': CSP,
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
-    };
-    if (url.searchParams.has(TOKEN_PARAM)) {
-      headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    }
-    res.writeHead(200, headers);
-    if (req.method === 'HEAD') return res.end();
-    createReadStream(real).pipe(res);
+  const server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_MS, connectionsCheckingInterval: 1_000 },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://placeholder');
+      if (!hostOk(req)) return deny(res, 403, 'wrong Host header');
+      if (!tokenOk(req, url)) return deny(res, 401, 'missing or wrong token: open the URL portwatch serve printed');
+      authenticated.add(req.socket);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
+      let rel: string;
+      try {
+        rel = decodeURIComponent(url.pathname);
+      } catch {
+        return deny(res, 400, 'bad path');
+      }
+      if (rel === '/' || rel === '') rel = '/index.html';
+      // only files read at start are served: a path outside the directory is simply not in the map
+      const asset = assets.get(rel);
+      if (!asset) return deny(res, 404, 'not found');
+      const headers: Record<string, string | number> = {
+        'Content-Type': asset.type,
+        'Content-Length': asset.body.length,
+        'Content-Security-Policy': CSP,
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+        'Cache-Control': 'no-store',
+      };
+      if (url.searchParams.has(TOKEN_PARAM)) {
+        headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      }
+      res.writeHead(200, headers);
+      res.end(req.method === 'HEAD' ? undefined : asset.body);
+    },
+  );
+  server.maxConnections = MAX_CONNECTIONS;
+  server.on('connection', (socket: Socket) => {
+    // the HTTP server drops its own error listener when a socket is upgraded: this one outlives it
+    socket.on('error', () => socket.destroy());
+    const timer = setTimeout(() => {
+      if (!authenticated.has(socket)) socket.destroy();
+    }, UNAUTHENTICATED_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -167,6 +171,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const origin = req.headers.origin;
     if (!origin || origin.toLowerCase() !== `http://${(req.headers.host ?? '').toLowerCase()}`) return reject(socket, 403, 'Forbidden');
     if (!tokenOk(req, url)) return reject(socket, 401, 'Unauthorized');
+    authenticated.add(socket);
     wss.handleUpgrade(req, socket, head, (ws) => connect(ws));
   });
 
@@ -207,10 +212,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       resolve();
     });
   });
+  // after listen, errors are per connection (EMFILE or ENFILE on accept): that connection is lost, the server is not
+  server.on('error', () => undefined);
   port = (server.address() as { port: number }).port;
 
   return {
-    url: `http://${hostForUrl(host === '0.0.0.0' || host === '::' ? hostname() : host)}:${port}/?${TOKEN_PARAM}=${token}`,
+    url: `http://${hostForUrl(wildcard ? hostname() : host)}:${port}/?${TOKEN_PARAM}=${token}`,
     token,
     host,
     port,

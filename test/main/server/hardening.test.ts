@@ -1,0 +1,163 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, type Socket as NetSocket } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { Monitor } from '../../../src/main/engine/monitor';
+import { MAX_CONNECTIONS, isLoopback, startServer, type RunningServer } from '../../../src/main/server';
+import { WS_PATH } from '../../../src/shared/api';
+import { waitFor } from '../../helpers/children';
+import { ROOT } from '../../helpers/paths';
+import { makeSocket } from '../../helpers/sockets';
+
+/**
+ * The security review's local attacker: no token, but free to open connections and pick Host headers.
+ * Every connection goes to 127.0.0.1; only the Host header names other addresses.
+ */
+
+const STATIC = join(ROOT, 'out', 'renderer');
+const TOKEN = 'secret-token-123';
+
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(5_000, () => req.destroy(new Error('no answer')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A raw TCP connection to the server that says nothing; `closed` resolves when the server drops it. */
+function idle(port: number): { socket: NetSocket; closed: Promise<void> } {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  // read whatever the server says, or 'close' would wait for the data to be consumed
+  socket.resume();
+  return { socket, closed: new Promise((resolve) => socket.once('close', () => resolve())) };
+}
+
+describe('serve against a local attacker', () => {
+  let monitor: Monitor;
+  const servers: RunningServer[] = [];
+  const sockets: NetSocket[] = [];
+  const start = async (opts: Partial<Parameters<typeof startServer>[0]> = {}): Promise<RunningServer> => {
+    const s = await startServer({ monitor, staticDir: STATIC, port: 0, token: TOKEN, ...opts });
+    servers.push(s);
+    return s;
+  };
+
+  beforeEach(async () => {
+    const sock = makeSocket({ id: 'tcp|127.0.0.1|80|*|*|1', localPort: 80, pid: 1, pids: [1] });
+    monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [sock], warnings: [] }) }, intervalMs: 250 });
+    monitor.start();
+    await waitFor(() => monitor.getSnapshot() ?? undefined, 5000, 'first poll');
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    for (const s of servers.splice(0)) await s.close();
+    await monitor.stop();
+  });
+
+  it('closes a connection that has not shown the token within a few seconds, but not a WebSocket that has', async () => {
+    const server = await start();
+    const silent = idle(server.port);
+    // one that made a request without the token, then kept the connection alive
+    const asked = idle(server.port);
+    sockets.push(silent.socket, asked.socket);
+    asked.socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: keep-alive\r\n\r\n`);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}?token=${TOKEN}`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
+    ws.on('error', () => undefined);
+    await new Promise((resolve) => ws.once('open', resolve));
+
+    const closedBy = (p: Promise<void>, ms: number): Promise<boolean> => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    // generous: the limit is 5 s; Node's own header timeout would only act after 10 s or more
+    expect(await closedBy(silent.closed, 9_000)).toBe(true);
+    expect(await closedBy(asked.closed, 2_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(server.clients()).toBe(1);
+    ws.close();
+  }, 20_000);
+
+  it('caps a flood of idle connections, sheds them, and serves the token holder afterwards', async () => {
+    const server = await start();
+    const N = 300;
+    let closed = 0;
+    for (let i = 0; i < N; i++) {
+      const c = idle(server.port);
+      sockets.push(c.socket);
+      void c.closed.then(() => closed++);
+    }
+    // past the cap a connection is closed at once, long before the idle limit
+    await waitFor(() => (closed >= N - MAX_CONNECTIONS ? true : undefined), 3_000, 'connections past the cap refused');
+    // the rest never showed a token: all dropped
+    await waitFor(() => (closed === N ? true : undefined), 12_000, 'idle connections closed');
+    const ok = await get(server.port, `/?token=${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('<div id="root">');
+  }, 30_000);
+
+  it('serves the UI from memory: a file deleted after start still loads, a missing one is 404', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portwatch-static-'));
+    cpSync(STATIC, dir, { recursive: true });
+    const index = readFileSync(join(dir, 'index.html'), 'utf8');
+    const server = await start({ staticDir: dir });
+    rmSync(dir, { recursive: true, force: true });
+    const page = await get(server.port, `/?token=${TOKEN}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toBe(index);
+    const asset = /src="(\.?\/assets\/[^"]+\.js)"/.exec(index)?.[1]?.replace(/^\./, '') as string;
+    expect((await get(server.port, `${asset}?token=${TOKEN}`)).status).toBe(200);
+    expect((await get(server.port, `/assets/nope.js?token=${TOKEN}`)).status).toBe(404);
+    expect((await get(server.port, `/assets?token=${TOKEN}`)).status).toBe(404);
+  });
+
+  it('survives upgrade requests whose sockets are reset while being refused', async () => {
+    const server = await start();
+    for (let i = 0; i < 30; i++) {
+      const c = idle(server.port);
+      c.socket.write(`GET ${WS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` + `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      c.socket.resetAndDestroy();
+      await c.closed;
+    }
+    expect((await get(server.port, `/?token=${TOKEN}`)).status).toBe(200);
+  });
+
+  it('checks the canonical address: non-canonical IPv4 forms are refused, not read as loopback', async () => {
+    for (const h of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1', 'localhost', 'LOCALHOST']) expect(isLoopback(h), h).toBe(true);
+    for (const h of ['127.000.000.001', '127.1', '0x7f.0.0.1', '0177.0.0.1', '2130706433', '127.0.0.08', '127.256.0.1', '0.0.0.0', '::', 'example.com']) {
+      expect(isLoopback(h), h).toBe(false);
+    }
+    await expect(startServer({ monitor, staticDir: STATIC, host: '127.000.000.001', port: 0 })).rejects.toThrow(/refusing to bind/);
+    await expect(startServer({ monitor, staticDir: STATIC, host: '127.000.000.001', port: 0, allowRemote: true })).rejects.toThrow(/not an address/);
+    await expect(startServer({ monitor, staticDir: STATIC, host: '0x7f.1', port: 0, allowRemote: true })).rejects.toThrow(/not an address/);
+    const mapped = await start({ host: '::ffff:127.0.0.1' });
+    expect(mapped.host).toBe('127.0.0.1');
+  });
+
+  it('bound to every interface, accepts only Host values naming this machine', async () => {
+    const server = await start({ host: '0.0.0.0', allowRemote: true });
+    const p = server.port;
+    const status = async (host: string, token = TOKEN): Promise<number> => (await get(p, `/?token=${token}`, { Host: host })).status;
+    expect(await status(`127.0.0.1:${p}`)).toBe(200);
+    expect(await status(`localhost:${p}`)).toBe(200);
+    expect(await status(`${hostname()}:${p}`)).toBe(200);
+    expect(await status(`127.0.0.1:${p}`, 'wrong')).toBe(401);
+    for (const foreign of [`1.2.3.4:${p}`, `[2001:db8::1]:${p}`, `127.1:${p}`, `127.0.0.1:${p + 1}`, `attacker.example:${p}`, `1.2.3.4`]) {
+      expect(await status(foreign), foreign).toBe(403);
+    }
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${p}${WS_PATH}?token=${TOKEN}`, { headers: { Host: `1.2.3.4:${p}`, Origin: `http://1.2.3.4:${p}` } });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+      ws.once('error', () => resolve(-1));
+    });
+    expect(refused).toBe(403);
+  });
+});
