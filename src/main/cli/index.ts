@@ -6,7 +6,7 @@ import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine
 import { createSource } from '../engine/sources';
 import { DeltaFilter, socketMatcher } from './filter';
 import { inert, inertJson } from './format';
-import { isLoopback, startServer } from '../server';
+import { isLoopback, parseHost, startServer } from '../server';
 import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
@@ -63,6 +63,9 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const port = intFlag('serve', 'port', v.port, 0, 65535) ?? 7777;
   const host = v.host ?? '127.0.0.1';
   if (host === '' || /[\s/]/.test(host)) throw new UsageError(`portwatch serve: --host must be an address or name, got '${host}'`);
+  // 127.000.000.001, 127.1, 0x7f.1: parsers disagree on what they mean, so they are refused, not guessed
+  const parsed = parseHost(host);
+  if (!parsed.ok) throw new UsageError(`portwatch serve: --host ${parsed.message}`);
   if (!isLoopback(host) && !v['allow-remote']) {
     throw new UsageError(`portwatch serve: ${host} is reachable from other machines; add --allow-remote if that is what you want`);
   }

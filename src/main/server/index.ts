@@ -12,7 +12,7 @@ import type { MonitorLike } from '../engine/monitor';
 import { loadAssets } from './assets';
 import { hostForUrl, hostHeaderName, ownAddresses, parseHost } from './host';
 
-export { isLoopback } from './host';
+export { isLoopback, parseHost } from './host';
 
 /**
  * Web mode: the built renderer and PortwatchApi over a WebSocket, from the same engine as the desktop app.

@@ -46,6 +46,9 @@ const OTHERS: Case[] = [
   [['list', 'extra'], /Unexpected argument 'extra'/],
   [['watch', 'extra'], /Unexpected argument 'extra'/],
   [['serve', '--host', '0.0.0.0'], /reachable from other machines; add --allow-remote/],
+  // parsers disagree on what these mean (127.0.0.1? something else?): refused, not guessed
+  [['serve', '--host', '127.000.000.001'], /--host '127.000.000.001' is not an address \(write IPv4 as four decimal numbers/],
+  [['serve', '--host', '0x7f.1', '--allow-remote'], /--host '0x7f.1' is not an address/],
   [['serve', '--bogus'], /Unknown option '--bogus'/],
   [['audit', '--baseline', 'a.json', '--write-baseline', 'b.json'], /choose one of --baseline and --write-baseline/],
   [['kill'], /give a PID or --port N/],
