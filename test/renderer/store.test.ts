@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { HIGHLIGHT_MS, SocketStore, type Row } from '../../src/renderer/src/store/socketStore';
+import { HIGHLIGHT_MS, MAX_ALERTS, SocketStore, withAlert, type Row } from '../../src/renderer/src/store/socketStore';
 import { filterRows, groupRows, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
-import type { ApiResult, EngineState, PortwatchApi } from '../../src/shared/api';
+import type { Alert, ApiResult, EngineState, PortwatchApi } from '../../src/shared/api';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
 import { parseQuery } from '../../src/shared/query';
 import { makeSocket } from '../helpers/sockets';
@@ -212,5 +212,18 @@ describe('view: filter, sort, group', () => {
     expect(ids(sortRows(rows, 'local', -1, ctx))[0]).toBe('5'); // ::1
     const aged = [row(sock('old'), 1), row(sock('young'), 5)];
     expect(ids(sortRows(aged, 'age', 1, ctx))).toEqual(['young', 'old']);
+  });
+});
+
+describe('the alert list', () => {
+  const alert = (id: number, notify: boolean): Alert => ({ id, at: id, protocol: 'udp', localAddress: '127.0.0.1', localPort: 1000 + id, exposure: 'loopback', process: 'decoy', pid: 7, risk: null, notify, message: `decoy ${id}` });
+  it('keeps an alert that notified through a flood of quiet ones', () => {
+    let list: Alert[] = [];
+    for (let i = 0; i < 150; i++) list = withAlert(list, alert(i, false));
+    list = withAlert(list, { ...alert(1000, true), exposure: 'all', localAddress: '0.0.0.0', message: 'the real one' });
+    for (let i = 150; i < 600; i++) list = withAlert(list, alert(i, false));
+    expect(list).toHaveLength(MAX_ALERTS);
+    expect(list.some((a) => a.message === 'the real one')).toBe(true);
+    expect(list.at(-1)?.id).toBe(599);
   });
 });

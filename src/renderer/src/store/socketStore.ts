@@ -127,7 +127,7 @@ export class SocketStore {
       ),
       this.api.onHostNames((names) => this.set({ hostNames: { ...this.view.hostNames, ...names } })),
       this.api.onBaseline((baseline) => this.set({ baseline })),
-      this.api.onAlert((a) => this.set({ alerts: [...this.view.alerts.slice(-199), a] })),
+      this.api.onAlert((a) => this.set({ alerts: withAlert(this.view.alerts, a) })),
       this.api.onAction((e) => this.set({ actions: [...this.view.actions.slice(-199), e] })),
       this.api.onConnection((connected) => {
         this.set({ connected });
@@ -337,4 +337,19 @@ export class SocketStore {
     this.view = { ...this.view, ...patch, version: this.view.version + 1 };
     for (const l of [...this.listeners]) l();
   }
+}
+
+/** How many alerts the view keeps. */
+export const MAX_ALERTS = 200;
+
+/**
+ * The alert list with one more: past MAX_ALERTS the oldest quiet alert goes first, so that a flood of
+ * quiet ones (another user's decoys) never pushes out one that notified (a listener on all interfaces).
+ */
+export function withAlert(list: readonly Alert[], a: Alert): Alert[] {
+  const next = [...list, a];
+  if (next.length <= MAX_ALERTS) return next;
+  const quiet = next.findIndex((x) => !x.notify);
+  next.splice(quiet >= 0 ? quiet : 0, 1);
+  return next;
 }
