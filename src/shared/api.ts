@@ -155,6 +155,3 @@ export type WsMessage =
 
 /** Where the web UI finds its WebSocket, relative to the page. */
 export const WS_PATH = '/api/ws';
-/** The query parameter and cookie that carry the per-run token in web mode. */
-export const TOKEN_PARAM = 'token';
-export const TOKEN_COOKIE = 'portwatch_token';

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitorHost } from '../../src/main/engine/monitorHost';
-import { startServer, type RunningServer } from '../../src/main/server';
+import type { IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
+import { loadTokenFile, startServer, type RunningServer } from '../../src/main/server';
 import { launchChromium } from '../helpers/browser';
 import { DETACHED_LISTENER, isRunning, NODE_LISTENER, spawnDetached, spawnReady, waitFor, type Child } from '../helpers/children';
 import { ROOT, WORKER } from '../helpers/paths';
@@ -25,6 +27,11 @@ describe('web mode end to end, in Chromium', () => {
   const children: Child[] = [];
   /** Uncaught errors in the page, over the whole run: checked after load and by the last test. */
   const errors: string[] = [];
+  /** Every HTTP request and WebSocket upgrade the server saw: method, URL and headers. */
+  const seen: string[] = [];
+  const log = (req: IncomingMessage): void => void seen.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+  let tokenFile: string;
+  let token: string;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -32,7 +39,9 @@ describe('web mode end to end, in Chromium', () => {
     symlinkSync(process.execPath, join(tmp, NAME));
     monitor = new MonitorHost({ workerPath: WORKER, intervalMs: 1000 });
     monitor.start();
-    server = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port: 0 });
+    tokenFile = join(tmp, 'token');
+    token = (loadTokenFile(tokenFile) as { token: string }).token;
+    server = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port: 0, token, onRequest: log });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
     page.on('pageerror', (e) => errors.push(e.message));
@@ -297,19 +306,94 @@ describe('web mode end to end, in Chromium', () => {
     await only('');
   }, 30_000);
 
+  it('leaves no token in the address bar, the history, or any request to the server', async () => {
+    expect(server.url).toMatch(/\/#token=/);
+    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`);
+    expect(await page.evaluate(() => location.hash)).toBe('');
+    // the page loaded its scripts and opened its WebSocket, and none of those requests named the token
+    expect(seen.some((r) => r.startsWith('GET /assets/'))).toBe(true);
+    expect(seen.some((r) => r.startsWith('GET /api/ws '))).toBe(true);
+    for (const r of seen) expect(r).not.toContain(token);
+    expect(seen.join('\n')).not.toMatch(/cookie/i);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+  });
+
+  it('sends no token to another server on the same host (cookies are per host, not per port)', async () => {
+    const other: string[] = [];
+    const spy = createServer((req, res) => {
+      other.push(`${req.url} ${JSON.stringify(req.headers)}`);
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<p>elsewhere</p>');
+    });
+    await new Promise<void>((r) => spy.listen(0, '127.0.0.1', r));
+    const spyPort = (spy.address() as { port: number }).port;
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(server.url);
+      await tab.locator('[data-testid=status-bar][data-state=ok]').waitFor({ timeout: 10_000 });
+      await tab.goto(`http://127.0.0.1:${spyPort}/from-portwatch`);
+      await tab.evaluate(() => fetch('/fetched', { credentials: 'include' }).then((r) => r.text()));
+      expect(other.length).toBeGreaterThanOrEqual(2);
+      for (const r of other) {
+        expect(r).not.toContain(token);
+        expect(r).not.toContain('portwatch_token');
+      }
+    } finally {
+      await tab.close();
+      await new Promise((r) => spy.close(r));
+    }
+  });
+
+  it('a page whose token is refused says so and stops retrying', async () => {
+    const tab = await browser.newPage();
+    try {
+      const before = seen.length;
+      await tab.goto(`http://127.0.0.1:${server.port}/#token=${'x'.repeat(32)}`);
+      const banner = tab.getByTestId('token-refused');
+      await banner.waitFor({ timeout: 10_000 });
+      expect(await banner.textContent()).toMatch(/restarted with a new token/);
+      expect(tab.url()).toBe(`http://127.0.0.1:${server.port}/`);
+      const upgrades = (): number => seen.slice(before).filter((r) => r.startsWith('GET /api/ws ')).length;
+      expect(upgrades()).toBe(1);
+      // the first retry would come after 1 s, the second after 3
+      await new Promise((r) => setTimeout(r, 3500));
+      expect(upgrades()).toBe(1);
+      await tab.screenshot({ path: join(SHOTS, 'web-token-refused.png') });
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('survives a dropped connection: says so, reconnects, and resynchronises from a fresh snapshot', async () => {
     await only(`proc:${NAME}`);
-    const { port, token } = server;
+    const { port } = server;
     await server.close();
     await page.locator('[data-testid=status-bar][data-state=disconnected]').waitFor({ timeout: 5000 });
     await page.screenshot({ path: join(SHOTS, 'web-disconnected.png') });
     // something opens while the page is cut off
     const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
     children.push(child);
-    server = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port, token });
+    // the same token, read back from the token file, as `serve --token-file` would after a restart
+    const kept = loadTokenFile(tokenFile);
+    expect(kept).toEqual({ ok: true, token, created: false });
+    server = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port, token: (kept as { token: string }).token, onRequest: log });
+    // the same tab, not reloaded: it shows its kept token again
     await page.locator('[data-testid=status-bar][data-state=ok]').waitFor({ timeout: 10_000 });
     await group(page, NAME).locator(`[data-testid=port-chip]:text-is(":${child.firstLine}")`).waitFor({ timeout: 5000 });
     await child.stop();
+  });
+
+  it('a server restarted with another token: the open tab says so and stops retrying', async () => {
+    const { port } = server;
+    await server.close();
+    await page.locator('[data-testid=status-bar][data-state=disconnected]').waitFor({ timeout: 5000 });
+    server = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port, onRequest: log });
+    await page.getByTestId('token-refused').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('token-refused').textContent()).toMatch(/server restarted with a new token/);
+    const count = (): number => seen.filter((r) => r.startsWith('GET /api/ws ')).length;
+    const after = count();
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(count()).toBe(after);
   });
 
   it('raised no uncaught error in the page all along', () => {

@@ -6,7 +6,7 @@ import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine
 import { createSource } from '../engine/sources';
 import { DeltaFilter, socketMatcher } from './filter';
 import { inert, inertJson } from './format';
-import { isLoopback, parseHost, startServer } from '../server';
+import { isLoopback, loadTokenFile, parseHost, startServer } from '../server';
 import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
@@ -54,6 +54,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     interval: { type: 'string' },
     source: { type: 'string' },
     baseline: { type: 'string' },
+    'token-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
@@ -71,13 +72,24 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   }
   const intervalMs = intFlag('serve', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
   if (v.baseline === '') throw new UsageError('portwatch serve: --baseline needs a file name');
+  if (v['token-file'] === '') throw new UsageError('portwatch serve: --token-file needs a file name');
   const source = sourceFlag('serve', v.source);
+  let token: string | undefined;
+  if (v['token-file'] !== undefined) {
+    const kept = loadTokenFile(v['token-file']);
+    if (!kept.ok) {
+      io.err(`portwatch serve: ${inert(kept.message)}\n`);
+      return 1;
+    }
+    token = kept.token;
+    if (kept.created) io.err(`portwatch: wrote a new token to ${inert(v['token-file'])}\n`);
+  }
   const staticDir = ensureWebUi(io.err);
   const monitor = new MonitorHost({ intervalMs, source, workerPath: io.workerPath });
   monitor.start();
   let server;
   try {
-    server = await startServer({ monitor, staticDir, host, port, allowRemote: v['allow-remote'] === true, baselinePath: v.baseline ?? defaultBaselinePath() });
+    server = await startServer({ monitor, staticDir, host, port, token, allowRemote: v['allow-remote'] === true, baselinePath: v.baseline ?? defaultBaselinePath() });
   } catch (e) {
     await monitor.stop();
     throw e;
@@ -86,7 +98,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     io.err(`portwatch: WARNING: serving on ${host}: anyone who can reach this machine and has the URL sees every socket and process on it.\n`);
   }
   io.out(`Portwatch is serving ${server.url}\n`);
-  if (v.open) openInBrowser(server.url);
+  // a browser's command line is readable by every local user: it gets a one-time code, not the token
+  if (v.open) openInBrowser(server.openUrl());
   await io.interrupted;
   await server.close();
   await monitor.stop();

@@ -32,9 +32,19 @@ export function ensureWebUi(log: (line: string) => void): string {
   return RENDERER_DIR;
 }
 
-/** Opens a URL in the user's browser (argument arrays, never a shell string). */
+/**
+ * The command that opens `url` in the user's browser, as an argument array (never a shell string). Its
+ * arguments are readable by every local user (/proc/PID/cmdline, ps): `url` must carry nothing secret for
+ * longer than it takes to use it (serve passes a one-time code, RunningServer.openUrl()).
+ */
+export function browserCommand(url: string, platform: NodeJS.Platform = process.platform): [cmd: string, args: string[]] {
+  if (platform === 'darwin') return ['open', [url]];
+  if (platform === 'win32') return ['cmd', ['/c', 'start', '""', url]];
+  return ['xdg-open', [url]];
+}
+
+/** Opens a URL in the user's browser (see browserCommand). */
 export function openInBrowser(url: string): void {
-  const [cmd, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
-  execFile(cmd as string, args as string[], () => {});
+  const [cmd, args] = browserCommand(url);
+  execFile(cmd, args, () => {});
 }

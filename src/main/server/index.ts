@@ -5,28 +5,39 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { TOKEN_COOKIE, TOKEN_PARAM, WS_PATH, type WsMessage } from '../../shared/api';
+import { WS_PATH, type WsMessage } from '../../shared/api';
 import { CSP } from '../../shared/csp';
 import { ApiDispatcher } from '../api/dispatch';
 import type { MonitorLike } from '../engine/monitor';
 import { loadAssets } from './assets';
 import { hostForUrl, hostHeaderName, ownAddresses, parseHost } from './host';
+import { AUTH_REFUSED, Hello, type Welcome } from './protocol';
+import { newToken } from './tokenFile';
 
 export { isLoopback, parseHost } from './host';
+export { AUTH_REFUSED } from './protocol';
+export { loadTokenFile, type TokenFileResult } from './tokenFile';
 
 /**
  * Web mode: the built renderer and PortwatchApi over a WebSocket, from the same engine as the desktop app.
- * Loopback by default. Every HTTP and WebSocket request needs the per-run token (query parameter, then a
- * SameSite=Strict cookie); the Host header must name this server (DNS rebinding); a WebSocket's Origin must
- * be this server's own. A local user without the token can open connections but not hold the server:
- * connections are capped, one that has not shown the token within UNAUTHENTICATED_MS is closed, and the UI
- * is served from memory, so running out of descriptors cannot fail a page load.
+ * Loopback by default. The UI's code and assets are public and served without a token; only the live
+ * connection is secret. The token travels in the URL's fragment (never sent to a server, never in a
+ * Referer), and the page presents it as the WebSocket's first message: it is in no cookie (cookies reach
+ * every port of a host) and in no HTTP request at all. `--open` hands the browser a one-time code instead
+ * (argv is readable by every local user), which the page trades for the token over the WebSocket.
+ * The Host header must name this server (DNS rebinding); a WebSocket's Origin must be this server's own.
+ * A local user without the token can open connections but not hold the server: connections are capped, one
+ * that has not shown the token within UNAUTHENTICATED_MS is closed (plain HTTP connections always are), and
+ * the UI is served from memory, so running out of descriptors cannot fail a page load.
  */
 
 /** Concurrent connections; past this a new one is closed at once. */
 export const MAX_CONNECTIONS = 256;
-/** A connection that has not made a request (or WebSocket upgrade) carrying the token by then is closed. */
+/** A connection that has not opened a WebSocket and shown the token on it by then is closed. */
 export const UNAUTHENTICATED_MS = 5_000;
+/** How long a one-time code (`--open`) stays good, and how many may be outstanding. */
+export const CODE_TTL_MS = 60_000;
+const MAX_CODES = 16;
 const HEADERS_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_MS = 5_000;
 
@@ -45,11 +56,17 @@ export interface ServeOptions {
   maxBufferedBytes?: number;
   /** The expected-ports baseline file (the CLI passes the user's XDG one). */
   baselinePath?: string;
+  /** Sees every HTTP request and WebSocket upgrade before it is answered (tests log them). */
+  onRequest?: (req: IncomingMessage) => void;
+  /** The clock one-time codes expire by. */
+  now?: () => number;
 }
 
 export interface RunningServer {
-  /** The URL to open, token included. */
+  /** The URL to print, the token in its fragment: `http://127.0.0.1:7777/#token=...`. */
   url: string;
+  /** A URL for a browser's command line: a one-time code (good once, for CODE_TTL_MS) in place of the token. */
+  openUrl(): string;
   token: string;
   host: string;
   port: number;
@@ -63,6 +80,14 @@ const Request = z.strictObject({
   args: z.array(z.unknown()).max(16),
 });
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -70,13 +95,6 @@ function sameToken(given: string | null | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieToken(req: IncomingMessage): string | null {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === TOKEN_COOKIE) return v.join('=');
-  }
-  return null;
-}
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const parsed = parseHost(opts.host ?? '127.0.0.1');
@@ -86,7 +104,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (!parsed.loopback && !opts.allowRemote) {
     throw new Error(`refusing to bind ${host}: it is reachable from other machines; pass --allow-remote to mean it`);
   }
-  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const token = opts.token ?? newToken();
+  const now = opts.now ?? Date.now;
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
   const assets = await loadAssets(opts.staticDir);
   const dispatcher = new ApiDispatcher(opts.monitor, { baselinePath: opts.baselinePath });
@@ -107,9 +126,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const name = hostHeaderName(req.headers.host ?? '', port);
     return name !== null && hostNames().has(name);
   };
-  const tokenOk = (req: IncomingMessage, url: URL): boolean => sameToken(url.searchParams.get(TOKEN_PARAM), token) || sameToken(cookieToken(req), token);
-  /** Connections that have shown the token once; the others are closed after UNAUTHENTICATED_MS. */
+  /** Connections that have shown the token on a WebSocket; the others are closed after UNAUTHENTICATED_MS. */
   const authenticated = new WeakSet<Duplex>();
+  /** Outstanding one-time codes and when each expires; a code is deleted on its first use, good or late. */
+  const codes = new Map<string, number>();
+  const issueCode = (): string => {
+    for (const [c, until] of codes) if (until <= now()) codes.delete(c);
+    // bounded: the oldest goes first
+    while (codes.size >= MAX_CODES) codes.delete(codes.keys().next().value as string);
+    const c = randomBytes(18).toString('base64url');
+    codes.set(c, now() + CODE_TTL_MS);
+    return c;
+  };
+  const useCode = (given: string): boolean => {
+    for (const [c, until] of codes) {
+      if (!sameToken(given, c)) continue;
+      codes.delete(c);
+      return until > now();
+    }
+    return false;
+  };
 
   const deny = (res: ServerResponse, status: number, message: string): void => {
     res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -119,10 +155,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const server = createServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_MS, connectionsCheckingInterval: 1_000 },
     (req, res) => {
+      opts.onRequest?.(req);
       const url = new URL(req.url ?? '/', 'http://placeholder');
       if (!hostOk(req)) return deny(res, 403, 'wrong Host header');
-      if (!tokenOk(req, url)) return deny(res, 401, 'missing or wrong token: open the URL portwatch serve printed');
-      authenticated.add(req.socket);
+      // no token here: the UI's files are public, the WebSocket is what is guarded
       if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
       let rel: string;
       try {
@@ -142,9 +178,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         'Referrer-Policy': 'no-referrer',
         'Cache-Control': 'no-store',
       };
-      if (url.searchParams.has(TOKEN_PARAM)) {
-        headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-      }
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : asset.body);
     },
@@ -165,17 +198,30 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
   server.on('upgrade', (req, socket, head) => {
+    opts.onRequest?.(req);
     const url = new URL(req.url ?? '/', 'http://placeholder');
     if (url.pathname !== WS_PATH) return reject(socket, 404, 'Not Found');
     if (!hostOk(req)) return reject(socket, 403, 'Forbidden');
     const origin = req.headers.origin;
     if (!origin || origin.toLowerCase() !== `http://${(req.headers.host ?? '').toLowerCase()}`) return reject(socket, 403, 'Forbidden');
-    if (!tokenOk(req, url)) return reject(socket, 401, 'Unauthorized');
-    authenticated.add(socket);
-    wss.handleUpgrade(req, socket, head, (ws) => connect(ws));
+    // the credential travels in the first message, never in the request line (it would sit in logs)
+    wss.handleUpgrade(req, socket, head, (ws) => awaitHello(ws, socket));
   });
 
-  function connect(ws: WebSocket): void {
+  /** Nothing is sent or dispatched until the first message shows the token or a good one-time code. */
+  function awaitHello(ws: WebSocket, socket: Duplex): void {
+    ws.once('message', (raw, isBinary) => {
+      const hello = isBinary ? null : Hello.safeParse(parseJson(raw.toString()));
+      if (!hello?.success) return ws.close(AUTH_REFUSED, 'no token');
+      const ok = 'token' in hello.data ? sameToken(hello.data.token, token) : useCode(hello.data.code);
+      if (!ok) return ws.close(AUTH_REFUSED, 'token' in hello.data ? 'wrong token' : 'code used or expired');
+      authenticated.add(socket);
+      connect(ws, true);
+    });
+  }
+
+  function connect(ws: WebSocket, welcome: boolean): void {
+    if (welcome) ws.send(JSON.stringify({ type: 'welcome', token } satisfies Welcome));
     const send = (m: WsMessage): void => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > maxBuffered) {
@@ -215,9 +261,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // after listen, errors are per connection (EMFILE or ENFILE on accept): that connection is lost, the server is not
   server.on('error', () => undefined);
   port = (server.address() as { port: number }).port;
+  const origin = `http://${hostForUrl(wildcard ? hostname() : host)}:${port}`;
 
   return {
-    url: `http://${hostForUrl(wildcard ? hostname() : host)}:${port}/?${TOKEN_PARAM}=${token}`,
+    url: `${origin}/#token=${token}`,
+    openUrl: () => `${origin}/#code=${issueCode()}`,
     token,
     host,
     port,

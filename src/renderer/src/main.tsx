@@ -1,7 +1,8 @@
-import { Profiler, StrictMode } from 'react';
+import { Profiler, StrictMode, useSyncExternalStore, type ReactElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import { pickApi } from './api';
 import { App } from './App';
+import type { WsApi } from './api/ws';
 import { SocketStore } from './store/socketStore';
 import './styles.css';
 
@@ -15,7 +16,28 @@ declare global {
   }
 }
 
-const app = <App store={store} api={api} />;
+/** Web mode only: once the server refuses this page's token, retrying has stopped, and the page says why. */
+const onRefused = (api as Partial<WsApi>).onRefused;
+let refused: string | null = null;
+const subscribeRefused = (notify: () => void): (() => void) =>
+  onRefused?.((message) => {
+    refused = message;
+    notify();
+  }) ?? (() => undefined);
+
+function Root(): ReactElement {
+  const message = useSyncExternalStore(subscribeRefused, () => refused);
+  if (message !== null) {
+    return (
+      <div className="banner error" role="alert" data-testid="token-refused">
+        {message}
+      </div>
+    );
+  }
+  return <App store={store} api={api} />;
+}
+
+const app = <Root />;
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
     {import.meta.env.VITE_PORTWATCH_PROFILE === '1' ? (

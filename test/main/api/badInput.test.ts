@@ -111,7 +111,7 @@ describe('every API method against hostile arguments', () => {
 
   it('a real WebSocket to the web server', async () => {
     const server = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port: 0, token: 'bad-input-token', baselinePath });
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}?token=bad-input-token`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
     // one call at a time: a message refused before dispatch (args not a list) is answered with id null
     let waiting: ((r: ApiResult<unknown>) => void) | null = null;
     let id = 0;
@@ -120,6 +120,7 @@ describe('every API method against hostile arguments', () => {
       if (m.type === 'result' && (m.id === id || m.id === null)) waiting?.(m.result);
     });
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(JSON.stringify({ type: 'hello', token: 'bad-input-token' }));
     const call: Call = (method, args) =>
       new Promise((resolve) => {
         waiting = resolve;
@@ -136,9 +137,10 @@ describe('every API method against hostile arguments', () => {
       const closed = new Promise<number>((resolve) => socket.once('close', resolve));
       socket.send(JSON.stringify({ id: ++id, method: 'markExpected', args: ['x'.repeat(100_000)] }));
       expect(await closed).toBe(1009);
-      const again = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}?token=bad-input-token`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
+      const again = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
       const answer = new Promise<WsMessage>((resolve) => again.on('message', (d) => ((m: WsMessage) => m.type === 'result' && resolve(m))(JSON.parse(String(d)) as WsMessage)));
       await new Promise((resolve, reject) => again.once('open', resolve).once('error', reject));
+      again.send(JSON.stringify({ type: 'hello', token: 'bad-input-token' }));
       again.send(JSON.stringify({ id: 1, method: 'getBaseline', args: [] }));
       expect(await answer).toMatchObject({ type: 'result', id: 1, result: { ok: true } });
       again.close();

@@ -64,21 +64,28 @@ describe('serve against a local attacker', () => {
     await monitor.stop();
   });
 
-  it('closes a connection that has not shown the token within a few seconds, but not a WebSocket that has', async () => {
+  it('closes a connection that has not shown the token on a WebSocket within a few seconds, but not a WebSocket that has', async () => {
     const server = await start();
     const silent = idle(server.port);
-    // one that made a request without the token, then kept the connection alive
+    // one that fetched the (public) page, then kept the connection alive
     const asked = idle(server.port);
     sockets.push(silent.socket, asked.socket);
     asked.socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: keep-alive\r\n\r\n`);
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}?token=${TOKEN}`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
+    const origin = { headers: { Origin: `http://127.0.0.1:${server.port}` } };
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}`, origin);
     ws.on('error', () => undefined);
     await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'hello', token: TOKEN }));
+    // one that upgraded but never said hello
+    const mute = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}`, origin);
+    mute.on('error', () => undefined);
+    const muteClosed = new Promise<void>((resolve) => mute.once('close', () => resolve()));
 
     const closedBy = (p: Promise<void>, ms: number): Promise<boolean> => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
     // generous: the limit is 5 s; Node's own header timeout would only act after 10 s or more
     expect(await closedBy(silent.closed, 9_000)).toBe(true);
     expect(await closedBy(asked.closed, 2_000)).toBe(true);
+    expect(await closedBy(muteClosed, 2_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     expect(ws.readyState).toBe(WebSocket.OPEN);
     expect(server.clients()).toBe(1);
@@ -98,7 +105,7 @@ describe('serve against a local attacker', () => {
     await waitFor(() => (closed >= N - MAX_CONNECTIONS ? true : undefined), 3_000, 'connections past the cap refused');
     // the rest never showed a token: all dropped
     await waitFor(() => (closed === N ? true : undefined), 12_000, 'idle connections closed');
-    const ok = await get(server.port, `/?token=${TOKEN}`);
+    const ok = await get(server.port, `/`);
     expect(ok.status).toBe(200);
     expect(ok.body).toContain('<div id="root">');
   }, 30_000);
@@ -109,13 +116,13 @@ describe('serve against a local attacker', () => {
     const index = readFileSync(join(dir, 'index.html'), 'utf8');
     const server = await start({ staticDir: dir });
     rmSync(dir, { recursive: true, force: true });
-    const page = await get(server.port, `/?token=${TOKEN}`);
+    const page = await get(server.port, `/`);
     expect(page.status).toBe(200);
     expect(page.body).toBe(index);
     const asset = /src="(\.?\/assets\/[^"]+\.js)"/.exec(index)?.[1]?.replace(/^\./, '') as string;
-    expect((await get(server.port, `${asset}?token=${TOKEN}`)).status).toBe(200);
-    expect((await get(server.port, `/assets/nope.js?token=${TOKEN}`)).status).toBe(404);
-    expect((await get(server.port, `/assets?token=${TOKEN}`)).status).toBe(404);
+    expect((await get(server.port, `${asset}`)).status).toBe(200);
+    expect((await get(server.port, `/assets/nope.js`)).status).toBe(404);
+    expect((await get(server.port, `/assets`)).status).toBe(404);
   });
 
   it('survives upgrade requests whose sockets are reset while being refused', async () => {
@@ -126,7 +133,7 @@ describe('serve against a local attacker', () => {
       c.socket.resetAndDestroy();
       await c.closed;
     }
-    expect((await get(server.port, `/?token=${TOKEN}`)).status).toBe(200);
+    expect((await get(server.port, `/`)).status).toBe(200);
   });
 
   it('checks the canonical address: non-canonical IPv4 forms are refused, not read as loopback', async () => {
@@ -144,16 +151,15 @@ describe('serve against a local attacker', () => {
   it('bound to every interface, accepts only Host values naming this machine', async () => {
     const server = await start({ host: '0.0.0.0', allowRemote: true });
     const p = server.port;
-    const status = async (host: string, token = TOKEN): Promise<number> => (await get(p, `/?token=${token}`, { Host: host })).status;
+    const status = async (host: string): Promise<number> => (await get(p, '/', { Host: host })).status;
     expect(await status(`127.0.0.1:${p}`)).toBe(200);
     expect(await status(`localhost:${p}`)).toBe(200);
     expect(await status(`${hostname()}:${p}`)).toBe(200);
-    expect(await status(`127.0.0.1:${p}`, 'wrong')).toBe(401);
     for (const foreign of [`1.2.3.4:${p}`, `[2001:db8::1]:${p}`, `127.1:${p}`, `127.0.0.1:${p + 1}`, `attacker.example:${p}`, `1.2.3.4`]) {
       expect(await status(foreign), foreign).toBe(403);
     }
     const refused = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${p}${WS_PATH}?token=${TOKEN}`, { headers: { Host: `1.2.3.4:${p}`, Origin: `http://1.2.3.4:${p}` } });
+      const ws = new WebSocket(`ws://127.0.0.1:${p}${WS_PATH}`, { headers: { Host: `1.2.3.4:${p}`, Origin: `http://1.2.3.4:${p}` } });
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.once('open', () => resolve(101));
       ws.once('error', () => resolve(-1));

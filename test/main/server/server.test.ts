@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Monitor } from '../../../src/main/engine/monitor';
-import { startServer, type RunningServer } from '../../../src/main/server';
+import { AUTH_REFUSED, CODE_TTL_MS, startServer, type RunningServer } from '../../../src/main/server';
+import { browserCommand } from '../../../src/main/cli/webui';
 import { WS_PATH, type WsMessage } from '../../../src/shared/api';
 import type { Socket } from '../../../src/shared/model';
 import { waitFor } from '../../helpers/children';
@@ -38,20 +39,31 @@ const received = new WeakMap<WebSocket, WsMessage[]>();
  * Opens a WebSocket; resolves with it once open, or with the HTTP status it was refused with. Messages are
  * collected from the start (the server speaks first), see collect().
  */
-function ws(port: number, opts: { token?: string; origin?: string | null; host?: string; cookie?: string }): Promise<WebSocket | number> {
+function ws(port: number, opts: { token?: string; code?: string; origin?: string | null; host?: string; cookie?: string }): Promise<WebSocket | number> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = { Host: opts.host ?? `127.0.0.1:${port}` };
     if (opts.origin !== null) headers.Origin = opts.origin ?? `http://127.0.0.1:${port}`;
     if (opts.cookie) headers.Cookie = opts.cookie;
-    const q = opts.token === undefined ? '' : `?token=${opts.token}`;
-    const socket = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}${q}`, { headers });
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}`, { headers });
     const got: WsMessage[] = [];
     received.set(socket, got);
-    socket.on('message', (d) => got.push(JSON.parse(String(d))));
-    socket.once('open', () => resolve(socket));
+    socket.on('message', (d) => {
+      const m = JSON.parse(String(d)) as WsMessage | { type: 'welcome'; token: string };
+      if (m.type === 'welcome') resolve(socket);
+      else got.push(m);
+    });
+    // the credential is the first message, never part of the request
+    socket.once('open', () => socket.send(JSON.stringify(opts.code !== undefined ? { type: 'hello', code: opts.code } : { type: 'hello', token: opts.token ?? '' })));
+    socket.once('close', (code) => resolve(code === AUTH_REFUSED ? 401 : -code || -1));
     socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     socket.once('error', () => resolve(-1));
   });
+}
+
+/** The welcome's token, from a socket opened by ws(). */
+function welcomed(socket: WebSocket | number): WebSocket {
+  expect(socket).toBeInstanceOf(WebSocket);
+  return socket as WebSocket;
 }
 
 function collect(socket: WebSocket): WsMessage[] {
@@ -75,50 +87,91 @@ describe('web server', () => {
     await monitor.stop();
   });
 
-  it('binds loopback and prints a URL carrying the token', () => {
+  it('binds loopback and prints a URL carrying the token in its fragment, which no request carries', () => {
     expect(server.host).toBe('127.0.0.1');
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=secret-token-123`);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/#token=secret-token-123`);
   });
 
-  it('serves the UI only with the token: 401 without, 401 wrong, 200 with it, then by cookie', async () => {
-    expect((await get(server.port, '/')).status).toBe(401);
-    expect((await get(server.port, '/?token=wrong')).status).toBe(401);
-    expect((await get(server.port, '/?token=secret-token-12')).status).toBe(401);
-    const ok = await get(server.port, '/?token=secret-token-123');
+  it('serves the UI without a token (it is public) and sets no cookie; the WebSocket is what needs the token', async () => {
+    const ok = await get(server.port, '/');
     expect(ok.status).toBe(200);
     expect(ok.body).toContain('<div id="root">');
     expect(ok.headers['content-security-policy']).toContain("default-src 'none'");
-    const cookie = String(ok.headers['set-cookie']);
-    expect(cookie).toMatch(/portwatch_token=secret-token-123; HttpOnly; SameSite=Strict/);
+    expect(ok.headers['referrer-policy']).toBe('no-referrer');
+    expect(ok.headers['set-cookie']).toBeUndefined();
+    expect(JSON.stringify(ok.headers)).not.toContain('secret-token-123');
     const asset = /src="(\.?\/assets\/[^"]+\.js)"/.exec(ok.body)?.[1]?.replace(/^\./, '') as string;
-    expect((await get(server.port, asset)).status).toBe(401);
-    const withCookie = await get(server.port, asset, { Cookie: 'portwatch_token=secret-token-123' });
-    expect(withCookie.status).toBe(200);
-    expect(withCookie.headers['content-type']).toMatch(/javascript/);
+    const js = await get(server.port, asset);
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toMatch(/javascript/);
+    expect(js.headers['set-cookie']).toBeUndefined();
   });
 
   it('refuses a foreign Host header (DNS rebinding), path traversal and other methods', async () => {
-    expect((await get(server.port, '/?token=secret-token-123', { Host: `evil.example:${server.port}` })).status).toBe(403);
-    expect((await get(server.port, '/?token=secret-token-123', { Host: `127.0.0.1:1` })).status).toBe(403);
-    expect((await get(server.port, '/?token=secret-token-123', { Host: `localhost:${server.port}` })).status).toBe(200);
-    expect((await get(server.port, '/../../../../etc/passwd?token=secret-token-123')).status).toBe(404);
-    expect((await get(server.port, '/%2e%2e/%2e%2e/package.json?token=secret-token-123')).status).toBe(404);
-    expect((await get(server.port, '/%E0%A4%A?token=secret-token-123')).status).toBe(400);
+    expect((await get(server.port, '/', { Host: `evil.example:${server.port}` })).status).toBe(403);
+    expect((await get(server.port, '/', { Host: `127.0.0.1:1` })).status).toBe(403);
+    expect((await get(server.port, '/', { Host: `localhost:${server.port}` })).status).toBe(200);
+    expect((await get(server.port, '/../../../../etc/passwd')).status).toBe(404);
+    expect((await get(server.port, '/%2e%2e/%2e%2e/package.json')).status).toBe(404);
+    expect((await get(server.port, '/%E0%A4%A')).status).toBe(400);
   });
 
-  it('refuses WebSockets without the token, with a foreign Origin, or a foreign Host', async () => {
+  it('refuses WebSockets without the token, with a foreign Origin, or a foreign Host, and a cookie is no credential', async () => {
     expect(await ws(server.port, {})).toBe(401);
     expect(await ws(server.port, { token: 'nope' })).toBe(401);
+    expect(await ws(server.port, { token: 'secret-token-12' })).toBe(401);
+    expect(await ws(server.port, { cookie: 'portwatch_token=secret-token-123' })).toBe(401);
     expect(await ws(server.port, { token: 'secret-token-123', origin: 'http://evil.example' })).toBe(403);
     expect(await ws(server.port, { token: 'secret-token-123', origin: null })).toBe(403);
     expect(await ws(server.port, { token: 'secret-token-123', host: `evil.example:${server.port}`, origin: `http://evil.example:${server.port}` })).toBe(403);
-    const viaCookie = await ws(server.port, { cookie: 'portwatch_token=secret-token-123' });
-    expect(viaCookie).toBeInstanceOf(WebSocket);
-    (viaCookie as WebSocket).close();
+    welcomed(await ws(server.port, { token: 'secret-token-123' })).close();
+  });
+
+  it('a refused WebSocket gets nothing: no snapshot, no answers', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
+    const got: string[] = [];
+    socket.on('message', (d) => got.push(String(d)));
+    await new Promise((r) => socket.once('open', r));
+    // a request in place of the hello
+    socket.send(JSON.stringify({ id: 1, method: 'getState', args: [] }));
+    const [code, reason] = await new Promise<[number, string]>((r) => socket.once('close', (c, why) => r([c, String(why)])));
+    expect([code, reason]).toEqual([AUTH_REFUSED, 'no token']);
+    expect(got).toEqual([]);
+  });
+
+  it('--open: the browser command carries a one-time code, not the token; the code works once, and not after 60 s', async () => {
+    const [cmd, args] = browserCommand(server.openUrl(), 'linux');
+    expect(cmd).toBe('xdg-open');
+    const argv = [cmd, ...args].join(' ');
+    expect(argv).not.toContain('secret-token-123');
+    const code = /^http:\/\/127\.0\.0\.1:\d+\/#code=([\w-]{20,})$/.exec(args[0] as string)?.[1] as string;
+    expect(code).toBeDefined();
+    for (const platform of ['darwin', 'win32'] as const) expect(browserCommand(`u#code=${code}`, platform)[1].join(' ')).not.toContain('secret-token-123');
+    // the code is traded for the token over the WebSocket
+    const first = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
+    const welcome = new Promise<unknown>((r) => first.once('message', (d) => r(JSON.parse(String(d)))));
+    first.once('open', () => first.send(JSON.stringify({ type: 'hello', code })));
+    expect(await welcome).toEqual({ type: 'welcome', token: 'secret-token-123' });
+    first.close();
+    // once only
+    expect(await ws(server.port, { code })).toBe(401);
+    // and not when late
+    let now = Date.now();
+    const timed = await startServer({ monitor, staticDir: STATIC, port: 0, token: 't'.repeat(24), now: () => now });
+    try {
+      const late = /#code=(.+)$/.exec(timed.openUrl())?.[1] as string;
+      const inTime = /#code=(.+)$/.exec(timed.openUrl())?.[1] as string;
+      now += CODE_TTL_MS - 1;
+      welcomed(await ws(timed.port, { code: inTime })).close();
+      now += 2;
+      expect(await ws(timed.port, { code: late })).toBe(401);
+    } finally {
+      await timed.close();
+    }
   });
 
   it('speaks PortwatchApi: a snapshot on connect, deltas, answers, and typed errors for bad messages', async () => {
-    const socket = (await ws(server.port, { token: 'secret-token-123' })) as WebSocket;
+    const socket = welcomed(await ws(server.port, { token: 'secret-token-123' }));
     const got = collect(socket);
     await waitFor(() => got.find((m) => m.type === 'event' && m.event === 'snapshot'), 5000, 'snapshot');
     sockets = [sock(80), sock(443)];
@@ -159,13 +212,13 @@ describe('web server', () => {
   });
 
   it('a reconnecting client gets a fresh snapshot', async () => {
-    const first = (await ws(server.port, { token: 'secret-token-123' })) as WebSocket;
+    const first = welcomed(await ws(server.port, { token: 'secret-token-123' }));
     const got1 = collect(first);
     await waitFor(() => got1.find((m) => m.type === 'event' && m.event === 'snapshot'), 5000, 'snapshot 1');
     first.terminate();
     sockets = [sock(80), sock(8080)];
     await waitFor(() => (monitor.getSnapshot()?.sockets.length === 2 ? true : undefined), 5000, 'engine sees 8080');
-    const second = (await ws(server.port, { token: 'secret-token-123' })) as WebSocket;
+    const second = welcomed(await ws(server.port, { token: 'secret-token-123' }));
     const got2 = collect(second);
     const snap = await waitFor(() => got2.find((m) => m.type === 'event' && m.event === 'snapshot'), 5000, 'snapshot 2');
     expect(((snap as { data: { sockets: Socket[] } }).data.sockets.map((s) => s.localPort) ?? []).sort()).toEqual([80, 8080]);
@@ -176,8 +229,8 @@ describe('web server', () => {
     await expect(startServer({ monitor, staticDir: STATIC, host: '0.0.0.0', port: 0 })).rejects.toThrow(/--allow-remote/);
     const open = await startServer({ monitor, staticDir: STATIC, host: '0.0.0.0', port: 0, allowRemote: true, token: 't' });
     try {
-      expect((await get(open.port, '/?token=t')).status).toBe(200);
-      expect((await get(open.port, '/?token=t', { Host: `attacker.example:${open.port}` })).status).toBe(403);
+      expect((await get(open.port, '/')).status).toBe(200);
+      expect((await get(open.port, '/', { Host: `attacker.example:${open.port}` })).status).toBe(403);
     } finally {
       await open.close();
     }
