@@ -1,10 +1,12 @@
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, shell, Tray } from 'electron';
+/// <reference types="vite/client" />
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, session, shell, Tray } from 'electron';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CSP } from '../shared/csp';
 import { ApiDispatcher } from './api/dispatch';
 import { MonitorHost } from './engine/monitorHost';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
+import { denyAllPermissions } from './electron/permissions';
+import { appProtocolHandler, APP_SCHEME, registerAppScheme, rendererUrl } from './electron/protocol';
 import { PortwatchTray } from './electron/tray';
 import { hardenWebContents, reloadOnCrash, windowOptions } from './electron/window';
 
@@ -19,8 +21,12 @@ let win: BrowserWindow | null = null;
 let tray: PortwatchTray | null = null;
 let quitting = false;
 
-const rendererFile = join(__dirname, '../renderer/index.html');
-const appUrl = (): string => process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(rendererFile).href;
+// app:// must be privileged before the app is ready: at load time
+registerAppScheme(protocol);
+
+// the dev server only in an unpackaged `electron-vite dev` build; import.meta.env.DEV is `false` in a build
+const pageUrl = rendererUrl({ isPackaged: app.isPackaged, dev: import.meta.env.DEV, devServerUrl: process.env.ELECTRON_RENDERER_URL });
+const appUrl = (): string => pageUrl;
 
 function createWindow(): void {
   win = new BrowserWindow({ ...windowOptions(join(__dirname, '../preload/index.js')), icon: join(__dirname, '../../resources/icon.png') });
@@ -36,8 +42,7 @@ function createWindow(): void {
     }
   });
   win.on('closed', () => (win = null));
-  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void win.loadFile(rendererFile);
+  void win.loadURL(pageUrl);
 }
 
 function show(): void {
@@ -54,7 +59,8 @@ void app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  denyAllPermissions(session.defaultSession);
+  protocol.handle(APP_SCHEME, appProtocolHandler(join(__dirname, '../renderer')));
 
   bindIpc(ipcMain, dispatcher, trustedSender(() => win?.webContents.mainFrame ?? null, appUrl));
   forwardEvents(dispatcher, (channel, data) => {

@@ -10,7 +10,7 @@ const fx = vi.hoisted(() => {
   const appHandlers = new Map<string, (e: { preventDefault: () => void }) => void>();
   let ready!: () => void;
   const whenReady = new Promise<void>((r) => (ready = r));
-  const windows: Array<{ options: Record<string, unknown>; handlers: Map<string, (e: { preventDefault: () => void }) => void>; loaded: string[]; hidden: number }> = [];
+  const windows: Array<{ options: Record<string, unknown>; handlers: Map<string, (e: { preventDefault: () => void }) => void>; loaded: string[]; hidden: number; mainFrame: { url: string } }> = [];
   const ipcHandlers = new Map<string, unknown>();
   const headerHooks: Array<(d: { responseHeaders: Record<string, string[]> }, cb: (r: unknown) => void) => void> = [];
   const trays: Array<{ tooltip: string }> = [];
@@ -19,7 +19,31 @@ const fx = vi.hoisted(() => {
   const notifications: Array<{ title: string; body: string }> = [];
   /** What the in-memory engine lists: the test adds an unexpected listener later. */
   const sockets: unknown[] = [];
-  return { appHandlers, whenReady, ready: () => ready(), windows, ipcHandlers, headerHooks, trays, quit, stops, notifications, sockets };
+  /** The app:// registration, with whether the app was ready when it was made; the app:// handler. */
+  const protocol = { privileged: [] as Array<{ schemes: unknown; afterReady: boolean }>, handlers: new Map<string, (r: { url: string }) => Promise<Response>>() };
+  const permissions: { check?: (...a: unknown[]) => boolean; request?: (...a: unknown[]) => void; device?: (...a: unknown[]) => boolean } = {};
+  const state = { ready: false };
+  // a packaged app whose environment names a dev server: it must be ignored
+  process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173';
+  return {
+    appHandlers,
+    whenReady,
+    ready: () => {
+      state.ready = true;
+      ready();
+    },
+    state,
+    windows,
+    ipcHandlers,
+    headerHooks,
+    trays,
+    quit,
+    stops,
+    notifications,
+    sockets,
+    protocol,
+    permissions,
+  };
 });
 
 vi.mock('electron', () => {
@@ -31,10 +55,10 @@ vi.mock('electron', () => {
       reload: () => {},
       setWindowOpenHandler: () => {},
       send: () => {},
-      mainFrame: { url: '' },
+      mainFrame: { url: 'app://portwatch/index.html' },
     };
     constructor(options: Record<string, unknown>) {
-      this.record = { options, handlers: this.handlers, loaded: [], hidden: 0 };
+      this.record = { options, handlers: this.handlers, loaded: [], hidden: 0, mainFrame: this.webContents.mainFrame };
       fx.windows.push(this.record);
     }
     once(name: string, l: () => void): void {
@@ -75,6 +99,7 @@ vi.mock('electron', () => {
   }
   return {
     app: {
+      isPackaged: true,
       getPath: () => `/tmp/portwatch-test-userdata-${process.pid}`,
       whenReady: () => fx.whenReady,
       on: (name: string, l: (e: { preventDefault: () => void }) => void) => fx.appHandlers.set(name, l),
@@ -97,11 +122,17 @@ vi.mock('electron', () => {
         fx.notifications.push(this.opts);
       }
     },
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: unknown) => fx.protocol.privileged.push({ schemes, afterReady: fx.state.ready }),
+      handle: (scheme: string, h: (r: { url: string }) => Promise<Response>) => fx.protocol.handlers.set(scheme, h),
+    },
     ipcMain: { handle: (c: string, h: unknown) => fx.ipcHandlers.set(c, h), removeHandler: (c: string) => fx.ipcHandlers.delete(c) },
     session: {
       defaultSession: {
         webRequest: { onHeadersReceived: (h: (typeof fx.headerHooks)[number]) => fx.headerHooks.push(h) },
-        setPermissionRequestHandler: () => {},
+        setPermissionRequestHandler: (h: (...a: unknown[]) => void) => (fx.permissions.request = h),
+        setPermissionCheckHandler: (h: (...a: unknown[]) => boolean) => (fx.permissions.check = h),
+        setDevicePermissionHandler: (h: (...a: unknown[]) => boolean) => (fx.permissions.device = h),
       },
     },
   };
@@ -131,7 +162,37 @@ describe('Electron main entry', () => {
     const win = fx.windows[0]!;
     expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false });
     expect(String((win.options.webPreferences as { preload: string }).preload)).toMatch(/preload[\\/]index\.js$/);
-    expect(win.loaded[0]).toMatch(/renderer[\\/]index\.html$/);
+    // app:// is privileged at load time, before ready; the window loads it, never the dev server of a packaged app
+    expect(fx.protocol.privileged).toEqual([{ schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }], afterReady: false }]);
+    expect(win.loaded).toEqual(['app://portwatch/index.html']);
+    const serve = fx.protocol.handlers.get('app');
+    expect(serve).toBeDefined();
+    const page = await serve!({ url: 'app://portwatch/index.html' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toMatch(/<div id="root">/);
+    for (const url of ['app://portwatch/../../etc/passwd', 'app://portwatch/%2e%2e/%2e%2e/%2e%2e/etc/passwd', 'app://portwatch/..%2f..%2f..%2fetc%2fpasswd']) {
+      const r = await serve!({ url });
+      expect(r.status, url).not.toBe(200);
+      expect(await r.text(), url).toBe('');
+    }
+
+    // every permission is denied, checked or requested
+    expect(fx.permissions.check?.(null, 'notifications', 'app://portwatch', {})).toBe(false);
+    expect(fx.permissions.device?.({ deviceType: 'hid', origin: 'app://portwatch' })).toBe(false);
+    for (const permission of ['notifications', 'media', 'geolocation', 'clipboard-read', 'openExternal']) {
+      const answer = vi.fn();
+      fx.permissions.request?.(null, permission, answer, {});
+      expect(answer, permission).toHaveBeenCalledWith(false);
+    }
+
+    // IPC answers the app:// page only
+    const getState = fx.ipcHandlers.get(ipcInvokeChannel('getState')) as (e: { senderFrame: unknown }) => Promise<{ ok: boolean }>;
+    const mainFrame = win.mainFrame;
+    expect(await getState({ senderFrame: mainFrame })).toMatchObject({ ok: true });
+    mainFrame.url = 'http://localhost:5173/';
+    expect(await getState({ senderFrame: mainFrame })).toMatchObject({ ok: false, code: 'forbidden' });
+    mainFrame.url = 'app://portwatch/index.html';
 
     expect([...fx.ipcHandlers.keys()].sort()).toEqual(API_METHODS.map(ipcInvokeChannel).sort());
 
