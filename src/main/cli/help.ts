@@ -47,14 +47,19 @@ Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"d
   --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
 ${FILTER_HELP}`;
 
-export const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--token-file FILE] [--interval MS]
+export const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--token-file FILE] [--read-only] [--interval MS]
 
 Serves the live view to a browser and prints its URL. The URL's fragment (after #) carries a random token
 that the page shows the server over its WebSocket: the page itself is public, the live view needs the token.
-Stops on Ctrl-C.
+A browser on this machine must also run as the server's user, the user who ran it through sudo, or root:
+another local user is refused, token or not, and named on stderr. Stops on Ctrl-C.
   --port N          TCP port (default 7777; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1: this machine only)
-  --allow-remote    required to bind an address other machines can reach (0.0.0.0, ::, a LAN address)
+  --allow-remote    required to bind an address other machines can reach (0.0.0.0, ::, a LAN address);
+                    their browsers can only view, not kill, close or change anything
+  --remote-control  let browsers on other machines kill, close and change things too
+  --read-only       viewing only, for every browser: killing, closing, the baseline and polling are refused
+  --allow-user NAME let local user NAME in as well (repeat it, or give a comma list)
   --open            open the UI in the default browser, with a one-time code (good once, for 60 s) in
                     place of the token, since a command line is readable by every local user
   --token-file FILE keep the token in FILE across restarts, so open pages reconnect (created 0600 when

@@ -7,6 +7,7 @@ import { createSource } from '../engine/sources';
 import { DeltaFilter, socketMatcher } from './filter';
 import { inert, inertJson } from './format';
 import { isLoopback, loadTokenFile, parseHost, startServer } from '../server';
+import { resolveUsers } from '../server/allowUsers';
 import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
@@ -55,6 +56,9 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     source: { type: 'string' },
     baseline: { type: 'string' },
     'token-file': { type: 'string' },
+    'read-only': { type: 'boolean' },
+    'remote-control': { type: 'boolean' },
+    'allow-user': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
@@ -74,6 +78,9 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   if (v.baseline === '') throw new UsageError('portwatch serve: --baseline needs a file name');
   if (v['token-file'] === '') throw new UsageError('portwatch serve: --token-file needs a file name');
   const source = sourceFlag('serve', v.source);
+  if (v['read-only'] && v['remote-control']) throw new UsageError('portwatch serve: choose one of --read-only and --remote-control');
+  const allowed = resolveUsers(v['allow-user'] ?? []);
+  if (!allowed.ok) throw new UsageError(`portwatch serve: --allow-user: ${inert(allowed.message)}`);
   let token: string | undefined;
   if (v['token-file'] !== undefined) {
     const kept = loadTokenFile(v['token-file']);
@@ -89,7 +96,22 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   monitor.start();
   let server;
   try {
-    server = await startServer({ monitor, staticDir, host, port, token, allowRemote: v['allow-remote'] === true, baselinePath: v.baseline ?? defaultBaselinePath() });
+    server = await startServer({
+      monitor,
+      staticDir,
+      host,
+      port,
+      token,
+      allowRemote: v['allow-remote'] === true,
+      baselinePath: v.baseline ?? defaultBaselinePath(),
+      readOnly: v['read-only'] === true,
+      remoteControl: v['remote-control'] === true,
+      allowUsers: allowed.uids,
+      onRefused: (who) =>
+        io.err(
+          `portwatch: refused a connection from ${inert(`${who.address} port ${who.port}`)}: ${who.uid === null ? 'its owner was not found' : `it is user ${inert(who.user ?? '(no name)')} (uid ${who.uid})`}, not this server's user (--allow-user NAME lets a user in)\n`,
+        ),
+    });
   } catch (e) {
     await monitor.stop();
     throw e;

@@ -9,13 +9,17 @@ import { WS_PATH, type WsMessage } from '../../shared/api';
 import { CSP } from '../../shared/csp';
 import { ApiDispatcher } from '../api/dispatch';
 import type { MonitorLike } from '../engine/monitor';
+import { UserDirectory } from '../engine/users';
 import { loadAssets } from './assets';
 import { hostForUrl, hostHeaderName, ownAddresses, parseHost } from './host';
+import { isLoopbackAddress, peerUid } from './peer';
 import { AUTH_REFUSED, Hello, type Welcome } from './protocol';
+import { needsControl, READ_ONLY } from './rights';
 import { newToken } from './tokenFile';
 
 export { isLoopback, parseHost } from './host';
 export { AUTH_REFUSED } from './protocol';
+export { METHOD_RIGHT, READ_ONLY } from './rights';
 export { loadTokenFile, type TokenFileResult } from './tokenFile';
 
 /**
@@ -29,6 +33,10 @@ export { loadTokenFile, type TokenFileResult } from './tokenFile';
  * A local user without the token can open connections but not hold the server: connections are capped, one
  * that has not shown the token within UNAUTHENTICATED_MS is closed (plain HTTP connections always are), and
  * the UI is served from memory, so running out of descriptors cannot fail a page load.
+ * The token is not enough on its own: a loopback client's socket must belong to the server's own user, the
+ * user who ran it through sudo, root, or an `allowUsers` uid (found in /proc/net/tcp{,6}, per connection).
+ * Control (kill, close, baseline, polling) is a right apart from viewing: `readOnly` takes it from everyone,
+ * and clients from other machines, whose user no one can know, lack it unless `remoteControl` is given.
  */
 
 /** Concurrent connections; past this a new one is closed at once. */
@@ -60,6 +68,21 @@ export interface ServeOptions {
   onRequest?: (req: IncomingMessage) => void;
   /** The clock one-time codes expire by. */
   now?: () => number;
+  /** Viewing only: the methods that change anything answer READ_ONLY. */
+  readOnly?: boolean;
+  /** Clients not on loopback may change things too (otherwise they are read-only). */
+  remoteControl?: boolean;
+  /** Local uids let in besides the server's own, its sudo user's and root's. */
+  allowUsers?: readonly number[];
+  /** A loopback client refused for its user (the CLI prints it). uid null: its socket was not found. */
+  onRefused?: (who: RefusedClient) => void;
+}
+
+export interface RefusedClient {
+  uid: number | null;
+  user: string | null;
+  address: string;
+  port: number;
 }
 
 export interface RunningServer {
@@ -110,6 +133,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const assets = await loadAssets(opts.staticDir);
   const dispatcher = new ApiDispatcher(opts.monitor, { baselinePath: opts.baselinePath });
   const wildcard = host === '0.0.0.0' || host === '::';
+  const users = new UserDirectory();
+  const allowedUids = new Set<number>([0, ...(opts.allowUsers ?? [])]);
+  const euid = process.geteuid?.();
+  if (euid !== undefined) allowedUids.add(euid);
+  const sudoUid = process.env.SUDO_UID;
+  if (sudoUid !== undefined && /^\d+$/.test(sudoUid)) allowedUids.add(Number(sudoUid));
+  /** A loopback client's owner, checked where the kernel says it (Linux); null when it may come in. */
+  const refusedUser = (socket: Socket): RefusedClient | null => {
+    if (process.platform !== 'linux') return null;
+    const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const uid = peerUid(client, { address: socket.localAddress ?? '', port: socket.localPort ?? 0 });
+    if (uid !== null && allowedUids.has(uid)) return null;
+    return { uid, user: users.name(uid), ...client };
+  };
   let port = opts.port ?? 0;
 
   /** Host header names (canonical, without the port) that name this server; never an arbitrary IP literal. */
@@ -204,23 +241,33 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (!hostOk(req)) return reject(socket, 403, 'Forbidden');
     const origin = req.headers.origin;
     if (!origin || origin.toLowerCase() !== `http://${(req.headers.host ?? '').toLowerCase()}`) return reject(socket, 403, 'Forbidden');
+    const local = isLoopbackAddress(req.socket.remoteAddress);
+    if (local) {
+      const refused = refusedUser(req.socket);
+      if (refused) {
+        opts.onRefused?.(refused);
+        return reject(socket, 403, 'Forbidden');
+      }
+    }
+    // another machine's user is unknowable: it may look, and change things only when the server says so
+    const control = !opts.readOnly && (local || opts.remoteControl === true);
     // the credential travels in the first message, never in the request line (it would sit in logs)
-    wss.handleUpgrade(req, socket, head, (ws) => awaitHello(ws, socket));
+    wss.handleUpgrade(req, socket, head, (ws) => awaitHello(ws, socket, control));
   });
 
   /** Nothing is sent or dispatched until the first message shows the token or a good one-time code. */
-  function awaitHello(ws: WebSocket, socket: Duplex): void {
+  function awaitHello(ws: WebSocket, socket: Duplex, control: boolean): void {
     ws.once('message', (raw, isBinary) => {
       const hello = isBinary ? null : Hello.safeParse(parseJson(raw.toString()));
       if (!hello?.success) return ws.close(AUTH_REFUSED, 'no token');
       const ok = 'token' in hello.data ? sameToken(hello.data.token, token) : useCode(hello.data.code);
       if (!ok) return ws.close(AUTH_REFUSED, 'token' in hello.data ? 'wrong token' : 'code used or expired');
       authenticated.add(socket);
-      connect(ws, true);
+      connect(ws, true, control);
     });
   }
 
-  function connect(ws: WebSocket, welcome: boolean): void {
+  function connect(ws: WebSocket, welcome: boolean, control: boolean): void {
     if (welcome) ws.send(JSON.stringify({ type: 'welcome', token } satisfies Welcome));
     const send = (m: WsMessage): void => {
       if (ws.readyState !== ws.OPEN) return;
@@ -242,6 +289,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       } catch (e) {
         const message = e instanceof z.ZodError ? z.prettifyError(e).replace(/\s+/g, ' ') : e instanceof Error ? e.message : 'bad message';
         send({ type: 'result', id: null, result: { ok: false, code: 'bad-request', message: message.slice(0, 300) } });
+        return;
+      }
+      if (!control && needsControl(parsed.method)) {
+        send({ type: 'result', id: parsed.id, result: READ_ONLY });
         return;
       }
       void dispatcher.call(parsed.method, parsed.args).then((result) => send({ type: 'result', id: parsed.id, result }));

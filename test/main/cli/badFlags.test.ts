@@ -23,7 +23,7 @@ const INTERVAL = ['249', 'fast', '', '3600001', '-1000'];
 const VALUES: Record<string, Record<string, string[]>> = {
   list: FILTERS,
   watch: { ...FILTERS, interval: INTERVAL },
-  serve: { port: ['70000', 'eighty', ''], host: ['', 'a b', 'x/y'], interval: INTERVAL, source: ['netstat'], baseline: [''], 'token-file': [''] },
+  serve: { port: ['70000', 'eighty', ''], host: ['', 'a b', 'x/y'], interval: INTERVAL, source: ['netstat'], baseline: [''], 'token-file': [''], 'allow-user': ['', 'no-such-user-xyz', 'root,no-such-user-xyz', '-x'] },
   audit: { baseline: [''], 'write-baseline': [''], source: ['netstat'] },
   kill: { port: ['99999', 'x', ''] },
 };
@@ -32,7 +32,7 @@ const VALUES: Record<string, Record<string, string[]>> = {
 const SWITCHES: Record<string, string[]> = {
   list: ['listen', 'tcp', 'udp', 'ipv4', 'ipv6', 'json', 'csv', 'help'],
   watch: ['listen', 'tcp', 'udp', 'ipv4', 'ipv6', 'help'],
-  serve: ['allow-remote', 'open', 'help'],
+  serve: ['allow-remote', 'remote-control', 'read-only', 'open', 'help'],
   audit: ['json', 'help'],
   kill: ['tcp', 'udp', 'force', 'yes', 'help'],
 };
@@ -50,6 +50,8 @@ const OTHERS: Case[] = [
   [['serve', '--host', '127.000.000.001'], /--host '127.000.000.001' is not an address \(write IPv4 as four decimal numbers/],
   [['serve', '--host', '0x7f.1', '--allow-remote'], /--host '0x7f.1' is not an address/],
   [['serve', '--bogus'], /Unknown option '--bogus'/],
+  [['serve', '--allow-user', 'no-such-user-xyz'], /--allow-user: no user named 'no-such-user-xyz'/],
+  [['serve', '--read-only', '--remote-control'], /choose one of --read-only and --remote-control/],
   [['audit', '--baseline', 'a.json', '--write-baseline', 'b.json'], /choose one of --baseline and --write-baseline/],
   [['kill'], /give a PID or --port N/],
   [['kill', '0'], /'0' is not a process id/],
