@@ -11,6 +11,7 @@ import { ApiDispatcher } from '../api/dispatch';
 import type { MonitorLike } from '../engine/monitor';
 import { UserDirectory } from '../engine/users';
 import { loadAssets } from './assets';
+import { Broadcast, type BroadcastStats } from './broadcast';
 import { hostForUrl, hostHeaderName, ownAddresses, parseHost } from './host';
 import { isLoopbackAddress, peerUid } from './peer';
 import { AUTH_REFUSED, Hello, type Welcome } from './protocol';
@@ -19,6 +20,7 @@ import { newToken } from './tokenFile';
 
 export { isLoopback, parseHost } from './host';
 export { AUTH_REFUSED } from './protocol';
+export { DRAIN_POLL_MS, type BroadcastStats } from './broadcast';
 export { METHOD_RIGHT, READ_ONLY } from './rights';
 export { loadTokenFile, type TokenFileResult } from './tokenFile';
 
@@ -46,6 +48,10 @@ export const UNAUTHENTICATED_MS = 5_000;
 /** How long a one-time code (`--open`) stays good, and how many may be outstanding. */
 export const CODE_TTL_MS = 60_000;
 const MAX_CODES = 16;
+/** Authenticated WebSockets at once; the next is closed with TOO_MANY_CLIENTS. */
+export const MAX_CLIENTS = 32;
+/** The close code of a client refused for being one too many ("try again later"). */
+export const TOO_MANY_CLIENTS = 1013;
 const HEADERS_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_MS = 5_000;
 
@@ -60,8 +66,13 @@ export interface ServeOptions {
   token?: string;
   /** Binding a non-loopback address needs this. */
   allowRemote?: boolean;
-  /** A client whose send buffer grows past this is dropped (it reconnects and resynchronises). */
+  /**
+   * A client whose backlog grows past this (on top of a snapshot being written to it) is sent no more deltas
+   * until it has drained; then it is resynchronised with a fresh snapshot. It is not disconnected.
+   */
   maxBufferedBytes?: number;
+  /** Authenticated WebSockets at once (MAX_CLIENTS); one more is closed with TOO_MANY_CLIENTS. */
+  maxClients?: number;
   /** The expected-ports baseline file (the CLI passes the user's XDG one). */
   baselinePath?: string;
   /** Sees every HTTP request and WebSocket upgrade before it is answered (tests log them). */
@@ -94,6 +105,8 @@ export interface RunningServer {
   host: string;
   port: number;
   clients(): number;
+  /** Authenticated clients, those behind, and how many messages were serialised. */
+  stats(): BroadcastStats;
   close(): Promise<void>;
 }
 
@@ -130,6 +143,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const token = opts.token ?? newToken();
   const now = opts.now ?? Date.now;
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
+  const maxClients = opts.maxClients ?? MAX_CLIENTS;
   const assets = await loadAssets(opts.staticDir);
   const dispatcher = new ApiDispatcher(opts.monitor, { baselinePath: opts.baselinePath });
   const wildcard = host === '0.0.0.0' || host === '::';
@@ -231,6 +245,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const broadcast = new Broadcast({ limit: maxBuffered, snapshot: () => opts.monitor.getSnapshot() });
+  // one subscription for all clients: each event is serialised once
+  const unsubscribe = dispatcher.subscribe((event, data) => broadcast.publish(event, data));
   const reject = (socket: Duplex, status: number, text: string): void => {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
@@ -262,25 +279,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (!hello?.success) return ws.close(AUTH_REFUSED, 'no token');
       const ok = 'token' in hello.data ? sameToken(hello.data.token, token) : useCode(hello.data.code);
       if (!ok) return ws.close(AUTH_REFUSED, 'token' in hello.data ? 'wrong token' : 'code used or expired');
+      if (broadcast.size >= maxClients) return ws.close(TOO_MANY_CLIENTS, `too many clients (${maxClients})`);
       authenticated.add(socket);
-      connect(ws, true, control);
+      connect(ws, control);
     });
   }
 
-  function connect(ws: WebSocket, welcome: boolean, control: boolean): void {
-    if (welcome) ws.send(JSON.stringify({ type: 'welcome', token } satisfies Welcome));
-    const send = (m: WsMessage): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > maxBuffered) {
-        // a client this far behind is better off resynchronising from a fresh snapshot
-        ws.close(1013, 'too far behind');
-        return;
-      }
-      ws.send(JSON.stringify(m));
-    };
-    const off = dispatcher.subscribe((event, data) => send({ type: 'event', event, data }));
-    ws.on('close', off);
-    ws.on('error', off);
+  function connect(ws: WebSocket, control: boolean): void {
+    broadcast.sendTo(ws, { type: 'welcome', token } satisfies Welcome);
+    const send = (m: WsMessage): void => broadcast.sendTo(ws, m);
     ws.on('message', (raw, isBinary) => {
       let parsed: z.infer<typeof Request>;
       try {
@@ -298,14 +305,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       void dispatcher.call(parsed.method, parsed.args).then((result) => send({ type: 'result', id: parsed.id, result }));
     });
     // a (re)connected client starts from a full snapshot
-    const snapshot = opts.monitor.getSnapshot();
-    if (snapshot) send({ type: 'event', event: 'snapshot', data: snapshot });
+    broadcast.add(ws);
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (e: Error): void => {
+      unsubscribe();
+      broadcast.dispose();
+      reject(e);
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -321,8 +332,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     host,
     port,
     clients: () => wss.clients.size,
+    stats: () => broadcast.stats(),
     close: () =>
       new Promise<void>((resolve) => {
+        unsubscribe();
+        broadcast.dispose();
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.close(() => resolve());
