@@ -1,4 +1,6 @@
+import { Monitor } from '../../src/main/engine/monitor';
 import type { ProcessInfo, Socket } from '../../src/shared/model';
+import { waitFor } from './children';
 
 /** A listening TCP socket on 127.0.0.1:80 owned by root, with whatever a test changes. */
 export function makeSocket(over: Partial<Socket> = {}): Socket {
@@ -32,4 +34,16 @@ export function makeSocket(over: Partial<Socket> = {}): Socket {
 
 export function makeProcess(pid: number, name: string, over: Partial<ProcessInfo> = {}): ProcessInfo {
   return { pid, ppid: 1, name, exe: `/usr/bin/${name}`, cmdline: [name], uid: 0, user: 'root', startTime: 1000 + pid, ...over };
+}
+
+/**
+ * A running monitor over one fixed listener (127.0.0.1:80), its first poll done: the engine a server test
+ * needs when what it tests is the server. Stop it with `await monitor.stop()`.
+ */
+export async function oneListenerMonitor(): Promise<Monitor> {
+  const sock = makeSocket({ id: 'tcp|127.0.0.1|80|*|*|1', localPort: 80, pid: 1, pids: [1] });
+  const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [sock], warnings: [] }) }, intervalMs: 250 });
+  monitor.start();
+  await waitFor(() => monitor.getSnapshot() ?? undefined, 5000, 'first poll');
+  return monitor;
 }

@@ -7,9 +7,9 @@ import { startServer, type RefusedClient, type RunningServer } from '../../../sr
 import { hostForUrl, ownAddresses } from '../../../src/main/server/host';
 import { isLoopbackAddress, peerUid } from '../../../src/main/server/peer';
 import { WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api';
-import { isRunning, waitFor } from '../../helpers/children';
+import { isRunning } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
-import { makeSocket } from '../../helpers/sockets';
+import { oneListenerMonitor } from '../../helpers/sockets';
 
 /**
  * Who may come in (a loopback client's socket owner) and what it may do (view, or also change things).
@@ -85,10 +85,7 @@ describe('serve: who gets in and what they may do', () => {
   };
 
   beforeEach(async () => {
-    const sock = makeSocket({ id: 'tcp|127.0.0.1|80|*|*|1', localPort: 80, pid: 1, pids: [1] });
-    monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [sock], warnings: [] }) }, intervalMs: 250 });
-    monitor.start();
-    await waitFor(() => monitor.getSnapshot() ?? undefined, 5000, 'first poll');
+    monitor = await oneListenerMonitor();
   });
   afterEach(async () => {
     for (const c of children.splice(0)) c.kill('SIGKILL');

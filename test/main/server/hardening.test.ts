@@ -10,7 +10,7 @@ import { MAX_CONNECTIONS, isLoopback, startServer, type RunningServer } from '..
 import { WS_PATH } from '../../../src/shared/api';
 import { waitFor } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
-import { makeSocket } from '../../helpers/sockets';
+import { oneListenerMonitor } from '../../helpers/sockets';
 
 /**
  * The security review's local attacker: no token, but free to open connections and pick Host headers.
@@ -53,10 +53,7 @@ describe('serve against a local attacker', () => {
   };
 
   beforeEach(async () => {
-    const sock = makeSocket({ id: 'tcp|127.0.0.1|80|*|*|1', localPort: 80, pid: 1, pids: [1] });
-    monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [sock], warnings: [] }) }, intervalMs: 250 });
-    monitor.start();
-    await waitFor(() => monitor.getSnapshot() ?? undefined, 5000, 'first poll');
+    monitor = await oneListenerMonitor();
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();
