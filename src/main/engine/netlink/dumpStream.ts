@@ -148,7 +148,7 @@ export class DumpStream {
    */
   run(jobs: readonly StreamJob[], consume: (k: number, buf: Buffer, len: number) => void, meanwhile?: () => void): boolean[] {
     const outcome = jobs.map(() => false);
-    if (jobs.length === 0 || jobs.length > MAX_JOBS || !this.start()) return outcome;
+    if (jobs.length === 0 || jobs.length > MAX_JOBS || !this.helper.start()) return outcome;
     const ctrl = this.ctrl;
     const req = Buffer.from(this.reqs);
     for (let k = 0; k < jobs.length; k++) {
@@ -193,7 +193,7 @@ export class DumpStream {
           }
         }
         if (Atomics.wait(ctrl, VERSION, version, this.stallMs) === 'timed-out') {
-          this.giveUp();
+          this.helper.giveUp();
           return outcome;
         }
       }
@@ -204,13 +204,5 @@ export class DumpStream {
   /** Ends the helper thread (a later run starts another). */
   close(): void {
     this.helper.close();
-  }
-
-  private start(): boolean {
-    return this.helper.start();
-  }
-
-  private giveUp(): void {
-    this.helper.giveUp();
   }
 }

@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { ClosedConnection, Family, Protocol } from '../../../shared/model';
 import { startWalker, type Walker } from '../fdWalker';
@@ -11,6 +10,7 @@ import type { OwnerStats } from '../owners';
 import { socketId } from '../socketId';
 import type { UserDirectory } from '../users';
 import { SocketBuilder, type KernelRow } from './build';
+import { readProcText } from './procfs';
 import { AddressDecoder, parseProcNet } from './procNet';
 import type { SocketSource, SourceResult } from './source';
 
@@ -73,28 +73,6 @@ function withoutSubflows(rows: DiagRow[]): DiagRow[] {
   return rows.filter((r) => r.protocol !== 'tcp' || r.inode === 0 || !inodes.has(r.inode));
 }
 
-function readText(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const chunks: Buffer[] = [];
-    const buf = Buffer.allocUnsafe(1 << 16);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-    }
-    return Buffer.concat(chunks).toString('latin1');
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Network namespaces are looked for again every this many polls (a container started since). */
 const NAMESPACE_SCAN_EVERY = 5;
@@ -133,13 +111,12 @@ class NamespaceView {
     private readonly streamFor: (poll: number) => DumpStream | null = () => null,
     keepRows = true,
   ) {
-    const open = (): number => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     // rows kept between polls pay off from the second poll on: a one-off listing keeps none
     this.parser = new DiagParser(LITTLE_ENDIAN, keepRows);
     this.dumper = this.reopen();
     if (closedEvents) {
       try {
-        this.events = new DiagSocket(DESTROY_GROUPS, netns === null ? undefined : () => enter(open));
+        this.events = new DiagSocket(DESTROY_GROUPS, this.opener());
       } catch (e) {
         this.notes.push(`closed connections are not reported: ${(e as Error).message}`);
       }
@@ -148,8 +125,13 @@ class NamespaceView {
 
   /** A dump socket in this view's namespace. */
   private reopen(): DiagSocket {
-    const open = (): number => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    return new DiagSocket(0, this.netns === null ? undefined : () => this.enter(open));
+    return new DiagSocket(0, this.opener());
+  }
+
+  /** How a sock_diag socket of this view's namespace is made: entering it first, unless it is our own. */
+  private opener(): (() => number) | undefined {
+    if (this.netns === null) return undefined;
+    return () => this.enter(() => libc().socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
   }
 
   setProcNet(dir: string | null): void {
@@ -252,8 +234,12 @@ class NamespaceView {
     if (this.procNet === null) return;
     for (const t of PROC_TABLES) {
       if (t.protocol !== 'icmp' && !this.unsupported.has(`${t.protocol}/${t.family}`)) continue;
-      const text = readText(`${this.procNet}/${t.file}`);
-      if (text === null) continue;
+      let text: string;
+      try {
+        text = readProcText(`${this.procNet}/${t.file}`);
+      } catch {
+        continue; // the table is absent (no IPv6), or the namespace's process is gone
+      }
       const parsed = parseProcNet(text, t.protocol, t.family, this.decoder, t.file);
       for (const r of parsed.rows) {
         if (this.listenersOnly && r.state !== 'UNCONN') continue;

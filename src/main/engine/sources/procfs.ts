@@ -33,7 +33,7 @@ let readBuffer = Buffer.allocUnsafe(1 << 20);
  * Reads a /proc file in large chunks: the kernel formats /proc/net tables a page at a time per read call,
  * and readFileSync's small reads cost a third more at ten thousand sockets.
  */
-function readProcText(path: string): string {
+export function readProcText(path: string): string {
   const fd = openSync(path, 'r');
   try {
     let used = 0;

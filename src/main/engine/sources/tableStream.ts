@@ -147,7 +147,7 @@ export class TableStream {
           }
         }
         if (Atomics.wait(ctrl, VERSION, version, this.stallMs) === 'timed-out') {
-          this.giveUp();
+          this.helper.giveUp();
           return outcome;
         }
       }
@@ -163,9 +163,5 @@ export class TableStream {
   /** Starts the helper now, so that it is up by the first read (a thread takes about 30 ms to start). */
   start(): boolean {
     return this.helper.start();
-  }
-
-  private giveUp(): void {
-    this.helper.giveUp();
   }
 }
