@@ -121,3 +121,20 @@ ${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''}
 const s = require('net').createServer(() => {});
 s.listen(0, '127.0.0.1', () => { console.log(process.pid + ' ' + s.address().port); process.stdout.end(); });
 `;
+
+/** A command prefix that runs what follows as user nobody, with no groups. */
+export const AS_NOBODY: readonly string[] = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/**
+ * Python: connects to a listener of its own and closes first, so that its own end goes to TIME_WAIT (which
+ * no process holds any more); prints that end's port, then lingers.
+ */
+export const TIME_WAIT_CLIENT = `
+import socket, time
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
+c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()
+port = c.getsockname()[1]
+c.close(); time.sleep(0.05); a.close()
+print(port, flush=True)
+time.sleep(600)
+`;

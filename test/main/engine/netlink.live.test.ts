@@ -8,15 +8,13 @@ import { applyDelta, indexSockets } from '../../../src/main/engine/diff';
 import { exposureOf } from '../../../src/shared/exposure';
 import { formatLocal, type ClosedConnection, type Delta, type Snapshot, type Socket } from '../../../src/shared/model';
 import { matchesQuery, parseQuery } from '../../../src/shared/query';
-import { PYTHON, spawnReady, waitFor, type Child } from '../../helpers/children';
+import { AS_NOBODY, PYTHON, spawnReady, TIME_WAIT_CLIENT, waitFor, type Child } from '../../helpers/children';
 import { canNetns, Netns } from '../../helpers/netns';
 
 /**
  * The netlink source against worlds built in network namespaces of the tests' own, read from this (root)
  * namespace as Portwatch reads a container's: every socket carries its namespace.
  */
-
-const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
 function inNs(sockets: readonly Socket[], ns: Netns): Socket[] {
   const id = ns.id();
@@ -116,7 +114,7 @@ describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => 
   });
 
   it("says a TIME_WAIT socket has no owner, not root's: user:root does not find nobody's closed connection", async () => {
-    const client = await spawnReady('ip', ns.exec(...NOBODY, PYTHON, '-c', TIME_WAIT_CLIENT));
+    const client = await spawnReady('ip', ns.exec(...AS_NOBODY, PYTHON, '-c', TIME_WAIT_CLIENT));
     children.push(client);
     const port = Number(client.firstLine);
     const tw = await waitFor(async () => inNs(await listOnce(), ns).find((s) => s.localPort === port && s.state === 'TIME_WAIT'), 5000, 'a TIME_WAIT socket');
@@ -283,16 +281,6 @@ print('ready', flush=True)
 time.sleep(600)
 `;
 
-/** Connects as nobody, closes first (so its end goes to TIME_WAIT), prints its port, lingers. */
-const TIME_WAIT_CLIENT = String.raw`
-import socket, time
-srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
-c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()
-port = c.getsockname()[1]
-c.close(); time.sleep(0.05); a.close()
-print(port, flush=True)
-time.sleep(600)
-`;
 
 /** A 1 MB transfer one way over a connection that stays open. */
 const TRANSFER = String.raw`

@@ -9,7 +9,7 @@ import { NetlinkSource } from '../../../src/main/engine/sources/netlink';
 import { ProcfsSource } from '../../../src/main/engine/sources/procfs';
 import type { SocketSource } from '../../../src/main/engine/sources/source';
 import type { Socket } from '../../../src/shared/model';
-import { NODE_LISTENER, PYTHON, spawnReady, waitFor, type Child } from '../../helpers/children';
+import { AS_NOBODY, NODE_LISTENER, PYTHON, spawnReady, TIME_WAIT_CLIENT, waitFor, type Child } from '../../helpers/children';
 import { BIN } from '../../helpers/paths';
 import { parseSs, sameAddress, type SsRow } from '../../helpers/ss';
 
@@ -152,7 +152,7 @@ describe.each(SOURCES)('%s source on this machine', (_name, make) => {
 
   it.runIf(isRoot)("gives a TIME_WAIT socket no owner uid: the kernel's 0 there is not root", async () => {
     // nobody connects and closes first: its end goes to TIME_WAIT, which no process holds any more
-    const client = await spawnReady('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', PYTHON, '-c', TIME_WAIT_CLIENT]);
+    const client = await spawnReady(AS_NOBODY[0] as string, [...AS_NOBODY.slice(1), PYTHON, '-c', TIME_WAIT_CLIENT]);
     children.push(client);
     const port = Number(client.firstLine);
     const tw = await waitFor(async () => (await source.list()).sockets.find((s) => s.localPort === port && s.state === 'TIME_WAIT'), 5000, 'the TIME_WAIT socket');
@@ -226,14 +226,3 @@ time.sleep(600)
     expect(s).toMatchObject({ uid: 0, user: 'root', pid: null, pids: [], process: null, ownerHidden: true });
   });
 });
-
-/** Connects, closes first (so its own end goes to TIME_WAIT), prints its port, lingers. */
-const TIME_WAIT_CLIENT = `
-import socket, time
-srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
-c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()
-port = c.getsockname()[1]
-c.close(); time.sleep(0.05); a.close()
-print(port, flush=True)
-time.sleep(600)
-`;
