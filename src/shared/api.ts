@@ -28,6 +28,11 @@ export interface EngineState {
   paused: boolean;
   /** The engine runs with privileges (root): an owner it still cannot see is in another pid namespace. */
   elevated: boolean;
+  /**
+   * This client may change things (kill, close, baseline, polling). False for a web client of
+   * `serve --read-only`, and for one on another machine without `--remote-control`: the UI hides the controls.
+   */
+  control: boolean;
   /** Reverse DNS of remote addresses is on; `hostNames` holds the names known so far. */
   reverseDns: boolean;
   hostNames: Record<string, string>;

@@ -396,6 +396,29 @@ describe('web mode end to end, in Chromium', () => {
     expect(count()).toBe(after);
   });
 
+  it('a read-only server: the page says so and offers no kill, close, interval or baseline controls', async () => {
+    const readOnly = await startServer({ monitor, staticDir: join(ROOT, 'out', 'renderer'), port: 0, readOnly: true });
+    const other = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    other.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await other.goto(readOnly.url);
+      await other.locator('[data-testid=status-bar][data-state=ok]').waitFor({ timeout: 10_000 });
+      await other.getByTestId('read-only').waitFor({ timeout: 5000 });
+      await other.locator('[data-testid=group]').first().waitFor({ timeout: 5000 });
+      expect(await other.locator('[data-testid=kill]').count()).toBe(0);
+      expect(await other.getByTestId('interval').isDisabled()).toBe(true);
+      expect(await other.getByTestId('reverse-dns').isDisabled()).toBe(true);
+      await other.locator('[data-testid=socket-row]').first().click();
+      await other.getByTestId('read-only-actions').waitFor({ timeout: 5000 });
+      expect(await other.locator('[data-testid=close-connection], [data-testid=accept-baseline]').count()).toBe(0);
+      // and the page of the server with control still has them
+      expect(await page.getByTestId('read-only').count()).toBe(0);
+    } finally {
+      await other.close();
+      await readOnly.close();
+    }
+  });
+
   it('raised no uncaught error in the page all along', () => {
     expect(errors).toEqual([]);
   });

@@ -15,7 +15,7 @@ const delta = (seq: number, d: Partial<Delta> = {}): Delta => ({ seq, takenAt: s
 /** A scripted engine: the test pushes events and decides what getState answers. */
 class FakeApi implements PortwatchApi {
   l = { snapshot: [] as Array<(s: Snapshot) => void>, delta: [] as Array<(d: Delta) => void>, status: [] as Array<(s: MonitorStatus) => void>, conn: [] as Array<(c: boolean) => void> };
-  state: EngineState = { snapshot: null, status: null, intervalMs: 1000, paused: false, elevated: false, reverseDns: false, hostNames: {} };
+  state: EngineState = { snapshot: null, status: null, intervalMs: 1000, paused: false, elevated: false, control: true, reverseDns: false, hostNames: {} };
   names: Array<(n: Record<string, string>) => void> = [];
   stateCalls = 0;
   getState = async (): Promise<ApiResult<EngineState>> => {

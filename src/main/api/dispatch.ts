@@ -91,6 +91,8 @@ export class ApiDispatcher {
       intervalMs: this.monitor.getIntervalMs(),
       paused: this.monitor.isPaused(),
       elevated: typeof process.getuid === 'function' && process.getuid() === 0,
+      // the transport narrows it per client (serve --read-only, remote clients)
+      control: true,
       reverseDns: this.names.isEnabled(),
       hostNames: this.names.known(),
     };

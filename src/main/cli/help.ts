@@ -47,7 +47,8 @@ Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"d
   --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
 ${FILTER_HELP}`;
 
-export const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--token-file FILE] [--read-only] [--interval MS]
+export const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--token-file FILE] [--tls-cert FILE --tls-key FILE]
+                      [--read-only] [--interval MS]
 
 Serves the live view to a browser and prints its URL. The URL's fragment (after #) carries a random token
 that the page shows the server over its WebSocket: the page itself is public, the live view needs the token.
@@ -56,7 +57,8 @@ another local user is refused, token or not, and named on stderr. Stops on Ctrl-
   --port N          TCP port (default 7777; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1: this machine only)
   --allow-remote    required to bind an address other machines can reach (0.0.0.0, ::, a LAN address);
-                    their browsers can only view, not kill, close or change anything
+                    their browsers can only view, not kill, close or change anything. Without TLS the
+                    traffic, token included, is plain HTTP (a warning says so)
   --remote-control  let browsers on other machines kill, close and change things too
   --read-only       viewing only, for every browser: killing, closing, the baseline and polling are refused
   --allow-user NAME let local user NAME in as well (repeat it, or give a comma list)
@@ -65,6 +67,10 @@ another local user is refused, token or not, and named on stderr. Stops on Ctrl-
   --token-file FILE keep the token in FILE across restarts, so open pages reconnect (created 0600 when
                     missing; refused when it is a symbolic link, not a regular file, another user's, or
                     readable by group or others)
+  --tls-cert FILE   serve https and wss with this certificate (PEM; a chain, the server's own first);
+  --tls-key FILE    and this private key (PEM, no passphrase). Both or neither. Each must be a regular file
+                    (a link is followed once) of at most 1 MiB; the key must match the certificate,
+                    be closed to others and not writable by its group (chmod 600)
   --baseline FILE   the expected-ports baseline (default: ${'$'}XDG_CONFIG_HOME/portwatch/baseline.json)
   --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
   --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation

@@ -6,7 +6,7 @@ import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine
 import { createSource } from '../engine/sources';
 import { DeltaFilter, socketMatcher } from './filter';
 import { inert, inertJson } from './format';
-import { isLoopback, loadTokenFile, parseHost, startServer } from '../server';
+import { isLoopback, loadTlsFiles, loadTokenFile, parseHost, startServer } from '../server';
 import { resolveUsers } from '../server/allowUsers';
 import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
@@ -56,6 +56,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     source: { type: 'string' },
     baseline: { type: 'string' },
     'token-file': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
     'read-only': { type: 'boolean' },
     'remote-control': { type: 'boolean' },
     'allow-user': { type: 'string', multiple: true },
@@ -77,10 +79,25 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const intervalMs = intFlag('serve', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
   if (v.baseline === '') throw new UsageError('portwatch serve: --baseline needs a file name');
   if (v['token-file'] === '') throw new UsageError('portwatch serve: --token-file needs a file name');
+  if (v['tls-cert'] === '') throw new UsageError('portwatch serve: --tls-cert needs a file name');
+  if (v['tls-key'] === '') throw new UsageError('portwatch serve: --tls-key needs a file name');
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) {
+    throw new UsageError('portwatch serve: --tls-cert and --tls-key go together: give both (https), or neither (http)');
+  }
   const source = sourceFlag('serve', v.source);
   if (v['read-only'] && v['remote-control']) throw new UsageError('portwatch serve: choose one of --read-only and --remote-control');
   const allowed = resolveUsers(v['allow-user'] ?? []);
   if (!allowed.ok) throw new UsageError(`portwatch serve: --allow-user: ${inert(allowed.message)}`);
+  // read before the token file, which may be created: a refused key leaves nothing behind
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (v['tls-cert'] !== undefined && v['tls-key'] !== undefined) {
+    const files = loadTlsFiles(v['tls-cert'], v['tls-key']);
+    if (!files.ok) {
+      io.err(`portwatch serve: ${inert(files.message)}\n`);
+      return 1;
+    }
+    tls = { cert: files.cert, key: files.key };
+  }
   let token: string | undefined;
   if (v['token-file'] !== undefined) {
     const kept = loadTokenFile(v['token-file']);
@@ -107,6 +124,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
       readOnly: v['read-only'] === true,
       remoteControl: v['remote-control'] === true,
       allowUsers: allowed.uids,
+      tls,
       onRefused: (who) =>
         io.err(
           `portwatch: refused a connection from ${inert(`${who.address} port ${who.port}`)}: ${who.uid === null ? 'its owner was not found' : `it is user ${inert(who.user ?? '(no name)')} (uid ${who.uid})`}, not this server's user (--allow-user NAME lets a user in)\n`,
@@ -118,6 +136,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   }
   if (!isLoopback(host)) {
     io.err(`portwatch: WARNING: serving on ${host}: anyone who can reach this machine and has the URL sees every socket and process on it.\n`);
+    if (!tls) io.err('portwatch: WARNING: this is plain HTTP: the token and the whole view cross the network unencrypted; --tls-cert FILE --tls-key FILE serve https instead.\n');
   }
   io.out(`Portwatch is serving ${server.url}\n`);
   // a browser's command line is readable by every local user: it gets a one-time code, not the token

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { ApiEvent, WsMessage } from '../../shared/api';
 import type { Delta, Snapshot } from '../../shared/model';
+import { encodeDelta, encodeSnapshot } from '../../shared/wire';
 
 /*
  * Fan-out of the engine's events to the authenticated WebSockets. Each message is serialised once, to one
@@ -100,7 +101,8 @@ export class Broadcast {
       for (const c of this.clients.values()) this.offerSnapshot(c);
       return;
     }
-    const buf = this.encode({ type: 'event', event, data });
+    // snapshots and deltas travel in the wire layout (shared/wire.ts): each process once, sockets as rows
+    const buf = this.encode({ type: 'event', event, data: event === 'delta' ? encodeDelta(data as Delta) : data });
     const seq = event === 'delta' ? (data as Delta).seq : null;
     for (const c of this.clients.values()) {
       if (c.ws.readyState !== c.ws.OPEN) continue;
@@ -139,7 +141,7 @@ export class Broadcast {
     const s = this.opts.snapshot();
     if (!s) return null;
     if (this.cached?.seq !== s.seq || this.cached.takenAt !== s.takenAt) {
-      this.cached = { seq: s.seq, takenAt: s.takenAt, data: this.encode({ type: 'event', event: 'snapshot', data: s }) };
+      this.cached = { seq: s.seq, takenAt: s.takenAt, data: this.encode({ type: 'event', event: 'snapshot', data: encodeSnapshot(s) }) };
     }
     return this.cached;
   }

@@ -1,12 +1,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { WS_PATH, type WsMessage } from '../../shared/api';
+import { WS_PATH, type ApiResult, type EngineState, type WsMessage } from '../../shared/api';
 import { CSP } from '../../shared/csp';
+import { encodeSnapshot } from '../../shared/wire';
 import { ApiDispatcher } from '../api/dispatch';
 import type { MonitorLike } from '../engine/monitor';
 import { UserDirectory } from '../engine/users';
@@ -23,6 +25,7 @@ export { AUTH_REFUSED } from './protocol';
 export { DRAIN_POLL_MS, type BroadcastStats } from './broadcast';
 export { METHOD_RIGHT, READ_ONLY } from './rights';
 export { loadTokenFile, type TokenFileResult } from './tokenFile';
+export { loadTlsFiles, MAX_TLS_FILE_BYTES, type TlsFilesResult } from './tls';
 
 /**
  * Web mode: the built renderer and PortwatchApi over a WebSocket, from the same engine as the desktop app.
@@ -87,6 +90,8 @@ export interface ServeOptions {
   allowUsers?: readonly number[];
   /** A loopback client refused for its user (the CLI prints it). uid null: its socket was not found. */
   onRefused?: (who: RefusedClient) => void;
+  /** Serve https and wss with this certificate (PEM, a chain allowed) and key (PEM); see loadTlsFiles. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface RefusedClient {
@@ -203,38 +208,43 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     res.end(`${message}\n`);
   };
 
-  const server = createServer(
-    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_MS, connectionsCheckingInterval: 1_000 },
-    (req, res) => {
-      opts.onRequest?.(req);
-      const url = new URL(req.url ?? '/', 'http://placeholder');
-      if (!hostOk(req)) return deny(res, 403, 'wrong Host header');
-      // no token here: the UI's files are public, the WebSocket is what is guarded
-      if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
-      let rel: string;
-      try {
-        rel = decodeURIComponent(url.pathname);
-      } catch {
-        return deny(res, 400, 'bad path');
-      }
-      if (rel === '/' || rel === '') rel = '/index.html';
-      // only files read at start are served: a path outside the directory is simply not in the map
-      const asset = assets.get(rel);
-      if (!asset) return deny(res, 404, 'not found');
-      const headers: Record<string, string | number> = {
-        'Content-Type': asset.type,
-        'Content-Length': asset.body.length,
-        'Content-Security-Policy': CSP,
-        'X-Content-Type-Options': 'nosniff',
-        'Referrer-Policy': 'no-referrer',
-        'Cache-Control': 'no-store',
-      };
-      res.writeHead(200, headers);
-      res.end(req.method === 'HEAD' ? undefined : asset.body);
-    },
-  );
+  const answer: RequestListener = (req, res) => {
+    opts.onRequest?.(req);
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    if (!hostOk(req)) return deny(res, 403, 'wrong Host header');
+    // no token here: the UI's files are public, the WebSocket is what is guarded
+    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.pathname);
+    } catch {
+      return deny(res, 400, 'bad path');
+    }
+    if (rel === '/' || rel === '') rel = '/index.html';
+    // only files read at start are served: a path outside the directory is simply not in the map
+    const asset = assets.get(rel);
+    if (!asset) return deny(res, 404, 'not found');
+    const headers: Record<string, string | number> = {
+      'Content-Type': asset.type,
+      'Content-Length': asset.body.length,
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+    };
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+  };
+  const timeouts = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_MS, connectionsCheckingInterval: 1_000 };
+  // https is http over TLS: same server, same timeouts; a handshake must not outlast the token's deadline either
+  const server: HttpServer = opts.tls
+    ? createTlsServer({ ...timeouts, cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: UNAUTHENTICATED_MS }, answer)
+    : createServer(timeouts, answer);
+  /** The page's own scheme: the printed URL's, and the only one a WebSocket's Origin may have. */
+  const scheme = opts.tls ? 'https' : 'http';
   server.maxConnections = MAX_CONNECTIONS;
-  server.on('connection', (socket: Socket) => {
+  // over TLS, 'connection' is the raw TCP socket; requests and upgrades see the TLS socket made on it
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     // the HTTP server drops its own error listener when a socket is upgraded: this one outlives it
     socket.on('error', () => socket.destroy());
     const timer = setTimeout(() => {
@@ -257,7 +267,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (url.pathname !== WS_PATH) return reject(socket, 404, 'Not Found');
     if (!hostOk(req)) return reject(socket, 403, 'Forbidden');
     const origin = req.headers.origin;
-    if (!origin || origin.toLowerCase() !== `http://${(req.headers.host ?? '').toLowerCase()}`) return reject(socket, 403, 'Forbidden');
+    if (!origin || origin.toLowerCase() !== `${scheme}://${(req.headers.host ?? '').toLowerCase()}`) return reject(socket, 403, 'Forbidden');
     const local = isLoopbackAddress(req.socket.remoteAddress);
     if (local) {
       const refused = refusedUser(req.socket);
@@ -285,6 +295,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     });
   }
 
+  /** getState as this client sees it: the snapshot in the wire layout, and whether it may change things. */
+  function stateFor(result: ApiResult<unknown>, control: boolean): ApiResult<unknown> {
+    if (!result.ok) return result;
+    const state = result.value as EngineState;
+    return { ok: true, value: { ...state, control, snapshot: state.snapshot && encodeSnapshot(state.snapshot) } };
+  }
+
   function connect(ws: WebSocket, control: boolean): void {
     broadcast.sendTo(ws, { type: 'welcome', token } satisfies Welcome);
     const send = (m: WsMessage): void => broadcast.sendTo(ws, m);
@@ -302,7 +319,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         send({ type: 'result', id: parsed.id, result: READ_ONLY });
         return;
       }
-      void dispatcher.call(parsed.method, parsed.args).then((result) => send({ type: 'result', id: parsed.id, result }));
+      void dispatcher.call(parsed.method, parsed.args).then((result) => send({ type: 'result', id: parsed.id, result: parsed.method === 'getState' ? stateFor(result, control) : result }));
     });
     // a (re)connected client starts from a full snapshot
     broadcast.add(ws);
@@ -323,7 +340,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // after listen, errors are per connection (EMFILE or ENFILE on accept): that connection is lost, the server is not
   server.on('error', () => undefined);
   port = (server.address() as { port: number }).port;
-  const origin = `http://${hostForUrl(wildcard ? hostname() : host)}:${port}`;
+  const origin = `${scheme}://${hostForUrl(wildcard ? hostname() : host)}:${port}`;
 
   return {
     url: `${origin}/#token=${token}`,

@@ -171,7 +171,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         </button>
         <label>
           Refresh{' '}
-          <select data-testid="interval" value={view.intervalMs ?? 1000} onChange={(e) => void store.setIntervalMs(Number(e.target.value))}>
+          <select data-testid="interval" disabled={!view.control} value={view.intervalMs ?? 1000} onChange={(e) => void store.setIntervalMs(Number(e.target.value))}>
             {INTERVALS.map((ms) => (
               <option key={ms} value={ms}>
                 {ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}
@@ -189,7 +189,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
             ))}
           </select>
         </label>
-        <button data-testid="reverse-dns" aria-pressed={view.reverseDns} onClick={() => void store.setReverseDns(!view.reverseDns)} title="Look up host names of remote addresses (reverse DNS)">
+        <button data-testid="reverse-dns" disabled={!view.control} aria-pressed={view.reverseDns} onClick={() => void store.setReverseDns(!view.reverseDns)} title="Look up host names of remote addresses (reverse DNS)">
           Resolve names
         </button>
         <button onClick={() => setCollapsed(collapsed.size ? new Set() : new Set(groups.map((g) => g.key)))}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
@@ -250,9 +250,11 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         <div className="banner" data-testid="baseline-offer">
           No expected ports yet: every listener counts as unexpected. Accept the {view.rows.filter((r) => r.socket.listening && r.change !== 'closed').length} listening now as
           expected?{' '}
-          <button data-testid="accept-baseline" onClick={() => void store.acceptAllListeners()}>
-            Accept current listeners
-          </button>
+          {view.control && (
+            <button data-testid="accept-baseline" onClick={() => void store.acceptAllListeners()}>
+              Accept current listeners
+            </button>
+          )}
         </div>
       )}
       {alertsOpen && <AlertList alerts={view.alerts} onClose={() => setAlertsOpen(false)} />}
@@ -261,9 +263,9 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
       {chartsOpen && <Charts history={view.history} sockets={liveSockets} api={api} />}
       <main>
         {tab === 'exposure' ? (
-          <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} canMark={view.baseline?.ok === true} onMark={(id) => void store.markExpected(id)} />
+          <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} canMark={view.baseline?.ok === true && view.control} onMark={(id) => void store.markExpected(id)} />
         ) : (
-          <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} onKill={onKillGroup} scrollToKey={selectedId} />
+          <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} onKill={view.control ? onKillGroup : null} scrollToKey={selectedId} />
         )}
         {detailsOpen && selected && (
           <DetailsPanel
@@ -273,11 +275,14 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
             hostName={ctx.hostName}
             onClose={() => setDetailsOpen(false)}
             onSelect={onSelect}
-            onKill={() => selected.process && openKill(selected.process)}
-            onCloseConnection={() =>
-              void store.closeConnection(selected.id).then((r) =>
-                setCloseResult({ id: selected.id, text: r.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.reason}.` }),
-              )
+            onKill={view.control ? () => selected.process && openKill(selected.process) : null}
+            onCloseConnection={
+              view.control
+                ? () =>
+                    void store.closeConnection(selected.id).then((r) =>
+                      setCloseResult({ id: selected.id, text: r.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.reason}.` }),
+                    )
+                : null
             }
             closeResult={closeResult?.id === selected.id ? closeResult.text : null}
           />

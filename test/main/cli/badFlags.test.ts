@@ -23,7 +23,7 @@ const INTERVAL = ['249', 'fast', '', '3600001', '-1000'];
 const VALUES: Record<string, Record<string, string[]>> = {
   list: FILTERS,
   watch: { ...FILTERS, interval: INTERVAL },
-  serve: { port: ['70000', 'eighty', ''], host: ['', 'a b', 'x/y'], interval: INTERVAL, source: ['netstat'], baseline: [''], 'token-file': [''], 'allow-user': ['', 'no-such-user-xyz', 'root,no-such-user-xyz', '-x'] },
+  serve: { port: ['70000', 'eighty', ''], host: ['', 'a b', 'x/y'], interval: INTERVAL, source: ['netstat'], baseline: [''], 'token-file': [''], 'tls-cert': [''], 'tls-key': [''], 'allow-user': ['', 'no-such-user-xyz', 'root,no-such-user-xyz', '-x'] },
   audit: { baseline: [''], 'write-baseline': [''], source: ['netstat'] },
   kill: { port: ['99999', 'x', ''] },
 };
@@ -52,6 +52,10 @@ const OTHERS: Case[] = [
   [['serve', '--bogus'], /Unknown option '--bogus'/],
   [['serve', '--allow-user', 'no-such-user-xyz'], /--allow-user: no user named 'no-such-user-xyz'/],
   [['serve', '--read-only', '--remote-control'], /choose one of --read-only and --remote-control/],
+  // checked before either file is read: these need not exist
+  [['serve', '--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together: give both \(https\), or neither \(http\)/],
+  [['serve', '--tls-key', 'key.pem'], /--tls-cert and --tls-key go together/],
+  [['serve', '--tls-key', 'key.pem', '--host', '0.0.0.0', '--allow-remote'], /--tls-cert and --tls-key go together/],
   [['audit', '--baseline', 'a.json', '--write-baseline', 'b.json'], /choose one of --baseline and --write-baseline/],
   [['kill'], /give a PID or --port N/],
   [['kill', '0'], /'0' is not a process id/],
@@ -126,6 +130,7 @@ describe('portwatch CLI: bad flags', () => {
       [['list', '--port=http'], /--port must be a whole number from 0 to 65535, got 'http'/],
       [['watch', '--interval', '100'], /--interval must be a whole number from 250/],
       [['serve', '--baseline='], /--baseline needs a file name/],
+      [['serve', '--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together/],
       [['audit', '--source=netstat'], /--source must be auto, netlink, procfs, systeminformation, got 'netstat'/],
       [['kill', '0'], /'0' is not a process id \(a whole number from 1 to 4194304\)/],
       [['frobnicate'], /unknown command 'frobnicate'/],

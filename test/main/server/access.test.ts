@@ -10,6 +10,7 @@ import { WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api
 import { isRunning } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
 import { oneListenerMonitor } from '../../helpers/sockets';
+import { readMessage } from '../../helpers/wire';
 
 /**
  * Who may come in (a loopback client's socket owner) and what it may do (view, or also change things).
@@ -64,7 +65,7 @@ function call(ws: WebSocket, method: string, ...args: unknown[]): Promise<ApiRes
   const id = nextId++;
   return new Promise((resolve) => {
     const on = (d: WebSocket.RawData): void => {
-      const m = JSON.parse(String(d)) as WsMessage;
+      const m = readMessage<WsMessage>(d);
       if (m.type !== 'result' || m.id !== id) return;
       ws.off('message', on);
       resolve(m.result);

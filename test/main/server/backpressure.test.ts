@@ -10,6 +10,8 @@ import type { Delta, Snapshot, Socket } from '../../../src/shared/model';
 import { waitFor } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
 import { makeSocket } from '../../helpers/sockets';
+import { readMessage } from '../../helpers/wire';
+import { encodeSnapshot } from '../../../src/shared/wire';
 
 /**
  * Fan-out under load (issue 12, items 3 and 12): slow clients are resynchronised rather than dropped, a
@@ -79,7 +81,7 @@ function client(port: number, opts: { pauseOnWelcome?: boolean } = {}): Promise<
     const raw = (): NetSocket => (ws as unknown as { _socket: NetSocket })._socket;
     const c: Client = { ws, got: [], closed: null, pause: () => raw().pause(), resume: () => raw().resume() };
     ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as WsMessage | { type: 'welcome' };
+      const m = readMessage(d);
       if (m.type !== 'welcome') return void c.got.push(m);
       if (opts.pauseOnWelcome) c.pause();
       resolve(c);
@@ -180,9 +182,11 @@ describe('serve under load', () => {
 
   it('a snapshot larger than the backlog limit reaches a client whole, and deltas follow it', async () => {
     const monitor = new StubMonitor(Array.from({ length: 40_000 }, (_, i) => sock(i)));
-    const server = await start(monitor);
-    const size = Buffer.byteLength(JSON.stringify(monitor.getSnapshot()));
-    expect(size).toBeGreaterThan(8 << 20);
+    const limit = 1 << 20;
+    const server = await start(monitor, { maxBufferedBytes: limit });
+    // as it travels: the wire layout (each process once, sockets as rows)
+    const size = Buffer.byteLength(JSON.stringify(encodeSnapshot(monitor.getSnapshot())));
+    expect(size).toBeGreaterThan(limit);
     // it reads nothing past the welcome for a while, as a busy tab would
     const c = await open(server.port, { pauseOnWelcome: true });
     monitor.delta([sock(50_000)]);

@@ -10,6 +10,7 @@ import { waitFor } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
 import { join } from 'node:path';
 import { makeSocket } from '../../helpers/sockets';
+import { readMessage } from '../../helpers/wire';
 
 const STATIC = join(ROOT, 'out', 'renderer');
 
@@ -48,7 +49,7 @@ function ws(port: number, opts: { token?: string; code?: string; origin?: string
     const got: WsMessage[] = [];
     received.set(socket, got);
     socket.on('message', (d) => {
-      const m = JSON.parse(String(d)) as WsMessage | { type: 'welcome'; token: string };
+      const m = readMessage(d);
       if (m.type === 'welcome') resolve(socket);
       else got.push(m);
     });

@@ -1,5 +1,6 @@
-import { WS_PATH, type ApiEvent, type ApiMethod, type ApiResult, type PortwatchApi, type WsMessage } from '../../../shared/api';
+import { WS_PATH, type ApiEvent, type ApiMethod, type ApiResult, type EngineState, type PortwatchApi, type WsMessage } from '../../../shared/api';
 import { buildApi } from '../../../shared/apiClient';
+import { decodeDelta, decodeSnapshot } from '../../../shared/wire';
 
 type Listener = (data: never) => void;
 
@@ -66,6 +67,17 @@ export function defaultWsUrl(loc: Location = window.location): string {
   return `${scheme}//${loc.host}${WS_PATH}`;
 }
 
+/** getState's answer with its snapshot out of the wire layout; a malformed one is an error, not a throw. */
+function stateOf(r: ApiResult<unknown>): ApiResult<unknown> {
+  if (!r.ok) return r;
+  const v = r.value as EngineState & { snapshot: unknown };
+  try {
+    return { ok: true, value: { ...v, snapshot: v.snapshot === null ? null : decodeSnapshot(v.snapshot) } };
+  } catch (e) {
+    return { ok: false, code: 'internal', message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 /** The web client: PortwatchApi, plus the end of retrying when the server refuses the credential. */
 export interface WsApi extends PortwatchApi {
   /** Calls `l` with a message for the user once the server has refused the credential; retrying has stopped. */
@@ -88,7 +100,7 @@ export function createWsApi(opts: WsApiOptions = {}): WsApi {
   const timeout = opts.requestTimeoutMs ?? 10_000;
   const listeners = new Map<ApiEvent | 'connection', Set<Listener>>();
   const refusedListeners = new Set<(message: string) => void>();
-  const pending = new Map<number, { resolve: (r: ApiResult<unknown>) => void; timer: ReturnType<typeof setTimeout> }>();
+  const pending = new Map<number, { method: ApiMethod; resolve: (r: ApiResult<unknown>) => void; timer: ReturnType<typeof setTimeout> }>();
   let nextId = 1;
   let ws: WebSocket | null = null;
   let connected = false;
@@ -154,13 +166,24 @@ export function createWsApi(opts: WsApiOptions = {}): WsApi {
         storage.setItem(TOKEN_KEY, m.token);
         stable = setTimeout(() => (failures = 0), stableMs);
         setConnected(true);
-      } else if (m.type === 'event') emit(m.event, m.data);
-      else if (m.type === 'result' && m.id !== null) {
+      } else if (m.type === 'event') {
+        // snapshots and deltas come in the wire layout (shared/wire.ts); a malformed one is dropped whole
+        // and the state asked for again, never half applied
+        let data: unknown;
+        try {
+          data = m.event === 'snapshot' ? decodeSnapshot(m.data) : m.event === 'delta' ? decodeDelta(m.data) : m.data;
+        } catch (e) {
+          console.error(e);
+          socket.close(4400, 'malformed message');
+          return;
+        }
+        emit(m.event, data);
+      } else if (m.type === 'result' && m.id !== null) {
         const p = pending.get(m.id);
         if (!p) return;
         clearTimeout(p.timer);
         pending.delete(m.id);
-        p.resolve(m.result);
+        p.resolve(p.method === 'getState' ? stateOf(m.result) : m.result);
       }
     };
     socket.onclose = (e) => {
@@ -191,7 +214,7 @@ export function createWsApi(opts: WsApiOptions = {}): WsApi {
         pending.delete(id);
         resolve({ ok: false, code: 'disconnected', message: `${method}: no answer within ${timeout} ms` });
       }, timeout);
-      pending.set(id, { resolve: resolve as (r: ApiResult<unknown>) => void, timer });
+      pending.set(id, { method, resolve: resolve as (r: ApiResult<unknown>) => void, timer });
       ws.send(JSON.stringify({ id, method, args }));
     });
 

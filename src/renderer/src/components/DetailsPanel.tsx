@@ -11,8 +11,9 @@ export function DetailsPanel(props: {
   hostName: (a: string) => string | undefined;
   onClose: () => void;
   onSelect: (id: string) => void;
-  onKill: () => void;
-  onCloseConnection: () => void;
+  /** null: this client may not kill or close (a read-only web client); the actions say so. */
+  onKill: (() => void) | null;
+  onCloseConnection: (() => void) | null;
   closeResult: string | null;
 }): ReactElement {
   const s = props.socket;
@@ -136,12 +137,17 @@ export function DetailsPanel(props: {
       <section data-testid="actions">
         <h3>Actions</h3>
         <div className="actions">
-          {p && (
+          {props.onKill === null && (
+            <span className="muted" data-testid="read-only-actions">
+              Read-only: this server lets this page look, not kill or close.
+            </span>
+          )}
+          {p && props.onKill && (
             <button className="danger" data-testid="kill" onClick={props.onKill}>
               Kill {p.name}…
             </button>
           )}
-          {s.protocol === 'tcp' && !s.listening && s.remoteAddress !== null && s.state === 'ESTABLISHED' && (
+          {props.onCloseConnection && s.protocol === 'tcp' && !s.listening && s.remoteAddress !== null && s.state === 'ESTABLISHED' && (
             <button data-testid="close-connection" onClick={props.onCloseConnection}>
               Close this connection
             </button>

@@ -43,7 +43,7 @@ const SocketRow = memo(function SocketRow({
   );
 });
 
-function GroupRow({ group, open, onToggle, onKill }: { group: Group; open: boolean; onToggle: (key: string) => void; onKill: (g: Group) => void }): ReactElement {
+function GroupRow({ group, open, onToggle, onKill }: { group: Group; open: boolean; onToggle: (key: string) => void; onKill: ((g: Group) => void) | null }): ReactElement {
   return (
     <div role="row" className="group-head" data-testid="group" data-group-key={group.key} aria-expanded={open} onClick={() => onToggle(group.key)}>
       <span className="chevron">{open ? '▾' : '▸'}</span>
@@ -64,7 +64,7 @@ function GroupRow({ group, open, onToggle, onKill }: { group: Group; open: boole
         ))}
         {group.ports.length > 10 && <span className="muted">+{group.ports.length - 10}</span>}
       </span>
-      {group.process && (
+      {group.process && onKill && (
         <button
           className="kill-small"
           data-testid="kill"
@@ -97,7 +97,8 @@ export function SocketTable(props: {
   selectedId: string | null;
   onSelect: (id: string) => void;
   onToggle: (key: string) => void;
-  onKill: (g: Group) => void;
+  /** null: this client may not kill (a read-only web client); no Kill buttons. */
+  onKill: ((g: Group) => void) | null;
   scrollToKey: string | null;
 }): ReactElement {
   const parent = useRef<HTMLDivElement>(null);

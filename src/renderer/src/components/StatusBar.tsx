@@ -62,6 +62,11 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
           {st.namespaces.listed ? ' included' : ': run as root to see into them'}
         </span>
       )}
+      {!view.control && (
+        <span className="status-paused" data-testid="read-only" title="This server (serve --read-only, or a client on another machine without --remote-control) answers no kill, close, baseline or polling change from this page">
+          Read-only
+        </span>
+      )}
       {st?.state === 'ok' && st.warnings.length > 0 && <span title={st.warnings.join('\n')}>{st.warnings.length} warnings</span>}
       {trouble}
     </footer>

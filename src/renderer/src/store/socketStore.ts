@@ -41,6 +41,8 @@ export interface StoreView {
   frozen: boolean;
   waiting: number;
   elevated: boolean;
+  /** This client may change things (false: a read-only web client; the controls are hidden). */
+  control: boolean;
   reverseDns: boolean;
   /** Remote address -> host name, as reverse DNS answers arrive. */
   hostNames: Readonly<Record<string, string>>;
@@ -79,6 +81,7 @@ export class SocketStore {
     frozen: false,
     waiting: 0,
     elevated: false,
+    control: true,
     reverseDns: false,
     hostNames: {},
     history: [],
@@ -224,6 +227,7 @@ export class SocketStore {
         intervalMs: v.intervalMs,
         enginePaused: v.paused,
         elevated: v.elevated,
+        control: v.control,
         reverseDns: v.reverseDns,
         hostNames: { ...this.view.hostNames, ...v.hostNames },
         status: v.status ?? this.view.status,
