@@ -45,19 +45,21 @@ describe('wire layout of snapshots and deltas', () => {
     const server = await spawnReady('python3', [
       '-c',
       [
-        'import socket, os, sys, ctypes',
+        'import socket, os, sys, ctypes, signal',
         "ctypes.CDLL(None).prctl(15, 'über-srv ✓'.encode(), 0, 0, 0)",
         's = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); s.bind(("::", 0)); s.listen()',
         'c = socket.create_connection(("::1", s.getsockname()[1])); a, _ = s.accept()',
         'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))',
-        'if os.fork() == 0: os.pause()',
+        'if os.fork() == 0: signal.pause()',
         'print("ready", flush=True); sys.stdin.read()',
       ].join('\n'),
     ], { stdin: true });
     const source = createSource('netlink', {});
+    const forked = new Set<number>();
     try {
       const { sockets } = await source.list();
       const mine = sockets.filter((s) => s.pids.includes(server.pid));
+      for (const s of mine) for (const pid of s.pids) forked.add(pid);
       expect(mine.length).toBeGreaterThanOrEqual(4);
       expect(mine.some((s) => s.pids.length === 2)).toBe(true);
       const s = snap(sockets);
@@ -70,6 +72,8 @@ describe('wire layout of snapshots and deltas', () => {
     } finally {
       source.close?.();
       server.proc.kill('SIGKILL');
+      // the forked child too: it holds the sockets and would outlive the test
+      for (const pid of forked) if (pid !== server.pid) process.kill(pid, 'SIGKILL');
     }
   });
 
