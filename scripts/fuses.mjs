@@ -8,13 +8,14 @@ import { flipFuses, FuseV1Options, FuseVersion } from '@electron/fuses';
 import { pathToFileURL } from 'node:url';
 
 /**
- * The fuse wire of a packaged Portwatch. Pinned by test/main/electron/fuses.test.ts.
- * RunAsNode stays on for one reason only: the systeminformation helper (src/main/engine/sources/siChild.ts)
- * starts the Electron binary with ELECTRON_RUN_AS_NODE=1 to get a killable plain-Node child. Turn it off
- * in the same change that moves that helper off it; the test fails until both agree.
+ * The fuse wire of a packaged Portwatch. Pinned by test/main/electron/protocol.test.ts.
+ * RunAsNode is off: nothing may start the Electron binary as a plain Node. The one helper that needs a Node
+ * process, systeminformation's (src/main/engine/sources/siChild.ts), runs in a utility process that the main
+ * process forks for the monitor worker (src/main/electron/siLauncher.ts); the test fails if anything in src/
+ * comes to rely on ELECTRON_RUN_AS_NODE again.
  */
 export const FUSES = Object.freeze({
-  [FuseV1Options.RunAsNode]: true,
+  [FuseV1Options.RunAsNode]: false,
   [FuseV1Options.EnableCookieEncryption]: true,
   [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
   [FuseV1Options.EnableNodeCliInspectArguments]: false,

@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, session, shell, Tray, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { CSP } from '../shared/csp';
 import { ApiDispatcher } from './api/dispatch';
@@ -7,6 +7,7 @@ import { MonitorHost } from './engine/monitorHost';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
 import { denyAllPermissions } from './electron/permissions';
 import { appProtocolHandler, APP_SCHEME, registerAppScheme, rendererUrl } from './electron/protocol';
+import { utilitySiLauncher } from './electron/siLauncher';
 import { PortwatchTray } from './electron/tray';
 import { hardenWebContents, reloadOnCrash, windowOptions } from './electron/window';
 
@@ -15,7 +16,10 @@ import { hardenWebContents, reloadOnCrash, windowOptions } from './electron/wind
  * number of listening ports. Everything Electron-specific stays thin here and in ./electron.
  */
 
-const monitor = new MonitorHost({ workerPath: join(__dirname, 'worker.js') });
+// The worker's bundle is also systeminformation's helper, which only this process can start (utilityProcess):
+// the worker asks for it, and never starts the Electron binary as Node (the RunAsNode fuse is off).
+const workerPath = join(__dirname, 'worker.js');
+const monitor = new MonitorHost({ workerPath, siLauncher: utilitySiLauncher(utilityProcess, workerPath) });
 const dispatcher = new ApiDispatcher(monitor, { baselinePath: join(app.getPath('userData'), 'baseline.json') });
 let win: BrowserWindow | null = null;
 let tray: PortwatchTray | null = null;

@@ -5,8 +5,9 @@ import type { MonitorStatus, Snapshot } from '../../shared/model';
 import { applyDelta, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
 import { checkInterval, DEFAULT_INTERVAL_MS, type MonitorEvents, type MonitorLike } from './monitor';
+import type { RunResult } from './runCommand';
 import type { SourceChoice } from './sources';
-import type { HostToWorker, WorkerInit, WorkerToHost } from './workerProtocol';
+import { notStarted, parseWorkerMessage, type HostToWorker, type SiLauncher, type WorkerInit, type WorkerToHost } from './workerProtocol';
 
 export interface MonitorHostOptions {
   /** The built worker script. Defaults to worker.cjs beside this bundle. */
@@ -22,7 +23,17 @@ export interface MonitorHostOptions {
   stallMs?: number;
   /** A monotonic clock in ms; performance.now() unless a test gives its own. */
   now?: () => number;
+  /**
+   * Runs systeminformation's helper for the worker, which then asks for it (`siRun`) instead of starting it as a
+   * child of its own: the Electron main process gives one on utilityProcess (electron/siLauncher), since a
+   * worker thread cannot start a Node process there once the RunAsNode fuse is off.
+   */
+  siLauncher?: SiLauncher;
 }
+
+/** Helpers running at once for the worker: a poll runs one job at a time; one more covers a job still ending
+ * when its worker was just restarted. */
+const MAX_SI_RUNNING = 2;
 
 /** Restarts allowed per minute before the host gives up and stays in error. */
 const MAX_RESTARTS_PER_MINUTE = 5;
@@ -59,6 +70,8 @@ export class MonitorHost implements MonitorLike {
   private silentMs = 0;
   private lastTick = 0;
   private watchdog: ReturnType<typeof setInterval> | null = null;
+  private readonly siLauncher: SiLauncher | null;
+  private siRunning = 0;
 
   constructor(opts: MonitorHostOptions = {}) {
     this.workerPath = opts.workerPath ?? join(__dirname, 'worker.cjs');
@@ -67,6 +80,7 @@ export class MonitorHost implements MonitorLike {
     this.restartDelayMs = opts.restartDelayMs ?? 1000;
     this.stallMs = opts.stallMs ?? null;
     this.now = opts.now ?? (() => performance.now());
+    this.siLauncher = opts.siLauncher ?? null;
   }
 
   /** How long silence means hung: a few polls' worth, and never less than 15 s (a cold poll can be slow). */
@@ -80,11 +94,11 @@ export class MonitorHost implements MonitorLike {
 
   start(): void {
     if (this.worker || this.stopping) return;
-    const init: WorkerInit = { intervalMs: this.intervalMs, source: this.source };
+    const init: WorkerInit = { intervalMs: this.intervalMs, source: this.source, ...(this.siLauncher ? { siViaHost: true } : {}) };
     const worker = new Worker(this.workerPath, { workerData: init });
     this.worker = worker;
     if (this.paused) this.post({ type: 'pause' });
-    worker.on('message', (m: WorkerToHost) => this.receive(m));
+    worker.on('message', (m: unknown) => this.receive(worker, m));
     worker.on('error', (e) => this.crashed(worker, e.message));
     worker.on('exit', (code) => this.crashed(worker, `monitor worker exited with code ${code}`));
     this.heard();
@@ -172,7 +186,14 @@ export class MonitorHost implements MonitorLike {
     this.worker?.postMessage(m);
   }
 
-  private receive(m: WorkerToHost): void {
+  private receive(worker: Worker, raw: unknown): void {
+    if (worker !== this.worker) return;
+    const m = parseWorkerMessage(raw);
+    if (m === null) {
+      // a worker that breaks the protocol is a broken worker: a fresh one resynchronises the mirror
+      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? String(raw.type).slice(0, 40) : typeof raw;
+      return this.fail(worker, `monitor worker sent a malformed message (${type})`);
+    }
     this.heard();
     switch (m.type) {
       case 'snapshot': {
@@ -194,13 +215,44 @@ export class MonitorHost implements MonitorLike {
         this.events.emit('status', m.status);
         break;
       case 'fatal':
-        this.worker?.removeAllListeners();
-        void this.worker?.terminate();
-        this.crashed(this.worker, m.message);
+        this.fail(worker, m.message);
+        break;
+      case 'siRun':
+        this.runSi(worker, m);
         break;
       case 'stopped':
         break;
     }
+  }
+
+  /** Ends a worker that is still running, and restarts it as after a crash. */
+  private fail(worker: Worker, message: string): void {
+    worker.removeAllListeners();
+    void worker.terminate();
+    this.crashed(worker, message);
+  }
+
+  /** Runs one job with the launcher and answers the worker that asked, if it is still the one running. */
+  private runSi(worker: Worker, m: Extract<WorkerToHost, { type: 'siRun' }>): void {
+    const reply = (result: RunResult): void => {
+      if (worker === this.worker) worker.postMessage({ type: 'siResult', id: m.id, result } satisfies HostToWorker);
+    };
+    const launch = this.siLauncher;
+    if (!launch) return reply(notStarted('the monitor host runs no helper (it was given no launcher)'));
+    if (this.siRunning >= MAX_SI_RUNNING) return reply(notStarted(`${MAX_SI_RUNNING} helpers are running already`));
+    this.siRunning++;
+    let run: Promise<RunResult>;
+    try {
+      run = launch(m.job, m.timeoutMs);
+    } catch (e) {
+      run = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    void run
+      .catch((e: unknown) => notStarted(e instanceof Error ? e.message : String(e)))
+      .then((result) => {
+        this.siRunning--;
+        reply(result);
+      });
   }
 
   private crashed(worker: Worker | null, message: string): void {

@@ -16,6 +16,9 @@ const fx = vi.hoisted(() => {
   const trays: Array<{ tooltip: string }> = [];
   const quit = { count: 0 };
   const stops = { count: 0 };
+  /** What src/main/index.ts gave the MonitorHost; what it asked utilityProcess to fork. */
+  const host: { options?: { workerPath?: string; siLauncher?: (job: string, timeoutMs: number) => Promise<unknown> } } = {};
+  const forks: Array<{ modulePath: string; args: string[]; options: Record<string, unknown> }> = [];
   const notifications: Array<{ title: string; body: string }> = [];
   /** What the in-memory engine lists: the test adds an unexpected listener later. */
   const sockets: unknown[] = [];
@@ -39,6 +42,8 @@ const fx = vi.hoisted(() => {
     trays,
     quit,
     stops,
+    host,
+    forks,
     notifications,
     sockets,
     protocol,
@@ -46,7 +51,9 @@ const fx = vi.hoisted(() => {
   };
 });
 
-vi.mock('electron', () => {
+vi.mock('electron', async () => {
+  const { EventEmitter } = await import('node:events');
+  const { PassThrough } = await import('node:stream');
   class BrowserWindow {
     handlers = new Map<string, (e: { preventDefault: () => void }) => void>();
     record: (typeof fx.windows)[number];
@@ -126,6 +133,18 @@ vi.mock('electron', () => {
       registerSchemesAsPrivileged: (schemes: unknown) => fx.protocol.privileged.push({ schemes, afterReady: fx.state.ready }),
       handle: (scheme: string, h: (r: { url: string }) => Promise<Response>) => fx.protocol.handlers.set(scheme, h),
     },
+    // a helper that answers at once, as the real one does on one stdout line
+    utilityProcess: {
+      fork: (modulePath: string, args: string[], options: Record<string, unknown>) => {
+        fx.forks.push({ modulePath, args, options });
+        const child = Object.assign(new EventEmitter(), { pid: 4242, stdout: new PassThrough(), stderr: new PassThrough(), kill: () => true });
+        setImmediate(() => {
+          child.emit('spawn');
+          child.stdout.write('[]\n');
+        });
+        return child;
+      },
+    },
     ipcMain: { handle: (c: string, h: unknown) => fx.ipcHandlers.set(c, h), removeHandler: (c: string) => fx.ipcHandlers.delete(c) },
     session: {
       defaultSession: {
@@ -141,7 +160,8 @@ vi.mock('electron', () => {
 vi.mock('../../../src/main/engine/monitorHost', async () => {
   const { Monitor } = await import('../../../src/main/engine/monitor');
   class MonitorHost extends Monitor {
-    constructor() {
+    constructor(options: NonNullable<typeof fx.host.options>) {
+      fx.host.options = options;
       super({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [...fx.sockets] as never, warnings: [] }) }, intervalMs: 250 });
     }
     override async stop(): Promise<void> {
@@ -176,6 +196,12 @@ describe('Electron main entry', () => {
       expect(r.status, url).not.toBe(200);
       expect(await r.text(), url).toBe('');
     }
+
+    // the monitor's systeminformation helper is forked by this process, as a utility process, from the worker's bundle
+    const workerPath = fx.host.options?.workerPath ?? '';
+    expect(workerPath).toMatch(/worker\.js$/);
+    await expect(fx.host.options?.siLauncher?.('connections', 5000)).resolves.toMatchObject({ code: 0, stdout: '[]', timedOut: false });
+    expect(fx.forks).toEqual([{ modulePath: workerPath, args: ['--portwatch-si-child', 'connections', '--until-stopped'], options: { stdio: 'pipe', serviceName: 'Portwatch systeminformation helper' } }]);
 
     // every permission is denied, checked or requested
     expect(fx.permissions.check?.(null, 'notifications', 'app://portwatch', {})).toBe(false);

@@ -124,13 +124,24 @@ describe('ELECTRON_RUN_AS_NODE and the fuses', () => {
     .filter((f) => readFileSync(f, 'utf8').includes('ELECTRON_RUN_AS_NODE'))
     .map((f) => relative(ROOT, f).replaceAll('\\', '/'));
 
-  it('the Electron shell neither sets nor needs ELECTRON_RUN_AS_NODE', () => {
-    expect(users.filter((f) => f === 'src/main/index.ts' || f.startsWith('src/main/electron/'))).toEqual([]);
-    // the one helper that still does (see scripts/fuses.mjs): a new user must not slip in unnoticed
-    expect(users).toEqual(['src/main/engine/sources/siChild.ts']);
+  it('nothing in src/ sets or needs ELECTRON_RUN_AS_NODE', () => {
+    // systeminformation's helper runs in a utility process under Electron (src/main/electron/siLauncher.ts)
+    expect(users).toEqual([]);
   });
 
-  it('pins the fuse wire a packaged app gets', async () => {
+  it('the plain-Node helper launcher refuses to start the Electron binary as Node', async () => {
+    const { runSiJob } = await import('../../../src/main/engine/sources/siChild');
+    Object.defineProperty(process.versions, 'electron', { value: '45.0.0', configurable: true });
+    try {
+      await expect(runSiJob('connections', { helperPath: join(ROOT, 'out', 'node', 'worker.cjs'), timeoutMs: 5000 })).rejects.toThrow(
+        /cannot start the systeminformation helper: under Electron only the main process starts it/,
+      );
+    } finally {
+      delete (process.versions as Record<string, string | undefined>).electron;
+    }
+  });
+
+  it('pins the fuse wire a packaged app gets: RunAsNode off', async () => {
     const { FUSES, fuseConfig } = (await import(pathToFileURL(join(ROOT, 'scripts/fuses.mjs')).href)) as {
       FUSES: Record<string, boolean>;
       fuseConfig: (platform?: string, arch?: string) => Record<string, unknown>;
@@ -138,8 +149,7 @@ describe('ELECTRON_RUN_AS_NODE and the fuses', () => {
     const { FuseV1Options, FuseVersion } = await import('@electron/fuses');
     const byName = Object.fromEntries(Object.entries(FUSES).map(([i, v]) => [FuseV1Options[Number(i)], v]));
     expect(byName).toEqual({
-      // on while src/main/engine/sources/siChild.ts needs it (checked just below)
-      RunAsNode: true,
+      RunAsNode: false,
       EnableCookieEncryption: true,
       EnableNodeOptionsEnvironmentVariable: false,
       EnableNodeCliInspectArguments: false,
@@ -148,8 +158,6 @@ describe('ELECTRON_RUN_AS_NODE and the fuses', () => {
       LoadBrowserProcessSpecificV8Snapshot: false,
       GrantFileProtocolExtraPrivileges: false,
     });
-    // RunAsNode is on exactly while something still starts Electron as Node: move that off, and flip it
-    expect(byName.RunAsNode).toBe(users.length > 0);
     expect(fuseConfig('linux', 'x64')).toEqual({ version: FuseVersion.V1, resetAdHocDarwinSignature: false, ...FUSES });
     expect(fuseConfig('darwin', 'arm64')).toMatchObject({ resetAdHocDarwinSignature: true });
   });

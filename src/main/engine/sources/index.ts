@@ -1,5 +1,6 @@
 import type { SourceName } from '../../../shared/model';
 import { inNestedPidNamespace } from '../owners';
+import type { SiLauncher } from '../workerProtocol';
 import { NetlinkSource, type NetlinkOptions } from './netlink';
 import { ProcfsSource } from './procfs';
 import type { SocketSource, SourceResult } from './source';
@@ -8,8 +9,11 @@ export type SourceChoice = SourceName | 'auto';
 export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'netlink', 'procfs', 'systeminformation'];
 
 export interface SourceOptions {
-  /** A script that answers SI_CHILD_FLAG (the monitor worker's bundle): systeminformation then runs in a child. */
-  siHelper?: string;
+  /**
+   * systeminformation then runs in a killable helper: a script that answers SI_CHILD_FLAG (the monitor worker's
+   * bundle), started as this process's child, or a launcher that starts it (the monitor host's, under Electron).
+   */
+  siHelper?: string | SiLauncher;
   /** Only listeners are wanted (`list --listen`): sources that can, list only those. */
   listenersOnly?: boolean;
   /** A one-off listing: no socket for destroy events. */
@@ -49,11 +53,13 @@ class Noted implements SocketSource {
 class LazySystemInformation implements SocketSource {
   readonly name = 'systeminformation' as const;
   private inner: Promise<SocketSource> | null = null;
-  constructor(private readonly siHelper: string | undefined) {}
+  constructor(private readonly siHelper: string | SiLauncher | undefined) {}
   async list(): Promise<SourceResult> {
-    this.inner ??= import('./systeminformation').then(
-      ({ SI_TIMEOUT_MS, SystemInformationSource }) =>
-        new SystemInformationSource(this.siHelper ? { child: { helperPath: this.siHelper, timeoutMs: SI_TIMEOUT_MS } } : {}),
+    const helper = this.siHelper;
+    this.inner ??= import('./systeminformation').then(({ SI_TIMEOUT_MS: timeoutMs, SystemInformationSource }) =>
+      new SystemInformationSource(
+        typeof helper === 'string' ? { child: { helperPath: helper, timeoutMs } } : helper ? { child: { launch: helper, timeoutMs } } : {},
+      ),
     );
     return (await this.inner).list();
   }
