@@ -2,7 +2,8 @@
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, session, shell, Tray, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { CSP } from '../shared/csp';
-import { ApiDispatcher } from './api/dispatch';
+import { EngineApi } from './api/engineApi';
+import { userBaselinePath } from './engine/baselineFile';
 import { MonitorHost } from './engine/monitorHost';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
 import { denyAllPermissions } from './electron/permissions';
@@ -20,7 +21,9 @@ import { hardenWebContents, reloadOnCrash, windowOptions } from './electron/wind
 // the worker asks for it, and never starts the Electron binary as Node (the RunAsNode fuse is off).
 const workerPath = join(__dirname, 'worker.js');
 const monitor = new MonitorHost({ workerPath, siLauncher: utilitySiLauncher(utilityProcess, workerPath) });
-const dispatcher = new ApiDispatcher(monitor, { baselinePath: join(app.getPath('userData'), 'baseline.json') });
+// the user's one baseline, which `portwatch audit` reads too; the one earlier versions kept in userData is merged once
+const baselinePath = userBaselinePath((line) => console.warn(`Portwatch: ${line}`), { legacy: [join(app.getPath('userData'), 'baseline.json')] });
+const engineApi = new EngineApi(monitor, { baselinePath });
 let win: BrowserWindow | null = null;
 let tray: PortwatchTray | null = null;
 let quitting = false;
@@ -55,10 +58,6 @@ function show(): void {
   win?.focus();
 }
 
-function countListening(): number {
-  return monitor.getSnapshot()?.sockets.filter((s) => s.listening).length ?? 0;
-}
-
 void app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
@@ -66,15 +65,15 @@ void app.whenReady().then(() => {
   denyAllPermissions(session.defaultSession);
   protocol.handle(APP_SCHEME, appProtocolHandler(join(__dirname, '../renderer')));
 
-  bindIpc(ipcMain, dispatcher, trustedSender(() => win?.webContents.mainFrame ?? null, appUrl));
-  forwardEvents(dispatcher, (channel, data) => {
+  bindIpc(ipcMain, engineApi, trustedSender(() => win?.webContents.mainFrame ?? null, appUrl));
+  forwardEvents(engineApi, (channel, data) => {
     if (win && !win.isDestroyed()) win.webContents.send(channel, data);
   });
 
-  // an unexpected listener: a desktop notification (the dispatcher rate-limits them)
-  dispatcher.subscribe((event, data) => {
-    if (event !== 'alert' || !Notification.isSupported()) return;
-    const a = data as { notify: boolean; message: string; risk: string | null };
+  // an unexpected listener: a desktop notification (the alerts service rate-limits them)
+  engineApi.subscribe((m) => {
+    if (m.event !== 'alert' || !Notification.isSupported()) return;
+    const a = m.payload;
     if (!a.notify) return;
     const n = new Notification({ title: 'Portwatch: unexpected listener', body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
     n.on('click', show);
@@ -85,11 +84,12 @@ void app.whenReady().then(() => {
     { Tray, Menu, icon: nativeImage.createFromPath(join(__dirname, '../../resources/tray.png')) },
     {
       show,
-      togglePause: () => (monitor.isPaused() ? monitor.resume() : monitor.pause()),
+      togglePolling: () => (monitor.isPaused() ? monitor.resume() : monitor.pause()),
       quit: () => app.quit(),
     },
   );
-  const refreshTray = (): void => tray?.update(countListening(), monitor.isPaused());
+  // counted in the monitor's own map: no copy of every socket per poll
+  const refreshTray = (): void => tray?.update(monitor.counts().listening, monitor.isPaused());
   monitor.on('snapshot', refreshTray);
   monitor.on('delta', refreshTray);
   monitor.on('status', refreshTray);
@@ -108,6 +108,7 @@ app.on('before-quit', (event) => {
   if (quitting) return;
   quitting = true;
   event.preventDefault();
+  engineApi.dispose();
   void monitor.stop().finally(() => {
     tray?.destroy();
     app.quit();

@@ -1,9 +1,10 @@
 import type { BaselineRule } from './baseline';
-import type { Delta, MonitorStatus, Protocol, Snapshot } from './model';
+import type { ApiEvent, ApiMethod } from './contract';
+import type { MonitorStatus, Protocol, Snapshot } from './model';
 
 /**
- * PortwatchApi: everything the UI may ask and hear. The renderer codes against this interface only; the
- * Electron preload implements it over IPC, the web client over a WebSocket. Types and names only.
+ * The types PortwatchApi speaks in, and its transports' names. The methods and events themselves are one table
+ * in contract.ts. Types and names only.
  */
 
 export type ApiErrorCode =
@@ -104,49 +105,6 @@ export interface InterfaceRate {
 
 export type Unsubscribe = () => void;
 
-export interface PortwatchApi {
-  /** The current snapshot and polling state. A client first subscribes, then asks this, then applies deltas newer than it. */
-  getState(): Promise<ApiResult<EngineState>>;
-  /** A fresh full snapshot pushed by the engine: after a reconnect or an engine restart. Replace, don't merge. */
-  onSnapshot(listener: (snapshot: Snapshot) => void): Unsubscribe;
-  /** One per poll, in `seq` order. A gap in `seq` means: ask getState() again. */
-  onDelta(listener: (delta: Delta) => void): Unsubscribe;
-  onStatus(listener: (status: MonitorStatus) => void): Unsubscribe;
-  /** The transport: false while the engine cannot be reached (web mode reconnecting). Called at once with the current value. */
-  onConnection(listener: (connected: boolean) => void): Unsubscribe;
-  /** Poll interval in ms, 250 to 3,600,000. Answers the interval now in force. */
-  setInterval(ms: number): Promise<ApiResult<number>>;
-  pause(): Promise<ApiResult<null>>;
-  resume(): Promise<ApiResult<null>>;
-  /** Turns reverse DNS of remote addresses on or off; names arrive through onHostNames. */
-  setReverseDns(enabled: boolean): Promise<ApiResult<boolean>>;
-  onHostNames(listener: (names: Record<string, string>) => void): Unsubscribe;
-  /** Throughput of each network interface now (systeminformation networkStats). */
-  getNetworkRates(): Promise<ApiResult<InterfaceRate[]>>;
-  getBaseline(): Promise<ApiResult<BaselineState>>;
-  /** Adds a rule expecting this listener (by socket id) to the baseline file. */
-  markExpected(socketId: string): Promise<ApiResult<BaselineState>>;
-  /** Adds rules expecting every current listener (the first-run offer). */
-  acceptAllListeners(): Promise<ApiResult<BaselineState>>;
-  onBaseline(listener: (b: BaselineState) => void): Unsubscribe;
-  getAlerts(): Promise<ApiResult<Alert[]>>;
-  onAlert(listener: (a: Alert) => void): Unsubscribe;
-  /** SIGTERM (SIGKILL with force) to a process named by pid AND start time; the engine re-checks both. */
-  killProcess(pid: number, startTime: number | null, force: boolean): Promise<ApiResult<KillResult>>;
-  /** Closes one TCP connection (Linux, SOCK_DESTROY) by socket id. */
-  closeConnection(socketId: string): Promise<ApiResult<CloseResult>>;
-  getActionLog(): Promise<ApiResult<ActionEntry[]>>;
-  onAction(listener: (e: ActionEntry) => void): Unsubscribe;
-}
-
-/** The request/response methods, as they travel over IPC channels and WebSocket messages. */
-export const API_METHODS = ['getState', 'setInterval', 'pause', 'resume', 'setReverseDns', 'getNetworkRates', 'getBaseline', 'markExpected', 'acceptAllListeners', 'getAlerts', 'killProcess', 'closeConnection', 'getActionLog'] as const;
-export type ApiMethod = (typeof API_METHODS)[number];
-
-/** Pushed events. */
-export const API_EVENTS = ['snapshot', 'delta', 'status', 'hostnames', 'baseline', 'alert', 'action'] as const;
-export type ApiEvent = (typeof API_EVENTS)[number];
-
 /** Electron IPC channel names: one place, used by main and preload. */
 export const IPC_INVOKE_PREFIX = 'portwatch:invoke:';
 export const IPC_EVENT_PREFIX = 'portwatch:event:';
@@ -157,6 +115,7 @@ export const ipcEventChannel = (e: ApiEvent): string => `${IPC_EVENT_PREFIX}${e}
 export type WsMessage =
   | { type: 'result'; id: number | null; result: ApiResult<unknown> }
   | { type: 'event'; event: ApiEvent; data: unknown };
+
 
 /** Where the web UI finds its WebSocket, relative to the page. */
 export const WS_PATH = '/api/ws';

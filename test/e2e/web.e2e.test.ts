@@ -201,10 +201,10 @@ describe('web mode end to end, in Chromium', () => {
     await only('');
   });
 
-  it('Pause freezes the view while changes wait underneath; Resume shows them', async () => {
+  it('Freeze view holds the rows while changes wait underneath; Unfreeze shows them', async () => {
     await only(`proc:${NAME}`);
-    await page.getByTestId('pause').click();
-    await page.locator('[data-testid=pause][aria-pressed=true]').waitFor();
+    await page.getByTestId('freeze').click();
+    await page.locator('[data-testid=freeze][aria-pressed=true]').waitFor();
     const child = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '127.0.0.1']);
     children.push(child);
     const port = Number(child.firstLine);
@@ -214,10 +214,20 @@ describe('web mode end to end, in Chromium', () => {
     expect(await page.getByTestId('frozen').textContent()).toMatch(/[1-9]\d* changes? waiting/);
     expect(await rowOf(port).count()).toBe(0);
     expect(monitor.isPaused()).toBe(false); // the engine keeps polling
-    await page.getByTestId('pause').click();
+    await page.getByTestId('freeze').click();
     await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"][data-change=new]`).waitFor({ timeout: 3000 });
     await child.stop();
     await only('');
+  });
+
+  it('Pause polling stops the engine for every client, and says so; Resume polling starts it again', async () => {
+    await page.getByTestId('pause-polling').click();
+    await waitFor(() => (monitor.isPaused() ? true : undefined), 5000, 'engine paused');
+    await page.locator('[data-testid=pause-polling][aria-pressed=true]').waitFor();
+    await page.locator('[data-testid=status-bar]:has-text("Polling paused")').waitFor({ timeout: 5000 });
+    await page.getByTestId('pause-polling').click();
+    await waitFor(() => (monitor.isPaused() ? undefined : true), 5000, 'engine resumed');
+    await page.locator('[data-testid=pause-polling][aria-pressed=false]').waitFor();
   });
 
   it('resolves remote host names when asked: loopback peers read localhost', async () => {

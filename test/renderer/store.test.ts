@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { HIGHLIGHT_MS, MAX_ALERTS, SocketStore, withAlert, type Row } from '../../src/renderer/src/store/socketStore';
 import { filterRows, groupRows, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
-import type { Alert, ApiResult, EngineState, PortwatchApi } from '../../src/shared/api';
+import type { Alert, ApiResult, EngineState } from '../../src/shared/api';
+import type { PortwatchApi } from '../../src/shared/contract';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
 import { parseQuery } from '../../src/shared/query';
 import { makeSocket } from '../helpers/sockets';
@@ -26,9 +27,9 @@ class FakeApi implements PortwatchApi {
   onDelta = (f: (d: Delta) => void) => (this.l.delta.push(f), () => {});
   onStatus = (f: (s: MonitorStatus) => void) => (this.l.status.push(f), () => {});
   onConnection = (f: (c: boolean) => void) => (this.l.conn.push(f), () => {});
-  setInterval = async (ms: number): Promise<ApiResult<number>> => (ms < 250 ? { ok: false, code: 'bad-request', message: 'too fast' } : { ok: true, value: ms });
-  pause = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
-  resume = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
+  setPollInterval = async (ms: number): Promise<ApiResult<number>> => (ms < 250 ? { ok: false, code: 'bad-request', message: 'too fast' } : { ok: true, value: ms });
+  pausePolling = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
+  resumePolling = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
   setReverseDns = async (on: boolean): Promise<ApiResult<boolean>> => ({ ok: true, value: on });
   getNetworkRates = async () => ({ ok: true as const, value: [] });
   onHostNames = (f: (n: Record<string, string>) => void) => (this.names.push(f), () => {});
@@ -133,12 +134,12 @@ describe('SocketStore', () => {
 
   it('reports a refused action, and keeps the interval the engine confirmed', async () => {
     const { store } = await started([]);
-    await store.setIntervalMs(100);
+    await store.setPollInterval(100);
     expect(store.getView().error).toBe('too fast');
-    await store.setIntervalMs(500);
+    await store.setPollInterval(500);
     expect(store.getView()).toMatchObject({ intervalMs: 500, error: null });
-    await store.toggleEnginePause();
-    expect(store.getView().enginePaused).toBe(true);
+    await store.togglePolling();
+    expect(store.getView().pollingPaused).toBe(true);
   });
 
   it('collects host names as they arrive', async () => {

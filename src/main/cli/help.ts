@@ -71,7 +71,8 @@ another local user is refused, token or not, and named on stderr. Stops on Ctrl-
   --tls-key FILE    and this private key (PEM, no passphrase). Both or neither. Each must be a regular file
                     (a link is followed once) of at most 1 MiB; the key must match the certificate,
                     be closed to others and not writable by its group (chmod 600)
-  --baseline FILE   the expected-ports baseline (default: ${'$'}XDG_CONFIG_HOME/portwatch/baseline.json)
+  --baseline FILE   the expected-ports baseline (default: the user's own, shared with the desktop app and
+                    audit; portwatch audit --help says where it is)
   --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
   --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
 `;
@@ -88,7 +89,11 @@ ip netns exec, or nsenter, to audit another).
   --json                 {"listeners": [{protocol, localAddress, localPort, exposure, service, risk,
                          expected, pid, process}]}
   --source NAME          auto (default: netlink on Linux), netlink, procfs or systeminformation
-Without --baseline the user's own baseline is used when it exists (${'$'}XDG_CONFIG_HOME/portwatch/baseline.json).
+Without --baseline the user's own baseline is used when it exists: the one the desktop app's "Mark as
+expected" writes and serve uses, ${'$'}XDG_CONFIG_HOME/portwatch/baseline.json (default ~/.config/portwatch) on
+Linux, ~/Library/Application Support/Portwatch/baseline.json on macOS, %APPDATA%\\Portwatch\\baseline.json on
+Windows. Through sudo it is the target user's (root's), never the invoking user's. Baselines that earlier
+versions kept elsewhere (the app's userData, ~/.config/portwatch on macOS and Windows) are merged into it once.
 `;
 
 export const KILL_HELP = `Usage: portwatch kill PID [--force] [--yes]

@@ -10,7 +10,7 @@ import { isLoopback, loadTlsFiles, loadTokenFile, parseHost, startServer } from 
 import { resolveUsers } from '../server/allowUsers';
 import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
-import { defaultBaselinePath, loadBaseline, writeBaselineFile } from '../engine/baselineFile';
+import { loadBaseline, userBaselinePath, writeBaselineFile } from '../engine/baselineFile';
 import { rulesFor } from '../../shared/baseline';
 import { ProcessKiller, type KillOutcome } from '../engine/kill';
 import { ProcfsSource } from '../engine/sources/procfs';
@@ -120,7 +120,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
       port,
       token,
       allowRemote: v['allow-remote'] === true,
-      baselinePath: v.baseline ?? defaultBaselinePath(),
+      baselinePath: v.baseline ?? userBaseline(io),
       readOnly: v['read-only'] === true,
       remoteControl: v['remote-control'] === true,
       allowUsers: allowed.uids,
@@ -147,6 +147,11 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** The user's baseline, shared with the desktop app; old ones are merged into it once, each with a line on stderr. */
+function userBaseline(io: CliIo): string {
+  return userBaselinePath((line) => io.err(`portwatch: ${inert(line)}\n`));
+}
+
 async function audit(args: string[], io: CliIo): Promise<number> {
   const v = parse('audit', args, {
     json: { type: 'boolean' },
@@ -171,7 +176,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
     io.err(`portwatch: wrote ${rules.length} expected listener rule${rules.length === 1 ? '' : 's'} to ${v['write-baseline']}\n`);
     return 0;
   }
-  const path = v.baseline ?? defaultBaselinePath();
+  const path = v.baseline ?? userBaseline(io);
   const loaded = loadBaseline(path);
   if (!loaded.ok) {
     io.err(`portwatch audit: ${inert(loaded.message)}\n`);

@@ -8,7 +8,7 @@ export interface TrayDeps {
 
 export interface TrayActions {
   show(): void;
-  togglePause(): void;
+  togglePolling(): void;
   quit(): void;
 }
 
@@ -38,7 +38,7 @@ export class PortwatchTray {
   label(): string {
     if (this.listening < 0) return 'Portwatch: starting';
     const ports = `${this.listening} listening port${this.listening === 1 ? '' : 's'}`;
-    return `Portwatch: ${ports}${this.paused ? ' (paused)' : ''}`;
+    return `Portwatch: ${ports}${this.paused ? ' (polling paused)' : ''}`;
   }
 
   destroy(): void {
@@ -53,7 +53,7 @@ export class PortwatchTray {
         { label: this.label(), enabled: false },
         { type: 'separator' },
         { label: 'Show Portwatch', click: () => this.actions.show() },
-        { label: this.paused ? 'Resume' : 'Pause', click: () => this.actions.togglePause() },
+        { label: this.paused ? 'Resume polling' : 'Pause polling', click: () => this.actions.togglePolling() },
         { type: 'separator' },
         { label: 'Quit', click: () => this.actions.quit() },
       ]),

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import type { Baseline, BaselineRule } from '../../shared/baseline';
+import { configFile, currentPlace, legacyConfigFiles, type UserPlace } from './configDir';
 
 /**
  * The expected-ports baseline as a settings file: JSON a person can read and edit, validated on load, written
@@ -40,10 +41,97 @@ export type BaselineLoad =
   | { ok: true; baseline: Baseline; exists: boolean }
   | { ok: false; message: string };
 
-/** Where the CLI and web mode keep it: $XDG_CONFIG_HOME/portwatch/baseline.json (~/.config by default). */
-export function defaultBaselinePath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
-  return join(base, 'portwatch', 'baseline.json');
+const BASELINE_NAME = 'baseline.json';
+
+/**
+ * The user's baseline, one for the desktop app, `portwatch audit` and `portwatch serve`: baseline.json in the
+ * platform's config directory (configDir.ts). This only names it; userBaselinePath() also migrates old ones.
+ */
+export function defaultBaselinePath(place: UserPlace = currentPlace()): string {
+  return configFile(place, BASELINE_NAME);
+}
+
+/**
+ * defaultBaselinePath(), after merging into it, once, the baselines earlier versions kept elsewhere (the CLI's
+ * ~/.config/portwatch on every OS, the desktop app's Electron userData directory, and `legacy`: the app passes
+ * its own userData file). `log` gets one line per old file: merged, or why not.
+ */
+export function userBaselinePath(log: (line: string) => void, opts: { place?: UserPlace; legacy?: readonly string[] } = {}): string {
+  const place = opts.place ?? currentPlace();
+  const path = defaultBaselinePath(place);
+  migrateBaseline(path, [...legacyConfigFiles(place, BASELINE_NAME), ...(opts.legacy ?? [])], log);
+  return path;
+}
+
+export type Migration =
+  /** Merged before: the marker file (`<path>.migrated`) is there. Delete it to merge again. */
+  | { result: 'done-before' }
+  /** Every file of `merged` (the others were missing or refused) is in `path` now; the marker records it. */
+  | { result: 'merged'; merged: string[]; refused: string[] }
+  /** Nothing merged: no old file there, only refused ones (tried again next time), or `path` is broken or unwritable. */
+  | { result: 'nothing'; refused: string[] };
+
+/**
+ * Merges the rules of old baseline files into `path` (skipping rules it has), then writes `<path>.migrated` so
+ * it never happens twice: a rule deleted from `path` later stays deleted. Every old file is read through
+ * loadBaseline's checks; one that fails them is reported, left as it is and not merged (nor is it marked: while
+ * nothing was merged, it is tried again). The old files are never changed: nothing is lost. Files that are
+ * `path` itself (a case-insensitive file system: ~/Library/Application Support/portwatch) are skipped.
+ */
+export function migrateBaseline(path: string, olds: readonly string[], log: (line: string) => void): Migration {
+  const marker = `${path}.migrated`;
+  if (existsOrUnknown(marker)) return { result: 'done-before' };
+  const here = resolve(path);
+  const found: Array<{ path: string; rules: BaselineRule[] }> = [];
+  const refused: string[] = [];
+  for (const old of new Set(olds.map((o) => resolve(o)))) {
+    if (old === here || sameFile(old, here)) continue;
+    const r = loadBaseline(old);
+    if (r.ok && !r.exists) continue;
+    if (r.ok) {
+      found.push({ path: old, rules: r.baseline.rules });
+      continue;
+    }
+    refused.push(old);
+    log(`did not merge an old baseline: ${r.message}; it is left as it is: once fixed, copy its rules into ${path}`);
+  }
+  if (found.length === 0) return { result: 'nothing', refused };
+  const current = loadBaseline(path);
+  if (!current.ok) {
+    log(`did not merge the old baseline${found.length === 1 ? '' : 's'} ${found.map((f) => f.path).join(', ')}: ${current.message}; every file is left as it is`);
+    return { result: 'nothing', refused };
+  }
+  let rules = current.baseline.rules;
+  const added: number[] = [];
+  for (const f of found) {
+    const before = rules.length;
+    rules = mergeRules(rules, f.rules);
+    added.push(rules.length - before);
+  }
+  try {
+    if (!current.exists || rules.length > current.baseline.rules.length) writeBaselineFile(path, { version: 1, rules });
+    writeMarker(marker, found.map((f) => f.path));
+  } catch (e) {
+    log(`did not merge the old baseline${found.length === 1 ? '' : 's'} ${found.map((f) => f.path).join(', ')}: ${(e as Error).message}; every file is left as it is`);
+    return { result: 'nothing', refused };
+  }
+  found.forEach((f, i) =>
+    log(`merged the old baseline ${f.path} into ${path} (${added[i]} of ${f.rules.length} rule${f.rules.length === 1 ? '' : 's'} new); the old file is left in place and no longer read`),
+  );
+  return { result: 'merged', merged: found.map((f) => f.path), refused };
+}
+
+/** `base` and then the rules of `more` it does not have yet (a rule is its match fields; the note is not). */
+function mergeRules(base: readonly BaselineRule[], more: readonly BaselineRule[]): BaselineRule[] {
+  const key = (r: BaselineRule): string => JSON.stringify([r.process, r.exe, r.protocol, r.port, r.exposure]);
+  const have = new Set(base.map(key));
+  const merged = [...base];
+  for (const r of more) {
+    if (have.has(key(r))) continue;
+    have.add(key(r));
+    merged.push(r);
+  }
+  return merged;
 }
 
 /**
@@ -128,14 +216,7 @@ export class BaselineStore {
       this.state = fresh;
       throw new Error(`${fresh.message}; fix or remove the file, it is kept as it is`);
     }
-    const key = (r: BaselineRule): string => JSON.stringify([r.process, r.exe, r.protocol, r.port, r.exposure]);
-    const have = new Set(fresh.baseline.rules.map(key));
-    const merged = [...fresh.baseline.rules];
-    for (const r of rules) {
-      if (have.has(key(r))) continue;
-      have.add(key(r));
-      merged.push(r);
-    }
+    const merged = mergeRules(fresh.baseline.rules, rules);
     writeBaselineFile(this.path, { version: 1, rules: merged });
     this.state = { ok: true, baseline: { version: 1, rules: merged }, exists: true };
     return this.state;
@@ -224,7 +305,46 @@ function lstatOrNull(path: string): Stats | null {
   }
 }
 
+/** Does something (a link, anything) stand at `path`? An error other than "no such file" counts as yes. */
+function existsOrUnknown(path: string): boolean {
+  try {
+    return lstatOrNull(path) !== null;
+  } catch {
+    return true;
+  }
+}
+
+/** Are these two names one file (a case-insensitive file system, a hard link)? Neither is followed if a link. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = lstatOrNull(a);
+    const y = lstatOrNull(b);
+    return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 // --- writing only where nobody else can redirect it ---
+
+/** The migration's marker: created, never replaced, in a directory that passes safeDirectory(); says what it means. */
+function writeMarker(marker: string, merged: readonly string[]): void {
+  const bad = safeDirectory(dirname(resolve(marker)));
+  if (bad) throw new Error(`cannot write ${marker}: ${bad}`);
+  let fd: number;
+  try {
+    fd = openSync(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return; // another Portwatch merged them at the same time
+    throw e;
+  }
+  try {
+    const names = merged.map((m) => `  ${m}\n`).join('');
+    writeSync(fd, `Portwatch merged these old baselines into ${marker.slice(0, -'.migrated'.length)}, once; it no longer reads them:\n${names}Delete this file to merge them again.\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Checks, top down, every directory from $HOME (when `dir` is inside it; else from /) to `dir`, creating

@@ -3,15 +3,30 @@ import { diffSockets, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
 import type { SocketSource } from './sources/source';
 
-export const DEFAULT_INTERVAL_MS = 1000;
-export const MIN_INTERVAL_MS = 250;
-export const MAX_INTERVAL_MS = 3_600_000;
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/contract';
+
+// the contract's limits, under the names the engine and CLI have used
+export const DEFAULT_INTERVAL_MS = DEFAULT_POLL_INTERVAL_MS;
+export const MIN_INTERVAL_MS = MIN_POLL_INTERVAL_MS;
+export const MAX_INTERVAL_MS = MAX_POLL_INTERVAL_MS;
 
 export type MonitorEvents = {
   snapshot: Snapshot;
   delta: Delta;
   status: MonitorStatus;
 };
+
+export interface SocketCounts {
+  sockets: number;
+  listening: number;
+}
+
+/** Counts of a socket map (the monitors' own state). */
+export function countSockets(current: ReadonlyMap<string, Socket> | null): SocketCounts {
+  let listening = 0;
+  if (current) for (const s of current.values()) if (s.listening) listening++;
+  return { sockets: current?.size ?? 0, listening };
+}
 
 /** What hosts (CLI, web server, Electron) use, whether the monitor runs here or in a worker. */
 export interface MonitorLike {
@@ -24,6 +39,10 @@ export interface MonitorLike {
   isPaused(): boolean;
   /** The latest good snapshot (also while failing: then the status says since when it is stale). */
   getSnapshot(): Snapshot | null;
+  /** One socket of the latest snapshot by id, without copying the snapshot. */
+  socket(id: string): Socket | undefined;
+  /** How many sockets the latest snapshot holds, and how many of them listen; no copy either. */
+  counts(): SocketCounts;
   getStatus(): MonitorStatus | null;
   on<K extends keyof MonitorEvents>(event: K, handler: (value: MonitorEvents[K]) => void): () => void;
 }
@@ -127,6 +146,14 @@ export class Monitor implements MonitorLike {
 
   getSnapshot(): Snapshot | null {
     return this.current && this.snapshotMeta ? snapshotOf(this.current, this.snapshotMeta) : null;
+  }
+
+  socket(id: string): Socket | undefined {
+    return this.current?.get(id);
+  }
+
+  counts(): SocketCounts {
+    return countSockets(this.current);
   }
 
   getStatus(): MonitorStatus | null {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { MonitorStatus, Snapshot } from '../../shared/model';
+import type { MonitorStatus, Snapshot, Socket } from '../../shared/model';
 import { applyDelta, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
-import { checkInterval, DEFAULT_INTERVAL_MS, type MonitorEvents, type MonitorLike } from './monitor';
+import { checkInterval, countSockets, DEFAULT_INTERVAL_MS, type MonitorEvents, type MonitorLike, type SocketCounts } from './monitor';
 import type { RunResult } from './runCommand';
 import type { SourceChoice } from './sources';
 import { notStarted, parseWorkerMessage, type HostToWorker, type SiLauncher, type WorkerInit, type WorkerToHost } from './workerProtocol';
@@ -176,6 +176,14 @@ export class MonitorHost implements MonitorLike {
 
   getSnapshot(): Snapshot | null {
     return this.current && this.meta ? snapshotOf(this.current, this.meta) : null;
+  }
+
+  socket(id: string): Socket | undefined {
+    return this.current?.get(id);
+  }
+
+  counts(): SocketCounts {
+    return countSockets(this.current);
   }
 
   getStatus(): MonitorStatus | null {

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
-import type { ApiEvent, WsMessage } from '../../shared/api';
+import type { WsMessage } from '../../shared/api';
+import type { ApiEvent } from '../../shared/contract';
 import type { Delta, Snapshot } from '../../shared/model';
 import { encodeDelta, encodeSnapshot } from '../../shared/wire';
 
@@ -187,7 +188,7 @@ export class Broadcast {
     this.sendSnapshot(c);
     // per client, but only once per resync, and small
     for (const [event, data] of c.missed) c.ws.send(JSON.stringify({ type: 'event', event, data } satisfies WsMessage));
-    if (c.missedNames) c.ws.send(JSON.stringify({ type: 'event', event: 'hostnames', data: c.missedNames } satisfies WsMessage));
+    if (c.missedNames) c.ws.send(JSON.stringify({ type: 'event', event: 'hostNames', data: c.missedNames } satisfies WsMessage));
     c.missed.clear();
     c.missedNames = null;
     return true;
@@ -196,6 +197,6 @@ export class Broadcast {
   /** Deltas are in the resync snapshot; whole states are kept (latest); alerts and actions are not. */
   private remember(c: Client, event: ApiEvent, data: unknown): void {
     if (LATEST_WINS.has(event)) c.missed.set(event, data);
-    else if (event === 'hostnames') c.missedNames = { ...c.missedNames, ...(data as Record<string, string>) };
+    else if (event === 'hostNames') c.missedNames = { ...c.missedNames, ...(data as Record<string, string>) };
   }
 }

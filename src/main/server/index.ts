@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { WS_PATH, type ApiResult, type EngineState, type WsMessage } from '../../shared/api';
 import { CSP } from '../../shared/csp';
 import { encodeSnapshot } from '../../shared/wire';
-import { ApiDispatcher } from '../api/dispatch';
+import { EngineApi } from '../api/engineApi';
 import type { MonitorLike } from '../engine/monitor';
 import { UserDirectory } from '../engine/users';
 import { loadAssets } from './assets';
@@ -23,7 +23,7 @@ import { newToken } from './tokenFile';
 export { isLoopback, parseHost } from './host';
 export { AUTH_REFUSED } from './protocol';
 export { DRAIN_POLL_MS, type BroadcastStats } from './broadcast';
-export { METHOD_RIGHT, READ_ONLY } from './rights';
+export { READ_ONLY } from './rights';
 export { loadTokenFile, type TokenFileResult } from './tokenFile';
 export { loadTlsFiles, MAX_TLS_FILE_BYTES, type TlsFilesResult } from './tls';
 
@@ -150,7 +150,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
   const maxClients = opts.maxClients ?? MAX_CLIENTS;
   const assets = await loadAssets(opts.staticDir);
-  const dispatcher = new ApiDispatcher(opts.monitor, { baselinePath: opts.baselinePath });
+  const engineApi = new EngineApi(opts.monitor, { baselinePath: opts.baselinePath });
   const wildcard = host === '0.0.0.0' || host === '::';
   const users = new UserDirectory();
   const allowedUids = new Set<number>([0, ...(opts.allowUsers ?? [])]);
@@ -257,7 +257,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const broadcast = new Broadcast({ limit: maxBuffered, snapshot: () => opts.monitor.getSnapshot() });
   // one subscription for all clients: each event is serialised once
-  const unsubscribe = dispatcher.subscribe((event, data) => broadcast.publish(event, data));
+  const unsubscribe = engineApi.subscribe((m) => broadcast.publish(m.event, m.payload));
   const reject = (socket: Duplex, status: number, text: string): void => {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
@@ -319,7 +319,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         send({ type: 'result', id: parsed.id, result: READ_ONLY });
         return;
       }
-      void dispatcher.call(parsed.method, parsed.args).then((result) => send({ type: 'result', id: parsed.id, result: parsed.method === 'getState' ? stateFor(result, control) : result }));
+      void engineApi.call(parsed.method, parsed.args).then((result) => send({ type: 'result', id: parsed.id, result: parsed.method === 'getState' ? stateFor(result, control) : result }));
     });
     // a (re)connected client starts from a full snapshot
     broadcast.add(ws);
@@ -329,6 +329,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const failed = (e: Error): void => {
       unsubscribe();
       broadcast.dispose();
+      engineApi.dispose();
       reject(e);
     };
     server.once('error', failed);
@@ -354,6 +355,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       new Promise<void>((resolve) => {
         unsubscribe();
         broadcast.dispose();
+        // the API's services stop listening to the monitor, which outlives this server
+        engineApi.dispose();
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.close(() => resolve());

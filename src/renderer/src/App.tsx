@@ -1,7 +1,7 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
 import { parseQuery, type QueryTerm } from '../../shared/query';
-import type { PortwatchApi } from '../../shared/api';
+import type { PortwatchApi } from '../../shared/contract';
 import { isExpected } from '../../shared/baseline';
 import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
@@ -166,12 +166,21 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
     <div className={detailsOpen && selected ? 'app with-details' : 'app'}>
       <header className="toolbar">
         <h1>Portwatch</h1>
-        <button data-testid="pause" aria-pressed={view.frozen} onClick={() => store.setFrozen(!view.frozen)} title="Freeze the view; data keeps arriving underneath">
-          {view.frozen ? `Resume${view.waiting ? ` (${view.waiting} waiting)` : ''}` : 'Pause'}
+        <button data-testid="freeze" aria-pressed={view.frozen} onClick={() => store.setFrozen(!view.frozen)} title="Freeze the view: this page stops changing while polling goes on underneath">
+          {view.frozen ? `Unfreeze${view.waiting ? ` (${view.waiting} waiting)` : ''}` : 'Freeze view'}
+        </button>
+        <button
+          data-testid="pause-polling"
+          aria-pressed={view.pollingPaused}
+          disabled={!view.control}
+          onClick={() => void store.togglePolling()}
+          title="Pause polling: the engine stops reading the machine, for every window and client"
+        >
+          {view.pollingPaused ? 'Resume polling' : 'Pause polling'}
         </button>
         <label>
           Refresh{' '}
-          <select data-testid="interval" disabled={!view.control} value={view.intervalMs ?? 1000} onChange={(e) => void store.setIntervalMs(Number(e.target.value))}>
+          <select data-testid="interval" disabled={!view.control} value={view.intervalMs ?? 1000} onChange={(e) => void store.setPollInterval(Number(e.target.value))}>
             {INTERVALS.map((ms) => (
               <option key={ms} value={ms}>
                 {ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}

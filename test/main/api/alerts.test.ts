@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Alerts } from '../../../src/main/api/alerts';
-import { ApiDispatcher } from '../../../src/main/api/dispatch';
+import { EngineApi } from '../../../src/main/api/engineApi';
 import { Monitor } from '../../../src/main/engine/monitor';
 import type { Alert } from '../../../src/shared/api';
 import type { BaselineRule } from '../../../src/shared/baseline';
@@ -64,7 +64,7 @@ describe('baseline through the API', () => {
       const sockets = [listener(8080), listener(53, 'dnsmasq', '127.0.0.1')];
       const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets, warnings: [] }) } });
       await monitor.pollOnce();
-      const d = new ApiDispatcher(monitor, { baselinePath: path });
+      const d = new EngineApi(monitor, { baselinePath: path });
       expect(await d.call('getBaseline', [])).toEqual({ ok: true, value: { ok: true, path, exists: false, rules: [] } });
       expect(await d.call('markExpected', ['nope'])).toMatchObject({ ok: false, code: 'bad-request' });
       expect(await d.call('markExpected', [42])).toMatchObject({ ok: false, code: 'bad-request' });
@@ -73,7 +73,7 @@ describe('baseline through the API', () => {
       const all = await d.call('acceptAllListeners', []);
       expect(all.ok && (all.value as { rules: unknown[] }).rules).toHaveLength(2);
       writeFileSync(path, '{ broken');
-      const fresh = new ApiDispatcher(monitor, { baselinePath: path });
+      const fresh = new EngineApi(monitor, { baselinePath: path });
       expect(await fresh.call('getBaseline', [])).toMatchObject({ ok: true, value: { ok: false, message: expect.stringMatching(/not valid JSON/) } });
       expect(await fresh.call('acceptAllListeners', [])).toMatchObject({ ok: false, code: 'internal', message: expect.stringMatching(/kept as it is/) });
       await monitor.stop();
@@ -87,9 +87,9 @@ describe('kill and close through the API', () => {
   it('validates arguments, answers refusals as values, and logs every attempt', async () => {
     const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [listener(8080)], warnings: [] }) } });
     await monitor.pollOnce();
-    const d = new ApiDispatcher(monitor);
+    const d = new EngineApi(monitor);
     const actions: unknown[] = [];
-    d.subscribe((e, data) => e === 'action' && actions.push(data));
+    d.subscribe((m) => m.event === 'action' && actions.push(m.payload));
     for (const bad of [[], ['1', null, false], [NaN, null, false], [-3, null, false], [1.5, null, false], [5, 'yesterday', false], [5, null, 'yes'], [5, null, false, 'extra'], [[5], null, false]]) {
       expect(await d.call('killProcess', bad), JSON.stringify(bad)).toMatchObject({ ok: false, code: 'bad-request' });
     }

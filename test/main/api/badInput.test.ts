@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ApiDispatcher } from '../../../src/main/api/dispatch';
+import { EngineApi } from '../../../src/main/api/engineApi';
 import { bindIpc } from '../../../src/main/electron/ipc';
 import { Monitor } from '../../../src/main/engine/monitor';
 import { startServer } from '../../../src/main/server';
-import { API_METHODS, ipcInvokeChannel, WS_PATH, type ApiMethod, type ApiResult, type WsMessage } from '../../../src/shared/api';
+import { ipcInvokeChannel, WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api';
+import { API_METHODS, type ApiMethod } from '../../../src/shared/contract';
 import { ROOT } from '../../helpers/paths';
 
 /** What every method must refuse: wrong types, missing and extra arguments, huge strings, odd numbers. */
@@ -16,9 +17,9 @@ const HOSTILE: unknown[] = ['', 'x'.repeat(100_000), NaN, Infinity, -Infinity, -
 /** One valid argument list per method: each hostile attempt below is one of these with something wrong. */
 const VALID: Record<string, unknown[]> = {
   getState: [],
-  setInterval: [1000],
-  pause: [],
-  resume: [],
+  setPollInterval: [1000],
+  pausePolling: [],
+  resumePolling: [],
   setReverseDns: [false],
   getNetworkRates: [],
   getBaseline: [],
@@ -92,7 +93,7 @@ describe('every API method against hostile arguments', () => {
   }
 
   it('the dispatcher behind both transports', async () => {
-    const d = new ApiDispatcher(monitor, { baselinePath });
+    const d = new EngineApi(monitor, { baselinePath });
     await expectAllRefused((method, args) => d.call(method, args));
     for (const name of ['__proto__', 'constructor', 'toString', 'x'.repeat(10_000), 42, null]) {
       expect(await d.call(name, [])).toMatchObject({ ok: false, code: 'unknown-method' });
@@ -104,7 +105,7 @@ describe('every API method against hostile arguments', () => {
     const handlers = new Map<string, Handler>();
     const ipcMain = { handle: (c: string, h: Handler) => handlers.set(c, h), removeHandler: (c: string) => handlers.delete(c) };
     const frame = { url: 'file:///app/index.html' };
-    bindIpc(ipcMain as never, new ApiDispatcher(monitor, { baselinePath }), (f) => f === (frame as never));
+    bindIpc(ipcMain as never, new EngineApi(monitor, { baselinePath }), (f) => f === (frame as never));
     // ipcRenderer.invoke spreads the arguments: a non-array cannot arrive, so those attempts are left out
     await expectAllRefused((method, args) => (handlers.get(ipcInvokeChannel(method as ApiMethod)) as Handler)({ senderFrame: frame }, ...(args as unknown[])), Array.isArray);
   });

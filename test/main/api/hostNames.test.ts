@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiDispatcher } from '../../../src/main/api/dispatch';
+import { EngineApi } from '../../../src/main/api/engineApi';
 import { HostNames } from '../../../src/main/api/hostNames';
 import { Monitor } from '../../../src/main/engine/monitor';
 import type { Socket } from '../../../src/shared/model';
@@ -51,13 +51,13 @@ describe('HostNames', () => {
   it('through the dispatcher, with the system resolver: loopback is localhost (from /etc/hosts, no network)', async () => {
     const sock: Socket = makeSocket({ id: 'x', localPort: 5000, remoteAddress: '127.0.0.1', remotePort: 80, state: 'ESTABLISHED', listening: false });
     const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [sock], warnings: [] }) } });
-    const d = new ApiDispatcher(monitor);
+    const d = new EngineApi(monitor);
     const events: unknown[] = [];
-    d.subscribe((e, data) => e === 'hostnames' && events.push(data));
+    d.subscribe((m) => m.event === 'hostNames' && events.push(m.payload));
     await monitor.pollOnce();
     expect(await d.call('setReverseDns', ['yes'])).toMatchObject({ ok: false, code: 'bad-request' });
     expect(await d.call('setReverseDns', [true])).toEqual({ ok: true, value: true });
-    await waitFor(() => events[0], 5000, 'hostnames event');
+    await waitFor(() => events[0], 5000, 'hostNames event');
     expect(events[0]).toEqual({ '127.0.0.1': 'localhost' });
     const state = await d.call('getState', []);
     expect(state).toMatchObject({ ok: true, value: { reverseDns: true, hostNames: { '127.0.0.1': 'localhost' } } });
@@ -66,7 +66,7 @@ describe('HostNames', () => {
 
   it('reports interface throughput from systeminformation', async () => {
     const monitor = new Monitor({ source: { name: 'procfs', list: () => Promise.resolve({ sockets: [], warnings: [] }) } });
-    const d = new ApiDispatcher(monitor);
+    const d = new EngineApi(monitor);
     const r = await d.call('getNetworkRates', []);
     expect(r.ok).toBe(true);
     if (r.ok) {

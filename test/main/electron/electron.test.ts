@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ApiDispatcher } from '../../../src/main/api/dispatch';
+import { EngineApi } from '../../../src/main/api/engineApi';
 import { bindIpc, trustedSender } from '../../../src/main/electron/ipc';
 import { PortwatchTray } from '../../../src/main/electron/tray';
 import { hardenWebContents, isAllowedExternal, reloadOnCrash, windowOptions } from '../../../src/main/electron/window';
 import { Monitor } from '../../../src/main/engine/monitor';
 import { createIpcApi } from '../../../src/preload/api';
-import { API_METHODS, ipcEventChannel, ipcInvokeChannel, type ApiResult } from '../../../src/shared/api';
+import { ipcEventChannel, ipcInvokeChannel, type ApiResult } from '../../../src/shared/api';
+import { API_METHODS } from '../../../src/shared/contract';
 import { CSP } from '../../../src/shared/csp';
 import type { Socket } from '../../../src/shared/model';
 import { ROOT } from '../../helpers/paths';
@@ -100,7 +101,7 @@ describe('IPC', () => {
 
   function bound(monitor = testMonitor()): Map<string, Handler> {
     const ipc = fakeIpcMain();
-    bindIpc(ipc as never, new ApiDispatcher(monitor), isTrusted);
+    bindIpc(ipc as never, new EngineApi(monitor), isTrusted);
     return ipc.handlers;
   }
 
@@ -124,23 +125,23 @@ describe('IPC', () => {
   it('validates arguments and answers errors as values', async () => {
     const monitor = testMonitor();
     const h = bound(monitor);
-    const setInterval = h.get(ipcInvokeChannel('setInterval')) as Handler;
+    const setPollInterval = h.get(ipcInvokeChannel('setPollInterval')) as Handler;
     const bad: unknown[][] = [[], ['1000'], [NaN], [Infinity], [100], [1000.5], [[1000]], [{ ms: 1000 }], [1000, 1], [null], [4_000_000]];
     for (const args of bad) {
-      const r = await setInterval({ senderFrame: main }, ...args);
+      const r = await setPollInterval({ senderFrame: main }, ...args);
       expect(r, JSON.stringify(args)).toMatchObject({ ok: false, code: 'bad-request' });
-      expect(r.ok === false && r.message).toMatch(/^setInterval: /);
+      expect(r.ok === false && r.message).toMatch(/^setPollInterval: /);
     }
     expect(monitor.getIntervalMs()).toBe(1000);
-    expect(await setInterval({ senderFrame: main }, 2000)).toEqual({ ok: true, value: 2000 });
+    expect(await setPollInterval({ senderFrame: main }, 2000)).toEqual({ ok: true, value: 2000 });
     expect(monitor.getIntervalMs()).toBe(2000);
-    const pause = h.get(ipcInvokeChannel('pause')) as Handler;
+    const pause = h.get(ipcInvokeChannel('pausePolling')) as Handler;
     expect(await pause({ senderFrame: main }, 'extra')).toMatchObject({ ok: false, code: 'bad-request' });
     expect(await pause({ senderFrame: main })).toEqual({ ok: true, value: null });
     expect(monitor.isPaused()).toBe(true);
-    expect(await new ApiDispatcher(monitor).call('killEverything', [])).toMatchObject({ ok: false, code: 'unknown-method' });
-    expect(await new ApiDispatcher(monitor).call({ toString: 1 }, [])).toMatchObject({ ok: false, code: 'unknown-method' });
-    expect(await new ApiDispatcher(monitor).call('getState', 'not-an-array')).toMatchObject({ ok: false, code: 'bad-request' });
+    expect(await new EngineApi(monitor).call('killEverything', [])).toMatchObject({ ok: false, code: 'unknown-method' });
+    expect(await new EngineApi(monitor).call({ toString: 1 }, [])).toMatchObject({ ok: false, code: 'unknown-method' });
+    expect(await new EngineApi(monitor).call('getState', 'not-an-array')).toMatchObject({ ok: false, code: 'bad-request' });
   });
 });
 
@@ -164,8 +165,8 @@ describe('preload bridge', () => {
     expect(Object.keys(api).sort()).toEqual(
       [...API_METHODS, 'onSnapshot', 'onDelta', 'onStatus', 'onHostNames', 'onBaseline', 'onAlert', 'onAction', 'onConnection'].sort(),
     );
-    expect(await api.setInterval(500)).toEqual({ ok: true, value: 'answer' });
-    expect(calls).toEqual([[ipcInvokeChannel('setInterval'), 500]]);
+    expect(await api.setPollInterval(500)).toEqual({ ok: true, value: 'answer' });
+    expect(calls).toEqual([[ipcInvokeChannel('setPollInterval'), 500]]);
     const got: unknown[][] = [];
     const off = api.onDelta((...a: unknown[]) => got.push(a));
     for (const l of listeners.get(ipcEventChannel('delta')) ?? []) l({ sender: 'raw event' }, { seq: 2 });
@@ -197,17 +198,17 @@ describe('tray', () => {
       }
       destroy(): void {}
     }
-    const actions = { show: vi.fn(), togglePause: vi.fn(), quit: vi.fn() };
+    const actions = { show: vi.fn(), togglePolling: vi.fn(), quit: vi.fn() };
     const tray = new PortwatchTray({ Tray: FakeTray as never, Menu: { buildFromTemplate: (t: unknown) => t as never }, icon: {} as never }, actions);
     tray.update(3, false);
     expect(made[0]?.tooltip).toBe('Portwatch: 3 listening ports');
     expect(made[0]?.title).toBe('3');
     tray.update(1, true);
-    expect(made[0]?.tooltip).toBe('Portwatch: 1 listening port (paused)');
+    expect(made[0]?.tooltip).toBe('Portwatch: 1 listening port (polling paused)');
     const menu = made[0]?.menu ?? [];
-    menu.find((i) => i.label === 'Resume')?.click?.();
+    menu.find((i) => i.label === 'Resume polling')?.click?.();
     menu.find((i) => i.label === 'Quit')?.click?.();
     menu.find((i) => i.label === 'Show Portwatch')?.click?.();
-    expect([actions.togglePause, actions.quit, actions.show].map((f) => f.mock.calls.length)).toEqual([1, 1, 1]);
+    expect([actions.togglePolling, actions.quit, actions.show].map((f) => f.mock.calls.length)).toEqual([1, 1, 1]);
   });
 });

@@ -1,5 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { API_METHODS, ipcInvokeChannel } from '../../../src/shared/api';
+import { BIN } from '../../helpers/paths';
+import { defaultBaselinePath, loadBaseline } from '../../../src/main/engine/baselineFile';
+import { ipcInvokeChannel } from '../../../src/shared/api';
+import { API_METHODS } from '../../../src/shared/contract';
 import { CSP } from '../../../src/shared/csp';
 
 /**
@@ -174,6 +181,9 @@ vi.mock('../../../src/main/engine/monitorHost', async () => {
 
 describe('Electron main entry', () => {
   it('opens one hardened window, binds IPC, sets the CSP header, shows a tray, and quits cleanly', async () => {
+    // the app's baseline is the user's one, here in a config directory of the test's own (baseline.test.ts: its migration)
+    const config = mkdtempSync(join(tmpdir(), 'pw-main-config-'));
+    process.env.XDG_CONFIG_HOME = config;
     await import('../../../src/main/index');
     fx.ready();
     await fx.whenReady;
@@ -250,6 +260,17 @@ describe('Electron main entry', () => {
     await vi.waitFor(() => expect(fx.notifications).toHaveLength(1), { timeout: 5000 });
     expect(fx.notifications[0]?.title).toBe('Portwatch: unexpected listener');
     expect(fx.notifications[0]?.body).toMatch(/redis-server \(pid 77\) listens on tcp 0\.0\.0\.0:6379, reachable on every interface\. Redis has no authentication/);
+
+    // "Mark as expected" writes the user's baseline, and `portwatch audit` reads that very file
+    const markExpected = fx.ipcHandlers.get(ipcInvokeChannel('markExpected')) as (e: { senderFrame: unknown }, id: string) => Promise<{ ok: boolean; value?: { path: string } }>;
+    const marked = await markExpected({ senderFrame: mainFrame }, 'tcp|0.0.0.0|6379|*|*|1');
+    expect(marked).toMatchObject({ ok: true, value: { ok: true, path: defaultBaselinePath(), exists: true } });
+    expect(defaultBaselinePath()).toBe(join(config, 'portwatch', 'baseline.json'));
+    expect(loadBaseline(defaultBaselinePath())).toMatchObject({ ok: true, baseline: { rules: [{ process: 'redis-server', protocol: 'tcp', port: 6379, exposure: 'all' }] } });
+    const audit = spawnSync(process.execPath, [BIN, 'audit', '--source', 'procfs'], { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: config } });
+    expect(audit.status, audit.stderr).toBe(0);
+    expect(audit.stdout).toContain(`baseline: ${defaultBaselinePath()}`);
+    rmSync(config, { recursive: true, force: true });
 
     // closing the window hides it: watching goes on from the tray
     const close = vi.fn();

@@ -92,9 +92,10 @@ describe('baseline file', () => {
     expect(readdirSync(join(dir, 'sub'))).toEqual(['baseline.json']);
   });
 
-  it('lives in the XDG config directory', () => {
-    expect(defaultBaselinePath({ XDG_CONFIG_HOME: '/x/cfg' })).toBe('/x/cfg/portwatch/baseline.json');
-    expect(defaultBaselinePath({ XDG_CONFIG_HOME: 'relative' })).toMatch(/\/\.config\/portwatch\/baseline\.json$/);
+  it('lives in the XDG config directory on Linux (every OS: baselineMigration.test.ts)', () => {
+    const linux = (env: Record<string, string>) => defaultBaselinePath({ platform: 'linux', env, homedir: '/home/u' });
+    expect(linux({ XDG_CONFIG_HOME: '/x/cfg' })).toBe('/x/cfg/portwatch/baseline.json');
+    expect(linux({ XDG_CONFIG_HOME: 'relative' })).toBe('/home/u/.config/portwatch/baseline.json');
   });
 });
 

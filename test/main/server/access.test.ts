@@ -133,8 +133,8 @@ describe('serve: who gets in and what they may do', () => {
     expect(ws).toBeInstanceOf(WebSocket);
     const forbidden = { ok: false, code: 'forbidden', message: 'this server is read-only' };
     expect(await call(ws, 'killProcess', victim.pid, null, true)).toEqual(forbidden);
-    expect(await call(ws, 'pause')).toEqual(forbidden);
-    expect(await call(ws, 'setInterval', 1000)).toEqual(forbidden);
+    expect(await call(ws, 'pausePolling')).toEqual(forbidden);
+    expect(await call(ws, 'setPollInterval', 1000)).toEqual(forbidden);
     expect(await call(ws, 'acceptAllListeners')).toEqual(forbidden);
     expect(await call(ws, 'closeConnection', 'tcp|127.0.0.1|1|127.0.0.1|2|1')).toEqual(forbidden);
     expect(await call(ws, 'markExpected', 'tcp|127.0.0.1|80|*|*|1')).toEqual(forbidden);
@@ -151,10 +151,10 @@ describe('serve: who gets in and what they may do', () => {
     // a normal server lets a local client change things
     const normal = await start();
     const ws2 = (await open('127.0.0.1', normal.port)) as WebSocket;
-    expect(await call(ws2, 'pause')).toEqual({ ok: true, value: null });
+    expect(await call(ws2, 'pausePolling')).toEqual({ ok: true, value: null });
     expect(monitor.isPaused()).toBe(true);
-    expect(await call(ws2, 'resume')).toEqual({ ok: true, value: null });
-    expect(await call(ws2, 'setInterval', 1000)).toEqual({ ok: true, value: 1000 });
+    expect(await call(ws2, 'resumePolling')).toEqual({ ok: true, value: null });
+    expect(await call(ws2, 'setPollInterval', 1000)).toEqual({ ok: true, value: 1000 });
     expect(monitor.getIntervalMs()).toBe(1000);
     ws2.close();
   });
@@ -165,18 +165,18 @@ describe('serve: who gets in and what they may do', () => {
     const viewOnly = await start({ host: '0.0.0.0', allowRemote: true });
     const ws = (await open(address, viewOnly.port)) as WebSocket;
     expect(ws).toBeInstanceOf(WebSocket);
-    expect(await call(ws, 'pause')).toEqual({ ok: false, code: 'forbidden', message: 'this server is read-only' });
+    expect(await call(ws, 'pausePolling')).toEqual({ ok: false, code: 'forbidden', message: 'this server is read-only' });
     expect(monitor.isPaused()).toBe(false);
     expect((await call(ws, 'getState')).ok).toBe(true);
     ws.close();
     // the same server still trusts a loopback client, by its user
     const local = (await open('127.0.0.1', viewOnly.port)) as WebSocket;
-    expect(await call(local, 'pause')).toEqual({ ok: true, value: null });
-    await call(local, 'resume');
+    expect(await call(local, 'pausePolling')).toEqual({ ok: true, value: null });
+    await call(local, 'resumePolling');
     local.close();
     const controlled = await start({ host: '0.0.0.0', allowRemote: true, remoteControl: true });
     const ws2 = (await open(address, controlled.port)) as WebSocket;
-    expect(await call(ws2, 'pause')).toEqual({ ok: true, value: null });
+    expect(await call(ws2, 'pausePolling')).toEqual({ ok: true, value: null });
     ws2.close();
   });
 });

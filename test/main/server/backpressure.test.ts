@@ -2,7 +2,7 @@ import type { Socket as NetSocket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { MonitorEvents, MonitorLike } from '../../../src/main/engine/monitor';
+import { countSockets, type MonitorEvents, type MonitorLike, type SocketCounts } from '../../../src/main/engine/monitor';
 import { Emitter } from '../../../src/main/engine/events';
 import { MAX_CLIENTS, startServer, TOO_MANY_CLIENTS, type RunningServer } from '../../../src/main/server';
 import { WS_PATH, type WsMessage } from '../../../src/shared/api';
@@ -47,6 +47,12 @@ class StubMonitor implements MonitorLike {
   }
   getSnapshot(): Snapshot {
     return { seq: this.seq, takenAt: this.takenAt, source: 'procfs', sockets: [...this.state.values()] };
+  }
+  socket(id: string): Socket | undefined {
+    return this.state.get(id);
+  }
+  counts(): SocketCounts {
+    return countSockets(this.state);
   }
   getStatus(): null {
     return null;

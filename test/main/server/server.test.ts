@@ -185,14 +185,14 @@ describe('web server', () => {
 
     const send = (raw: string | object): void => socket.send(typeof raw === 'string' ? raw : JSON.stringify(raw));
     send({ id: 1, method: 'getState', args: [] });
-    send({ id: 2, method: 'setInterval', args: [500] });
-    send({ id: 3, method: 'setInterval', args: ['500'] });
-    send({ id: 4, method: 'setInterval', args: [null] });
+    send({ id: 2, method: 'setPollInterval', args: [500] });
+    send({ id: 3, method: 'setPollInterval', args: ['500'] });
+    send({ id: 4, method: 'setPollInterval', args: [null] });
     send({ id: 5, method: 'nope', args: [] });
     send({ id: 6, method: 'getState', args: [], extra: true });
     send('{not json');
     send({ id: -1, method: 'getState', args: [] });
-    send({ id: 7, method: 'setInterval', args: [1e308] });
+    send({ id: 7, method: 'setPollInterval', args: [1e308] });
     send({ id: 8, method: 'x'.repeat(10_000), args: [] });
     const result = (id: number | null): WsMessage | undefined => got.find((m) => m.type === 'result' && m.id === id);
     const nullIds = (): WsMessage[] => got.filter((m) => m.type === 'result' && m.id === null);

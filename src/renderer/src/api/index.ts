@@ -1,4 +1,4 @@
-import type { PortwatchApi } from '../../../shared/api';
+import type { PortwatchApi } from '../../../shared/contract';
 import { createWsApi } from './ws';
 
 declare global {

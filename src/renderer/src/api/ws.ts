@@ -1,5 +1,5 @@
-import { WS_PATH, type ApiEvent, type ApiMethod, type ApiResult, type EngineState, type PortwatchApi, type WsMessage } from '../../../shared/api';
-import { buildApi } from '../../../shared/apiClient';
+import { WS_PATH, type ApiResult, type EngineState, type WsMessage } from '../../../shared/api';
+import { buildApi, type ApiEvent, type ApiMethod, type PortwatchApi } from '../../../shared/contract';
 import { decodeDelta, decodeSnapshot } from '../../../shared/wire';
 
 type Listener = (data: never) => void;

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type ReactElement } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { InterfaceRate, PortwatchApi } from '../../../shared/api';
+import type { InterfaceRate } from '../../../shared/api';
+import type { PortwatchApi } from '../../../shared/contract';
 import type { Socket } from '../../../shared/model';
 import type { StatePoint } from '../store/socketStore';
 

@@ -28,12 +28,12 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
         {st.message} — stale since {time(st.staleSince)} ({st.failures} failed poll{st.failures === 1 ? '' : 's'})
       </span>
     );
-  } else if (view.enginePaused) {
+  } else if (view.pollingPaused) {
     trouble = <span className="status-paused">Polling paused</span>;
   } else if (view.frozen) {
     trouble = (
       <span className="status-paused" data-testid="frozen">
-        View paused: {view.waiting} change{view.waiting === 1 ? '' : 's'} waiting
+        View frozen: {view.waiting} change{view.waiting === 1 ? '' : 's'} waiting
       </span>
     );
   }

@@ -1,4 +1,5 @@
-import type { ActionEntry, Alert, BaselineState, CloseResult, KillResult, PortwatchApi } from '../../../shared/api';
+import type { ActionEntry, Alert, BaselineState, CloseResult, KillResult } from '../../../shared/api';
+import type { PortwatchApi } from '../../../shared/contract';
 import { sameSocket } from '../../../shared/compare';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
 
@@ -36,7 +37,7 @@ export interface StoreView {
   connected: boolean;
   intervalMs: number | null;
   /** The engine's own pause (no polling), from the tray or the API. */
-  enginePaused: boolean;
+  pollingPaused: boolean;
   /** The view is frozen: data keeps arriving underneath, `waiting` changes are held back. */
   frozen: boolean;
   waiting: number;
@@ -77,7 +78,7 @@ export class SocketStore {
     status: null,
     connected: false,
     intervalMs: null,
-    enginePaused: false,
+    pollingPaused: false,
     frozen: false,
     waiting: 0,
     elevated: false,
@@ -126,7 +127,7 @@ export class SocketStore {
       this.api.onSnapshot((s) => this.replace(s)),
       this.api.onDelta((d) => this.delta(d)),
       this.api.onStatus((status) =>
-        this.set({ status, enginePaused: status.state === 'paused' ? true : status.state === 'ok' ? false : this.view.enginePaused }),
+        this.set({ status, pollingPaused: status.state === 'paused' ? true : status.state === 'ok' ? false : this.view.pollingPaused }),
       ),
       this.api.onHostNames((names) => this.set({ hostNames: { ...this.view.hostNames, ...names } })),
       this.api.onBaseline((baseline) => this.set({ baseline })),
@@ -147,16 +148,16 @@ export class SocketStore {
     this.timer = null;
   }
 
-  async setIntervalMs(ms: number): Promise<void> {
-    const r = await this.api.setInterval(ms);
+  async setPollInterval(ms: number): Promise<void> {
+    const r = await this.api.setPollInterval(ms);
     if (r.ok) this.set({ intervalMs: r.value, error: null });
     else this.set({ error: r.message });
   }
 
-  async toggleEnginePause(): Promise<void> {
-    const pause = !this.view.enginePaused;
-    const r = pause ? await this.api.pause() : await this.api.resume();
-    if (r.ok) this.set({ enginePaused: pause, error: null });
+  async togglePolling(): Promise<void> {
+    const pause = !this.view.pollingPaused;
+    const r = pause ? await this.api.pausePolling() : await this.api.resumePolling();
+    if (r.ok) this.set({ pollingPaused: pause, error: null });
     else this.set({ error: r.message });
   }
 
@@ -225,7 +226,7 @@ export class SocketStore {
       const v = r.value;
       this.set({
         intervalMs: v.intervalMs,
-        enginePaused: v.paused,
+        pollingPaused: v.paused,
         elevated: v.elevated,
         control: v.control,
         reverseDns: v.reverseDns,

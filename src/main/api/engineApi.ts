@@ -1,0 +1,162 @@
+import si from 'systeminformation';
+import type { Alert, ApiResult, BaselineState, EngineState, InterfaceRate, Unsubscribe, ActionEntry } from '../../shared/api';
+import { dispatch, type ApiEventMessage, type ApiHandlers } from '../../shared/contract';
+import type { Socket } from '../../shared/model';
+import { Emitter } from '../engine/events';
+import { ProcessKiller } from '../engine/kill';
+import type { MonitorLike } from '../engine/monitor';
+import { UserDirectory } from '../engine/users';
+import { ActionLog } from './actionLog';
+import { Alerts } from './alerts';
+import { BaselineService } from './baselineService';
+import { HostNames, type LookupFn } from './hostNames';
+import { ProcessActions } from './processActions';
+
+export interface EngineApiOptions {
+  /** Reverse lookups (tests inject one). */
+  lookup?: LookupFn;
+  /** Interface counters (tests inject one). */
+  networkStats?: () => Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>;
+  /** The expected-ports baseline file; without one, every listener is unexpected and nothing is saved. */
+  baselinePath?: string;
+  /** Ends processes (tests give it another `self`). */
+  killer?: ProcessKiller;
+  /** Runs ss for closing connections (tests wrap it in a namespace). */
+  ssCommand?: string[];
+}
+
+type ServiceEvents = { hostNames: Record<string, string>; baseline: BaselineState; alert: Alert; action: ActionEntry };
+
+const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
+
+/**
+ * PortwatchApi's engine side, behind both transports (Electron IPC and the web server's WebSocket): small
+ * services (alerts, baseline, host names, process actions and their log, interface rates) composed over one
+ * monitor, the contract's handlers for them, and their events. Whoever creates it disposes of it (the server
+ * on close, the app on quit): it stops listening to the monitor and drops its subscribers.
+ */
+export class EngineApi {
+  readonly handlers: ApiHandlers;
+  private readonly events = new Emitter<ServiceEvents>();
+  private readonly names: HostNames;
+  private readonly alerts: Alerts;
+  private readonly baseline: BaselineService;
+  private readonly log: ActionLog;
+  private readonly actions: ProcessActions;
+  private readonly offMonitor: Unsubscribe[];
+  private readonly subscribers = new Set<Unsubscribe>();
+  private disposed = false;
+
+  constructor(
+    private readonly monitor: MonitorLike,
+    opts: EngineApiOptions = {},
+  ) {
+    const networkStats = opts.networkStats ?? (() => si.networkStats('*') as Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>);
+    this.names = new HostNames((n) => this.events.emit('hostNames', n), opts.lookup);
+    this.baseline = new BaselineService(opts.baselinePath ?? null, (b) => this.events.emit('baseline', b));
+    this.alerts = new Alerts({ rules: () => this.baseline.rules(), onAlert: (a) => this.events.emit('alert', a) });
+    this.log = new ActionLog((e) => this.events.emit('action', e));
+    this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory() }), this.log, opts.ssCommand);
+    // names are looked up as remote addresses appear, beside the poll, never inside it
+    this.offMonitor = [
+      monitor.on('snapshot', (s) => {
+        this.names.want(s.sockets.map((x) => x.remoteAddress));
+        this.alerts.snapshot(s);
+      }),
+      monitor.on('delta', (d) => {
+        this.names.want([...d.added, ...d.changed].map((x) => x.remoteAddress));
+        this.alerts.delta(d);
+      }),
+    ];
+
+    const liveSockets = (): Iterable<Socket> => monitor.getSnapshot()?.sockets ?? [];
+    this.handlers = {
+      getState: () => ok(this.state()),
+      setPollInterval: (ms) => {
+        monitor.setIntervalMs(ms);
+        return ok(monitor.getIntervalMs());
+      },
+      pausePolling: () => {
+        monitor.pause();
+        return ok(null);
+      },
+      resumePolling: () => {
+        monitor.resume();
+        return ok(null);
+      },
+      setReverseDns: (on) => {
+        this.names.setEnabled(on);
+        if (on) this.names.want(Array.from(liveSockets(), (x) => x.remoteAddress));
+        return ok(on);
+      },
+      getNetworkRates: async () => {
+        const stats = await networkStats();
+        return ok<InterfaceRate[]>(stats.map((x) => ({ iface: x.iface, rxPerSec: Math.max(0, x.rx_sec ?? 0), txPerSec: Math.max(0, x.tx_sec ?? 0) })));
+      },
+      getBaseline: () => ok(this.baseline.state()),
+      markExpected: (id) => this.baseline.markExpected(monitor.socket(id)),
+      acceptAllListeners: () => this.baseline.acceptAll(liveSockets()),
+      getAlerts: () => ok(this.alerts.all()),
+      killProcess: async (pid, startTime, force) => ok(await this.actions.kill(pid, startTime, force, this.processName(pid))),
+      closeConnection: async (id) => {
+        const s = monitor.socket(id);
+        return s ? ok(await this.actions.close(s)) : { ok: false, code: 'bad-request', message: 'no such socket now' };
+      },
+      getActionLog: () => ok(this.log.all()),
+    };
+  }
+
+  state(): EngineState {
+    return {
+      snapshot: this.monitor.getSnapshot(),
+      status: this.monitor.getStatus(),
+      intervalMs: this.monitor.getIntervalMs(),
+      paused: this.monitor.isPaused(),
+      elevated: typeof process.getuid === 'function' && process.getuid() === 0,
+      // the transport narrows it per client (serve --read-only, remote clients)
+      control: true,
+      reverseDns: this.names.isEnabled(),
+      hostNames: this.names.known(),
+    };
+  }
+
+  /** One call from a transport, validated against the contract; every answer is a value. */
+  call(method: unknown, args: unknown): Promise<ApiResult<unknown>> {
+    if (this.disposed) return Promise.resolve({ ok: false, code: 'disconnected', message: 'Portwatch is shutting down' });
+    return dispatch(this.handlers, method, args);
+  }
+
+  /** Every pushed event: the monitor's and the services'. */
+  subscribe(listener: (m: ApiEventMessage) => void): Unsubscribe {
+    if (this.disposed) return () => undefined;
+    const offs = [
+      this.monitor.on('snapshot', (payload) => listener({ event: 'snapshot', payload })),
+      this.monitor.on('delta', (payload) => listener({ event: 'delta', payload })),
+      this.monitor.on('status', (payload) => listener({ event: 'status', payload })),
+      this.events.on('hostNames', (payload) => listener({ event: 'hostNames', payload })),
+      this.events.on('baseline', (payload) => listener({ event: 'baseline', payload })),
+      this.events.on('alert', (payload) => listener({ event: 'alert', payload })),
+      this.events.on('action', (payload) => listener({ event: 'action', payload })),
+    ];
+    const off = (): void => {
+      offs.forEach((o) => o());
+      this.subscribers.delete(off);
+    };
+    this.subscribers.add(off);
+    return off;
+  }
+
+  /** Stops listening to the monitor, ends every subscription and lookups; later calls answer `disconnected`. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const off of this.offMonitor) off();
+    for (const off of [...this.subscribers]) off();
+    this.names.setEnabled(false);
+  }
+
+  private processName(pid: number): string | undefined {
+    for (const s of this.monitor.getSnapshot()?.sockets ?? []) if (s.process?.pid === pid) return s.process.name;
+    return undefined;
+  }
+}

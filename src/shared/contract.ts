@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import type { ActionEntry, Alert, ApiResult, BaselineState, CloseResult, EngineState, InterfaceRate, KillResult, Unsubscribe } from './api';
+import type { Delta, MonitorStatus, Snapshot } from './model';
+
+/*
+ * PortwatchApi as one table. Each method has its argument schema (checked at every transport's boundary),
+ * its result type and the right it needs; each event its payload type. The client (Electron preload and
+ * WebSocket), the validation, the handler types and the web server's rights all come from here, so a new
+ * method is one entry below and one handler in src/main/api. Nothing else lists methods or events.
+ */
+
+/** Poll interval limits (the engine's Monitor enforces them too). */
+export const MIN_POLL_INTERVAL_MS = 250;
+export const MAX_POLL_INTERVAL_MS = 3_600_000;
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
+
+/** A result or payload type carried by the table: a type only, nothing at run time. */
+export interface Carries<T> {
+  readonly carries?: T;
+}
+const carries = <T>(): Carries<T> => ({});
+
+/**
+ * `view` methods only read; `change` methods act on the machine or change what every client of the engine sees
+ * (killing, closing, the baseline file, polling, reverse DNS). A read-only web client may call only `view`.
+ */
+export type ApiRight = 'view' | 'change';
+
+const socketId = z.string().min(1).max(512);
+
+export const METHODS = {
+  /** The current snapshot and polling state. A client first subscribes, then asks this, then applies deltas newer than it. */
+  getState: { args: z.tuple([]), returns: carries<EngineState>(), right: 'view' },
+  /** Poll interval in ms (MIN_POLL_INTERVAL_MS to MAX_POLL_INTERVAL_MS). Answers the interval now in force. */
+  setPollInterval: { args: z.tuple([z.number().int().min(MIN_POLL_INTERVAL_MS).max(MAX_POLL_INTERVAL_MS)]), returns: carries<number>(), right: 'change' },
+  /** Stops polling the machine, for every client (freezing one view is the UI's own business). */
+  pausePolling: { args: z.tuple([]), returns: carries<null>(), right: 'change' },
+  resumePolling: { args: z.tuple([]), returns: carries<null>(), right: 'change' },
+  /** Turns reverse DNS of remote addresses on or off; names arrive through onHostNames. */
+  setReverseDns: { args: z.tuple([z.boolean()]), returns: carries<boolean>(), right: 'change' },
+  /** Throughput of each network interface now. */
+  getNetworkRates: { args: z.tuple([]), returns: carries<InterfaceRate[]>(), right: 'view' },
+  getBaseline: { args: z.tuple([]), returns: carries<BaselineState>(), right: 'view' },
+  /** Adds a rule expecting this listener (by socket id) to the baseline file. */
+  markExpected: { args: z.tuple([socketId]), returns: carries<BaselineState>(), right: 'change' },
+  /** Adds rules expecting every current listener (the first-run offer). */
+  acceptAllListeners: { args: z.tuple([]), returns: carries<BaselineState>(), right: 'change' },
+  getAlerts: { args: z.tuple([]), returns: carries<Alert[]>(), right: 'view' },
+  /** SIGTERM (SIGKILL with force) to a process named by pid AND start time; the engine re-checks both. */
+  killProcess: {
+    args: z.tuple([z.number().int().min(1).max(2 ** 31 - 1), z.number().int().nonnegative().nullable(), z.boolean()]),
+    returns: carries<KillResult>(),
+    right: 'change',
+  },
+  /** Closes one TCP connection (Linux, SOCK_DESTROY) by socket id. */
+  closeConnection: { args: z.tuple([socketId]), returns: carries<CloseResult>(), right: 'change' },
+  getActionLog: { args: z.tuple([]), returns: carries<ActionEntry[]>(), right: 'view' },
+} as const satisfies Record<string, { args: z.ZodTuple; returns: Carries<unknown>; right: ApiRight }>;
+
+export const EVENTS = {
+  /** A fresh full snapshot: after a reconnect or an engine restart. Replace, don't merge. */
+  snapshot: carries<Snapshot>(),
+  /** One per poll, in `seq` order. A gap in `seq` means: ask getState() again. */
+  delta: carries<Delta>(),
+  status: carries<MonitorStatus>(),
+  /** Reverse DNS answers as they come, a few at a time: merge them. */
+  hostNames: carries<Record<string, string>>(),
+  baseline: carries<BaselineState>(),
+  alert: carries<Alert>(),
+  action: carries<ActionEntry>(),
+} as const;
+
+type Methods = typeof METHODS;
+export type ApiMethod = keyof Methods;
+export type ApiEvent = keyof typeof EVENTS;
+export type ArgsOf<M extends ApiMethod> = z.infer<Methods[M]['args']>;
+export type ResultOf<M extends ApiMethod> = Methods[M]['returns'] extends Carries<infer T> ? T : never;
+export type PayloadOf<E extends ApiEvent> = (typeof EVENTS)[E] extends Carries<infer T> ? T : never;
+
+export const API_METHODS = Object.keys(METHODS) as ApiMethod[];
+export const API_EVENTS = Object.keys(EVENTS) as ApiEvent[];
+
+/** One pushed event, discriminated by its name: narrowing on `event` types `payload`. */
+export type ApiEventMessage = { [E in ApiEvent]: { event: E; payload: PayloadOf<E> } }[ApiEvent];
+
+type Subscriber<E extends ApiEvent> = `on${Capitalize<E>}`;
+export type ApiCalls = { [M in ApiMethod]: (...args: ArgsOf<M>) => Promise<ApiResult<ResultOf<M>>> };
+export type ApiSubscriptions = { [E in ApiEvent as Subscriber<E>]: (listener: (payload: PayloadOf<E>) => void) => Unsubscribe };
+
+/**
+ * Everything the UI may ask and hear. The renderer codes against this only; the Electron preload implements it
+ * over IPC, the web client over a WebSocket (both with buildApi).
+ */
+export interface PortwatchApi extends ApiCalls, ApiSubscriptions {
+  /** The transport: false while the engine cannot be reached (web mode reconnecting). Called at once with the current value. */
+  onConnection(listener: (connected: boolean) => void): Unsubscribe;
+}
+
+/** What the engine side implements: each handler gets its arguments already validated. */
+export type ApiHandlers = { [M in ApiMethod]: (...args: ArgsOf<M>) => ApiResult<ResultOf<M>> | Promise<ApiResult<ResultOf<M>>> };
+
+export function isApiMethod(m: unknown): m is ApiMethod {
+  return typeof m === 'string' && Object.hasOwn(METHODS, m);
+}
+
+/** The right a method needs; unknown methods need none here (dispatch refuses them). */
+export function rightOf(method: string): ApiRight | null {
+  return isApiMethod(method) ? METHODS[method].right : null;
+}
+
+export const subscriberName = <E extends ApiEvent>(e: E): Subscriber<E> => `on${e[0]?.toUpperCase() ?? ''}${e.slice(1)}` as Subscriber<E>;
+
+/**
+ * PortwatchApi from a transport's two primitives, so the Electron preload and the WebSocket client cannot
+ * drift apart: `invoke` sends one request, `subscribe` listens to one pushed event.
+ */
+export function buildApi(
+  invoke: (method: ApiMethod, ...args: unknown[]) => Promise<ApiResult<unknown>>,
+  subscribe: (event: ApiEvent, listener: (payload: unknown) => void) => Unsubscribe,
+  onConnection: PortwatchApi['onConnection'],
+): PortwatchApi {
+  const api: Record<string, unknown> = { onConnection };
+  for (const m of API_METHODS) api[m] = (...args: unknown[]) => invoke(m, ...args);
+  for (const e of API_EVENTS) api[subscriberName(e)] = (listener: (payload: unknown) => void) => subscribe(e, listener);
+  // the one place the table's shape is asserted: the loops above give every method and subscription
+  return api as unknown as PortwatchApi;
+}
+
+/**
+ * Validates a call against the table and runs its handler: the one dispatch behind every transport. Every
+ * answer is a value: unknown method, bad arguments and a throwing handler included.
+ */
+export async function dispatch(handlers: ApiHandlers, method: unknown, args: unknown): Promise<ApiResult<unknown>> {
+  if (!isApiMethod(method)) return { ok: false, code: 'unknown-method', message: `no method ${JSON.stringify(method)?.slice(0, 80)}` };
+  const parsed = METHODS[method].args.safeParse(args);
+  if (!parsed.success) {
+    return { ok: false, code: 'bad-request', message: `${method}: ${z.prettifyError(parsed.error).replace(/\s+/g, ' ').slice(0, 300)}` };
+  }
+  try {
+    const handler = handlers[method] as (...a: readonly unknown[]) => ApiResult<unknown> | Promise<ApiResult<unknown>>;
+    return await handler(...(parsed.data as readonly unknown[]));
+  } catch (e) {
+    return { ok: false, code: 'internal', message: e instanceof Error ? e.message : String(e) };
+  }
+}
