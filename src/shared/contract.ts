@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionEntry, Alert, ApiResult, BaselineState, CloseResult, EngineState, InterfaceRate, KillResult, Unsubscribe } from './api';
 import type { Delta, MonitorStatus, Snapshot } from './model';
+import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './polling';
 
 /*
  * PortwatchApi as one table. Each method has its argument schema (checked at every transport's boundary),
@@ -9,10 +10,6 @@ import type { Delta, MonitorStatus, Snapshot } from './model';
  * method is one entry below and one handler in src/main/api. Nothing else lists methods or events.
  */
 
-/** Poll interval limits (the engine's Monitor enforces them too). */
-export const MIN_POLL_INTERVAL_MS = 250;
-export const MAX_POLL_INTERVAL_MS = 3_600_000;
-export const DEFAULT_POLL_INTERVAL_MS = 1000;
 
 /** A result or payload type carried by the table: a type only, nothing at run time. */
 export interface Carries<T> {

@@ -3,7 +3,7 @@ import { diffSockets, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
 import type { SocketSource } from './sources/source';
 
-import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/contract';
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 
 // the contract's limits, under the names the engine and CLI have used
 export const DEFAULT_INTERVAL_MS = DEFAULT_POLL_INTERVAL_MS;
