@@ -2,12 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-/** Layers (see DESIGN.md): shared <- engine <- (electron | server | cli); preload -> shared; renderer -> shared. */
-const noNodeOrElectron = {
-  patterns: [
-    { group: ['electron', 'electron/*'], message: 'shared/ and engine/ never import electron.' },
-  ],
-};
+import layers from './eslint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test/fixtures/**', 'bench/results/**', 'test-results/**'] },
@@ -36,36 +31,13 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   {
-    files: ['src/shared/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['electron', 'electron/*', 'node:*', 'fs', 'path', 'os', 'child_process'], message: 'shared/ is pure: no node, electron or DOM.' },
-            { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'shared/ depends on nothing.' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/main/engine/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [...noNodeOrElectron.patterns, { group: ['**/cli/**', '**/server/**', '**/electron/**'], message: 'the engine knows no host.' }] },
-      ],
-    },
-  },
-  {
     files: ['src/renderer/**'],
     languageOptions: { globals: globals.browser },
   },
   {
-    files: ['src/renderer/**', 'src/preload/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/main/**'], message: 'renderer and preload talk to main only through PortwatchApi.' }] }],
-    },
+    // the layers as an allow-list: eslint/layers.js says what each may import
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    plugins: { layers },
+    rules: { 'layers/allowed-imports': 'error' },
   },
 );

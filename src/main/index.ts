@@ -3,8 +3,7 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol,
 import { join } from 'node:path';
 import { CSP } from '../shared/csp';
 import { EngineApi } from './api/engineApi';
-import { userBaselinePath } from './engine/baselineFile';
-import { MonitorHost } from './engine/monitorHost';
+import { MonitorHost, userBaselinePath } from './engine';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
 import { denyAllPermissions } from './electron/permissions';
 import { appProtocolHandler, APP_SCHEME, registerAppScheme, rendererUrl } from './electron/protocol';

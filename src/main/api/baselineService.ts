@@ -1,7 +1,7 @@
 import type { ApiResult, BaselineState } from '../../shared/api';
 import { ruleFor, rulesFor, type BaselineRule } from '../../shared/baseline';
 import type { Socket } from '../../shared/model';
-import { BaselineStore } from '../engine/baselineFile';
+import { BaselineStore } from '../engine';
 
 /** The expected-ports baseline as the API offers it: its state, and the two ways to add to it. */
 export class BaselineService {

@@ -1,7 +1,6 @@
 import { describeKill, type CloseResult, type KillResult } from '../../shared/api';
 import { formatEndpoint, type Socket } from '../../shared/model';
-import { closeTcpConnection } from '../engine/closeConnection';
-import type { ProcessKiller } from '../engine/kill';
+import { closeTcpConnection, type ProcessKiller } from '../engine';
 import type { ActionLog } from './actionLog';
 
 /** Killing a process and closing a connection for the API: done by the engine, each written to the action log. */

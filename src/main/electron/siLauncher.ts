@@ -1,5 +1,4 @@
-import { killDescendantTree, type RunResult } from '../engine/runCommand';
-import { notStarted, SI_CHILD_FLAG, SI_ERROR_PREFIX, SI_UNTIL_STOPPED_FLAG, type SiJob, type SiLauncher } from '../engine/workerProtocol';
+import { killDescendantTree, notStarted, type RunResult, SI_CHILD_FLAG, SI_ERROR_PREFIX, SI_UNTIL_STOPPED_FLAG, type SiJob, type SiLauncher } from '../engine';
 
 /** What the launcher uses of a forked utility process (Electron's UtilityProcess; tests give node's ChildProcess). */
 export interface UtilityChild {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parsePasswd } from '../engine/users';
+import { parsePasswd } from '../engine';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
 

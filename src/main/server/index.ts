@@ -10,8 +10,7 @@ import { WS_PATH, type ApiResult, type EngineState, type WsMessage } from '../..
 import { CSP } from '../../shared/csp';
 import { encodeSnapshot } from '../../shared/wire';
 import { EngineApi } from '../api/engineApi';
-import type { MonitorLike } from '../engine/monitor';
-import { UserDirectory } from '../engine/users';
+import { type MonitorLike, UserDirectory } from '../engine';
 import { loadAssets } from './assets';
 import { Broadcast, type BroadcastStats } from './broadcast';
 import { hostForUrl, hostHeaderName, ownAddresses, parseHost } from './host';
