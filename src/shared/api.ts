@@ -83,7 +83,10 @@ export function describeKill(o: KillResult): string {
   }
 }
 
-export type CloseResult = { result: 'closed'; id: string } | { result: 'refused'; id: string; code: string; reason: string };
+/** What closing a connection came to: closed (and seen gone), or refused and why. */
+export type CloseResult =
+  | { result: 'closed'; id: string }
+  | { result: 'refused'; id: string; code: 'invalid' | 'unsupported' | 'permission' | 'not-closed'; reason: string };
 
 /** One kill or close, as the action log shows it. */
 export interface ActionEntry {

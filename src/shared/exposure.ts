@@ -1,4 +1,4 @@
-import ipaddr from 'ipaddr.js';
+import { isLoopbackAddress, withoutScope } from './address';
 import type { Protocol, Socket } from './model';
 import { registryTransport, serviceFor } from './services';
 
@@ -10,10 +10,6 @@ import { registryTransport, serviceFor } from './services';
 /** `all`: bound to every interface (0.0.0.0, ::, dual-stack ::); `interface`: one non-loopback address; `loopback`: this machine only. */
 export type Exposure = 'all' | 'interface' | 'loopback';
 
-function plain(address: string): string {
-  const pct = address.indexOf('%');
-  return pct >= 0 ? address.slice(0, pct) : address;
-}
 
 /**
  * Exposure of a listening socket by its local address and the device it is bound to (SO_BINDTODEVICE, or a
@@ -29,15 +25,9 @@ export function exposureOf(s: Pick<Socket, 'listening' | 'localAddress'> & Parti
 }
 
 export function exposureOfAddress(address: string): Exposure {
-  const a = plain(address);
-  if (a === '0.0.0.0' || a === '::' || a === '*') return 'all';
-  if (!ipaddr.isValid(a)) return 'interface';
-  let ip = ipaddr.parse(a);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  if (ip.kind() === 'ipv4' && ip.range() === 'loopback') return 'loopback';
-  if (ip.kind() === 'ipv6' && ip.range() === 'loopback') return 'loopback';
-  if (ip.kind() === 'ipv4' && ip.toString() === '0.0.0.0') return 'all';
-  return 'interface';
+  const a = withoutScope(address);
+  if (a === '0.0.0.0' || a === '::' || a === '*' || a === '::ffff:0.0.0.0') return 'all';
+  return isLoopbackAddress(a) ? 'loopback' : 'interface';
 }
 
 export type PortRange = 'well-known' | 'registered' | 'dynamic';
@@ -107,3 +97,14 @@ export function classifyPort(port: number, protocol: Protocol): PortClass {
 }
 
 export const EXPOSURE_ORDER: Record<Exposure, number> = { all: 0, interface: 1, loopback: 2 };
+
+/**
+ * The order of a listener report (the UI's Exposure view and `portwatch audit`): widest exposure first, the
+ * unexpected before the expected, then by port and protocol.
+ */
+export function compareListeners(
+  a: { exposure: Exposure; expected: boolean | null; localPort: number; protocol: Protocol },
+  b: { exposure: Exposure; expected: boolean | null; localPort: number; protocol: Protocol },
+): number {
+  return EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] || Number(a.expected === true) - Number(b.expected === true) || a.localPort - b.localPort || a.protocol.localeCompare(b.protocol);
+}

@@ -6,7 +6,8 @@ import { PROTOCOLS, SOCKET_STATES, type Protocol, type Socket, type SocketState 
  *   port:443             local or remote port (also a range: port:8000-8999)
  *   lport:22 rport:443   local / remote port only
  *   proc:nginx           process name (substring); pid:123 exact pid (any owner of a shared socket)
- *   state:listen         state (listen, established, time_wait or time-wait, unconn, ...)
+ *   state:listen         state (listen, established, time_wait or time-wait, unconn, ...); listen is every
+ *                        listener, TCP LISTEN and unconnected UDP, as `ss -l` lists them
  *   host:github          remote address or its host name (substring)
  *   user:root            owning user (exact, or uid)
  *   proto:udp  family:6  protocol (tcp udp udplite raw icmp mptcp) and address family
@@ -165,7 +166,8 @@ function termHolds(t: QueryTerm, s: Socket, ctx: MatchContext): boolean {
     case 'pid':
       return s.pids.includes(t.pid) || s.pid === t.pid;
     case 'state':
-      return s.state === t.state;
+      // listening is what `ss -l` lists: TCP LISTEN and unconnected UDP alike (the --listen flag and the toggle too)
+      return t.state === 'LISTEN' ? s.listening : s.state === t.state;
     case 'proto':
       return s.protocol === t.protocol;
     case 'family':

@@ -60,7 +60,9 @@ describe('query language', () => {
     ['proc:systemd-res', ['d']],
     ['pid:101', ['a']],
     ['pid:200', ['b']],
-    ['state:listen', ['a']],
+    // every listener, as ss -l and --listen count them: the unconnected UDP one too
+    ['state:listen', ['a', 'd']],
+    ['state:listening', ['a', 'd']],
     ['state:time-wait', ['c']],
     ['state:TIME_WAIT', ['c']],
     ['state:estab', ['b']],
@@ -71,6 +73,7 @@ describe('query language', () => {
     ['user:1000', ['b']],
     ['-user:root', ['b']],
     ['port:443 -state:listen', ['b']],
+    ['-state:listen', ['b', 'c']],
     ['proto:udp', ['d']],
     ['family:6', ['b', 'c']],
     ['family:ipv4', ['a', 'd']],

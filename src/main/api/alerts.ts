@@ -1,3 +1,4 @@
+import { RateWindow } from '../../shared/rateWindow';
 import type { Alert } from '../../shared/api';
 import { isExpected, type BaselineRule } from '../../shared/baseline';
 import { exposureOf, riskOf } from '../../shared/exposure';
@@ -50,7 +51,7 @@ export class Alerts {
   private readonly list: Entry[] = [];
   private readonly perOwner = new Map<string, number>();
   private readonly lastSeen = new Map<string, number>();
-  private readonly notified = new Map<string, number[]>();
+  private readonly notified = new Map<string, RateWindow>();
   private readonly bursts = new Map<string, Burst>();
   private nextId = 1;
   private readonly now: () => number;
@@ -137,11 +138,10 @@ export class Alerts {
   }
 
   private takeBudget(owner: string, now: number): boolean {
-    const times = this.notified.get(owner) ?? [];
-    while (times.length && now - (times[0] as number) >= 60_000) times.shift();
-    const ok = times.length < this.perMinute;
-    if (ok) times.push(now);
-    if (times.length) this.notified.set(owner, times);
+    const budget = this.notified.get(owner) ?? new RateWindow(this.perMinute, 60_000);
+    const ok = budget.take(now);
+    // an owner whose window emptied holds no entry: the map stays bounded by who notified this minute
+    if (budget.count(now) > 0) this.notified.set(owner, budget);
     else this.notified.delete(owner);
     return ok;
   }

@@ -84,7 +84,7 @@ export function filterFrom(command: string, v: Record<string, string | boolean |
   }
   return {
     query,
-    listen: v.listen === true,
+    listening: v.listen === true,
     tcp: v.tcp === true,
     udp: v.udp === true,
     ipv4: v.ipv4 === true,

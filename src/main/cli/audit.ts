@@ -1,7 +1,7 @@
 import { isExpected, type BaselineRule } from '../../shared/baseline';
-import { classifyPort, EXPOSURE_ORDER, exposureOf, type Exposure, type PortRange } from '../../shared/exposure';
+import { classifyPort, compareListeners, exposureOf, type Exposure, type PortRange } from '../../shared/exposure';
 import { inert } from '../../shared/inert';
-import { formatEndpoint, type Protocol, type Socket } from '../../shared/model';
+import { describeNoOwner, formatEndpoint, type NoOwner, type Protocol, type Socket } from '../../shared/model';
 
 export interface AuditListener {
   protocol: Protocol;
@@ -14,6 +14,8 @@ export interface AuditListener {
   expected: boolean;
   pid: number | null;
   process: string | null;
+  /** Why no process is named, when none is. */
+  noOwner: NoOwner | null;
 }
 
 /** Every listener with its exposure, class and verdict; widest exposure first, then by port. */
@@ -33,9 +35,10 @@ export function auditReport(sockets: readonly Socket[], rules: readonly Baseline
         expected: isExpected(rules, s) === true,
         pid: s.pid,
         process: s.process?.name ?? null,
+        noOwner: s.noOwner,
       };
     })
-    .sort((a, b) => EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] || a.localPort - b.localPort || a.protocol.localeCompare(b.protocol));
+    .sort(compareListeners);
 }
 
 /** The audit as a table; every cell and the path pass through inert() (process names are other users' text). */
@@ -47,7 +50,7 @@ export function formatAudit(report: readonly AuditListener[], baselinePath: stri
     formatEndpoint(l.localAddress, l.localPort),
     l.service ?? '-',
     l.range,
-    l.process ? `${l.process}${l.pid === null ? '' : ` (${l.pid})`}` : l.pid === null ? '(owner hidden)' : String(l.pid),
+    l.process ? `${l.process}${l.pid === null ? '' : ` (${l.pid})`}` : l.pid !== null ? String(l.pid) : `(${describeNoOwner(l.noOwner ?? 'not-found')})`,
     l.expected ? 'yes' : 'NO',
     l.risk ?? '',
   ].map(inert));

@@ -1,12 +1,9 @@
 import type { Delta, Snapshot, Socket } from '../../shared/model';
 import { matchesQuery, type QueryTerm } from '../../shared/query';
+import { matchesQuickFilters, type QuickFilters } from '../../shared/quickFilters';
 
-export interface SocketFilter {
-  listen?: boolean;
-  tcp?: boolean;
-  udp?: boolean;
-  ipv4?: boolean;
-  ipv6?: boolean;
+/** The CLI's filter flags: the quick filters (`--listen` is `listening`), a pid, a port and a query. */
+export interface SocketFilter extends QuickFilters {
   pid?: number;
   /** Matches the local or the remote port. */
   port?: number;
@@ -17,9 +14,7 @@ export interface SocketFilter {
 /** A predicate for the CLI's filter flags. Both of a pair (--tcp --udp, -4 -6) means either. */
 export function socketMatcher(f: SocketFilter): (s: Socket) => boolean {
   return (s) => {
-    if (f.listen && !s.listening) return false;
-    if ((f.tcp || f.udp) && !((f.tcp && s.protocol === 'tcp') || (f.udp && s.protocol === 'udp'))) return false;
-    if ((f.ipv4 || f.ipv6) && !((f.ipv4 && s.family === 4) || (f.ipv6 && s.family === 6))) return false;
+    if (!matchesQuickFilters(f, s)) return false;
     if (f.pid !== undefined && !s.pids.includes(f.pid)) return false;
     if (f.port !== undefined && s.localPort !== f.port && s.remotePort !== f.port) return false;
     if (f.query && !matchesQuery(f.query, s)) return false;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { describeKill } from '../../shared/api';
-import { formatEndpoint } from '../../shared/model';
+import { describeKill, type KillResult } from '../../shared/api';
+import { describeHoldings, planKill } from '../../shared/killPlan';
+import { describeNoOwner, formatEndpoint } from '../../shared/model';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
 import { createSource } from '../engine/sources';
@@ -12,7 +13,7 @@ import { ensureWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { loadBaseline, userBaselinePath, writeBaselineFile } from '../engine/baselineFile';
 import { rulesFor } from '../../shared/baseline';
-import { ProcessKiller, type KillOutcome } from '../engine/kill';
+import { ProcessKiller } from '../engine/kill';
 import { ProcfsSource } from '../engine/sources/procfs';
 import { UserDirectory } from '../engine/users';
 import { createInterface } from 'node:readline/promises';
@@ -198,7 +199,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-function describeOutcome(o: KillOutcome, name: string): string {
+function describeOutcome(o: KillResult, name: string): string {
   if (o.result === 'refused') return `refused to kill pid ${o.pid}: ${o.reason}`;
   const hint = o.result === 'still-running' && o.signal === 'SIGTERM' ? '; --force sends SIGKILL' : '';
   return `${name} (pid ${o.pid}) ${describeKill(o)}${hint}`;
@@ -251,8 +252,9 @@ async function kill(args: string[], io: CliIo): Promise<number> {
       io.err(`portwatch kill: nothing listens on port ${port}\n`);
       return 1;
     }
-    if (listeners.some((s) => s.pid === null)) {
-      io.err(`portwatch kill: the owner of port ${port} is hidden: run elevated to see it\n`);
+    const unowned = listeners.find((s) => s.pid === null);
+    if (unowned) {
+      io.err(`portwatch kill: no process to kill for port ${port}: ${describeNoOwner(unowned.noOwner ?? 'not-found')}\n`);
       return 1;
     }
     for (const s of listeners) {
@@ -260,11 +262,8 @@ async function kill(args: string[], io: CliIo): Promise<number> {
       targets.push({ pid: s.pid as number, name: s.process?.name ?? String(s.pid), user: s.process?.user ?? s.user, why: `listens on ${s.protocol} port ${port}${s.pids.length > 1 ? ` (shared with pids ${s.pids.filter((p) => p !== s.pid).join(', ')}, which it started)` : ''}` });
     }
   } else {
-    const pid = Number(pidText);
-    const owned = sockets.filter((s) => s.pids.includes(pid));
-    const info = owned.find((s) => s.process?.pid === pid)?.process;
-    const ports = [...new Set(owned.filter((s) => s.listening).map((s) => `${s.protocol}/${s.localPort}`))];
-    targets.push({ pid, name: info?.name ?? `pid ${pid}`, user: info?.user ?? null, why: ports.length ? `listens on ${ports.join(', ')}` : `${owned.length} socket${owned.length === 1 ? '' : 's'}` });
+    const plan = planKill(Number(pidText), sockets);
+    targets.push({ pid: plan.pid, name: plan.process?.name ?? `pid ${plan.pid}`, user: plan.process?.user ?? null, why: describeHoldings(plan) });
   }
   let allGone = true;
   for (const t of targets) {

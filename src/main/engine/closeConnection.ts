@@ -1,9 +1,7 @@
+import type { CloseResult } from '../../shared/api';
 import { formatEndpoint, type Socket } from '../../shared/model';
 import { runCommand } from './runCommand';
 
-export type CloseOutcome =
-  | { result: 'closed'; id: string }
-  | { result: 'refused'; id: string; code: 'invalid' | 'unsupported' | 'permission' | 'not-closed'; reason: string };
 
 export interface CloseOptions {
   /**
@@ -36,7 +34,7 @@ async function stillListed(s: Socket, cmd: string, prefix: string[]): Promise<bo
  * Closes one TCP connection (Linux: SOCK_DESTROY through `ss -K`, with an exact four-tuple filter, argument
  * array, no shell), then lists again to make sure it is gone.
  */
-export async function closeTcpConnection(s: Socket, opts: CloseOptions): Promise<CloseOutcome> {
+export async function closeTcpConnection(s: Socket, opts: CloseOptions): Promise<CloseResult> {
   const id = s.id;
   if (s.protocol !== 'tcp' || s.remoteAddress === null || s.remotePort === null || s.listening) {
     return { result: 'refused', id, code: 'invalid', reason: 'only a connected TCP socket can be closed' };

@@ -13,7 +13,7 @@ export type { SocketCounts } from './monitor';
 export { SOURCE_CHOICES } from './sources';
 export type { SourceChoice } from './sources';
 export { ProcessKiller } from './kill';
-export type { KillOutcome, KillTarget } from './kill';
+export type { KillTarget } from './kill';
 export { closeTcpConnection } from './closeConnection';
 export { BaselineStore, loadBaseline, userBaselinePath, writeBaselineFile } from './baselineFile';
 export { UserDirectory, parsePasswd } from './users';

@@ -28,8 +28,6 @@ export interface KillTarget {
   startTime: number | null;
 }
 
-export type KillOutcome = KillResult;
-
 /**
  * A target resolved by `ProcessKiller.pin`: the process that held the pid then, held by a pidfd so that
  * `terminate` can only ever signal that process. Close it when done with it.
@@ -215,7 +213,7 @@ export class ProcessKiller {
     return new Pin(pid, seen.startTime, opened.fd);
   }
 
-  private refusePermission(pid: number, uid: number | null): KillOutcome {
+  private refusePermission(pid: number, uid: number | null): KillResult {
     const owner = uid === null ? 'another user' : (this.opts.users?.name(uid) ?? `uid ${uid}`);
     return { result: 'refused', pid, code: 'permission', reason: `permission denied: owned by ${owner}; run Portwatch elevated` };
   }
@@ -224,7 +222,7 @@ export class ProcessKiller {
    * SIGTERM (or SIGKILL with `force`), then watch up to waitMs for the process to go. The caller offers
    * Force when the answer is still-running.
    */
-  async terminate(target: KillTarget, force = false): Promise<KillOutcome> {
+  async terminate(target: KillTarget, force = false): Promise<KillResult> {
     const { pid } = target;
     if (this.platform !== 'linux') {
       const why = this.refusal(pid);
@@ -243,9 +241,9 @@ export class ProcessKiller {
   }
 
   /** Checks and signals on Linux; `pidfd`, when there is one, stands for the process the caller means. */
-  private async signal(target: KillTarget, pidfd: number | null, opened: Opened | null, force: boolean): Promise<KillOutcome> {
+  private async signal(target: KillTarget, pidfd: number | null, opened: Opened | null, force: boolean): Promise<KillResult> {
     const { pid } = target;
-    const gone: KillOutcome = { result: 'already-gone', pid };
+    const gone: KillResult = { result: 'already-gone', pid };
     if (opened?.kind === 'gone' || (pidfd !== null && !pidfdHolds(pidfd))) return gone;
     // Every /proc read from here to the pidfdHolds below is of the pidfd's process: it held the pid until then.
     const why = this.refusal(pid);
@@ -279,7 +277,7 @@ export class ProcessKiller {
     throw new Error(`pidfd_send_signal(${signal}) failed: errno ${errno}`);
   }
 
-  private taskkill(pid: number): Promise<KillOutcome> {
+  private taskkill(pid: number): Promise<KillResult> {
     return new Promise((resolve) => {
       execFile('taskkill', ['/PID', String(pid), '/T', '/F'], (err, _out, stderr) => {
         if (!err) return resolve({ result: 'exited', pid, signal: 'SIGKILL', afterMs: 0 });

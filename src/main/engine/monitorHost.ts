@@ -1,3 +1,4 @@
+import { RateWindow } from '../../shared/rateWindow';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -62,7 +63,7 @@ export class MonitorHost implements MonitorLike {
   private current: SocketMap | null = null;
   private meta: Omit<Snapshot, 'sockets'> | null = null;
   private status: MonitorStatus | null = null;
-  private restarts: number[] = [];
+  private readonly restarts = new RateWindow(MAX_RESTARTS_PER_MINUTE, 60_000);
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly stallMs: number | null;
   private readonly now: () => number;
@@ -269,8 +270,7 @@ export class MonitorHost implements MonitorLike {
     worker?.removeAllListeners();
     // restarts are counted on the monotonic clock; failingSince is a date the UI shows
     const now = this.now();
-    this.restarts = this.restarts.filter((t) => now - t < 60_000);
-    const giveUp = this.restarts.length >= MAX_RESTARTS_PER_MINUTE;
+    const giveUp = this.restarts.count(now) >= MAX_RESTARTS_PER_MINUTE;
     const prev = this.status;
     const streak = prev?.state === 'error' ? prev : null;
     this.status = {
@@ -283,7 +283,7 @@ export class MonitorHost implements MonitorLike {
     };
     this.events.emit('status', this.status);
     if (giveUp) return;
-    this.restarts.push(now);
+    this.restarts.record(now);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       this.start();

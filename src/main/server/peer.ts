@@ -14,13 +14,7 @@ export interface Endpoint {
   port: number;
 }
 
-/** True for 127.0.0.0/8, ::1 and their IPv4-mapped form: a client on this machine. */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address || !ipaddr.isValid(address)) return false;
-  let a = ipaddr.parse(address);
-  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
-  return a.range() === 'loopback';
-}
+export { isLoopbackAddress } from '../../shared/address';
 
 /** An address as /proc/net/tcp{,6} prints it: each 32-bit word in host byte order, %08X. */
 function procHex(bytes: number[], littleEndian: boolean): string {

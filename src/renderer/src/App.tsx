@@ -5,7 +5,8 @@ import type { PortwatchApi } from '../../shared/contract';
 import { isExpected } from '../../shared/baseline';
 import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
-import { KillDialog, type KillTarget } from './components/KillDialog';
+import { KillDialog } from './components/KillDialog';
+import { planKill, type KillPlan } from '../../shared/killPlan';
 import type { ProcessInfo, Socket } from '../../shared/model';
 import { Charts } from './components/Charts';
 import { ExposureView } from './components/ExposureView';
@@ -50,7 +51,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   const [tab, setTab] = useState<'sockets' | 'exposure'>('sockets');
   const [alertsOpen, setAlertsOpen] = useState(false);
   const [logOpen, setLogOpen] = useState(false);
-  const [killTarget, setKillTarget] = useState<KillTarget | null>(null);
+  const [killPlan, setKillPlan] = useState<(KillPlan & { process: ProcessInfo }) | null>(null);
   /** The last close attempt's outcome, for the connection it was about (shown only while that one is selected). */
   const [closeResult, setCloseResult] = useState<{ id: string; text: string } | null>(null);
   const [seenAlerts, setSeenAlerts] = useState(0);
@@ -110,14 +111,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
     setDetailsOpen(true);
   }, []);
   /** What a kill of this process would touch: its sockets, and the owner that really holds them if shared. */
-  const openKill = useCallback(
-    (p: ProcessInfo) => {
-      const sockets = [...store.liveSockets()].filter((s) => s.pids.includes(p.pid));
-      const sharedWithOwner = sockets.find((s) => s.pids.length > 1 && s.pid !== p.pid && s.process && s.process.pid !== p.pid);
-      setKillTarget({ process: p, sockets, owner: sharedWithOwner?.process ?? null });
-    },
-    [store],
-  );
+  const openKill = useCallback((p: ProcessInfo) => setKillPlan({ ...planKill(p.pid, store.liveSockets()), process: p }), [store]);
   const onKillGroup = useCallback((g: { process?: ProcessInfo }) => g.process && openKill(g.process), [openKill]);
   const onSort = useCallback((col: Column) => setSort((s) => (s.col === col ? { col, dir: s.dir === 1 ? -1 : 1 } : { col, dir: 1 })), []);
 
@@ -128,7 +122,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         e.preventDefault();
         searchRef.current?.focus();
       } else if (e.key === 'Escape') {
-        if (killTarget) setKillTarget(null);
+        if (killPlan) setKillPlan(null);
         else if (detailsOpen) setDetailsOpen(false);
         else if (inField) (e.target as HTMLElement).blur();
       } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !(e.target instanceof HTMLSelectElement)) {
@@ -143,7 +137,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rowIds, selectedId, detailsOpen, killTarget]);
+  }, [rowIds, selectedId, detailsOpen, killPlan]);
 
   // One pass over the live sockets per poll (not per render): what the selected process owns, and its
   // parent's name when the parent holds a socket too.
@@ -268,7 +262,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
       )}
       {alertsOpen && <AlertList alerts={view.alerts} onClose={() => setAlertsOpen(false)} />}
       {logOpen && <ActionLog actions={view.actions} onClose={() => setLogOpen(false)} />}
-      {killTarget && <KillDialog key={killTarget.process.pid} target={killTarget} kill={(pid, st, force) => store.kill(pid, st, force)} onRetarget={openKill} onClose={() => setKillTarget(null)} />}
+      {killPlan && <KillDialog key={killPlan.pid} plan={killPlan} kill={(pid, st, force) => store.kill(pid, st, force)} onRetarget={openKill} onClose={() => setKillPlan(null)} />}
       {chartsOpen && <Charts history={view.history} sockets={liveSockets} api={api} />}
       <main>
         {tab === 'exposure' ? (

@@ -83,7 +83,7 @@ describe.runIf(canNetns)('portwatch audit, in a network namespace of its own', (
     expect(by(5)).toMatchObject({ protocol: 'udp', exposure: 'all' });
     expect(by(6)).toMatchObject({ localAddress: '::1', exposure: 'loopback' });
     expect(listeners.map((l) => l.exposure)).toEqual([...listeners.map((l) => l.exposure)].sort((a, b) => ['all', 'interface', 'loopback'].indexOf(a) - ['all', 'interface', 'loopback'].indexOf(b)));
-    for (const l of listeners) expect(Object.keys(l).sort()).toEqual(['exposure', 'expected', 'localAddress', 'localPort', 'pid', 'process', 'protocol', 'range', 'risk', 'service'].sort());
+    for (const l of listeners) expect(Object.keys(l).sort()).toEqual(['exposure', 'expected', 'localAddress', 'localPort', 'pid', 'process', 'noOwner', 'protocol', 'range', 'risk', 'service'].sort());
 
     const file = join(dir, 'expected.json');
     expect(audit('--write-baseline', file).status).toBe(0);

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState, type ReactElement } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { InterfaceRate } from '../../../shared/api';
 import type { PortwatchApi } from '../../../shared/contract';
-import type { Socket } from '../../../shared/model';
+import { describeNoOwner, type Socket } from '../../../shared/model';
 import type { StatePoint } from '../store/socketStore';
 
 const STATES: Array<[string, string]> = [
@@ -60,7 +60,7 @@ export function Charts({ history, sockets, api }: { history: readonly StatePoint
   const top = useMemo(() => {
     const by = new Map<string, number>();
     for (const s of sockets()) {
-      const name = s.process ? `${s.process.name} (${s.process.pid})` : s.ownerHidden ? 'owner hidden' : 'no process';
+      const name = s.process ? `${s.process.name} (${s.process.pid})` : s.noOwner ? describeNoOwner(s.noOwner) : 'no process';
       by.set(name, (by.get(name) ?? 0) + 1);
     }
     return [...by].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, count]) => ({ name, count }));

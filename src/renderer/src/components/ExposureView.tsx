@@ -1,5 +1,5 @@
 import type { ReactElement } from 'react';
-import { classifyPort, EXPOSURE_ORDER, exposureOf, type Exposure } from '../../../shared/exposure';
+import { classifyPort, compareListeners, exposureOf, type Exposure } from '../../../shared/exposure';
 import { formatEndpoint } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
 import { formatAge, noOwnerLabel } from '../store/view';
@@ -17,7 +17,7 @@ export function ExposureView(props: {
   const listeners = props.rows
     .filter((r) => r.socket.listening && r.change !== 'closed')
     .map((r) => ({ r, exposure: exposureOf(r.socket) as Exposure, cls: classifyPort(r.socket.localPort, r.socket.protocol), expected: props.expected(r) }))
-    .sort((a, b) => EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] || Number(a.expected) - Number(b.expected) || a.r.socket.localPort - b.r.socket.localPort);
+    .sort((a, b) => compareListeners({ ...a, localPort: a.r.socket.localPort, protocol: a.r.socket.protocol }, { ...b, localPort: b.r.socket.localPort, protocol: b.r.socket.protocol }));
   return (
     <div className="exposure" data-testid="exposure-view">
       <table>

@@ -1,30 +1,16 @@
 import { useState, type ReactElement } from 'react';
-import type { KillResult } from '../../../shared/api';
-import type { ProcessInfo, Socket } from '../../../shared/model';
+import { describeKill, type KillResult } from '../../../shared/api';
+import type { KillPlan } from '../../../shared/killPlan';
+import type { ProcessInfo } from '../../../shared/model';
 
-export interface KillTarget {
-  process: ProcessInfo;
-  /** Every socket this process holds now. */
-  sockets: Socket[];
-  /** When its sockets are shared with an ancestor that holds them too (nginx's master): that owner. */
-  owner: ProcessInfo | null;
-}
+/** A kill's result, or the transport's failure to get one. */
+export type KillAnswer = KillResult | { result: 'error'; reason: string };
 
-type Outcome = KillResult | { result: 'error'; reason: string };
-
-function describe(o: Outcome): string {
-  switch (o.result) {
-    case 'exited':
-      return `Exited ${o.afterMs} ms after ${o.signal}.`;
-    case 'still-running':
-      return `Still running ${(o.waitedMs / 1000).toFixed(1)} s after ${o.signal}.`;
-    case 'already-gone':
-      return 'It had already exited.';
-    case 'refused':
-      return `Refused: ${o.reason}.`;
-    case 'error':
-      return `Failed: ${o.reason}.`;
-  }
+/** The same words as the CLI and the action log (describeKill), after the process's name. */
+function describe(name: string, o: KillAnswer): string {
+  if (o.result === 'error') return `Failed: ${o.reason}.`;
+  if (o.result === 'refused') return `Refused: ${o.reason}.`;
+  return `${name} ${describeKill(o)}.`;
 }
 
 /**
@@ -32,17 +18,16 @@ function describe(o: Outcome): string {
  * second confirmation. Shows what happened, in words.
  */
 export function KillDialog(props: {
-  target: KillTarget;
-  kill: (pid: number, startTime: number | null, force: boolean) => Promise<Outcome>;
+  /** A plan for a process whose details are known. */
+  plan: KillPlan & { process: ProcessInfo };
+  kill: (pid: number, startTime: number | null, force: boolean) => Promise<KillAnswer>;
   onRetarget: (p: ProcessInfo) => void;
   onClose: () => void;
 }): ReactElement {
-  const { process: p, sockets, owner } = props.target;
+  const { process: p, listening, connections, sharedWith: owner } = props.plan;
   const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [outcome, setOutcome] = useState<KillAnswer | null>(null);
   const [confirmForce, setConfirmForce] = useState(false);
-  const listening = [...new Set(sockets.filter((s) => s.listening).map((s) => `${s.protocol}/${s.localPort}`))];
-  const connections = sockets.filter((s) => !s.listening).length;
   const go = async (force: boolean): Promise<void> => {
     setBusy(true);
     setOutcome(await props.kill(p.pid, p.startTime, force));
@@ -76,7 +61,7 @@ export function KillDialog(props: {
         )}
         {outcome && (
           <p className={outcome.result === 'exited' || outcome.result === 'already-gone' ? 'ok-box' : 'warn-box'} data-testid="kill-result" data-result={outcome.result}>
-            {describe(outcome)}
+            {describe(p.name, outcome)}
           </p>
         )}
         <footer>

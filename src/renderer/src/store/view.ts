@@ -1,4 +1,5 @@
-import { describeNoOwner, formatEndpoint, formatLocal, isIpv4Mapped, unmapIpv4, type ProcessInfo, type Socket } from '../../../shared/model';
+import { describeNoOwner, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
+import { matchesQuickFilters } from '../../../shared/quickFilters';
 import { matchesQuery, type MatchContext, type QueryTerm } from '../../../shared/query';
 import { serviceName } from '../../../shared/services';
 import type { Row } from './socketStore';
@@ -40,21 +41,13 @@ export interface ViewContext extends MatchContext {
   expected?: (s: Socket) => boolean | null;
 }
 
-export function isLoopbackAddress(a: string | null): boolean {
-  if (a === null) return false;
-  const v4 = isIpv4Mapped(a) ? unmapIpv4(a) : a;
-  return v4 === '::1' || v4.startsWith('127.');
-}
 
 /** Toggles of one kind widen (TCP + UDP = both); kinds narrow each other; none on in a kind = no limit. */
 export function filterRows(rows: readonly Row[], t: Toggles, terms: readonly QueryTerm[], ctx: ViewContext): Row[] {
   const out: Row[] = [];
   for (const r of rows) {
     const s = r.socket;
-    if ((t.listening || t.established) && !((t.listening && s.listening) || (t.established && s.state === 'ESTABLISHED'))) continue;
-    if ((t.tcp || t.udp) && !((t.tcp && s.protocol === 'tcp') || (t.udp && s.protocol === 'udp'))) continue;
-    if ((t.ipv4 || t.ipv6) && !((t.ipv4 && s.family === 4) || (t.ipv6 && s.family === 6))) continue;
-    if (t.hideLoopback && isLoopbackAddress(s.localAddress) && (s.remoteAddress === null || isLoopbackAddress(s.remoteAddress))) continue;
+    if (!matchesQuickFilters(t, s)) continue;
     if (terms.length > 0 && !matchesQuery(terms, s, ctx)) continue;
     out.push(r);
   }

@@ -1,0 +1,27 @@
+import { isLoopbackAddress } from './address';
+import type { Socket } from './model';
+
+/**
+ * The quick filters: the UI's toggle buttons and the CLI's flags (`--listen --tcp --udp -4 -6`), one rule for
+ * both. Filters of one kind widen each other (TCP + UDP = either); kinds narrow each other; none on in a kind
+ * means no limit there.
+ */
+export interface QuickFilters {
+  /** Listeners: TCP LISTEN and unconnected UDP (as `ss -l` and `state:listen` count them). */
+  listening?: boolean;
+  established?: boolean;
+  tcp?: boolean;
+  udp?: boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  /** Leaves out sockets whose both ends are this machine. */
+  hideLoopback?: boolean;
+}
+
+export function matchesQuickFilters(f: QuickFilters, s: Socket): boolean {
+  if ((f.listening || f.established) && !((f.listening && s.listening) || (f.established && s.state === 'ESTABLISHED'))) return false;
+  if ((f.tcp || f.udp) && !((f.tcp && s.protocol === 'tcp') || (f.udp && s.protocol === 'udp'))) return false;
+  if ((f.ipv4 || f.ipv6) && !((f.ipv4 && s.family === 4) || (f.ipv6 && s.family === 6))) return false;
+  if (f.hideLoopback && isLoopbackAddress(s.localAddress) && (s.remoteAddress === null || isLoopbackAddress(s.remoteAddress))) return false;
+  return true;
+}
