@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+import reactHooks from 'eslint-plugin-react-hooks';
 import layers from './eslint/layers.mjs';
 
 export default tseslint.config(
@@ -35,7 +36,18 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser },
   },
   {
-    // the layers as an allow-list: eslint/layers.js says what each may import
+    files: ['src/renderer/**/*.ts', 'src/renderer/**/*.tsx'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+  },
+  {
+    // type-aware, for promises: a forgotten await or a promise handed where a plain callback is expected
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
+  },
+  {
+    // the layers as an allow-list: eslint/layers.mjs says what each may import
     files: ['src/**/*.ts', 'src/**/*.tsx'],
     plugins: { layers },
     rules: { 'layers/allowed-imports': 'error' },

@@ -152,6 +152,8 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
       }
     }
     return { owned: out, parentName: parent };
+    // the store's live map changes in place: view.seq is the version that says it did
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selected, store, view.seq]);
   const shownCount = useMemo(() => countOpen(filtered), [filtered]);
   const totalCount = useMemo(() => countOpen(view.rows), [view.rows]);

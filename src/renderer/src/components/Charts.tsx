@@ -64,7 +64,8 @@ export function Charts({ history, sockets, api }: { history: readonly StatePoint
       by.set(name, (by.get(name) ?? 0) + 1);
     }
     return [...by].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, count]) => ({ name, count }));
-    // recomputed when the history moves (one point a second), not on every delta
+    // recomputed when the history moves (one point a second), not on every delta: `last` is that version
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [last, sockets]);
 
   return (
