@@ -22,3 +22,4 @@ export { killDescendantTree } from './runCommand';
 export type { RunResult } from './runCommand';
 export { notStarted, SI_CHILD_FLAG, SI_ERROR_PREFIX, SI_UNTIL_STOPPED_FLAG } from './workerProtocol';
 export type { SiJob, SiLauncher } from './workerProtocol';
+export { tcpSocketUid } from './netlink/lookup';
