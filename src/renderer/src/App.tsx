@@ -1,12 +1,11 @@
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
 import { parseQuery, type QueryTerm } from '../../shared/query';
-import type { PortwatchApi } from '../../shared/contract';
 import { isExpected } from '../../shared/baseline';
 import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
 import { KillDialog } from './components/KillDialog';
-import { planKill, type KillPlan } from '../../shared/killPlan';
+import { planKill } from '../../shared/killPlan';
 import type { ProcessInfo, Socket } from '../../shared/model';
 import { Charts } from './components/Charts';
 import { ExposureView } from './components/ExposureView';
@@ -15,7 +14,8 @@ import { FilterBar } from './components/FilterBar';
 import { SocketTable, type Item } from './components/SocketTable';
 import { StatusBar } from './components/StatusBar';
 import type { SocketStore } from './store/socketStore';
-import { filterRows, GROUP_BY, groupRows, NO_TOGGLES, rowsToJson, sortRows, type Column, type GroupBy, type Toggles, type ViewContext } from './store/view';
+import { INITIAL_UI, uiReducer } from './store/uiState';
+import { filterRows, GROUP_BY, groupRows, rowsToJson, sortRows, type Column, type GroupBy, type ViewContext } from './store/view';
 
 const INTERVALS = [250, 500, 1000, 2000, 5000, 10000];
 const GROUP_LABELS: Record<GroupBy, string> = { process: 'Process', 'local-port': 'Local port', 'remote-host': 'Remote host', state: 'State', netns: 'Namespace', none: 'No grouping' };
@@ -37,26 +37,15 @@ function download(name: string, type: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): ReactElement {
+/** The window: reads the store's view, keeps its own arrangement in one reducer, and never touches the API. */
+export function App({ store }: { store: SocketStore }): ReactElement {
   const view = useSyncExternalStore(store.subscribe, store.getView);
-  const [query, setQuery] = useState('');
-  const [toggles, setToggles] = useState<Toggles>(NO_TOGGLES);
-  const [groupBy, setGroupBy] = useState<GroupBy>('process');
-  const [sort, setSort] = useState<{ col: Column; dir: 1 | -1 }>({ col: 'state', dir: 1 });
-  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
-  const [selectedId, setSelectedId] = useState<string | null>(null);
-  const [detailsOpen, setDetailsOpen] = useState(false);
+  const [ui, dispatch] = useReducer(uiReducer, INITIAL_UI);
+  const { query, toggles, groupBy, sort, collapsed, selectedId, detailsOpen, chartsOpen, tab, alertsOpen, logOpen, killPlan, closeResult, seenAlerts } = ui;
   const [now, setNow] = useState(() => Date.now());
-  const [chartsOpen, setChartsOpen] = useState(false);
-  const [tab, setTab] = useState<'sockets' | 'exposure'>('sockets');
-  const [alertsOpen, setAlertsOpen] = useState(false);
-  const [logOpen, setLogOpen] = useState(false);
-  const [killPlan, setKillPlan] = useState<(KillPlan & { process: ProcessInfo }) | null>(null);
-  /** The last close attempt's outcome, for the connection it was about (shown only while that one is selected). */
-  const [closeResult, setCloseResult] = useState<{ id: string; text: string } | null>(null);
-  const [seenAlerts, setSeenAlerts] = useState(0);
   const [notifyPermission, setNotifyPermission] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission));
   const liveSockets = useCallback(() => store.liveSockets(), [store]);
+  const watchRates = useCallback(() => store.watchRates(), [store]);
   const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -76,10 +65,10 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   // In web mode the browser can notify too, once allowed (Electron notifies from the main process).
   useEffect(() => {
     if (window.portwatch || typeof Notification === 'undefined') return;
-    return api.onAlert((a) => {
+    return store.onAlert((a) => {
       if (a.notify && Notification.permission === 'granted') new Notification('Portwatch: unexpected listener', { body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
     });
-  }, [api]);
+  }, [store]);
 
   // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
   const rows = useDeferredValue(view.rows);
@@ -99,21 +88,12 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
   const rowIds = useMemo(() => items.filter((i) => i.kind === 'row').map((i) => i.key), [items]);
   const selected = selectedId ? (store.liveSocket(selectedId) ?? view.rows.find((r) => r.socket.id === selectedId)?.socket) : undefined;
 
-  const onToggleGroup = useCallback((key: string) => {
-    setCollapsed((c) => {
-      const n = new Set(c);
-      if (!n.delete(key)) n.add(key);
-      return n;
-    });
-  }, []);
-  const onSelect = useCallback((id: string) => {
-    setSelectedId(id);
-    setDetailsOpen(true);
-  }, []);
+  const onToggleGroup = useCallback((key: string) => dispatch({ type: 'toggleGroup', key }), []);
+  const onSelect = useCallback((id: string) => dispatch({ type: 'select', id, open: true }), []);
   /** What a kill of this process would touch: its sockets, and the owner that really holds them if shared. */
-  const openKill = useCallback((p: ProcessInfo) => setKillPlan({ ...planKill(p.pid, store.liveSockets()), process: p }), [store]);
+  const openKill = useCallback((p: ProcessInfo) => dispatch({ type: 'kill', plan: { ...planKill(p.pid, store.liveSockets()), process: p } }), [store]);
   const onKillGroup = useCallback((g: { process?: ProcessInfo }) => g.process && openKill(g.process), [openKill]);
-  const onSort = useCallback((col: Column) => setSort((s) => (s.col === col ? { col, dir: s.dir === 1 ? -1 : 1 } : { col, dir: 1 })), []);
+  const onSort = useCallback((col: Column) => dispatch({ type: 'sort', col }), []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
@@ -122,17 +102,16 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         e.preventDefault();
         searchRef.current?.focus();
       } else if (e.key === 'Escape') {
-        if (killPlan) setKillPlan(null);
-        else if (detailsOpen) setDetailsOpen(false);
+        if (killPlan || detailsOpen) dispatch({ type: 'escape' });
         else if (inField) (e.target as HTMLElement).blur();
       } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !(e.target instanceof HTMLSelectElement)) {
         if (rowIds.length === 0) return;
         e.preventDefault();
         const i = selectedId ? rowIds.indexOf(selectedId) : -1;
         const next = e.key === 'ArrowDown' ? Math.min(rowIds.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
-        setSelectedId(rowIds[next] ?? null);
+        dispatch({ type: 'select', id: rowIds[next] ?? null });
       } else if (e.key === 'Enter' && selectedId && !inField) {
-        setDetailsOpen(true);
+        dispatch({ type: 'details', open: true });
       }
     };
     window.addEventListener('keydown', onKey);
@@ -186,7 +165,7 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         </label>
         <label>
           Group by{' '}
-          <select data-testid="group-by" value={groupBy} onChange={(e) => setGroupBy(e.target.value as GroupBy)}>
+          <select data-testid="group-by" value={groupBy} onChange={(e) => dispatch({ type: 'groupBy', groupBy: e.target.value as GroupBy })}>
             {GROUP_BY.map((g) => (
               <option key={g} value={g}>
                 {GROUP_LABELS[g]}
@@ -197,28 +176,25 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
         <button data-testid="reverse-dns" disabled={!view.control} aria-pressed={view.reverseDns} onClick={() => void store.setReverseDns(!view.reverseDns)} title="Look up host names of remote addresses (reverse DNS)">
           Resolve names
         </button>
-        <button onClick={() => setCollapsed(collapsed.size ? new Set() : new Set(groups.map((g) => g.key)))}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
-        <button data-testid="charts-toggle" aria-pressed={chartsOpen} onClick={() => setChartsOpen((o) => !o)}>
+        <button onClick={() => dispatch({ type: 'collapseAll', keys: groups.map((g) => g.key) })}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
+        <button data-testid="charts-toggle" aria-pressed={chartsOpen} onClick={() => dispatch({ type: 'charts' })}>
           Charts
         </button>
         <span className="tabs" role="tablist">
-          <button role="tab" data-testid="view-sockets" aria-selected={tab === 'sockets'} onClick={() => setTab('sockets')}>
+          <button role="tab" data-testid="view-sockets" aria-selected={tab === 'sockets'} onClick={() => dispatch({ type: 'tab', tab: 'sockets' })}>
             Sockets
           </button>
-          <button role="tab" data-testid="view-exposure" aria-selected={tab === 'exposure'} onClick={() => setTab('exposure')}>
+          <button role="tab" data-testid="view-exposure" aria-selected={tab === 'exposure'} onClick={() => dispatch({ type: 'tab', tab: 'exposure' })}>
             Exposure
           </button>
         </span>
-        <button data-testid="log-toggle" onClick={() => setLogOpen((o) => !o)}>
+        <button data-testid="log-toggle" onClick={() => dispatch({ type: 'log' })}>
           Log <span data-testid="action-count">{view.actions.length}</span>
         </button>
         <button
           data-testid="alerts-toggle"
           className={view.alerts.length > seenAlerts ? 'has-alerts' : undefined}
-          onClick={() => {
-            setAlertsOpen((o) => !o);
-            setSeenAlerts(view.alerts.length);
-          }}
+          onClick={() => dispatch({ type: 'alerts', seen: view.alerts.length })}
         >
           Alerts <span data-testid="alert-count">{view.alerts.length}</span>
         </button>
@@ -238,9 +214,9 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
       </header>
       <FilterBar
         toggles={toggles}
-        onToggle={(k) => setToggles((t) => ({ ...t, [k]: !t[k] }))}
+        onToggle={(key) => dispatch({ type: 'toggle', key })}
         query={query}
-        onQuery={setQuery}
+        onQuery={(q) => dispatch({ type: 'query', query: q })}
         error={parsed.ok ? null : parsed.message}
         searchRef={searchRef}
         shown={shownCount}
@@ -262,10 +238,10 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
           )}
         </div>
       )}
-      {alertsOpen && <AlertList alerts={view.alerts} onClose={() => setAlertsOpen(false)} />}
-      {logOpen && <ActionLog actions={view.actions} onClose={() => setLogOpen(false)} />}
-      {killPlan && <KillDialog key={killPlan.pid} plan={killPlan} kill={(pid, st, force) => store.kill(pid, st, force)} onRetarget={openKill} onClose={() => setKillPlan(null)} />}
-      {chartsOpen && <Charts history={view.history} sockets={liveSockets} api={api} />}
+      {alertsOpen && <AlertList alerts={view.alerts} onClose={() => dispatch({ type: 'alerts', seen: view.alerts.length })} />}
+      {logOpen && <ActionLog actions={view.actions} onClose={() => dispatch({ type: 'log' })} />}
+      {killPlan && <KillDialog key={killPlan.pid} plan={killPlan} kill={(pid, st, force) => store.kill(pid, st, force)} onRetarget={openKill} onClose={() => dispatch({ type: 'kill', plan: null })} />}
+      {chartsOpen && <Charts history={view.history} rates={view.rates} ratesError={view.ratesError} watchRates={watchRates} sockets={liveSockets} />}
       <main>
         {tab === 'exposure' ? (
           <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} canMark={view.baseline?.ok === true && view.control} onMark={(id) => void store.markExpected(id)} />
@@ -278,14 +254,14 @@ export function App({ store, api }: { store: SocketStore; api: PortwatchApi }): 
             owned={owned}
             parentName={parentName}
             hostName={ctx.hostName}
-            onClose={() => setDetailsOpen(false)}
+            onClose={() => dispatch({ type: 'details', open: false })}
             onSelect={onSelect}
             onKill={view.control ? () => selected.process && openKill(selected.process) : null}
             onCloseConnection={
               view.control
                 ? () =>
                     void store.closeConnection(selected.id).then((r) =>
-                      setCloseResult({ id: selected.id, text: r.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.reason}.` }),
+                      dispatch({ type: 'closeResult', id: selected.id, text: !r.ok ? `Not closed: ${r.message}.` : r.value.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.value.reason}.` }),
                     )
                 : null
             }

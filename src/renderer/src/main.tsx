@@ -34,7 +34,7 @@ function Root(): ReactElement {
       </div>
     );
   }
-  return <App store={store} api={api} />;
+  return <App store={store} />;
 }
 
 const app = <Root />;

@@ -1,9 +1,7 @@
-import { useEffect, useMemo, useState, type ReactElement } from 'react';
+import { useEffect, useMemo, type ReactElement } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { InterfaceRate } from '../../../shared/api';
-import type { PortwatchApi } from '../../../shared/contract';
 import { describeNoOwner, type Socket } from '../../../shared/model';
-import type { StatePoint } from '../store/socketStore';
+import type { RatePoint, StatePoint } from '../store/socketStore';
 
 const STATES: Array<[string, string]> = [
   ['LISTEN', '#1f8f5f'],
@@ -13,7 +11,6 @@ const STATES: Array<[string, string]> = [
   ['CLOSE_WAIT', '#f59e0b'],
   ['other', '#a855f7'],
 ];
-const RATE_POINTS = 150;
 
 const time = (t: number): string => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 function bytes(n: number): string {
@@ -23,26 +20,21 @@ function bytes(n: number): string {
 }
 
 /** Sockets by state (10 minutes), interface throughput, and the processes with the most sockets. */
-export function Charts({ history, sockets, api }: { history: readonly StatePoint[]; sockets: () => Iterable<Socket>; api: PortwatchApi }): ReactElement {
-  const [rates, setRates] = useState<Array<{ t: number; rx: number; tx: number }>>([]);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    const sample = async (): Promise<void> => {
-      const r = await api.getNetworkRates();
-      if (!live) return;
-      if (!r.ok) return setError(r.message);
-      setError(null);
-      const sum = (k: keyof Omit<InterfaceRate, 'iface'>): number => r.value.filter((x) => x.iface !== 'lo').reduce((a, x) => a + x[k], 0);
-      setRates((old) => [...old.slice(1 - RATE_POINTS), { t: Date.now(), rx: sum('rxPerSec'), tx: sum('txPerSec') }]);
-    };
-    void sample();
-    const timer = setInterval(() => void sample(), 2000);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [api]);
+export function Charts({
+  history,
+  rates,
+  ratesError: error,
+  watchRates,
+  sockets,
+}: {
+  history: readonly StatePoint[];
+  rates: readonly RatePoint[];
+  ratesError: string | null;
+  /** Starts sampling throughput while the charts are open; returns its release. */
+  watchRates: () => () => void;
+  sockets: () => Iterable<Socket>;
+}): ReactElement {
+  useEffect(() => watchRates(), [watchRates]);
 
   const stateData = useMemo(
     () =>

@@ -1,5 +1,5 @@
 import { useState, type ReactElement } from 'react';
-import { describeKill, type KillResult } from '../../../shared/api';
+import { describeKill, type ApiResult, type KillResult } from '../../../shared/api';
 import type { KillPlan } from '../../../shared/killPlan';
 import type { ProcessInfo } from '../../../shared/model';
 
@@ -20,7 +20,7 @@ function describe(name: string, o: KillAnswer): string {
 export function KillDialog(props: {
   /** A plan for a process whose details are known. */
   plan: KillPlan & { process: ProcessInfo };
-  kill: (pid: number, startTime: number | null, force: boolean) => Promise<KillAnswer>;
+  kill: (pid: number, startTime: number | null, force: boolean) => Promise<ApiResult<KillResult>>;
   onRetarget: (p: ProcessInfo) => void;
   onClose: () => void;
 }): ReactElement {
@@ -30,7 +30,8 @@ export function KillDialog(props: {
   const [confirmForce, setConfirmForce] = useState(false);
   const go = async (force: boolean): Promise<void> => {
     setBusy(true);
-    setOutcome(await props.kill(p.pid, p.startTime, force));
+    const r = await props.kill(p.pid, p.startTime, force);
+    setOutcome(r.ok ? r.value : { result: 'error', reason: r.message });
     setBusy(false);
     setConfirmForce(false);
   };

@@ -1,29 +1,12 @@
-import type { ActionEntry, Alert, BaselineState, CloseResult, KillResult } from '../../../shared/api';
+import type { ActionEntry, Alert, ApiResult, BaselineState, CloseResult, KillResult } from '../../../shared/api';
 import type { PortwatchApi } from '../../../shared/contract';
-import { sameSocket } from '../../../shared/compare';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
+import { EngineMirror } from './engineMirror';
+import { RowTracker, type Row } from './rows';
+import { RATE_SAMPLE_MS, withRatePoint, withStatePoint, type RatePoint, type StatePoint } from './series';
 
-export type Change = 'new' | 'closed' | 'changed';
-
-/** A socket as shown: with its highlight and when this window first saw it. */
-export interface Row {
-  socket: Socket;
-  change: Change | null;
-  /** When the highlight ends (a closed row then leaves). */
-  until: number;
-  firstSeen: number;
-}
-
-/** Sockets per state at one moment: the history behind the state chart. */
-export interface StatePoint {
-  t: number;
-  counts: Partial<Record<string, number>>;
-}
-/** Ten minutes at one point a second. */
-export const HISTORY_POINTS = 600;
-
-/** How long each highlight lasts. A closed row stays this long, then leaves. */
-export const HIGHLIGHT_MS: Record<Change, number> = { new: 4000, closed: 5000, changed: 1500 };
+export { HIGHLIGHT_MS, type Change, type Row } from './rows';
+export { HISTORY_POINTS, type RatePoint, type StatePoint } from './series';
 
 /** What the UI renders from. A new object on every change; `rows` is rebuilt only when rows changed. */
 export interface StoreView {
@@ -36,7 +19,7 @@ export interface StoreView {
   status: MonitorStatus | null;
   connected: boolean;
   intervalMs: number | null;
-  /** The engine's own pause (no polling), from the tray or the API. */
+  /** Polling is paused in the engine (from this page, another client, the tray or the API). */
   pollingPaused: boolean;
   /** The view is frozen: data keeps arriving underneath, `waiting` changes are held back. */
   frozen: boolean;
@@ -55,19 +38,25 @@ export interface StoreView {
   actions: readonly ActionEntry[];
   /** Sockets by state over the last ten minutes (at most one point a second), oldest first. */
   history: readonly StatePoint[];
-  /** An action that failed, to show once. */
+  /** Machine throughput, sampled while someone watches it (watchRates). */
+  rates: readonly RatePoint[];
+  ratesError: string | null;
+  /** A command that failed, to show once. */
   error: string | null;
 }
 
+/** Every command answers the same way: the engine's value, or why not (also shown once as `error`). */
+export type CommandResult<T> = ApiResult<T>;
+
 /**
- * The renderer's state of the engine, outside React (read through useSyncExternalStore). `live` always
- * follows the engine: a snapshot, then deltas in `seq` order (a gap means: ask again, never guess). The
- * shown rows follow `live` unless the view is frozen, and carry highlights: new (green), changed (yellow),
- * closed (red, and it stays a few seconds before it leaves).
+ * The renderer's state of the engine, outside React (read through useSyncExternalStore), composed of parts
+ * with one concern each: the engine mirror (snapshot and ordered deltas), the rows and their highlights, the
+ * series behind the charts, the slices the engine pushes (status, names, baseline, alerts, actions), and the
+ * commands. Components read the view and call the store; none of them touches the API.
  */
 export class SocketStore {
-  private live = new Map<string, Socket>();
-  private shown = new Map<string, Row>();
+  private readonly mirror: EngineMirror;
+  private readonly rowTracker: RowTracker;
   private view: StoreView = {
     version: 0,
     rows: [],
@@ -86,23 +75,32 @@ export class SocketStore {
     reverseDns: false,
     hostNames: {},
     history: [],
+    rates: [],
+    ratesError: null,
     baseline: null,
     alerts: [],
     actions: [],
     error: null,
   };
   private readonly listeners = new Set<() => void>();
-  private pendingDeltas: Delta[] = [];
-  private haveSnapshot = false;
-  private firstLoad = true;
+  private readonly alertListeners = new Set<(a: Alert) => void>();
   private resyncing = false;
   private detach: Array<() => void> = [];
   private timer: ReturnType<typeof setInterval> | null = null;
+  private rateTimer: ReturnType<typeof setInterval> | null = null;
+  private rateWatchers = 0;
 
   constructor(
     private readonly api: PortwatchApi,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.rowTracker = new RowTracker(now);
+    this.mirror = new EngineMirror({
+      replaced: (s) => this.replaced(s),
+      applied: (d) => this.applied(d),
+      gap: () => void this.resync(),
+    });
+  }
 
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -113,25 +111,34 @@ export class SocketStore {
 
   /** The current socket of an id, whether shown or held back by a frozen view. */
   liveSocket(id: string): Socket | undefined {
-    return this.live.get(id);
+    return this.mirror.get(id);
   }
 
   /** Every live socket (for details: everything a process owns). */
   liveSockets(): IterableIterator<Socket> {
-    return this.live.values();
+    return this.mirror.sockets();
+  }
+
+  /** Each alert as it arrives (the page notifies with it in web mode). */
+  onAlert(listener: (a: Alert) => void): () => void {
+    this.alertListeners.add(listener);
+    return () => this.alertListeners.delete(listener);
   }
 
   /** Subscribes to the engine first, then asks for its state: nothing falls between the two. */
   start(): void {
     this.detach = [
-      this.api.onSnapshot((s) => this.replace(s)),
-      this.api.onDelta((d) => this.delta(d)),
+      this.api.onSnapshot((s) => this.mirror.replace(s)),
+      this.api.onDelta((d) => this.mirror.delta(d)),
       this.api.onStatus((status) =>
         this.set({ status, pollingPaused: status.state === 'paused' ? true : status.state === 'ok' ? false : this.view.pollingPaused }),
       ),
       this.api.onHostNames((names) => this.set({ hostNames: { ...this.view.hostNames, ...names } })),
       this.api.onBaseline((baseline) => this.set({ baseline })),
-      this.api.onAlert((a) => this.set({ alerts: withAlert(this.view.alerts, a) })),
+      this.api.onAlert((a) => {
+        this.set({ alerts: withAlert(this.view.alerts, a) });
+        for (const l of [...this.alertListeners]) l(a);
+      }),
       this.api.onAction((e) => this.set({ actions: [...this.view.actions.slice(-199), e] })),
       this.api.onConnection((connected) => {
         this.set({ connected });
@@ -146,49 +153,68 @@ export class SocketStore {
     this.detach = [];
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.rateTimer) clearInterval(this.rateTimer);
+    this.rateTimer = null;
   }
 
-  async setPollInterval(ms: number): Promise<void> {
-    const r = await this.api.setPollInterval(ms);
-    if (r.ok) this.set({ intervalMs: r.value, error: null });
-    else this.set({ error: r.message });
+  // ---- commands: each answers a CommandResult, and a failure is also shown once as `error`
+
+  setPollInterval(ms: number): Promise<CommandResult<number>> {
+    return this.command(this.api.setPollInterval(ms), (v) => ({ intervalMs: v }));
   }
 
-  async togglePolling(): Promise<void> {
+  togglePolling(): Promise<CommandResult<null>> {
     const pause = !this.view.pollingPaused;
-    const r = pause ? await this.api.pausePolling() : await this.api.resumePolling();
-    if (r.ok) this.set({ pollingPaused: pause, error: null });
-    else this.set({ error: r.message });
+    return this.command(pause ? this.api.pausePolling() : this.api.resumePolling(), () => ({ pollingPaused: pause }));
+  }
+
+  setReverseDns(on: boolean): Promise<CommandResult<boolean>> {
+    return this.command(this.api.setReverseDns(on), (v) => ({ reverseDns: v }));
+  }
+
+  markExpected(socketId: string): Promise<CommandResult<BaselineState>> {
+    return this.command(this.api.markExpected(socketId), (v) => ({ baseline: v }));
+  }
+
+  acceptAllListeners(): Promise<CommandResult<BaselineState>> {
+    return this.command(this.api.acceptAllListeners(), (v) => ({ baseline: v }));
   }
 
   /** Asks the engine to end a process; the answer says what happened (never success without it gone). */
-  async kill(pid: number, startTime: number | null, force: boolean): Promise<KillResult | { result: 'error'; reason: string }> {
-    const r = await this.api.killProcess(pid, startTime, force);
-    return r.ok ? r.value : { result: 'error', reason: r.message };
+  kill(pid: number, startTime: number | null, force: boolean): Promise<CommandResult<KillResult>> {
+    return this.command(this.api.killProcess(pid, startTime, force));
   }
 
-  async closeConnection(id: string): Promise<CloseResult | { result: 'error'; reason: string }> {
-    const r = await this.api.closeConnection(id);
-    return r.ok ? r.value : { result: 'error', reason: r.message };
+  closeConnection(id: string): Promise<CommandResult<CloseResult>> {
+    return this.command(this.api.closeConnection(id));
   }
 
-  async markExpected(socketId: string): Promise<void> {
-    const r = await this.api.markExpected(socketId);
-    if (r.ok) this.set({ baseline: r.value, error: null });
-    else this.set({ error: r.message });
+  /** Samples machine throughput while at least one watcher wants it (the Charts); returns its release. */
+  watchRates(): () => void {
+    this.rateWatchers++;
+    if (this.rateWatchers === 1) {
+      const sample = async (): Promise<void> => {
+        const r = await this.api.getNetworkRates();
+        if (this.rateWatchers === 0) return;
+        if (!r.ok) return this.set({ ratesError: r.message });
+        this.set({ rates: withRatePoint(this.view.rates, this.now(), r.value), ratesError: null });
+      };
+      void sample();
+      this.rateTimer = setInterval(() => void sample(), RATE_SAMPLE_MS);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.rateWatchers--;
+      if (this.rateWatchers === 0 && this.rateTimer) {
+        clearInterval(this.rateTimer);
+        this.rateTimer = null;
+      }
+    };
   }
 
-  async acceptAllListeners(): Promise<void> {
-    const r = await this.api.acceptAllListeners();
-    if (r.ok) this.set({ baseline: r.value, error: null });
-    else this.set({ error: r.message });
-  }
-
-  async setReverseDns(on: boolean): Promise<void> {
-    const r = await this.api.setReverseDns(on);
-    if (r.ok) this.set({ reverseDns: r.value, error: null });
-    else this.set({ error: r.message });
-  }
+  // ---- the view
 
   /** Freezes or unfreezes the view. Unfreezing shows everything that happened meanwhile, highlighted. */
   setFrozen(frozen: boolean): void {
@@ -197,21 +223,20 @@ export class SocketStore {
       this.set({ frozen: true, waiting: 0 });
       return;
     }
-    this.catchUp();
-    this.set({ frozen: false, waiting: 0 });
+    this.rowTracker.catchUp(this.mirror.sockets(), (id) => this.mirror.has(id));
+    this.rowsChanged({ frozen: false, waiting: 0 });
   }
 
   /** Ends highlights that are due; closed rows leave. Called by a timer; public for tests. */
   expire(): void {
-    const now = this.now();
-    let changed = false;
-    for (const [id, row] of this.shown) {
-      if (row.change === null || row.until > now) continue;
-      changed = true;
-      if (row.change === 'closed') this.shown.delete(id);
-      else this.shown.set(id, { ...row, change: null });
-    }
-    if (changed) this.rowsChanged();
+    if (this.rowTracker.expire()) this.rowsChanged();
+  }
+
+  private async command<T>(call: Promise<ApiResult<T>>, onOk?: (v: T) => Partial<StoreView>): Promise<CommandResult<T>> {
+    const r = await call;
+    if (r.ok) this.set({ ...onOk?.(r.value), error: null });
+    else this.set({ error: r.message });
+    return r;
   }
 
   private async resync(): Promise<void> {
@@ -233,7 +258,7 @@ export class SocketStore {
         hostNames: { ...this.view.hostNames, ...v.hostNames },
         status: v.status ?? this.view.status,
       });
-      if (v.snapshot && (v.snapshot.seq >= this.view.seq || !this.haveSnapshot)) this.replace(v.snapshot);
+      if (v.snapshot && (v.snapshot.seq >= this.view.seq || this.mirror.waiting)) this.mirror.replace(v.snapshot);
       const [b, a, l] = await Promise.all([this.api.getBaseline(), this.api.getAlerts(), this.api.getActionLog()]);
       if (b.ok) this.set({ baseline: b.value });
       if (a.ok) this.set({ alerts: a.value });
@@ -243,99 +268,26 @@ export class SocketStore {
     }
   }
 
-  /** A full snapshot: the first one is shown plain; a later one (reconnect, restart) is compared and highlighted. */
-  private replace(s: Snapshot): void {
-    this.live = new Map(s.sockets.map((x) => [x.id, x]));
-    this.haveSnapshot = true;
-    const later = this.pendingDeltas.filter((d) => d.seq > s.seq).sort((a, b) => a.seq - b.seq);
-    this.pendingDeltas = [];
-    this.set({ seq: s.seq, takenAt: s.takenAt, source: s.source });
-    this.record(s.takenAt);
-    if (this.firstLoad) {
-      this.firstLoad = false;
-      for (const x of s.sockets) this.shown.set(x.id, { socket: x, change: null, until: 0, firstSeen: s.takenAt });
-      this.rowsChanged();
-    } else if (!this.view.frozen) {
-      this.catchUp();
-    }
-    for (const d of later) this.delta(d);
+  private replaced(s: Snapshot): void {
+    const history = withStatePoint(this.view.history, s.takenAt, this.mirror.sockets());
+    const meta = { seq: s.seq, takenAt: s.takenAt, source: s.source, history };
+    // a frozen view stays as it is; unfreezing compares it with what is live then
+    if (this.view.frozen && !this.rowTracker.fresh) return this.set(meta);
+    this.rowTracker.replace(this.mirror.sockets(), (id) => this.mirror.has(id), s.takenAt);
+    this.rowsChanged(meta);
   }
 
-  private delta(d: Delta): void {
-    if (!this.haveSnapshot) {
-      if (this.pendingDeltas.length < 100) this.pendingDeltas.push(d);
-      return;
-    }
-    if (d.seq <= this.view.seq) return;
-    if (d.seq !== this.view.seq + 1) {
-      this.haveSnapshot = false;
-      this.pendingDeltas = [d];
-      void this.resync();
-      return;
-    }
-    for (const id of d.removed) this.live.delete(id);
-    for (const s of d.added) this.live.set(s.id, s);
-    for (const s of d.changed) this.live.set(s.id, s);
+  private applied(d: Delta): void {
     const count = d.added.length + d.removed.length + d.changed.length;
-    this.record(d.takenAt);
-    if (this.view.frozen) {
-      this.set({ seq: d.seq, takenAt: d.takenAt, waiting: this.view.waiting + count });
-      return;
-    }
-    if (count > 0) {
-      const now = this.now();
-      for (const id of d.removed) this.markClosed(id, now);
-      for (const s of d.added) this.markNew(s, now);
-      for (const s of d.changed) this.markChanged(s, now);
-      this.rowsChanged();
-    }
-    this.set({ seq: d.seq, takenAt: d.takenAt });
+    const history = withStatePoint(this.view.history, d.takenAt, this.mirror.sockets());
+    if (this.view.frozen) return this.set({ seq: d.seq, takenAt: d.takenAt, history, waiting: this.view.waiting + count });
+    if (count === 0) return this.set({ seq: d.seq, takenAt: d.takenAt, history });
+    this.rowTracker.apply(d);
+    this.rowsChanged({ seq: d.seq, takenAt: d.takenAt, history });
   }
 
-  private record(t: number): void {
-    const last = this.view.history[this.view.history.length - 1];
-    if (last && t - last.t < 1000) return;
-    const counts: Partial<Record<string, number>> = {};
-    for (const s of this.live.values()) counts[s.state] = (counts[s.state] ?? 0) + 1;
-    const history = this.view.history.length >= HISTORY_POINTS ? this.view.history.slice(1 - HISTORY_POINTS) : [...this.view.history];
-    history.push({ t, counts });
-    this.set({ history });
-  }
-
-  /** Brings the shown rows to `live` by comparison (after a freeze or a resync). */
-  private catchUp(): void {
-    const now = this.now();
-    for (const [id, row] of this.shown) if (!this.live.has(id) && row.change !== 'closed') this.markClosed(id, now);
-    for (const s of this.live.values()) {
-      const row = this.shown.get(s.id);
-      if (!row || row.change === 'closed') this.markNew(s, now);
-      else if (!sameSocket(row.socket, s)) this.markChanged(s, now);
-      else if (row.socket !== s) this.shown.set(s.id, { ...row, socket: s });
-    }
-    this.rowsChanged();
-  }
-
-  private markNew(s: Socket, now: number): void {
-    const old = this.shown.get(s.id);
-    this.shown.set(s.id, { socket: s, change: 'new', until: now + HIGHLIGHT_MS.new, firstSeen: old && old.change !== 'closed' ? old.firstSeen : now });
-  }
-
-  private markChanged(s: Socket, now: number): void {
-    const old = this.shown.get(s.id);
-    if (!old) return this.markNew(s, now);
-    // a socket still shown as new stays new (green), with the newer data
-    const change = old.change === 'new' ? 'new' : 'changed';
-    this.shown.set(s.id, { socket: s, change, until: Math.max(old.until, now + HIGHLIGHT_MS.changed), firstSeen: old.firstSeen });
-  }
-
-  private markClosed(id: string, now: number): void {
-    const old = this.shown.get(id);
-    if (!old) return;
-    this.shown.set(id, { ...old, change: 'closed', until: now + HIGHLIGHT_MS.closed });
-  }
-
-  private rowsChanged(): void {
-    this.set({ rows: [...this.shown.values()], rowsVersion: this.view.rowsVersion + 1 });
+  private rowsChanged(patch: Partial<StoreView> = {}): void {
+    this.set({ ...patch, rows: this.rowTracker.rows(), rowsVersion: this.view.rowsVersion + 1 });
   }
 
   private set(patch: Partial<StoreView>): void {

@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ApiResult, InterfaceRate } from '../../src/shared/api';
+import type { PortwatchApi } from '../../src/shared/contract';
+import type { Delta, Snapshot } from '../../src/shared/model';
+import { EngineMirror } from '../../src/renderer/src/store/engineMirror';
+import { RATE_POINTS, withRatePoint, withStatePoint } from '../../src/renderer/src/store/series';
+import { SocketStore } from '../../src/renderer/src/store/socketStore';
+import { INITIAL_UI, uiReducer } from '../../src/renderer/src/store/uiState';
+import { planKill } from '../../src/shared/killPlan';
+import { makeProcess, makeSocket } from '../helpers/sockets';
+import { ROOT } from '../helpers/paths';
+
+const snap = (seq: number, ids: string[]): Snapshot => ({ seq, takenAt: seq * 1000, source: 'netlink', sockets: ids.map((id) => makeSocket({ id })) });
+const delta = (seq: number, added: string[] = [], removed: string[] = []): Delta => ({ seq, takenAt: seq * 1000, added: added.map((id) => makeSocket({ id })), removed, changed: [], closed: [] });
+
+describe('EngineMirror: a snapshot, then deltas strictly in order', () => {
+  it('applies in order, drops stale deltas, holds those that come before the snapshot, and reports a gap', () => {
+    const seen: string[] = [];
+    const m = new EngineMirror({ replaced: (s) => seen.push(`snap ${s.seq}`), applied: (d) => seen.push(`delta ${d.seq}`), gap: () => seen.push('gap') });
+    m.delta(delta(3, ['early'])); // before any snapshot: held
+    m.replace(snap(2, ['a']));
+    expect([...m.sockets()].map((s) => s.id).sort()).toEqual(['a', 'early']);
+    m.delta(delta(3, ['dup'])); // stale now
+    m.delta(delta(4, [], ['a']));
+    m.delta(delta(6, ['skipped-five']));
+    expect(seen).toEqual(['snap 2', 'delta 3', 'delta 4', 'gap']);
+    expect(m.waiting).toBe(true);
+    m.replace(snap(5, ['x']));
+    expect([...m.sockets()].map((s) => s.id).sort()).toEqual(['skipped-five', 'x']);
+    expect(m.seq).toBe(6);
+  });
+});
+
+describe('series behind the charts', () => {
+  it('one state point a second at most; throughput sums every interface but loopback, bounded', () => {
+    const sockets = [makeSocket({ id: 'a' }), makeSocket({ id: 'b', state: 'ESTABLISHED', listening: false })];
+    const h1 = withStatePoint([], 1000, sockets);
+    expect(withStatePoint(h1, 1500, sockets)).toBe(h1);
+    expect(withStatePoint(h1, 2000, sockets)).toEqual([{ t: 1000, counts: { LISTEN: 1, ESTABLISHED: 1 } }, { t: 2000, counts: { LISTEN: 1, ESTABLISHED: 1 } }]);
+    const rates: InterfaceRate[] = [{ iface: 'lo', rxPerSec: 999, txPerSec: 999 }, { iface: 'eth0', rxPerSec: 10, txPerSec: 1 }, { iface: 'wlan0', rxPerSec: 5, txPerSec: 2 }];
+    let series = withRatePoint([], 1, rates);
+    expect(series).toEqual([{ t: 1, rx: 15, tx: 3 }]);
+    for (let i = 0; i < RATE_POINTS + 10; i++) series = withRatePoint(series, i, rates);
+    expect(series).toHaveLength(RATE_POINTS);
+  });
+});
+
+/** An API where every call fails: what the store's one error convention is for. */
+function failingApi(): PortwatchApi {
+  const no = async (): Promise<ApiResult<never>> => ({ ok: false, code: 'forbidden', message: 'this server is read-only' });
+  const off = () => () => undefined;
+  return {
+    getState: no, setPollInterval: no, pausePolling: no, resumePolling: no, setReverseDns: no, getNetworkRates: no, getBaseline: no,
+    markExpected: no, acceptAllListeners: no, getAlerts: no, killProcess: no, closeConnection: no, getActionLog: no,
+    onSnapshot: off, onDelta: off, onStatus: off, onHostNames: off, onBaseline: off, onAlert: off, onAction: off, onConnection: off,
+  };
+}
+
+describe('SocketStore commands: one error convention', () => {
+  it('every command answers ok or why not, and a failure is shown once as the view error', async () => {
+    const store = new SocketStore(failingApi());
+    const answers = await Promise.all([
+      store.setPollInterval(1000), store.togglePolling(), store.setReverseDns(true), store.markExpected('x'),
+      store.acceptAllListeners(), store.kill(5, null, false), store.closeConnection('x'),
+    ]);
+    for (const a of answers) expect(a).toEqual({ ok: false, code: 'forbidden', message: 'this server is read-only' });
+    expect(store.getView().error).toBe('this server is read-only');
+    expect(store.getView().pollingPaused).toBe(false);
+  });
+
+  it('samples throughput only while someone watches it, and says why it cannot', async () => {
+    let calls = 0;
+    const api = { ...failingApi(), getNetworkRates: async (): Promise<ApiResult<InterfaceRate[]>> => (calls++, { ok: false, code: 'internal', message: 'no counters' }) };
+    const store = new SocketStore(api);
+    expect(calls).toBe(0);
+    const release = store.watchRates();
+    const again = store.watchRates();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toBe(1); // two watchers, one sampler
+    expect(store.getView().ratesError).toBe('no counters');
+    release();
+    again();
+    again(); // a second release of the same watch does nothing
+    store.stop();
+  });
+});
+
+describe('the window arrangement, in one reducer', () => {
+  it('Esc closes the innermost first; sorting a column twice reverses it; collapse all toggles', () => {
+    const p = makeProcess(10, 'nginx');
+    let s = uiReducer(INITIAL_UI, { type: 'select', id: 'a', open: true });
+    s = uiReducer(s, { type: 'kill', plan: { ...planKill(10, []), process: p } });
+    s = uiReducer(s, { type: 'escape' });
+    expect([s.killPlan, s.detailsOpen]).toEqual([null, true]);
+    s = uiReducer(s, { type: 'escape' });
+    expect(s.detailsOpen).toBe(false);
+    expect(uiReducer(s, { type: 'escape' })).toBe(s);
+    s = uiReducer(s, { type: 'sort', col: 'local' });
+    s = uiReducer(s, { type: 'sort', col: 'local' });
+    expect(s.sort).toEqual({ col: 'local', dir: -1 });
+    s = uiReducer(s, { type: 'collapseAll', keys: ['x', 'y'] });
+    expect([...s.collapsed]).toEqual(['x', 'y']);
+    expect(uiReducer(s, { type: 'collapseAll', keys: ['x', 'y'] }).collapsed.size).toBe(0);
+  });
+});
+
+describe('components never touch the API', () => {
+  it('no component imports the contract, the API clients, or a PortwatchApi', () => {
+    const dir = join(ROOT, 'src', 'renderer', 'src', 'components');
+    for (const f of readdirSync(dir)) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      expect(text, f).not.toMatch(/shared\/contract|from '\.\.\/api|PortwatchApi/);
+    }
+    expect(readFileSync(join(ROOT, 'src', 'renderer', 'src', 'App.tsx'), 'utf8')).not.toMatch(/shared\/contract|PortwatchApi|\bapi\./);
+  });
+});
