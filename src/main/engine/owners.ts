@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { WalkedProcess } from './fdWalker';
+import { libc, LINK_DENIED, LINK_GONE, LINK_NOT_SOCKET, linkInodeAt, openDirectory } from './native/libc';
 
 export interface OwnerStats {
   /** readlink calls in the last resolve(): the cost that scales with descriptors. */
@@ -136,6 +137,8 @@ export class OwnerIndex {
   /** Next position of the rolling re-read in the sorted pid list. */
   private rollAt = 0;
   private readlinks = 0;
+  /** Set once libc could not be loaded: descriptors are read through node:fs alone. */
+  private noLibc = false;
   private readlinksByPid = new Map<number, number>();
   private threadsChecked = 0;
   stats: OwnerStats = { readlinks: 0, readlinksByPid: new Map(), fullWalk: false, permissionDenied: 0, threadsChecked: 0 };
@@ -513,6 +516,30 @@ export class OwnerIndex {
     return link.charCodeAt(0) === 115 && link.startsWith('socket:[') ? Number(link.slice(8, -1)) : NOT_SOCKET;
   }
 
+  /** readFd for a descriptor of the leader's table open as `dirfd` (see linkInodeAt). */
+  private readFdAt(pid: number, dirfd: number, fd: string): number | null {
+    this.readlinks++;
+    this.readlinksByPid.set(pid, (this.readlinksByPid.get(pid) ?? 0) + 1);
+    const r = linkInodeAt(dirfd, fd);
+    if (r === LINK_GONE) return null;
+    if (r === LINK_DENIED) {
+      this.denied.add(pid);
+      return UNREADABLE;
+    }
+    return r === LINK_NOT_SOCKET ? NOT_SOCKET : r;
+  }
+
+  /** The leader's table's directory, open for readFdAt; -1 when it cannot be (no libc: readFd then). */
+  private openFdDir(pid: number): number {
+    if (this.noLibc) return -1;
+    try {
+      return openDirectory(`${this.procRoot}/${pid}/fd`);
+    } catch {
+      this.noLibc = true;
+      return -1;
+    }
+  }
+
   /** Reads a process whole: its leader's table and the threads' own tables known for it. */
   private readAll(pid: number): void {
     this.denied.delete(pid);
@@ -521,9 +548,15 @@ export class OwnerIndex {
     this.dropTable(pid, this.procs.get(pid));
     const table: FdTable = new Map();
     this.procs.set(pid, table);
-    for (const fd of names) {
-      const inode = this.readFd(pid, fd);
-      if (inode !== null) this.setFd(pid, table, fd, inode);
+    // a cold poll reads every descriptor on the machine here: through one open directory where libc loads
+    const dirfd = names.length > 0 ? this.openFdDir(pid) : -1;
+    try {
+      for (const fd of names) {
+        const inode = dirfd >= 0 ? this.readFdAt(pid, dirfd, fd) : this.readFd(pid, fd);
+        if (inode !== null) this.setFd(pid, table, fd, inode);
+      }
+    } finally {
+      if (dirfd >= 0) libc().close(dirfd);
     }
     for (const tid of [...(this.threadTables.get(pid)?.keys() ?? [])]) this.readThread(pid, tid);
   }

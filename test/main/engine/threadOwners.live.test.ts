@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OwnerIndex } from '../../../src/main/engine/owners';
+import { OneShotWalk } from '../../../src/main/engine/sources/procfsWalk';
 import { ProcfsSource } from '../../../src/main/engine/sources/procfs';
 import type { Socket } from '../../../src/shared/model';
 import { PYTHON, spawnReady, type Child } from '../../helpers/children';
@@ -173,6 +174,15 @@ describe.each([
       expect(listener((await source.list()).sockets, t.port)).toMatchObject({ pid: t.pid, pids: [t.pid] });
     } finally {
       source.close();
+    }
+  });
+
+  it("are found by a one-off listing's walk (portwatch list), alone and with its helper thread", async () => {
+    const t = await start(script);
+    const inode = inodeOf(t.procRoot, t.port);
+    for (const helper of [false, true]) {
+      const walk = new OneShotWalk(t.procRoot, helper);
+        expect(walk.finish(tableInodes(t.procRoot)).owners.get(inode), `helper ${helper}`).toEqual([t.pid]);
     }
   });
 

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /**
  * The few libc calls Node has no API for (netlink sockets, setns, pidfd), through koffi: its binary ships inside
@@ -22,6 +24,8 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Buffer): number;
   close(fd: number): number;
   open(path: string, flags: number): number;
+  /** readlinkat(2) into `buf` (at most its length); the link's length, or -1. The text is not NUL-ended. */
+  readlinkat(dirfd: number, name: string, buf: Buffer): number;
   setns(fd: number, nstype: number): number;
   /** pidfd_open(2); -1 with ENOSYS on kernels before 5.3. */
   pidfdOpen(pid: number): number;
@@ -45,6 +49,7 @@ export const SOL_NETLINK = 270;
 export const NETLINK_NO_ENOBUFS = 5;
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
+export const O_DIRECTORY = 0o200000;
 export const CLONE_NEWNET = 0x40000000;
 export const EAGAIN = 11;
 export const EINTR = 4;
@@ -73,10 +78,42 @@ export function libc(): Libc {
   }
 }
 
+/** The koffi API Portwatch uses: what its native module exports itself. */
+type Koffi = Pick<typeof import('koffi'), 'load' | 'errno'>;
+
+/** Architectures whose koffi binary sits at build/koffi/linux_<process.arch> (glibc); others need koffi's own detection. */
+const PLAIN_ARCHES = new Set(['x64', 'arm64', 'ia32', 'loong64']);
+
+/**
+ * What to require() for koffi: its native module itself where the path is plain (glibc Linux on the common
+ * architectures), else the package. The package's index.js does little more than find that file, but it loads
+ * node:https, zlib and crypto to do it (its installer's tools): about 10 ms at every start of the CLI.
+ */
+export function koffiModule(): string {
+  const pkg = createRequire(__filename).resolve('koffi');
+  if (process.platform !== 'linux' || !PLAIN_ARCHES.has(process.arch)) return pkg;
+  const native = join(dirname(pkg), 'build', 'koffi', `linux_${process.arch}`, 'koffi.node');
+  return existsSync(native) ? native : pkg;
+}
+
+/** koffi, as koffiModule() finds it, or through the package when its native module will not load (musl). */
+export function requireKoffi(): Koffi {
+  const path = koffiModule();
+  if (path.endsWith('.node')) {
+    try {
+      return createRequire(__filename)(path) as Koffi;
+    } catch {
+      // the package's own detection follows
+    }
+  }
+  // spelled out as a literal require of the package: test/globalSetup.ts finds what the bundles load so
+  return createRequire(__filename)('koffi') as Koffi;
+}
+
 function load(): Libc {
   if (process.platform !== 'linux') throw new Error(`not Linux (${process.platform})`);
   // required at first use, not at import: a CLI that never needs native calls never pays for koffi
-  const koffi = createRequire(__filename)('koffi') as typeof import('koffi');
+  const koffi = requireKoffi();
   const lib = koffi.load('libc.so.6');
   const socket = lib.func('int socket(int, int, int)');
   const bind = lib.func('int bind(int, const void *, uint32_t)');
@@ -85,6 +122,7 @@ function load(): Libc {
   const setsockopt = lib.func('int setsockopt(int, int, int, const void *, uint32_t)');
   const close = lib.func('int close(int)');
   const open = lib.func('int open(const char *, int)');
+  const readlinkat = lib.func('intptr_t readlinkat(int, const char *, void *, uintptr_t)');
   const setns = lib.func('int setns(int, int)');
   const ifIndexToName = lib.func('void *if_indextoname(unsigned int, void *)');
   const syscall2 = lib.func('long syscall(long, int, unsigned int)');
@@ -97,6 +135,7 @@ function load(): Libc {
     setsockopt: (fd, level, name, value) => setsockopt(fd, level, name, value, value.length) as number,
     close: (fd) => close(fd) as number,
     open: (path, flags) => open(path, flags) as number,
+    readlinkat: (dirfd, name, buf) => Number(readlinkat(dirfd, name, buf, buf.length)),
     setns: (fd, type) => setns(fd, type) as number,
     pidfdOpen: (pid) => Number(syscall2(SYS_PIDFD_OPEN, pid, 0)),
     pidfdSendSignal: (pidfd, signal) => Number(syscall4(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, null, 0)),
@@ -108,6 +147,49 @@ function load(): Libc {
     },
     errno: () => koffi.errno(),
   };
+}
+
+/** What linkInodeAt returns besides a socket's inode. */
+export const LINK_NOT_SOCKET = -1;
+export const LINK_DENIED = -2;
+export const LINK_GONE = -3;
+const EACCES = 13;
+const SOCKET_PREFIX = Buffer.from('socket:[', 'latin1');
+const linkBuf = Buffer.alloc(64);
+
+/**
+ * Opens a directory (a /proc/<pid>/fd) for linkInodeAt: its descriptor, or -1 with errno set (as open(2)).
+ * Throws only when libc cannot be loaded.
+ */
+export function openDirectory(path: string): number {
+  return libc().open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/** Whether the last failed call on this thread was refused for want of permission (EACCES, EPERM). */
+export function lastDenied(): boolean {
+  const e = libc().errno();
+  return e === EACCES || e === EPERM;
+}
+
+/**
+ * What descriptor `name` of the /proc/<pid>/fd open as `dirfd` is: a socket's inode, LINK_NOT_SOCKET,
+ * LINK_DENIED (EACCES, EPERM) or LINK_GONE (closed, or never open). readlinkat() into one buffer: a quarter
+ * cheaper than fs.readlinkSync of the whole path, which resolves /proc/<pid>/fd again for every descriptor,
+ * makes a string of each link and an exception of each closed one. Throws only when libc cannot be loaded.
+ */
+export function linkInodeAt(dirfd: number, name: string): number {
+  const c = libc();
+  const n = c.readlinkat(dirfd, name, linkBuf);
+  if (n < 0) return lastDenied() ? LINK_DENIED : LINK_GONE;
+  // "socket:[12345]"
+  if (n < 10 || n > linkBuf.length || linkBuf[n - 1] !== 93 || linkBuf.compare(SOCKET_PREFIX, 0, 8, 0, 8) !== 0) return LINK_NOT_SOCKET;
+  let inode = 0;
+  for (let i = 8; i < n - 1; i++) {
+    const d = (linkBuf[i] as number) - 48;
+    if (d < 0 || d > 9) return LINK_NOT_SOCKET;
+    inode = inode * 10 + d;
+  }
+  return inode;
 }
 
 /** The name of interface `index` in this thread's namespace, or null (no such device, or no libc). */

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { HelperThread } from '../helperThread';
+import { koffiModule } from '../native/libc';
 
 /**
  * A helper thread that runs a poll's sock_diag dumps (the syscalls: the kernel builds the answer on the
@@ -39,7 +39,14 @@ function dumperMain(): void {
     koffiPath: string;
     littleEndian: boolean;
   };
-  const koffi = require(koffiPath) as typeof import('koffi');
+  let koffi: Pick<typeof import('koffi'), 'load'>;
+  try {
+    koffi = require(koffiPath) as typeof koffi;
+  } catch (e) {
+    // the native module itself would not load (see koffiModule): the package finds the right one
+    if (!koffiPath.endsWith('.node')) throw e;
+    koffi = require(require.resolve('koffi', { paths: [koffiPath] })) as typeof koffi;
+  }
   /* eslint-enable @typescript-eslint/no-require-imports */
   const lib = koffi.load('libc.so.6');
   const sendto = lib.func('intptr_t sendto(int, const void *, uintptr_t, int, const void *, uint32_t)');
@@ -127,7 +134,7 @@ export class DumpStream {
     this.data = new SharedArrayBuffer(capacityBytes);
     let koffiPath = '';
     try {
-      koffiPath = createRequire(__filename).resolve('koffi');
+      koffiPath = koffiModule();
     } catch {
       // the helper then fails to start and is given up: dumps run in-thread (where koffi must load anyway)
     }

@@ -113,6 +113,13 @@ export interface DiagRow extends ProcNetRow {
   bytesIn: number | null;
   bytesOut: number | null;
   rttMs: number | null;
+  /**
+   * What the source that dumped it knows beyond the dump (see KernelRow), set once by it: undefined until then.
+   * Made with the row, so that setting them later neither changes its shape nor grows it.
+   */
+  iface?: string | null;
+  netns?: string | null;
+  container?: string | null;
 }
 
 export interface DiagParseError {
@@ -321,6 +328,9 @@ export class DiagParser {
       bytesIn: bytesIn < 0 || !counted ? null : bytesIn,
       bytesOut: bytesOut < 0 || !counted ? null : bytesOut,
       rttMs: rttUs < 0 || !counted ? null : rttUs / 1000,
+      iface: undefined,
+      netns: undefined,
+      container: undefined,
     };
     if (this.cache && cookie !== 0) this.next.set(cookie, { row, key: key.slice() });
     return row;

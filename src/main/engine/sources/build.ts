@@ -1,5 +1,5 @@
 import type { NoOwner, ProcessInfo, Socket } from '../../../shared/model';
-import { OwnerIndex, type OwnerStats } from '../owners';
+import { OwnerIndex, type OwnerLookup, type OwnerStats } from '../owners';
 import { ProcessTable } from '../processes';
 import { socketId, uniqueIds } from '../socketId';
 import { UserDirectory } from '../users';
@@ -41,8 +41,11 @@ function samePids(a: readonly number[], b: readonly number[]): boolean {
  */
 function mayRepeatIds(sockets: readonly Socket[], inodeless: ReadonlyMap<string, Socket>): boolean {
   if (inodeless.size === 0) return false;
+  // a socket with one of their ids has one of their local ports: a number looked up first, not the id hashed
+  const ports = new Set<number>();
+  for (const s of inodeless.values()) ports.add(s.localPort);
   let seen = 0;
-  for (const s of sockets) if (inodeless.has(s.id) && ++seen > inodeless.size) return true;
+  for (const s of sockets) if (ports.has(s.localPort) && inodeless.has(s.id) && ++seen > inodeless.size) return true;
   return seen !== inodeless.size;
 }
 
@@ -53,6 +56,8 @@ export interface BuilderOptions {
   /** Who Portwatch runs as, and whether inside a pid namespace of its own: they decide what "no owner" means. */
   euid?: number;
   nestedPidNamespace?: boolean;
+  /** Keep this poll's Socket objects to hand out again next poll (default true; a one-off listing has none). */
+  keep?: boolean;
 }
 
 /**
@@ -68,6 +73,7 @@ export class SocketBuilder {
   private readonly nested: boolean;
   private builtByInode = new Map<number, Socket>();
   private builtById = new Map<string, Socket>();
+  private readonly keep: boolean;
 
   constructor(opts: BuilderOptions) {
     this.owners = new OwnerIndex(opts.procRoot, opts.fullRefreshEvery);
@@ -75,6 +81,7 @@ export class SocketBuilder {
     this.processes = new ProcessTable(this.users, opts.procRoot);
     this.euid = opts.euid ?? (typeof process.geteuid === 'function' ? process.geteuid() : -1);
     this.nested = opts.nestedPidNamespace ?? false;
+    this.keep = opts.keep ?? true;
   }
 
   ownerStats(): OwnerStats {
@@ -91,11 +98,17 @@ export class SocketBuilder {
     return 'hidden';
   }
 
-  build(rows: readonly KernelRow[], warnings: string[]): { sockets: Socket[]; warnings: string[] } {
+  /** `found`: owners from a walk done elsewhere (a one-off listing's, see OneShotWalk) instead of the index's. */
+  build(rows: readonly KernelRow[], warnings: string[], found?: OwnerLookup): { sockets: Socket[]; warnings: string[] } {
     this.users.refresh();
-    const owners = this.owners.resolve(rows.map((r) => r.inode));
+    const owners = found ?? this.owners.resolve(rows.map((r) => r.inode));
     this.processes.begin();
     const primaryBySet = new Map<string, number>();
+    // per pid, this poll: one lookup per socket instead of the table's several
+    const processByPid = new Map<number, ProcessInfo | null>();
+    const keep = this.keep;
+    let lastUid: number | null = null;
+    let lastUser: string | null = null;
     const sockets: Socket[] = [];
     const byInode = new Map<number, Socket>();
     const byId = new Map<string, Socket>();
@@ -108,10 +121,20 @@ export class SocketBuilder {
         pid = primaryBySet.get(key) ?? this.primaryOwner(pids);
         primaryBySet.set(key, pid);
       }
-      const process: ProcessInfo | null = pid === null ? null : this.processes.get(pid);
+      let process: ProcessInfo | null = null;
+      if (pid !== null) {
+        const known = processByPid.get(pid);
+        if (known !== undefined) process = known;
+        else processByPid.set(pid, (process = this.processes.get(pid)));
+      }
       // the kernel prints uid 0 for sockets nobody owns any more: that is no owner, not root
       const uid = r.inode === 0 ? null : r.uid;
-      const user = this.users.name(uid);
+      // nearly every socket has the uid of the one before
+      if (uid !== lastUid) {
+        lastUid = uid;
+        lastUser = this.users.name(uid);
+      }
+      const user = lastUser;
       const noOwner = pids.length === 0 ? this.noOwner(r) : null;
       const ownerHidden = noOwner === 'hidden' || noOwner === 'pid-namespace';
       const iface = r.iface ?? null;
@@ -121,7 +144,7 @@ export class SocketBuilder {
       const netns = r.netns ?? null;
       let id: string | null = null;
       let before: Socket | undefined;
-      if (r.inode !== 0) before = this.builtByInode.get(r.inode);
+      if (r.inode !== 0) before = keep ? this.builtByInode.get(r.inode) : undefined;
       else before = this.builtById.get((id = kernelRowId(r)));
       if (
         before !== undefined &&
@@ -173,8 +196,9 @@ export class SocketBuilder {
         container: r.container ?? null,
         process,
       };
-      if (r.inode !== 0) byInode.set(r.inode, socket);
-      else byId.set(socket.id, socket);
+      // inode-less ones by id also for a one-off listing: mayRepeatIds needs them
+      if (r.inode === 0) byId.set(socket.id, socket);
+      else if (keep) byInode.set(r.inode, socket);
       sockets.push(socket);
     }
     this.builtByInode = byInode;

@@ -6,10 +6,11 @@ import { DumpStream } from '../netlink/dumpStream';
 import { DiagSocket, errnoText, type DumpOutcome } from '../netlink/transport';
 import { ALL_STATES, DiagParser, LISTEN_STATES, NETLINK_SOCK_DIAG, SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET_TCP_DESTROY, type DiagRow, type DumpSpec } from '../netlink/sockDiag';
 import { inNetns, listNetNamespaces, netnsLabel, NetnsError } from '../netns';
-import type { OwnerStats } from '../owners';
+import type { OwnerLookup, OwnerStats } from '../owners';
 import { socketId } from '../socketId';
 import type { UserDirectory } from '../users';
 import { SocketBuilder, type KernelRow } from './build';
+import { OneShotWalk } from './procfsWalk';
 import { readProcText } from './procfs';
 import { AddressDecoder, parseProcNet } from './procNet';
 import type { SocketSource, SourceResult } from './source';
@@ -65,7 +66,8 @@ export interface NetlinkOptions {
  * An MPTCP socket's first subflow is a TCP socket with the same inode: listed once, as mptcp (what the
  * application opened), not twice.
  */
-function withoutSubflows(rows: DiagRow[]): DiagRow[] {
+function withoutSubflows(rows: DiagRow[], anyMptcp: boolean): DiagRow[] {
+  if (!anyMptcp) return rows;
   let mptcp: Set<number> | null = null;
   for (const r of rows) if (r.protocol === 'mptcp' && r.inode !== 0) (mptcp ??= new Set()).add(r.inode);
   if (mptcp === null) return rows;
@@ -94,6 +96,8 @@ class NamespaceView {
   readonly notes: string[] = [];
   /** How many of the last poll's dumps the helper thread delivered (for tests and diagnostics). */
   fromHelper = 0;
+  /** Rows the last poll's MPTCP dumps gave. */
+  private mptcpRows = 0;
 
   /**
    * `enter`: runs a function with this thread in the namespace (identity for our own). `procNet`: its
@@ -186,7 +190,7 @@ class NamespaceView {
       if (out.interrupted) warnings.push(`the ${name} dump${where} kept changing under churn; listed as last read`);
       for (const e of out.errors) warnings.push(`sock_diag ${name}${where} at byte ${e.offset}: ${e.reason}`);
     });
-    for (const r of withoutSubflows(got)) rows.push(this.kernelRow(r));
+    for (const r of withoutSubflows(got, this.mptcpRows > 0)) rows.push(this.kernelRow(r));
     this.procTables(rows, warnings);
   }
 
@@ -197,7 +201,15 @@ class NamespaceView {
    */
   private dumpPlan(plan: readonly DumpSpec[], got: DiagRow[], stream: DumpStream | null, meanwhile?: () => void): DumpOutcome[] {
     this.fromHelper = 0;
-    if (!stream?.usable || plan.length === 0) return plan.map((spec) => this.dumper.dump(spec, this.parser, got));
+    this.mptcpRows = 0;
+    // here, counting what MPTCP gave (withoutSubflows has nothing to do without it)
+    const dumpHere = (spec: DumpSpec): DumpOutcome => {
+      const before = got.length;
+      const out = this.dumper.dump(spec, this.parser, got);
+      if (spec.protocol === 'mptcp') this.mptcpRows += got.length - before;
+      return out;
+    };
+    if (!stream?.usable || plan.length === 0) return plan.map(dumpHere);
     const requests = plan.map((spec) => this.dumper.nextRequest(spec));
     const parts = plan.map((): { rows: DiagRow[]; out: DumpOutcome; done: boolean } => ({ rows: [], out: { error: null, interrupted: false, errors: [] }, done: false }));
     const fd = this.dumper.descriptor;
@@ -222,10 +234,11 @@ class NamespaceView {
       const part = parts[k] as (typeof parts)[number];
       if (whole[k] && part.done && !part.out.interrupted) {
         for (const r of part.rows) got.push(r);
+        if (spec.protocol === 'mptcp') this.mptcpRows += part.rows.length;
         this.fromHelper++;
         return part.out;
       }
-      return this.dumper.dump(spec, this.parser, got);
+      return dumpHere(spec);
     });
   }
 
@@ -341,7 +354,7 @@ export class NetlinkSource implements SocketSource {
       return (this.stream ??= new DumpStream(LITTLE_ENDIAN));
     };
     this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents, this.counters, streamFor, !this.oneShot);
-    this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace });
+    this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace, keep: !this.oneShot });
   }
 
   /**
@@ -382,6 +395,7 @@ export class NetlinkSource implements SocketSource {
   }
 
   async list(): Promise<SourceResult> {
+    if (this.oneShot && this.polls === 0) return this.listOnce();
     const owners = this.builder.owners;
     if (this.polls > 0 || !this.helperThreads) return this.finish(this.dumpAll());
     // First poll: every process's descriptors must be read; a helper thread shares that walk while this one dumps.
@@ -406,6 +420,25 @@ export class NetlinkSource implements SocketSource {
     }
     owners.primed();
     return this.finish(dumped);
+  }
+
+  /**
+   * A one-off listing: this thread dumps while the walk's helper thread boots and starts on the descriptors,
+   * then walks the rest with it; nothing is kept for a next poll.
+   */
+  private listOnce(): SourceResult {
+    // a listeners-only dump takes a few milliseconds: nothing here to overlap a helper's boot with, which would
+    // then only compete with this thread's walk for a core (measured: slower)
+    const walk = new OneShotWalk(this.procRoot, this.helperThreads && !this.listenersOnly ? 'auto' : false);
+    let dumped: ReturnType<NetlinkSource['dumpAll']>;
+    try {
+      dumped = this.dumpAll();
+    } catch (e) {
+      walk.close();
+      throw e;
+    }
+    const found = walk.finish(dumped.rows.map((r) => r.inode));
+    return this.finish(dumped, found.owners);
   }
 
   /** Opens views of namespaces that appeared, closes those of namespaces that are gone. */
@@ -457,10 +490,10 @@ export class NetlinkSource implements SocketSource {
     return { rows, warnings, closed };
   }
 
-  private finish({ rows, warnings, closed }: ReturnType<NetlinkSource['dumpAll']>): SourceResult {
+  private finish({ rows, warnings, closed }: ReturnType<NetlinkSource['dumpAll']>, owners?: OwnerLookup): SourceResult {
     this.polls++;
     const now = Date.now();
-    const built = this.builder.build(rows, warnings);
+    const built = this.builder.build(rows, warnings, owners);
     const records: ClosedConnection[] = [];
     for (const [view, events] of closed) view.closedConnections(events, now, records);
     return { ...built, closed: records, namespaces: { others: this.othersSeen, listed: this.namespaces } };

@@ -1,0 +1,488 @@
+import * as fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { lastDenied, libc, linkInodeAt, openDirectory } from '../native/libc';
+import type { OwnerLookup } from '../owners';
+
+/*
+ * A one-off listing's descriptor walk: who holds each socket, read once from /proc/<pid>/fd by this thread and
+ * a helper thread together, for `portwatch list`. Unlike OwnerIndex (which keeps every table for the next
+ * poll) it keeps nothing but socket inode -> pids, and it is built to end early:
+ *  - the helper thread is started first and boots (30 to 60 ms) while this thread dumps the kernel's tables,
+ *    and walks meanwhile; this thread then walks what is left with it;
+ *  - the work is split in chunks of descriptors, not whole processes: ten thousand sockets are often a handful
+ *    of processes, and two threads splitting those by process end far apart;
+ *  - a large table is read by descriptor number (0 up to its count, which st_size gives on Linux 6.2+) without
+ *    listing it: a listing costs the kernel nearly what the readlinks do. Numbers past the count (a table with
+ *    holes) are found by a listing afterwards, only for the tables whose count was not reached.
+ * Results come back through shared memory: no message to clone, no event loop turn to wait for.
+ */
+
+/** A table this large or larger is read in chunks by number (CHUNK descriptors each); smaller ones whole. */
+const RANGED_FROM = 512;
+const CHUNK = 256;
+/**
+ * Slots of `ctrl`: 0 the next chunk to take, then these: the helper is up, it is idle (it found no chunk left),
+ * how many pair slots it published. The helper's code spells them as numbers (it is handed over as text).
+ */
+const UP = 1;
+const IDLE = 2;
+const PUBLISHED = 3;
+/**
+ * A helper thread takes 30 to 60 ms to boot (longer on a busy machine); this thread walks some 8,000
+ * descriptors in that time. Below this many the helper would come up to find little left, and its boot would
+ * only compete with this thread for a core.
+ */
+const HELPER_FROM_FDS = 8000;
+/** How long the caller waits for the helper's last chunk before doing it itself. */
+const STALL_MS = 5000;
+
+interface Shared {
+  procRoot: string;
+  /** Per chunk: pid, first descriptor number, end (exclusive); end -1: the whole table, listed. */
+  chunks: Int32Array;
+  ctrl: Int32Array;
+  /** Per chunk: 0 until done, then 1 + how many descriptors it found (the caller's own are negative). */
+  done: Int32Array;
+  /** The helper's findings: pid, inode pairs; inode 0 marks a descriptor or table it may not read. */
+  pairs: Uint32Array;
+}
+
+/**
+ * How a thread reads descriptors: `open` a table's directory (a handle, or null when it cannot: then `denied`
+ * tells why), `link` one of its names: a socket's inode, or LINK_NOT_SOCKET, LINK_DENIED, LINK_GONE; `list` its names.
+ */
+interface Links<H> {
+  open(dir: string): H | null;
+  link(handle: H, name: string): number;
+  close(handle: H): void;
+  list(dir: string): string[] | null;
+  /** Whether the last failed open or list was EACCES/EPERM. */
+  denied(): boolean;
+}
+/* What Links.link returns besides an inode: LINK_NOT_SOCKET -1, LINK_DENIED -2, LINK_GONE -3 (native/libc). */
+
+/**
+ * Walks chunks taken from `s.ctrl[0]` until none are left or `stop()` says so; `emit(pid, inode)` gets
+ * every socket found (inode 0: something unreadable, EACCES) and returns false when it has no room (the chunk
+ * is then left undone). Self-contained: the helper thread runs it from its source text.
+ */
+function walkChunks<H>(s: Shared, sign: number, links: Links<H>, emit: (pid: number, inode: number) => boolean, stop: () => boolean, after: () => void): void {
+  const total = s.done.length;
+  while (!stop()) {
+    const c = Atomics.add(s.ctrl, 0 /* NEXT */, 1);
+    if (c >= total) return;
+    const pid = s.chunks[c * 3] as number;
+    const lo = s.chunks[c * 3 + 1] as number;
+    const hi = s.chunks[c * 3 + 2] as number;
+    const dir = `${s.procRoot}/${pid}/fd`;
+    let found = 0;
+    let room = true;
+    const names = hi < 0 ? links.list(dir) : null;
+    const handle = hi >= 0 || (names !== null && names.length > 0) ? links.open(dir) : null;
+    if (handle === null) {
+      if ((hi >= 0 || names === null) && links.denied()) room = emit(pid, 0);
+    } else {
+      const n = names === null ? hi - lo : names.length;
+      for (let i = 0; i < n && room; i++) {
+        const r = links.link(handle, names === null ? String(lo + i) : (names[i] as string));
+        if (r === -3 /* GONE */) continue; // closed meanwhile, or a hole in the numbers
+        found++;
+        if (r > 0) room = emit(pid, r);
+        else if (r === -2 /* DENIED */) room = emit(pid, 0);
+      }
+      links.close(handle);
+    }
+    if (names !== null) found = names.length;
+    if (!room) return;
+    after();
+    Atomics.store(s.done, c, sign * (found + 1));
+  }
+}
+
+/** Links through node:fs (the helper thread, and wherever koffi is missing): paths, readlinkSync. */
+function fsLinks(fsm: typeof fs): Links<string> {
+  let denied = false;
+  const failed = (e: unknown): boolean => {
+    const code = (e as NodeJS.ErrnoException).code;
+    denied = code === 'EACCES' || code === 'EPERM';
+    return denied;
+  };
+  return {
+    open: (dir) => `${dir}/`,
+    link: (dir, name) => {
+      try {
+        const link = fsm.readlinkSync(dir + name);
+        // "socket:[12345]"
+        return link.charCodeAt(0) === 115 && link.startsWith('socket:[') ? Number(link.slice(8, -1)) : -1;
+      } catch (e) {
+        return failed(e) ? -2 : -3;
+      }
+    },
+    close: () => undefined,
+    list: (dir) => {
+      try {
+        return fsm.readdirSync(dir);
+      } catch (e) {
+        failed(e);
+        return null;
+      }
+    },
+    denied: () => denied,
+  };
+}
+
+/** Links through libc (koffi) for this thread (see linkInodeAt); null when koffi cannot load (then fsLinks). */
+function nativeLinks(): Links<number> | null {
+  try {
+    libc();
+  } catch {
+    return null;
+  }
+  let denied = false;
+  return {
+    open: (dir) => {
+      const fd = openDirectory(dir);
+      if (fd >= 0) return fd;
+      denied = lastDenied();
+      return null;
+    },
+    link: linkInodeAt,
+    close: (dirfd) => void libc().close(dirfd),
+    list: (dir) => {
+      try {
+        return fs.readdirSync(dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        denied = code === 'EACCES' || code === 'EPERM';
+        return null;
+      }
+    },
+    denied: () => denied,
+  };
+}
+
+/** The helper thread's program (given walkChunks and fsLinks): tells it is up, walks, publishes, tells it is idle. */
+function helperMain(walkChunksHere: typeof walkChunks, fsLinksHere: typeof fsLinks): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const fsm = require('node:fs') as typeof fs;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const shared = workerData as Shared;
+  Error.stackTraceLimit = 0;
+  const { ctrl, pairs } = shared;
+  Atomics.store(ctrl, 1 /* UP */, 1);
+  let at = 0;
+  try {
+    walkChunksHere(
+      shared,
+      1,
+      fsLinksHere(fsm),
+      (pid, inode) => {
+        if (at + 2 > pairs.length) return false;
+        pairs[at++] = pid;
+        pairs[at++] = inode;
+        return true;
+      },
+      () => false,
+      () => Atomics.store(ctrl, 3 /* PUBLISHED */, at),
+    );
+  } finally {
+    // what it took and did not finish, the caller does itself
+    Atomics.store(ctrl, 2 /* IDLE */, 1);
+    Atomics.notify(ctrl, 2 /* IDLE */);
+  }
+}
+
+/** What a walk found: owners by inode, and the processes whose descriptors it could not read. */
+export interface WalkResult {
+  owners: OwnerLookup;
+  /** Pids with a table or a descriptor that could not be read (EACCES). */
+  denied: ReadonlySet<number>;
+}
+
+/**
+ * A walk of every process's descriptors, shared with a helper thread. Start it as early as possible (the
+ * helper needs tens of milliseconds to boot), do the work that needs no owners, and call `finish()` when the
+ * owners are needed. Without a helper (too few descriptors, or it could not start) this thread walks them all
+ * in finish().
+ */
+export class OneShotWalk {
+  private readonly shared: Shared;
+  private readonly counts = new Map<number, number>();
+  private readonly worker: Worker | null = null;
+  /** This thread's own findings, pid, inode pairs as the helper's. */
+  private readonly mine: number[] = [];
+  private linksHere: Links<unknown> | null = null;
+  /** What the walk found: socket inode -> its owner, or owners when more than one. */
+  private readonly byInode = new Map<number, number | number[]>();
+  private readonly denied = new Set<number>();
+
+  /** `helper`: share the walk with a helper thread; 'auto' (the default): when there are enough descriptors. */
+  constructor(
+    private readonly procRoot = '/proc',
+    helper: boolean | 'auto' = 'auto',
+  ) {
+    const sized: Array<[number, number]> = [];
+    for (const name of fs.readdirSync(procRoot)) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      const pid = Number(name);
+      let size = 0;
+      try {
+        size = fs.statSync(`${procRoot}/${pid}/fd`).size;
+      } catch {
+        // gone, or not ours to look at: listed whole (its error tells which)
+      }
+      sized.push([pid, size]);
+      this.counts.set(pid, size);
+    }
+    // the largest first, so that the last chunks are small ones and both threads end together
+    sized.sort((a, b) => b[1] - a[1]);
+    const chunks: number[] = [];
+    let fds = 0;
+    for (const [pid, size] of sized) {
+      fds += size;
+      if (size < RANGED_FROM) chunks.push(pid, 0, -1);
+      else for (let lo = 0; lo < size; lo += CHUNK) chunks.push(pid, lo, Math.min(size, lo + CHUNK));
+    }
+    const n = chunks.length / 3;
+    this.shared = {
+      procRoot,
+      chunks: new Int32Array(new SharedArrayBuffer(Math.max(1, chunks.length) * 4)),
+      ctrl: new Int32Array(new SharedArrayBuffer(16)),
+      done: new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4)),
+      // every descriptor a socket, and room for some more opened meanwhile
+      pairs: new Uint32Array(new SharedArrayBuffer((2 * fds + 8192) * 4)),
+    };
+    this.shared.chunks.set(chunks);
+    if (helper === false || (helper === 'auto' && fds < HELPER_FROM_FDS) || n < 2) return;
+    try {
+      this.worker = new Worker(`(${helperMain.toString()})(${walkChunks.toString()}, ${fsLinks.toString()})`, {
+        eval: true,
+        workerData: this.shared,
+        // it writes nothing: no stdio of its own to pipe to this thread's
+        stdout: true,
+        stderr: true,
+      });
+      this.worker.unref();
+      this.worker.on('error', () => undefined); // a helper that fails leaves its chunks to this thread
+    } catch {
+      this.worker = null;
+    }
+  }
+
+  /**
+   * Walks what is left here, waits for the helper's last chunk, and returns what the walk found. `wanted`: the
+   * socket inodes listed; those the walk did not find are looked for in processes that started since it began
+   * and in threads with descriptor tables of their own (see OwnerIndex), as a poll would.
+   */
+  finish(wanted: Iterable<number>): WalkResult {
+    const { ctrl, done } = this.shared;
+    this.walkHere(() => false);
+    if (this.worker !== null && Atomics.load(ctrl, UP) === 1 && Atomics.wait(ctrl, IDLE, 0, STALL_MS) === 'timed-out') {
+      void this.worker.terminate();
+    }
+    // chunks nobody finished (the helper stalled, or ran out of room): done here
+    for (let c = 0; c < done.length; c++) {
+      if (Atomics.load(done, c) === 0) this.chunk(c);
+    }
+    void this.worker?.terminate();
+    const pairs = this.shared.pairs;
+    const published = Atomics.load(ctrl, PUBLISHED);
+    for (let i = 0; i < published; i += 2) this.add(pairs[i] as number, pairs[i + 1] as number);
+    for (let i = 0; i < this.mine.length; i += 2) this.add(this.mine[i] as number, this.mine[i + 1] as number);
+    this.holes();
+    const missing = new Set<number>();
+    for (const inode of wanted) if (inode !== 0 && !this.byInode.has(inode)) missing.add(inode);
+    if (missing.size > 0) this.lookFurther(missing);
+    return { owners: lookup(this.byInode), denied: this.denied };
+  }
+
+  private add(pid: number, inode: number): void {
+    if (inode === 0) {
+      this.denied.add(pid);
+      return;
+    }
+    const had = this.byInode.get(inode);
+    if (had === undefined) this.byInode.set(inode, pid);
+    else if (typeof had === 'number') {
+      if (had !== pid) this.byInode.set(inode, [had, pid]);
+    } else if (!had.includes(pid)) had.push(pid);
+  }
+
+  /** Reads a table whole (a leader's, or a thread's own), adding its sockets to `pid`; its names, or null. */
+  private readTable(pid: number, dir: string): string[] | null {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') this.add(pid, 0);
+      return null;
+    }
+    for (const name of names) this.readOne(pid, `${dir}/${name}`);
+    return names;
+  }
+
+  private readOne(pid: number, path: string): void {
+    try {
+      const link = fs.readlinkSync(path);
+      if (link.startsWith('socket:[')) this.add(pid, Number(link.slice(8, -1)));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') this.add(pid, 0);
+    }
+  }
+
+  /**
+   * Sockets the walk did not find an owner for: processes that started since it listed them are read, then
+   * the threads of every process whose descriptor count (or, before Linux 6.2, listing) is not its leader's:
+   * such a thread has a table of its own (unshare(CLONE_FILES), or a leader that exited), whose sockets are
+   * the process's.
+   */
+  private lookFurther(missing: Set<number>): void {
+    const found = (): boolean => {
+      for (const inode of missing) if (this.byInode.has(inode)) missing.delete(inode);
+      return missing.size === 0;
+    };
+    const pids: number[] = [];
+    try {
+      for (const name of fs.readdirSync(this.procRoot)) {
+        const c = name.charCodeAt(0);
+        if (c >= 48 && c <= 57) pids.push(Number(name));
+      }
+    } catch {
+      return;
+    }
+    for (const pid of pids) if (!this.counts.has(pid)) this.readTable(pid, `${this.procRoot}/${pid}/fd`);
+    if (found()) return;
+    for (const pid of pids) {
+      if (this.denied.has(pid)) continue;
+      let tids: string[];
+      let leaderCount: number;
+      try {
+        tids = fs.readdirSync(`${this.procRoot}/${pid}/task`);
+        if (tids.length < 2) continue;
+        leaderCount = fs.statSync(`${this.procRoot}/${pid}/fd`).size;
+      } catch {
+        continue; // gone
+      }
+      let leaderNames: string[] | null = null;
+      for (const tid of tids) {
+        if (Number(tid) === pid) continue;
+        const dir = `${this.procRoot}/${pid}/task/${tid}/fd`;
+        let own: boolean;
+        try {
+          const count = fs.statSync(dir).size;
+          if (count !== 0) own = count !== leaderCount;
+          else {
+            // no count: a kernel before 6.2 (or no descriptors at all)
+            const names = fs.readdirSync(dir);
+            leaderNames ??= fs.readdirSync(`${this.procRoot}/${pid}/fd`);
+            own = names.length !== 0 && !sameNames(names, leaderNames);
+          }
+        } catch {
+          continue; // the thread ended
+        }
+        if (!own) continue;
+        this.readTable(pid, dir);
+        if (found()) return;
+      }
+    }
+  }
+
+  private walkHere(stop: () => boolean): void {
+    const mine = this.mine;
+    walkChunks(
+      this.shared,
+      -1,
+      this.links(),
+      (pid, inode) => {
+        mine.push(pid, inode);
+        return true;
+      },
+      stop,
+      () => undefined,
+    );
+  }
+
+  /** How this thread reads descriptors: through libc where it loads. */
+  private links(): Links<unknown> {
+    this.linksHere ??= (nativeLinks() ?? fsLinks(fs)) as Links<unknown>;
+    return this.linksHere;
+  }
+
+  /** Walks one chunk here, whoever had taken it. */
+  private chunk(c: number): void {
+    const one: Shared = { ...this.shared, chunks: this.shared.chunks.subarray(c * 3, c * 3 + 3), ctrl: new Int32Array(4), done: new Int32Array(1) };
+    const mine = this.mine;
+    walkChunks(one, -1, this.links(), (pid, inode) => (mine.push(pid, inode), true), () => false, () => undefined);
+    Atomics.store(this.shared.done, c, one.done[0] as number);
+  }
+
+  /**
+   * Descriptors past a table's count: read by number up to its count, a table with holes has some beyond it.
+   * Only those tables are listed, and only the names past what was read are read.
+   */
+  private holes(): void {
+    const { chunks, done } = this.shared;
+    const found = new Map<number, number>();
+    const end = new Map<number, number>();
+    for (let c = 0; c < done.length; c++) {
+      const hi = chunks[c * 3 + 2] as number;
+      if (hi < 0) continue;
+      const pid = chunks[c * 3] as number;
+      found.set(pid, (found.get(pid) ?? 0) + Math.abs(done[c] as number) - 1);
+      end.set(pid, Math.max(end.get(pid) ?? 0, hi));
+    }
+    for (const [pid, n] of found) {
+      if (n >= (this.counts.get(pid) ?? 0)) continue;
+      const from = end.get(pid) as number;
+      let names: string[];
+      try {
+        names = fs.readdirSync(`${this.procRoot}/${pid}/fd`);
+      } catch {
+        continue; // gone
+      }
+      for (const name of names) if (Number(name) >= from) this.readOne(pid, `${this.procRoot}/${pid}/fd/${name}`);
+    }
+  }
+
+  /** How the chunks were shared so far (for tests and diagnostics); `helperIdle`: it found none left. */
+  stats(): { chunks: number; byHelper: number; here: number; helperUp: boolean; helperIdle: boolean } {
+    let byHelper = 0;
+    let here = 0;
+    for (const d of this.shared.done) {
+      if (d > 0) byHelper++;
+      else if (d < 0) here++;
+    }
+    const { ctrl } = this.shared;
+    return { chunks: this.shared.done.length, byHelper, here, helperUp: Atomics.load(ctrl, UP) === 1, helperIdle: Atomics.load(ctrl, IDLE) === 1 };
+  }
+
+  /** Lets go of the helper (a walk never finished). */
+  close(): void {
+    void this.worker?.terminate();
+  }
+}
+
+/** Whether two listings of a directory hold the same names. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const inB = new Set(b);
+  return a.every((n) => inB.has(n));
+}
+
+/** inode -> pids as an OwnerLookup: ascending pid lists, one shared list per single owner. */
+function lookup(byInode: Map<number, number | number[]>): OwnerLookup {
+  const single = new Map<number, readonly number[]>();
+  const get = (inode: number): readonly number[] | undefined => {
+    const had = byInode.get(inode);
+    if (had === undefined) return undefined;
+    if (typeof had !== 'number') return had.sort((a, b) => a - b);
+    let list = single.get(had);
+    if (list === undefined) single.set(had, (list = [had]));
+    return list;
+  };
+  return { get, has: (inode) => byInode.has(inode) };
+}

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OwnerIndex } from '../../../src/main/engine/owners';
+import { OneShotWalk } from '../../../src/main/engine/sources/procfsWalk';
+import { PYTHON, spawnReady, type Child } from '../../helpers/children';
+
+/**
+ * A python child with a table large enough to be read in chunks by number (600 sockets), holes in it (40 of
+ * them closed), a listener past its count (dup2 to 3000: found only by listing), and a forked copy of it all:
+ * every socket has two owners (the copy ends with it). It prints its pid, the copy's, and its sockets' inodes.
+ */
+const SCRIPT = `
+import os, socket, sys, json
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(600)]
+for s in socks[200:240]: s.close()
+socks = socks[:200] + socks[240:]
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+os.dup2(l.fileno(), 3000)
+l.close()
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    # the copy lives as long as this process: the pipe's end comes when it goes
+    os.close(w)
+    os.read(r, 1)
+    os._exit(0)
+os.close(r)
+inodes = [os.fstat(s.fileno()).st_ino for s in socks] + [os.fstat(3000).st_ino]
+sys.stdout.write(json.dumps({"pid": os.getpid(), "copy": pid, "inodes": inodes}) + "\\n"); sys.stdout.flush()
+for line in sys.stdin: pass
+`;
+
+let child: Child | null = null;
+afterEach(async () => {
+  await child?.stop();
+  child = null;
+});
+
+async function start(): Promise<{ pid: number; copy: number; inodes: number[] }> {
+  child = await spawnReady(PYTHON, ['-c', SCRIPT], { stdin: true });
+  return JSON.parse(child.firstLine) as { pid: number; copy: number; inodes: number[] };
+}
+
+describe('OneShotWalk (live /proc)', () => {
+  it('finds both owners of every socket, walking alone (the chunks by number, the holes, the one past the count)', async () => {
+    const { pid, copy, inodes } = await start();
+    const walk = new OneShotWalk('/proc', false);
+    const { owners } = walk.finish(inodes);
+    expect(walk.stats().byHelper).toBe(0);
+    for (const inode of inodes) expect(owners.get(inode), `inode ${inode}`).toEqual([pid, copy].sort((a, b) => a - b));
+    // the same as the incremental index's full read
+    const index = new OwnerIndex('/proc', Infinity).resolve(inodes);
+    for (const inode of inodes) expect(owners.get(inode)).toEqual(index.get(inode));
+  });
+
+  it('finds the same when its helper thread walks every chunk', async () => {
+    const { pid, copy, inodes } = await start();
+    const walk = new OneShotWalk('/proc', true);
+    // this thread takes no chunk before the helper has found none left
+    await vi.waitFor(() => expect(walk.stats().helperIdle).toBe(true), { timeout: 20_000, interval: 20 });
+    const { owners } = walk.finish(inodes);
+    const stats = walk.stats();
+    expect(stats.byHelper).toBe(stats.chunks);
+    for (const inode of inodes) expect(owners.get(inode), `inode ${inode}`).toEqual([pid, copy].sort((a, b) => a - b));
+  });
+});
