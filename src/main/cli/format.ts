@@ -36,19 +36,23 @@ export function formatTable(sockets: readonly Socket[]): string {
   const n = sockets.length;
   const columns = header.map(() => new Array<string>(n));
   const widths = header.map((h) => h.length);
-  const put = (column: number, row: number, text: string): void => {
-    const cell = inertCell(text);
+  /** A cell Portwatch wrote itself from an enumeration or numbers (protocol, state, pid). */
+  const ours = (column: number, row: number, cell: string): void => {
     (columns[column] as string[])[row] = cell;
     if (cell.length > (widths[column] as number)) widths[column] = cell.length;
   };
+  /** A cell with text from the system (device names, users, namespaces, process names): made inert. */
+  const put = (column: number, row: number, text: string): void => ours(column, row, inertCell(text));
   for (let i = 0; i < n; i++) {
     const s = sockets[i] as Socket;
     let c = 0;
-    put(c++, i, s.family === 6 ? `${s.protocol}6` : s.protocol);
+    ours(c++, i, s.family === 6 ? `${s.protocol}6` : s.protocol);
+    // the local end may name a device (0.0.0.0%eth0): text from the system
     put(c++, i, s.incomplete ? `${formatLocal(s)} (cut)` : formatLocal(s));
+    // a remote end is text from a tool where systeminformation is the source
     put(c++, i, formatEndpoint(s.remoteAddress, s.remotePort));
-    put(c++, i, s.state);
-    put(c++, i, s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid));
+    ours(c++, i, s.state);
+    ours(c++, i, s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid));
     put(c++, i, s.user ?? (s.uid === null ? '-' : String(s.uid)));
     if (namespaces) put(c++, i, s.netns === null ? '-' : (s.container ?? s.netns));
     put(c, i, owner(s));

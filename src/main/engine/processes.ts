@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { basename } from 'node:path';
 import type { ProcessInfo } from '../../shared/model';
 import type { UserDirectory } from './users';
@@ -96,12 +96,33 @@ function clockTicksPerSecond(): number {
   return ticksPerSecond;
 }
 
+/** AT_CLKTCK in the auxiliary vector: the kernel's USER_HZ as it told this process at exec. */
+const AT_CLKTCK = 17;
+
+/**
+ * USER_HZ from /proc/self/auxv (what getconf CLK_TCK reads, without starting a process for it): pairs of
+ * machine words, type then value, ending with type 0. Bounded by the buffer; anything odd means 100.
+ */
+export function clockTicksFromAuxv(auxv: Buffer, wordBytes = 8, littleEndian = true): number | null {
+  const read = (at: number): number =>
+    wordBytes === 8 ? Number(littleEndian ? auxv.readBigUInt64LE(at) : auxv.readBigUInt64BE(at)) : littleEndian ? auxv.readUInt32LE(at) : auxv.readUInt32BE(at);
+  for (let at = 0; at + 2 * wordBytes <= auxv.length; at += 2 * wordBytes) {
+    const type = read(at);
+    if (type === 0) return null;
+    if (type === AT_CLKTCK) {
+      const v = read(at + wordBytes);
+      return Number.isInteger(v) && v > 0 && v <= 100_000 ? v : null;
+    }
+  }
+  return null;
+}
+
 function askClockTicks(): number {
   try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 1000 }).trim());
-    if (Number.isInteger(n) && n > 0) return n;
+    const v = clockTicksFromAuxv(readFileSync('/proc/self/auxv'), process.arch.endsWith('64') ? 8 : 4, endianness() === 'LE');
+    if (v !== null) return v;
   } catch {
-    // getconf missing: every Linux architecture Portwatch runs on uses USER_HZ 100.
+    // no /proc/self/auxv: every Linux architecture Portwatch runs on uses USER_HZ 100
   }
   return 100;
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fullProcessName, parseStatBytes } from '../../../src/main/engine/processes';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { clockTicksFromAuxv, fullProcessName, parseStatBytes } from '../../../src/main/engine/processes';
 
 /** A /proc/<pid>/stat line around comm bytes, as the kernel prints it. */
 function statLine(comm: Buffer): Buffer {
@@ -53,5 +55,28 @@ describe('full names of cut comms that are not ASCII', () => {
     // 15 bytes but 14 characters: cut, so the longer argv[0] wins
     expect(fullProcessName('über-srv-eins-', null, ['über-srv-eins-zwei'])).toBe('über-srv-eins-zwei');
     expect(fullProcessName('gnome-shell-cal', '/usr/libexec/gnome-shell-calendar-server', [])).toBe('gnome-shell-calendar-server');
+  });
+});
+
+describe('USER_HZ from the auxiliary vector', () => {
+  it('reads AT_CLKTCK as getconf CLK_TCK does, without starting getconf', () => {
+    expect(clockTicksFromAuxv(readFileSync('/proc/self/auxv'))).toBe(Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()));
+  });
+
+  it('says nothing for a vector without it, a truncated one, or a nonsense value', () => {
+    const words = (...xs: number[]): Buffer => {
+      const b = Buffer.alloc(xs.length * 8);
+      xs.forEach((x, i) => b.writeBigUInt64LE(BigInt(x), i * 8));
+      return b;
+    };
+    expect(clockTicksFromAuxv(words(6, 4096, 0, 0))).toBeNull();
+    expect(clockTicksFromAuxv(words(6, 4096, 17))).toBeNull(); // cut before its value
+    expect(clockTicksFromAuxv(words(17, 0, 0, 0))).toBeNull();
+    expect(clockTicksFromAuxv(words(17, 250, 0, 0))).toBe(250);
+    expect(clockTicksFromAuxv(Buffer.alloc(3))).toBeNull();
+    const b32 = Buffer.alloc(16);
+    b32.writeUInt32LE(17, 0);
+    b32.writeUInt32LE(100, 4);
+    expect(clockTicksFromAuxv(b32, 4)).toBe(100);
   });
 });
