@@ -1,5 +1,8 @@
-// Bundles the Node side that runs without Electron (CLI, monitor worker, engine and server) into out/node/.
-// Run by `npm ci` (prepare), `npm run build:cli` and the tests' globalSetup; bin/portwatch never builds.
+// Bundles the Node side, everything that runs without Electron, into out/node/: the CLI, the monitor worker and
+// the systeminformation helper (which the Electron app runs too: each is built once), the engine and the server.
+// The bundles and their entries are named in src/main/engine/bundles.ts (NODE_ENTRIES), read from there.
+// Run by `npm run build` (with electron-vite for the app), so by `npm ci` (prepare), and by the tests'
+// globalSetup; `npm run build:cli` runs it alone. bin/portwatch never builds.
 // The CLI is three bundles: portwatch.cjs, a small entry that answers --help and --version by itself;
 // cli-list.cjs, `list` alone (what people run most and wait for), which loads a fraction of the rest; and
 // cli-impl.cjs, every command with the engine and the server. The entry requires one of the two to run a command.
@@ -8,14 +11,25 @@ import { build, analyzeMetafile } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { Script } from 'node:vm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A TypeScript module of the sources, compiled and run as require() would run it from its own path. */
+async function loadSource(path) {
+  const filename = join(root, path);
+  const { outputFiles } = await build({ entryPoints: [filename], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'warning' });
+  const module = { exports: {} };
+  new Script(Module.wrap(outputFiles[0].text), { filename }).runInThisContext().call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
+  return module.exports;
+}
+const { NODE_ENTRIES, NODE_DIR, OUT_DIR, bundlePath } = await loadSource('src/main/engine/bundles.ts');
+
 const common = {
   absWorkingDir: root,
-  outdir: 'out/node',
+  outdir: join(OUT_DIR, NODE_DIR),
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
@@ -28,22 +42,12 @@ const common = {
 // koffi loads a native .node binary at run time: it stays in node_modules
 const external = ['electron', 'koffi'];
 
+const { 'cli-list': listEntry, ...entries } = NODE_ENTRIES;
 const [all, listOnly] = await Promise.all([
+  build({ ...common, entryPoints: entries, external }),
   build({
     ...common,
-    entryPoints: {
-      portwatch: 'src/main/cli/main.ts',
-      'cli-impl': 'src/main/cli/index.ts',
-      worker: 'src/main/engine/worker.ts',
-      // for the benchmarks and scripts, which run plain JavaScript
-      engine: 'src/main/engine/index.ts',
-      server: 'src/main/server/index.ts',
-    },
-    external,
-  }),
-  build({
-    ...common,
-    entryPoints: { 'cli-list': 'src/main/cli/list.ts' },
+    entryPoints: { 'cli-list': listEntry },
     // `list --source systeminformation` only, and then from node_modules (sources/index.ts imports it lazily)
     external: [...external, 'systeminformation'],
   }),
@@ -63,8 +67,15 @@ function writeCodeCache(filename) {
 }
 
 // what went into the list bundle, for test/main/cli/entry.test.ts (which keeps the server, zod, ... out of it)
-writeFileSync(join(root, 'out', 'node', 'cli-list.meta.json'), JSON.stringify({ inputs: Object.keys(listOnly.metafile.inputs).sort() }, null, 1) + '\n');
-writeCodeCache(join(root, 'out', 'node', 'cli-list.cjs'));
+const list = bundlePath('cli-list');
+writeFileSync(list.replace(/\.cjs$/, '.meta.json'), JSON.stringify({ inputs: Object.keys(listOnly.metafile.inputs).sort() }, null, 1) + '\n');
+writeCodeCache(list);
+
+// what an earlier build wrote that this one did not (a bundle since renamed or removed) goes: out/node holds
+// exactly NODE_ENTRIES' bundles. Only stale files are removed, never the directory: a test run may be reading it.
+const written = new Set([all, listOnly].flatMap((r) => Object.keys(r.metafile.outputs).map((f) => join(root, f))));
+written.add(`${list}.v8cache`).add(list.replace(/\.cjs$/, '.meta.json'));
+for (const f of readdirSync(common.outdir)) if (!written.has(join(common.outdir, f))) rmSync(join(common.outdir, f), { recursive: true, force: true });
 
 if (process.argv.includes('--analyze')) {
   for (const meta of [listOnly.metafile, all.metafile]) process.stdout.write(await analyzeMetafile(meta));

@@ -8,7 +8,8 @@ import type { TestProject } from 'vitest/node';
 const ROOT = join(__dirname, '..');
 
 /**
- * Builds out/ once (CLI, monitor worker, Electron main, preload, renderer), so tests run what users run, and
+ * Builds out/ once as `npm run build` does (scripts/build-cli.mjs: the CLI, the monitor worker, the
+ * systeminformation helper; electron-vite: Electron main, preload, renderer), so tests run what users run, and
  * installs a copy of the CLI that every user can run (see installForEveryone); removes it at the end.
  */
 export default function setup(project: TestProject): () => void {

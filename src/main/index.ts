@@ -3,7 +3,7 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol,
 import { join } from 'node:path';
 import { CSP } from '../shared/csp';
 import { EngineApi } from './api/engineApi';
-import { MonitorHost, userBaselinePath } from './engine';
+import { appDir, appPath, bundlePath, MonitorHost, userBaselinePath } from './engine';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
 import { denyAllPermissions } from './electron/permissions';
 import { appProtocolHandler, APP_SCHEME, registerAppScheme, rendererUrl } from './electron/protocol';
@@ -16,10 +16,10 @@ import { hardenWebContents, reloadOnCrash, windowOptions } from './electron/wind
  * number of listening ports. Everything Electron-specific stays thin here and in ./electron.
  */
 
-// The worker's bundle is also systeminformation's helper, which only this process can start (utilityProcess):
-// the worker asks for it, and never starts the Electron binary as Node (the RunAsNode fuse is off).
-const workerPath = join(__dirname, 'worker.js');
-const monitor = new MonitorHost({ workerPath, siLauncher: utilitySiLauncher(utilityProcess, workerPath) });
+// The monitor worker and systeminformation's helper are the Node bundles the CLI runs too (src/main/engine/bundles.ts).
+// Only this process can start the helper (utilityProcess): the worker asks for it, and never starts the Electron
+// binary as Node (the RunAsNode fuse is off).
+const monitor = new MonitorHost({ workerPath: bundlePath('worker'), siLauncher: utilitySiLauncher(utilityProcess, bundlePath('si-child')) });
 // the user's one baseline, which `portwatch audit` reads too; the one earlier versions kept in userData is merged once
 const baselinePath = userBaselinePath((line) => console.warn(`Portwatch: ${line}`), { legacy: [join(app.getPath('userData'), 'baseline.json')] });
 const engineApi = new EngineApi(monitor, { baselinePath });
@@ -35,7 +35,7 @@ const pageUrl = rendererUrl({ isPackaged: app.isPackaged, dev: import.meta.env.D
 const appUrl = (): string => pageUrl;
 
 function createWindow(): void {
-  win = new BrowserWindow({ ...windowOptions(join(__dirname, '../preload/index.js')), icon: join(__dirname, '../../resources/icon.png') });
+  win = new BrowserWindow({ ...windowOptions(appPath('preload')), icon: join(__dirname, '../../resources/icon.png') });
   hardenWebContents(win.webContents, (url) => shell.openExternal(url));
   const onGone = reloadOnCrash(() => win?.webContents.reload());
   win.webContents.on('render-process-gone', (_e, details) => onGone(details.reason));
@@ -62,7 +62,7 @@ void app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   denyAllPermissions(session.defaultSession);
-  protocol.handle(APP_SCHEME, appProtocolHandler(join(__dirname, '../renderer')));
+  protocol.handle(APP_SCHEME, appProtocolHandler(appDir('renderer')));
 
   bindIpc(ipcMain, engineApi, trustedSender(() => win?.webContents.mainFrame ?? null, appUrl));
   forwardEvents(engineApi, (channel, data) => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { bundlePath } from '../../src/main/engine/bundles';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,5 +15,7 @@ export const ROOT = join(__dirname, '..', '..');
  * nobody too, who may not be able to enter the checkout.
  */
 export const BIN = join(inject('portwatchInstall'), 'bin', 'portwatch');
-export const WORKER = join(ROOT, 'out', 'node', 'worker.cjs');
+/** The built monitor worker and systeminformation helper (src/main/engine/bundles.ts names every bundle). */
+export const WORKER = bundlePath('worker');
+export const SI_CHILD = bundlePath('si-child');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

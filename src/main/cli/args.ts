@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseQuery } from '../../shared/query';
+import { bundlePath } from '../engine/bundles';
 import { SOURCE_CHOICES, type SourceChoice } from '../engine/sources';
 import type { SocketFilter } from './filter';
 import { inert } from './format';
@@ -18,6 +18,7 @@ export interface CliIo {
   err: (text: string) => void;
   /** Resolves when the user interrupts (SIGINT/SIGTERM); `watch` runs until then. */
   interrupted: Promise<void>;
+  /** The monitor worker `watch` and `serve` start; the worker bundle (bundlePath('worker')) unless given. */
   workerPath?: string;
 }
 
@@ -50,9 +51,9 @@ export function parse<O extends Options>(command: string, args: string[], option
   }
 }
 
-/** The monitor worker's bundle, which also runs systeminformation in a killable child (next to this bundle). */
-export function siHelper(io: CliIo): string {
-  return io.workerPath ?? join(__dirname, 'worker.cjs');
+/** The si-child bundle, which runs systeminformation in a killable child. */
+export function siHelper(): string {
+  return bundlePath('si-child');
 }
 
 /** The kernel's ceiling for pid_max (PID_MAX_LIMIT on 64-bit). */

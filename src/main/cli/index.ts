@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { describeKill, type KillResult } from '../../shared/api';
 import { describeHoldings, planKill } from '../../shared/killPlan';
 import { describeNoOwner, formatEndpoint } from '../../shared/model';
+import { built, bundlePath } from '../engine/bundles';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
 import { createSource } from '../engine/sources';
@@ -9,7 +10,7 @@ import { DeltaFilter, socketMatcher } from './filter';
 import { inert, inertJson } from './format';
 import { isLoopback, loadTlsFiles, loadTokenFile, parseHost, startServer } from '../server';
 import { resolveUsers } from '../server/allowUsers';
-import { ensureWebUi, openInBrowser } from './webui';
+import { builtWebUi, openInBrowser } from './webui';
 import { auditReport, formatAudit } from './audit';
 import { loadBaseline, userBaselinePath, writeBaselineFile } from '../engine/baselineFile';
 import { rulesFor } from '../../shared/baseline';
@@ -36,7 +37,7 @@ async function watch(args: string[], io: CliIo): Promise<number> {
   }
   const filter = new DeltaFilter(socketMatcher(filterFrom('watch', v)));
   const intervalMs = intFlag('watch', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
-  const host = new MonitorHost({ intervalMs, source: sourceFlag('watch', v.source), workerPath: io.workerPath });
+  const host = new MonitorHost({ intervalMs, source: sourceFlag('watch', v.source), workerPath: io.workerPath ?? built(bundlePath('worker')) });
   const line = (o: object): void => io.out(inertJson(JSON.stringify(o)) + '\n');
   host.on('snapshot', (s) => line({ type: 'snapshot', ...filter.snapshot(s) }));
   host.on('delta', (d) => line({ type: 'delta', ...filter.delta(d) }));
@@ -89,6 +90,9 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   if (v['read-only'] && v['remote-control']) throw new UsageError('portwatch serve: choose one of --read-only and --remote-control');
   const allowed = resolveUsers(v['allow-user'] ?? []);
   if (!allowed.ok) throw new UsageError(`portwatch serve: --allow-user: ${inert(allowed.message)}`);
+  // what was built, before the token file, which may be created: a missing bundle leaves nothing behind
+  const staticDir = builtWebUi();
+  const workerPath = io.workerPath ?? built(bundlePath('worker'));
   // read before the token file, which may be created: a refused key leaves nothing behind
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (v['tls-cert'] !== undefined && v['tls-key'] !== undefined) {
@@ -109,8 +113,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     token = kept.token;
     if (kept.created) io.err(`portwatch: wrote a new token to ${inert(v['token-file'])}\n`);
   }
-  const staticDir = ensureWebUi(io.err);
-  const monitor = new MonitorHost({ intervalMs, source, workerPath: io.workerPath });
+  const monitor = new MonitorHost({ intervalMs, source, workerPath });
   monitor.start();
   let server;
   try {
@@ -168,7 +171,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   if (v.baseline !== undefined && v['write-baseline'] !== undefined) throw new UsageError('portwatch audit: choose one of --baseline and --write-baseline');
   for (const k of ['baseline', 'write-baseline'] as const) if (v[k] === '') throw new UsageError(`portwatch audit: --${k} needs a file name`);
   // a baseline describes one host's ports: this network namespace's (ip netns exec audits another)
-  const source = createSource(sourceFlag('audit', v.source), { siHelper: siHelper(io), oneShot: true, listenersOnly: true, ownNamespace: true });
+  const source = createSource(sourceFlag('audit', v.source), { siHelper: siHelper(), oneShot: true, listenersOnly: true, ownNamespace: true });
   const { sockets, warnings } = await source.list();
   for (const w of warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
   if (v['write-baseline'] !== undefined) {

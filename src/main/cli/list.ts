@@ -20,7 +20,7 @@ export async function list(args: string[], io: CliIo): Promise<number> {
   if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
   const filter = filterFrom('list', v);
   const source = createSource(sourceFlag('list', v.source), {
-    siHelper: siHelper(io),
+    siHelper: siHelper(),
     oneShot: true,
     listenersOnly: v.listen === true,
     // the table prints no byte counters or RTT; --json and --csv do

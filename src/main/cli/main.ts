@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { bundlePath, NOT_BUILT } from '../engine/bundles';
 import { quickAnswer } from './help';
 
 /**
@@ -24,15 +25,15 @@ function version(): string {
 }
 
 /**
- * Loads a bundle beside this file (built by scripts/build-cli.mjs; a path esbuild leaves alone, so it stays a
- * bundle of its own) as require() would, but, when the build wrote its V8 code cache beside it
- * (`<bundle>.v8cache`: the bundle's SHA-256, then V8's cached data), compiled from that: parsing and compiling
- * the bundle is then mostly skipped. V8 itself rejects data from another V8 version or other flags and then
- * simply compiles; the hash makes sure the data is this very bundle's (V8 checks only the source's length).
+ * Loads a bundle beside this file (built by scripts/build-cli.mjs; a path computed at run time, which esbuild
+ * leaves alone, so it stays a bundle of its own) as require() would, but, when the build wrote its V8 code
+ * cache beside it (`<bundle>.v8cache`: the bundle's SHA-256, then V8's cached data), compiled from that:
+ * parsing and compiling the bundle is then mostly skipped. V8 itself rejects data from another V8 version or
+ * other flags and then simply compiles; the hash makes sure the data is this very bundle's (V8 checks only the
+ * source's length).
  * Nothing is ever written here: no cache, no build at run time.
  */
-function loadBundle(name: string): unknown {
-  const filename = join(__dirname, name);
+function loadBundle(filename: string): unknown {
   const load = createRequire(filename);
   let cache: Buffer;
   let source: Buffer;
@@ -52,10 +53,15 @@ function loadBundle(name: string): unknown {
 
 const argv = process.argv.slice(2);
 const answer = quickAnswer(argv, version);
+const bundle = bundlePath(argv[0] === 'list' ? 'cli-list' : 'cli-impl');
 if (answer) {
   process.stdout.write(answer.out);
   process.stderr.write(answer.err);
   process.exitCode = answer.code;
+} else if (!existsSync(bundle)) {
+  // nothing builds at run time: bin/portwatch says the same of this entry
+  process.stderr.write(`portwatch: ${NOT_BUILT} (${bundle} is missing)\n`);
+  process.exitCode = 1;
 } else {
   const interrupted = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -68,8 +74,8 @@ if (answer) {
   };
   const run =
     argv[0] === 'list'
-      ? (loadBundle('cli-list.cjs') as typeof import('./list')).runList(argv.slice(1), io)
-      : (createRequire(__filename)(join(__dirname, 'cli-impl.cjs')) as typeof import('./index')).runCli(argv, io);
+      ? (loadBundle(bundle) as typeof import('./list')).runList(argv.slice(1), io)
+      : (createRequire(__filename)(bundle) as typeof import('./index')).runCli(argv, io);
   void run.then((code) => {
     process.exitCode = code;
     // stdout may still be draining into a pipe: let it, then leave.

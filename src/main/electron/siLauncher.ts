@@ -38,8 +38,9 @@ export const SI_SERVICE_NAME = 'Portwatch systeminformation helper';
 /**
  * systeminformation's helper in a utility process, for the Electron main process to give its MonitorHost: with
  * the RunAsNode fuse off the Electron binary cannot be started as Node, and only the main process may call
- * utilityProcess.fork. What it reports is what runCommand reports, so runSiJob words every outcome the same
- * whichever launcher ran the job.
+ * utilityProcess.fork. `helperPath` is the si-child bundle (bundlePath('si-child'), out/node/si-child.cjs: the
+ * one the CLI's helper runs too). What it reports is what runCommand reports, so runSiJob words every outcome the
+ * same whichever launcher ran the job.
  *
  * - The answer is the helper's first stdout line (SI_UNTIL_STOPPED_FLAG): the helper then waits, and is stopped
  *   here once the line is in. Its exit is never waited for to read output: Electron drops a utility process's

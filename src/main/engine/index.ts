@@ -23,3 +23,5 @@ export type { RunResult } from './runCommand';
 export { notStarted, SI_CHILD_FLAG, SI_ERROR_PREFIX, SI_UNTIL_STOPPED_FLAG } from './workerProtocol';
 export type { SiJob, SiLauncher } from './workerProtocol';
 export { tcpSocketUid } from './netlink/lookup';
+export { APP_ENTRIES, appDir, appPath, bundlePath, NODE_ENTRIES, NOT_BUILT, OUT_DIR } from './bundles';
+export type { AppBundle, NodeBundle } from './bundles';

@@ -1,5 +1,5 @@
 import { RateWindow } from '../../shared/rateWindow';
-import { join } from 'node:path';
+import { bundlePath } from './bundles';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { MonitorStatus, Snapshot, Socket } from '../../shared/model';
@@ -11,7 +11,7 @@ import type { SourceChoice } from './sources';
 import { notStarted, parseWorkerMessage, type HostToWorker, type SiLauncher, type WorkerInit, type WorkerToHost } from './workerProtocol';
 
 export interface MonitorHostOptions {
-  /** The built worker script. Defaults to worker.cjs beside this bundle. */
+  /** The built worker script. Defaults to the worker bundle, bundlePath('worker') (out/node/worker.cjs). */
   workerPath?: string;
   intervalMs?: number;
   source?: SourceChoice;
@@ -75,7 +75,7 @@ export class MonitorHost implements MonitorLike {
   private siRunning = 0;
 
   constructor(opts: MonitorHostOptions = {}) {
-    this.workerPath = opts.workerPath ?? join(__dirname, 'worker.cjs');
+    this.workerPath = opts.workerPath ?? bundlePath('worker');
     this.source = opts.source ?? 'auto';
     this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_INTERVAL_MS);
     this.restartDelayMs = opts.restartDelayMs ?? 1000;

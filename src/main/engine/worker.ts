@@ -1,15 +1,16 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { bundlePath } from './bundles';
 import { Monitor } from './monitor';
 import type { RunResult } from './runCommand';
 import { createSource } from './sources';
-import { runSiChildIfAsked } from './sources/siChild';
 import { notStarted, type HostToWorker, type SiLauncher, type WorkerInit, type WorkerToHost } from './workerProtocol';
 
 /**
- * Worker entry: runs the Monitor off the host's event loop and forwards its events. The same bundle, started as
- * a process with SI_CHILD_FLAG, is the killable helper that runs systeminformation (see siChild).
+ * Worker entry (out/node/worker.cjs): runs the Monitor off the host's event loop and forwards its events.
+ * systeminformation runs in a helper of its own, the si-child bundle (siChildMain.ts), which this worker starts
+ * itself or, under Electron, asks its host to start.
  */
-if (!runSiChildIfAsked()) runWorker();
+runWorker();
 
 /** How long past a job's own timeout the worker waits for the host's answer before it gives up on it. */
 const HOST_GRACE_MS = 5000;
@@ -48,7 +49,7 @@ function runWorker(): void {
   const relay = init.siViaHost ? hostLauncher(send) : null;
 
   try {
-    const monitor = new Monitor({ source: createSource(init.source, { siHelper: relay?.launch ?? __filename }), intervalMs: init.intervalMs });
+    const monitor = new Monitor({ source: createSource(init.source, { siHelper: relay?.launch ?? bundlePath('si-child') }), intervalMs: init.intervalMs });
     monitor.on('snapshot', (snapshot) => send({ type: 'snapshot', snapshot }));
     monitor.on('delta', (delta) => send({ type: 'delta', delta }));
     monitor.on('status', (status) => send({ type: 'status', status }));

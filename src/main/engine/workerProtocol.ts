@@ -7,7 +7,7 @@ import type { SourceChoice } from './sources';
  * systeminformation helper. Imports nothing at run time: the Electron main process loads it without the engine.
  */
 
-/** The argument that makes the monitor worker's bundle, started as a process, the systeminformation helper. */
+/** The argument that asks the si-child bundle (siChildMain.ts), started as a process, for one systeminformation job. */
 export const SI_CHILD_FLAG = '--portwatch-si-child';
 
 /**

@@ -126,8 +126,7 @@ describe('bin/portwatch and its entry bundle', () => {
     const r = await run(bin, ['list']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('portwatch: the CLI is not built');
-    expect(r.stderr).toContain('run `npm run build:cli` (or npm ci)');
+    expect(r.stderr).toBe(`portwatch: not built: run npm run build (${join(dir, 'out', 'node', 'portwatch.cjs')} is missing)\n`);
     expect(() => statSync(join(dir, 'out'))).toThrow();
   });
 });

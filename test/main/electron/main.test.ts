@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { BIN } from '../../helpers/paths';
+import { BIN, SI_CHILD, WORKER } from '../../helpers/paths';
 import { defaultBaselinePath, loadBaseline } from '../../../src/main/engine/baselineFile';
 import { ipcInvokeChannel } from '../../../src/shared/api';
 import { API_METHODS } from '../../../src/shared/contract';
@@ -207,11 +207,11 @@ describe('Electron main entry', () => {
       expect(await r.text(), url).toBe('');
     }
 
-    // the monitor's systeminformation helper is forked by this process, as a utility process, from the worker's bundle
-    const workerPath = fx.host.options?.workerPath ?? '';
-    expect(workerPath).toMatch(/worker\.js$/);
+    // the monitor worker and its systeminformation helper are the CLI's bundles; this process forks the helper, as a
+    // utility process
+    expect(fx.host.options?.workerPath).toBe(WORKER);
     await expect(fx.host.options?.siLauncher?.('connections', 5000)).resolves.toMatchObject({ code: 0, stdout: '[]', timedOut: false });
-    expect(fx.forks).toEqual([{ modulePath: workerPath, args: ['--portwatch-si-child', 'connections', '--until-stopped'], options: { stdio: 'pipe', serviceName: 'Portwatch systeminformation helper' } }]);
+    expect(fx.forks).toEqual([{ modulePath: SI_CHILD, args: ['--portwatch-si-child', 'connections', '--until-stopped'], options: { stdio: 'pipe', serviceName: 'Portwatch systeminformation helper' } }]);
 
     // every permission is denied, checked or requested
     expect(fx.permissions.check?.(null, 'notifications', 'app://portwatch', {})).toBe(false);

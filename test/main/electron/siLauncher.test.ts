@@ -13,10 +13,10 @@ import { SI_TIMEOUT_MS, SystemInformationSource } from '../../../src/main/engine
 import type { SiJob } from '../../../src/main/engine/workerProtocol';
 import type { Snapshot } from '../../../src/shared/model';
 import { isRunning, waitFor } from '../../helpers/children';
-import { FIXTURES, ROOT } from '../../helpers/paths';
+import { FIXTURES, SI_CHILD, WORKER } from '../../helpers/paths';
 
-/** The monitor worker as electron-vite builds it for the app: the module Electron forks as the helper. */
-const HELPER = join(ROOT, 'out', 'main', 'worker.js');
+/** The systeminformation helper's bundle (out/node/si-child.cjs), which the app forks as a utility process. */
+const HELPER = SI_CHILD;
 
 /**
  * No Electron binary runs here, so `utilityProcess.fork` is played by node's child_process.fork of the same
@@ -139,7 +139,7 @@ describe('systeminformation in a utility process (Electron, RunAsNode off)', () 
     const launcher = launch();
     const asked: Array<[SiJob, number]> = [];
     const host = new MonitorHost({
-      workerPath: HELPER,
+      workerPath: WORKER,
       source: 'systeminformation',
       intervalMs: 1000,
       siLauncher: (job, timeoutMs) => {

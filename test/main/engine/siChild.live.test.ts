@@ -7,7 +7,7 @@ import { MonitorHost } from '../../../src/main/engine/monitorHost';
 import { SystemInformationSource } from '../../../src/main/engine/sources/systeminformation';
 import { runSiJob } from '../../../src/main/engine/sources/siChild';
 import { isRunning, waitFor } from '../../helpers/children';
-import { FIXTURES, WORKER } from '../../helpers/paths';
+import { FIXTURES, SI_CHILD, WORKER } from '../../helpers/paths';
 
 /**
  * systeminformation shells out to netstat (then ss) with no timeout. Here a fake `netstat` first earlier on PATH
@@ -35,19 +35,18 @@ describe('systeminformation in a killable child', () => {
   afterEach(() => rmSync(bin, { recursive: true, force: true }));
 
   it('a hung tool: an error at the timeout, the tool and its child killed, last good data kept as stale, then recovery', async () => {
-    const source = new SystemInformationSource({ child: { helperPath: WORKER, timeoutMs: 2000, env } });
+    const source = new SystemInformationSource({ child: { helperPath: SI_CHILD, timeoutMs: 2000, env } });
     const monitor = new Monitor({ source, intervalMs: 1000 });
     good();
     await monitor.pollOnce();
     expect(monitor.getStatus()?.state).toBe('ok');
     const before = monitor.getSnapshot();
     expect(before?.sockets.some((s) => s.localPort === 9090 && s.state === 'LISTEN')).toBe(true);
-    expect(leader()).toMatch(/worker\.cjs --portwatch-si-child connections $/);
+    expect(leader()).toMatch(/si-child\.cjs --portwatch-si-child connections $/);
 
     hanging();
-    const t = Date.now();
+    // the hung tool would never end by itself: a poll that waited for it would time this test out
     await monitor.pollOnce();
-    expect(Date.now() - t).toBeLessThan(8000);
     const st = monitor.getStatus();
     expect(st?.state).toBe('error');
     expect(st?.state === 'error' && st.message).toMatch(/networkConnections\(\) did not answer within 2\.0 s: stopped it and every tool it had started/);
@@ -69,7 +68,7 @@ describe('systeminformation in a killable child', () => {
     await expect(runSiJob('connections', { helperPath: liar, timeoutMs: 5000, env })).rejects.toThrow(/gave output that is not JSON \(9 bytes\)/);
   });
 
-  it('the monitor worker runs it through itself: the built worker answers as the helper', async () => {
+  it('the monitor worker starts it: the built worker runs the built helper, si-child.cjs', async () => {
     good();
     const path = process.env.PATH;
     process.env.PATH = env.PATH; // the worker thread copies this environment, and the helper inherits it
@@ -80,7 +79,7 @@ describe('systeminformation in a killable child', () => {
       process.env.PATH = path;
       const snapshot = await first;
       expect(snapshot.sockets.some((s) => s.localPort === 9090 && s.state === 'LISTEN')).toBe(true);
-      expect(leader()).toBe(`${process.execPath} ${WORKER} --portwatch-si-child connections `);
+      expect(leader()).toBe(`${process.execPath} ${SI_CHILD} --portwatch-si-child connections `);
     } finally {
       process.env.PATH = path;
       await host.stop();

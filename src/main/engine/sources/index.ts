@@ -10,8 +10,9 @@ export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'netlink', 'proc
 
 export interface SourceOptions {
   /**
-   * systeminformation then runs in a killable helper: a script that answers SI_CHILD_FLAG (the monitor worker's
-   * bundle), started as this process's child, or a launcher that starts it (the monitor host's, under Electron).
+   * systeminformation then runs in a killable helper: a script that answers SI_CHILD_FLAG (the si-child bundle,
+   * bundlePath('si-child')), started as this process's child, or a launcher that starts it (the monitor host's,
+   * under Electron).
    */
   siHelper?: string | SiLauncher;
   /** Only listeners are wanted (`list --listen`): sources that can, list only those. */

@@ -5,11 +5,12 @@ import { notStarted, SI_CHILD_FLAG, SI_ERROR_PREFIX, SI_MAX_TIMEOUT_MS, SI_UNTIL
 
 /**
  * systeminformation runs netstat, ss, lsof or ps through a shell, with no timeout, and its children are not
- * ours to kill. So each call runs in a helper process (the monitor worker's bundle, started with SI_CHILD_FLAG),
- * which at the timeout is killed with every process it started: its shell and whatever tool hung. A poll then
- * fails with a clear message, and nothing is left behind. Who starts the helper is a SiLauncher: in plain Node a
- * child in a process group of its own (processGroupLauncher); under Electron the main process, on utilityProcess
- * (electron/siLauncher), since the Electron binary is no Node once the RunAsNode fuse is off.
+ * ours to kill. So each call runs in a helper process (the si-child bundle, whose entry siChildMain.ts calls
+ * runSiChildIfAsked; started with SI_CHILD_FLAG), which at the timeout is killed with every process it started:
+ * its shell and whatever tool hung. A poll then fails with a clear message, and nothing is left behind. Who
+ * starts the helper is a SiLauncher: in plain Node a child in a process group of its own (processGroupLauncher);
+ * under Electron the main process, on utilityProcess (electron/siLauncher), since the Electron binary is no Node
+ * once the RunAsNode fuse is off.
  */
 export { SI_CHILD_FLAG, type SiJob, type SiLauncher };
 
@@ -71,7 +72,7 @@ export function processGroupLauncher(helperPath: string, env?: NodeJS.ProcessEnv
 
 export type SiChildOptions = { timeoutMs: number } & (
   | {
-      /** The script that answers SI_CHILD_FLAG (the monitor worker's bundle), run by processGroupLauncher. */
+      /** The script that answers SI_CHILD_FLAG (the si-child bundle, bundlePath('si-child')), run by processGroupLauncher. */
       helperPath: string;
       env?: NodeJS.ProcessEnv;
     }
