@@ -57,7 +57,16 @@ export function measureCli({ rounds, sockets }) {
   const rows = CLI_PAIRS.map((p, k) => {
     const ms = median(times[2 * k]);
     const againstMs = median(times[2 * k + 1]);
-    return { command: p.command, against: p.against, ms, againstMs, ratio: ms / againstMs, limit: p.limit, lines: lines[2 * k], againstLines: lines[2 * k + 1] };
+    return {
+      command: p.command,
+      against: p.against,
+      ms,
+      againstMs,
+      ratio: ms / againstMs,
+      limit: p.limit,
+      lines: lines[2 * k],
+      againstLines: lines[2 * k + 1],
+    };
   });
   return { date: new Date().toISOString(), sockets, rounds, node: process.version, rows };
 }

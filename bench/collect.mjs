@@ -142,7 +142,15 @@ for (const size of ONLY === 'cli' ? [] : SIZES) {
         const delta = diffSockets(before, after, 2, Date.now());
         const bytes = Buffer.byteLength(JSON.stringify({ type: 'event', event: 'delta', data: delta }));
         const snapshotBytes = Buffer.byteLength(JSON.stringify({ type: 'event', event: 'snapshot', data: { sockets: [...after.values()] } }));
-        wire.push({ sockets: after.size, churn, added: delta.added.length, removed: delta.removed.length, changed: delta.changed.length, deltaBytes: bytes, snapshotBytes });
+        wire.push({
+          sockets: after.size,
+          churn,
+          added: delta.added.length,
+          removed: delta.removed.length,
+          changed: delta.changed.length,
+          deltaBytes: bytes,
+          snapshotBytes,
+        });
       }
     }
     if (size === CLI_AT) cli = measureCli({ rounds: CLI_RUNS, sockets: socketCount() });
@@ -175,7 +183,10 @@ function render({ machine, rows, wire, cli }) {
     ? [
         '| churn per tick | added | removed | changed | delta on the wire | full snapshot |',
         '|---:|---:|---:|---:|---:|---:|',
-        ...wire.map((w) => `| ${w.churn * 100}% | ${w.added} | ${w.removed} | ${w.changed} | ${(w.deltaBytes / 1024).toFixed(0)} KiB | ${(w.snapshotBytes / 1024).toFixed(0)} KiB |`),
+        ...wire.map(
+          (w) =>
+            `| ${w.churn * 100}% | ${w.added} | ${w.removed} | ${w.changed} | ${(w.deltaBytes / 1024).toFixed(0)} KiB | ${(w.snapshotBytes / 1024).toFixed(0)} KiB |`,
+        ),
       ].join('\n')
     : '';
   return `# Collection benchmark\n\n${machine}. Targets (netlink, the default): steady <= 0.15x, cold <= 0.35x systeminformation at 10,000.\n\n${table}\n${wireTable ? `\nDelta size per tick at ${WIRE_AT} sockets (the WebSocket message; a delta carries whole socket objects for added and changed ones):\n\n${wireTable}\n` : ''}${cli ? `\n${cliMarkdown(cli)}` : ''}`;

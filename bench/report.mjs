@@ -61,7 +61,14 @@ const budgets = [
     0.35,
     `${n1(at10k.coldMs)} ms vs ${n1(at10k.systeminformationMs)} ms: ${at10k.coldRatio.toFixed(2)}x`,
   ),
-  budget('Event-loop delay of the serving process while polling at 1 Hz, p99', '< 20 ms', web.json.eventLoopDelayMs.p99, 20, `${n1(web.json.eventLoopDelayMs.p99)} ms (max ${n1(web.json.eventLoopDelayMs.max)} ms)`, 'ms'),
+  budget(
+    'Event-loop delay of the serving process while polling at 1 Hz, p99',
+    '< 20 ms',
+    web.json.eventLoopDelayMs.p99,
+    20,
+    `${n1(web.json.eventLoopDelayMs.p99)} ms (max ${n1(web.json.eventLoopDelayMs.max)} ms)`,
+    'ms',
+  ),
   budget(
     'New listener on screen (p95 of runs)',
     '< poll interval + 200 ms = 1200 ms',
@@ -70,7 +77,14 @@ const budgets = [
     `${web.json.newListenerToRowMs.p95} ms (median ${web.json.newListenerToRowMs.median} ms)`,
     'ms',
   ),
-  budget('Renderer at 10,000 sockets, 5% churn/s: React commit p95', '< 16 ms', renderer.json.commits.p95, 16, `${n1(renderer.json.commits.p95)} ms over ${renderer.json.commits.count} commits`, 'ms'),
+  budget(
+    'Renderer at 10,000 sockets, 5% churn/s: React commit p95',
+    '< 16 ms',
+    renderer.json.commits.p95,
+    16,
+    `${n1(renderer.json.commits.p95)} ms over ${renderer.json.commits.count} commits`,
+    'ms',
+  ),
   budget(
     'Scrolling 10,000 rows while deltas arrive: dropped frames',
     '<= 5% of frames',
@@ -144,7 +158,11 @@ ${strip(soak.md).trim()}
 writeFileSync(join(results, 'bench.md'), md);
 writeFileSync(
   join(results, 'bench.json'),
-  JSON.stringify({ machine: collect.json.machine, date: new Date().toISOString(), budgets, collect: collect.json, web: web.json, renderer: renderer.json, soak: soak.json }, null, 2) + '\n',
+  JSON.stringify(
+    { machine: collect.json.machine, date: new Date().toISOString(), budgets, collect: collect.json, web: web.json, renderer: renderer.json, soak: soak.json },
+    null,
+    2,
+  ) + '\n',
 );
 
 const text = readFileSync(readme, 'utf8');

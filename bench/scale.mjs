@@ -123,7 +123,9 @@ async function watchProcess(pid, port, ms) {
   while (Date.now() < until) {
     peak = Math.max(peak, rss());
     const t = performance.now();
-    await new Promise((resolve) => get({ host: '127.0.0.1', port, path: '/', headers: { Host: `127.0.0.1:${port}` } }, (res) => res.resume().on('end', resolve)).on('error', resolve));
+    await new Promise((resolve) =>
+      get({ host: '127.0.0.1', port, path: '/', headers: { Host: `127.0.0.1:${port}` } }, (res) => res.resume().on('end', resolve)).on('error', resolve),
+    );
     pages.push(performance.now() - t);
     await sleep(250);
   }
@@ -228,7 +230,9 @@ if (PARTS.has('browser')) {
         observer.observe(document.body, { childList: true, subtree: true, characterData: true });
       });
     }, port);
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port},'127.0.0.1',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port},'127.0.0.1',()=>console.log('up'))`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise((r) => child.stdout.once('data', r));
     const t = Date.now();
     latencies.push((await page.evaluate(() => window.__pwSeen)) - t);
@@ -270,7 +274,8 @@ if (result.wire) {
 if (result.stalled) {
   const s = result.stalled;
   md += `\n## Stalled clients at ${s.sockets} sockets (target: 20 cost at most 2x one)\n\nA fresh \`serve\` process per run (bench/serveChild.mjs), warmed up 10 s; then K clients that show the token and never read again, for 30 s; RSS of the serving process sampled every 250 ms, and a page request timed meanwhile.\n\n| stalled clients | RSS before | RSS peak | RSS end | page request p50 / max |\n|---:|---:|---:|---:|---:|\n`;
-  for (const r of s.runs) md += `| ${r.clients} | ${r.baseMb.toFixed(0)} MB | ${r.peakMb.toFixed(0)} MB | ${r.endMb.toFixed(0)} MB | ${r.pageP50Ms.toFixed(1)} / ${r.pageMaxMs.toFixed(1)} ms |\n`;
+  for (const r of s.runs)
+    md += `| ${r.clients} | ${r.baseMb.toFixed(0)} MB | ${r.peakMb.toFixed(0)} MB | ${r.endMb.toFixed(0)} MB | ${r.pageP50Ms.toFixed(1)} / ${r.pageMaxMs.toFixed(1)} ms |\n`;
   md += `\nMedian peak: ${s.oneMb.toFixed(0)} MB with one, ${s.twentyMb.toFixed(0)} MB with twenty: **${s.ratio.toFixed(2)}x**.\n`;
 }
 if (result.browser) {

@@ -18,7 +18,6 @@ const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const WARMUP = Math.min(60, Math.floor(SECONDS / 5));
 
-
 const holders = await holdSockets(SOCKETS);
 
 const monitor = new MonitorHost({ intervalMs: 1000 });

@@ -58,7 +58,7 @@ function packageOf(spec) {
 }
 
 const rule = {
-  meta: { type: 'problem', schema: [], messages: { denied: "{{layer}} may not import {{what}}: allowed are {{allowed}} (eslint/layers.mjs)" } },
+  meta: { type: 'problem', schema: [], messages: { denied: '{{layer}} may not import {{what}}: allowed are {{allowed}} (eslint/layers.mjs)' } },
   create(context) {
     const file = context.filename ?? context.getFilename();
     const layer = layerOf(file);

@@ -22,7 +22,9 @@ async function loadSource(path) {
   const filename = join(root, path);
   const { outputFiles } = await build({ entryPoints: [filename], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'warning' });
   const module = { exports: {} };
-  new Script(Module.wrap(outputFiles[0].text), { filename }).runInThisContext().call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
+  new Script(Module.wrap(outputFiles[0].text), { filename })
+    .runInThisContext()
+    .call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
   return module.exports;
 }
 const { NODE_ENTRIES, NODE_DIR, OUT_DIR, bundlePath } = await loadSource('src/main/engine/bundles.ts');

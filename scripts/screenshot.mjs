@@ -26,9 +26,18 @@ function sample(name, code) {
     p.once('exit', (code) => reject(new Error(`sample ${name} exited with ${code}`)));
   });
 }
-await sample('webserver', `const h=require('http');const s=h.createServer((q,r)=>r.end('ok'));s.listen(8080,'0.0.0.0',()=>{const s2=h.createServer();s2.listen(8443,'::',()=>{for(let i=0;i<3;i++)require('net').connect(8080,'127.0.0.1');console.log('up')})})`);
-await sample('postgres-like-database', `const n=require('net');n.createServer(()=>{}).listen(5432,'127.0.0.1',()=>{n.createServer(()=>{}).listen(5432,'::1',()=>console.log('up'))})`);
-await sample('mdns-responder', `const d=require('dgram');const u=d.createSocket('udp4');u.bind(5353,'0.0.0.0',()=>{const v=d.createSocket({type:'udp6',ipv6Only:true});v.bind(5353,'::',()=>console.log('up'))})`);
+await sample(
+  'webserver',
+  `const h=require('http');const s=h.createServer((q,r)=>r.end('ok'));s.listen(8080,'0.0.0.0',()=>{const s2=h.createServer();s2.listen(8443,'::',()=>{for(let i=0;i<3;i++)require('net').connect(8080,'127.0.0.1');console.log('up')})})`,
+);
+await sample(
+  'postgres-like-database',
+  `const n=require('net');n.createServer(()=>{}).listen(5432,'127.0.0.1',()=>{n.createServer(()=>{}).listen(5432,'::1',()=>console.log('up'))})`,
+);
+await sample(
+  'mdns-responder',
+  `const d=require('dgram');const u=d.createSocket('udp4');u.bind(5353,'0.0.0.0',()=>{const v=d.createSocket({type:'udp6',ipv6Only:true});v.bind(5353,'::',()=>console.log('up'))})`,
+);
 
 const monitor = new MonitorHost({ intervalMs: 1000 });
 monitor.start();

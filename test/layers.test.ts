@@ -6,7 +6,13 @@ import { ROOT } from './helpers/paths';
 /** Lint errors of the layers rule for `code` as if it were the file at `path` (relative to the repository). */
 async function layerErrors(path: string, code: string): Promise<string[]> {
   // the planted files exist in no tsconfig: the type-aware rules (promises) are off for them, the layers are not
-  const eslint = new ESLint({ cwd: ROOT, overrideConfig: { languageOptions: { parserOptions: { projectService: false, project: null } }, rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off' } } });
+  const eslint = new ESLint({
+    cwd: ROOT,
+    overrideConfig: {
+      languageOptions: { parserOptions: { projectService: false, project: null } },
+      rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off' },
+    },
+  });
   const [result] = await eslint.lintText(code, { filePath: join(ROOT, path) });
   return (result?.messages ?? []).filter((m) => m.ruleId === 'layers/allowed-imports').map((m) => m.message);
 }
@@ -28,7 +34,11 @@ describe('the layers are an allow-list, enforced by lint', () => {
       ['src/renderer/src/planted.ts', "const fs = await import('node:fs');", /renderer may not import Node's node:fs/],
       ['src/preload/planted.ts', "const cp = require('node:child_process');", /preload may not import Node's node:child_process/],
       ['src/main/electron/planted.ts', "import { serve } from '../cli/index';", /electron may not import the cli layer/],
-      ['src/main/server/planted.ts', "import { UserDirectory } from '../engine/users';", /server may not import engine internals \(\.\.\/engine\/users\): import the engine's public surface/],
+      [
+        'src/main/server/planted.ts',
+        "import { UserDirectory } from '../engine/users';",
+        /server may not import engine internals \(\.\.\/engine\/users\): import the engine's public surface/,
+      ],
       ['src/main/index.ts', "import { MonitorHost } from './engine/monitorHost';", /electron-main may not import engine internals/],
       ['src/main/engine/planted.ts', "import leftpad from 'left-pad';", /engine may not import the package left-pad/],
     ];

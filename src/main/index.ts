@@ -64,7 +64,11 @@ void app.whenReady().then(() => {
   denyAllPermissions(session.defaultSession);
   protocol.handle(APP_SCHEME, appProtocolHandler(appDir('renderer')));
 
-  bindIpc(ipcMain, engineApi, trustedSender(() => win?.webContents.mainFrame ?? null, appUrl));
+  bindIpc(
+    ipcMain,
+    engineApi,
+    trustedSender(() => win?.webContents.mainFrame ?? null, appUrl),
+  );
   forwardEvents(engineApi, (channel, data) => {
     if (win && !win.isDestroyed()) win.webContents.send(channel, data);
   });

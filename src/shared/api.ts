@@ -58,9 +58,7 @@ export interface Alert {
  * The expected-ports baseline as the UI sees it: its file, whether it exists, and whether it is usable.
  * `ok: false` with an empty path: this engine keeps no baseline (embedded use, tests).
  */
-export type BaselineState =
-  | { ok: true; path: string; exists: boolean; rules: BaselineRule[] }
-  | { ok: false; path: string; message: string };
+export type BaselineState = { ok: true; path: string; exists: boolean; rules: BaselineRule[] } | { ok: false; path: string; message: string };
 
 /** What a kill came to: exited (seen gone), still running after the wait, already gone, or refused and why. */
 export type KillResult =
@@ -85,8 +83,7 @@ export function describeKill(o: KillResult): string {
 
 /** What closing a connection came to: closed (and seen gone), or refused and why. */
 export type CloseResult =
-  | { result: 'closed'; id: string }
-  | { result: 'refused'; id: string; code: 'invalid' | 'unsupported' | 'permission' | 'not-closed'; reason: string };
+  { result: 'closed'; id: string } | { result: 'refused'; id: string; code: 'invalid' | 'unsupported' | 'permission' | 'not-closed'; reason: string };
 
 /** One kill or close, as the action log shows it. */
 export interface ActionEntry {
@@ -115,10 +112,7 @@ export const ipcInvokeChannel = (m: ApiMethod): string => `${IPC_INVOKE_PREFIX}$
 export const ipcEventChannel = (e: ApiEvent): string => `${IPC_EVENT_PREFIX}${e}`;
 
 /** WebSocket wire format. */
-export type WsMessage =
-  | { type: 'result'; id: number | null; result: ApiResult<unknown> }
-  | { type: 'event'; event: ApiEvent; data: unknown };
-
+export type WsMessage = { type: 'result'; id: number | null; result: ApiResult<unknown> } | { type: 'event'; event: ApiEvent; data: unknown };
 
 /** Where the web UI finds its WebSocket, relative to the page. */
 export const WS_PATH = '/api/ws';

@@ -32,4 +32,3 @@ export function sameSocket(a: Socket, b: Socket): boolean {
     sameProcess(a.process, b.process)
   );
 }
-

@@ -10,7 +10,6 @@ import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './polling';
  * method is one entry below and one handler in src/main/api. Nothing else lists methods or events.
  */
 
-
 /** A result or payload type carried by the table: a type only, nothing at run time. */
 export interface Carries<T> {
   readonly carries?: T;
@@ -45,7 +44,15 @@ export const METHODS = {
   getAlerts: { args: z.tuple([]), returns: carries<Alert[]>(), right: 'view' },
   /** SIGTERM (SIGKILL with force) to a process named by pid AND start time; the engine re-checks both. */
   killProcess: {
-    args: z.tuple([z.number().int().min(1).max(2 ** 31 - 1), z.number().int().nonnegative().nullable(), z.boolean()]),
+    args: z.tuple([
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 31 - 1),
+      z.number().int().nonnegative().nullable(),
+      z.boolean(),
+    ]),
     returns: carries<KillResult>(),
     right: 'change',
   },

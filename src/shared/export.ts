@@ -83,4 +83,3 @@ export function formatCsv(sockets: readonly Socket[]): string {
   }
   return lines.join('\r\n') + '\r\n';
 }
-

@@ -10,7 +10,6 @@ import { registryTransport, serviceFor } from './services';
 /** `all`: bound to every interface (0.0.0.0, ::, dual-stack ::); `interface`: one non-loopback address; `loopback`: this machine only. */
 export type Exposure = 'all' | 'interface' | 'loopback';
 
-
 /**
  * Exposure of a listening socket by its local address and the device it is bound to (SO_BINDTODEVICE, or a
  * link-local address's scope): bound to `lo` it is this machine only, bound to another one device it is that
@@ -106,5 +105,10 @@ export function compareListeners(
   a: { exposure: Exposure; expected: boolean | null; localPort: number; protocol: Protocol },
   b: { exposure: Exposure; expected: boolean | null; localPort: number; protocol: Protocol },
 ): number {
-  return EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] || Number(a.expected === true) - Number(b.expected === true) || a.localPort - b.localPort || a.protocol.localeCompare(b.protocol);
+  return (
+    EXPOSURE_ORDER[a.exposure] - EXPOSURE_ORDER[b.exposure] ||
+    Number(a.expected === true) - Number(b.expected === true) ||
+    a.localPort - b.localPort ||
+    a.protocol.localeCompare(b.protocol)
+  );
 }

@@ -75,7 +75,14 @@ function parsePortRange(v: string): { min: number; max: number } | null {
 
 function parseState(v: string): SocketState | null {
   const norm = v.toUpperCase().replace(/-/g, '_');
-  const aliases: Record<string, SocketState> = { ESTAB: 'ESTABLISHED', TIMEWAIT: 'TIME_WAIT', CLOSEWAIT: 'CLOSE_WAIT', LISTENING: 'LISTEN', SYNSENT: 'SYN_SENT', SYNRECV: 'SYN_RECV' };
+  const aliases: Record<string, SocketState> = {
+    ESTAB: 'ESTABLISHED',
+    TIMEWAIT: 'TIME_WAIT',
+    CLOSEWAIT: 'CLOSE_WAIT',
+    LISTENING: 'LISTEN',
+    SYNSENT: 'SYN_SENT',
+    SYNRECV: 'SYN_RECV',
+  };
   if ((SOCKET_STATES as readonly string[]).includes(norm)) return norm as SocketState;
   return aliases[norm.replace(/_/g, '')] ?? null;
 }

@@ -54,9 +54,13 @@ describe('exposure, baseline and alerts end to end, in Chromium', () => {
     children.push(first);
     const port = first.firstLine;
     await page.getByTestId('alerts-toggle').click();
-    await page.waitForFunction((p) => [...document.querySelectorAll('[data-testid=alert]')].some((e) => e.textContent?.includes(`:${p},`)), port, { timeout: 5000 });
+    await page.waitForFunction((p) => [...document.querySelectorAll('[data-testid=alert]')].some((e) => e.textContent?.includes(`:${p},`)), port, {
+      timeout: 5000,
+    });
     expect(await alertsFor(port)).toBe(1);
-    expect(await page.getByTestId('alert-list').textContent()).toContain(`${NAME} (pid ${first.pid}) listens on tcp 0.0.0.0:${port}, reachable on every interface`);
+    expect(await page.getByTestId('alert-list').textContent()).toContain(
+      `${NAME} (pid ${first.pid}) listens on tcp 0.0.0.0:${port}, reachable on every interface`,
+    );
     await page.screenshot({ path: join(SHOTS, 'web-alerts.png') });
 
     // it flaps: stops, and the same program listens on the same port again
@@ -89,7 +93,9 @@ describe('exposure, baseline and alerts end to end, in Chromium', () => {
     await row.getByTestId('mark-expected').click();
     await page.locator(`[data-testid=exposure-row][data-socket-id*="|${port}|"][data-expected=true]`).waitFor({ timeout: 3000 });
     const audit = spawnSync(process.execPath, [BIN, 'audit', '--baseline', baselinePath, '--json'], { encoding: 'utf8' });
-    const mine = (JSON.parse(audit.stdout) as { listeners: Array<{ localPort: number; expected: boolean }> }).listeners.find((l) => l.localPort === Number(port));
+    const mine = (JSON.parse(audit.stdout) as { listeners: Array<{ localPort: number; expected: boolean }> }).listeners.find(
+      (l) => l.localPort === Number(port),
+    );
     expect(mine?.expected).toBe(true);
     await page.getByTestId('view-sockets').click();
   });

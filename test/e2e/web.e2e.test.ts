@@ -379,7 +379,10 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     await only(`proc:${NAME}`);
     const { pid, rest: port } = await spawnDetached(join(tmp, NAME), ['-e', DETACHED_LISTENER(true)]);
     detached.push(pid);
-    await group(page, NAME).filter({ has: page.locator(`[data-testid=port-chip]:text-is(":${port}")`) }).getByTestId('kill').click({ timeout: 20_000 });
+    await group(page, NAME)
+      .filter({ has: page.locator(`[data-testid=port-chip]:text-is(":${port}")`) })
+      .getByTestId('kill')
+      .click({ timeout: 20_000 });
     await page.getByTestId('confirm-kill-yes').click();
     await page.locator('[data-testid=kill-result][data-result=still-running]').waitFor({ timeout: 20_000 });
     expect(isRunning(pid)).toBe(true);

@@ -50,7 +50,11 @@ export class Netns {
    * other namespace's too (the host's among them), each marked with its `netns`.
    */
   list(env: NodeJS.ProcessEnv = process.env): Socket[] {
-    const out = execFileSync('ip', this.exec(process.execPath, BIN, 'list', '--json', '--filter', 'netns:self'), { encoding: 'utf8', env, maxBuffer: 256 << 20 });
+    const out = execFileSync('ip', this.exec(process.execPath, BIN, 'list', '--json', '--filter', 'netns:self'), {
+      encoding: 'utf8',
+      env,
+      maxBuffer: 256 << 20,
+    });
     const all = (JSON.parse(out) as { sockets: Socket[] }).sockets;
     return all.filter((s) => s.netns === null);
   }

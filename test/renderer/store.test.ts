@@ -15,7 +15,12 @@ const delta = (seq: number, d: Partial<Delta> = {}): Delta => ({ seq, takenAt: s
 
 /** A scripted engine: the test pushes events and decides what getState answers. */
 class FakeApi implements PortwatchApi {
-  l = { snapshot: [] as Array<(s: Snapshot) => void>, delta: [] as Array<(d: Delta) => void>, status: [] as Array<(s: MonitorStatus) => void>, conn: [] as Array<(c: boolean) => void> };
+  l = {
+    snapshot: [] as Array<(s: Snapshot) => void>,
+    delta: [] as Array<(d: Delta) => void>,
+    status: [] as Array<(s: MonitorStatus) => void>,
+    conn: [] as Array<(c: boolean) => void>,
+  };
   state: EngineState = { snapshot: null, status: null, intervalMs: 1000, paused: false, elevated: false, control: true, reverseDns: false, hostNames: {} };
   names: Array<(n: Record<string, string>) => void> = [];
   stateCalls = 0;
@@ -27,7 +32,8 @@ class FakeApi implements PortwatchApi {
   onDelta = (f: (d: Delta) => void) => (this.l.delta.push(f), () => {});
   onStatus = (f: (s: MonitorStatus) => void) => (this.l.status.push(f), () => {});
   onConnection = (f: (c: boolean) => void) => (this.l.conn.push(f), () => {});
-  setPollInterval = async (ms: number): Promise<ApiResult<number>> => (ms < 250 ? { ok: false, code: 'bad-request', message: 'too fast' } : { ok: true, value: ms });
+  setPollInterval = async (ms: number): Promise<ApiResult<number>> =>
+    ms < 250 ? { ok: false, code: 'bad-request', message: 'too fast' } : { ok: true, value: ms };
   pausePolling = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
   resumePolling = async (): Promise<ApiResult<null>> => ({ ok: true, value: null });
   setReverseDns = async (on: boolean): Promise<ApiResult<boolean>> => ({ ok: true, value: on });
@@ -64,8 +70,7 @@ async function started(initial: Socket[], seq = 1): Promise<{ api: FakeApi; stor
   store.stop(); // the test drives expiry itself
   return { api, store, clock };
 }
-const changes = (store: SocketStore): Record<string, string | null> =>
-  Object.fromEntries(store.getView().rows.map((r) => [r.socket.id, r.change]));
+const changes = (store: SocketStore): Record<string, string | null> => Object.fromEntries(store.getView().rows.map((r) => [r.socket.id, r.change]));
 
 describe('SocketStore', () => {
   it('shows the first snapshot plain, then highlights new, changed and closed rows', async () => {
@@ -157,10 +162,43 @@ describe('view: filter, sort, group', () => {
   const rows: Row[] = [
     row(sock('1', { pid: 10, pids: [10], process: proc(10, 'nginx'), localPort: 443, localAddress: '0.0.0.0' })),
     row(sock('2', { pid: 10, pids: [10, 11], process: proc(10, 'nginx'), localPort: 80, localAddress: '0.0.0.0' })),
-    row(sock('3', { pid: 10, pids: [10], process: proc(10, 'nginx'), listening: false, state: 'ESTABLISHED', localPort: 443, remoteAddress: '10.0.0.2', remotePort: 5000 })),
-    row(sock('4', { pid: 20, pids: [20], process: proc(20, 'curl'), listening: false, state: 'ESTABLISHED', localPort: 50000, remoteAddress: '140.82.121.4', remotePort: 443 })),
+    row(
+      sock('3', {
+        pid: 10,
+        pids: [10],
+        process: proc(10, 'nginx'),
+        listening: false,
+        state: 'ESTABLISHED',
+        localPort: 443,
+        remoteAddress: '10.0.0.2',
+        remotePort: 5000,
+      }),
+    ),
+    row(
+      sock('4', {
+        pid: 20,
+        pids: [20],
+        process: proc(20, 'curl'),
+        listening: false,
+        state: 'ESTABLISHED',
+        localPort: 50000,
+        remoteAddress: '140.82.121.4',
+        remotePort: 443,
+      }),
+    ),
     row(sock('5', { ownerHidden: true, noOwner: 'hidden', uid: 1000, user: 'alice', localPort: 5432, family: 6, localAddress: '::1' })),
-    row(sock('6', { state: 'TIME_WAIT', listening: false, noOwner: 'closed', uid: null, user: null, localPort: 50001, remoteAddress: '140.82.121.4', remotePort: 443 })),
+    row(
+      sock('6', {
+        state: 'TIME_WAIT',
+        listening: false,
+        noOwner: 'closed',
+        uid: null,
+        user: null,
+        localPort: 50001,
+        remoteAddress: '140.82.121.4',
+        remotePort: 443,
+      }),
+    ),
     row(sock('7', { protocol: 'udp', state: 'UNCONN', localPort: 53, localAddress: '127.0.0.53', pid: 30, pids: [30], process: proc(30, 'systemd-resolved') })),
   ];
   const ids = (rs: Row[]): string[] => rs.map((r) => r.socket.id);
@@ -217,7 +255,19 @@ describe('view: filter, sort, group', () => {
 });
 
 describe('the alert list', () => {
-  const alert = (id: number, notify: boolean): Alert => ({ id, at: id, protocol: 'udp', localAddress: '127.0.0.1', localPort: 1000 + id, exposure: 'loopback', process: 'decoy', pid: 7, risk: null, notify, message: `decoy ${id}` });
+  const alert = (id: number, notify: boolean): Alert => ({
+    id,
+    at: id,
+    protocol: 'udp',
+    localAddress: '127.0.0.1',
+    localPort: 1000 + id,
+    exposure: 'loopback',
+    process: 'decoy',
+    pid: 7,
+    risk: null,
+    notify,
+    message: `decoy ${id}`,
+  });
   it('keeps an alert that notified through a flood of quiet ones', () => {
     let list: Alert[] = [];
     for (let i = 0; i < 150; i++) list = withAlert(list, alert(i, false));

@@ -13,7 +13,14 @@ import { makeProcess, makeSocket } from '../helpers/sockets';
 import { ROOT } from '../helpers/paths';
 
 const snap = (seq: number, ids: string[]): Snapshot => ({ seq, takenAt: seq * 1000, source: 'netlink', sockets: ids.map((id) => makeSocket({ id })) });
-const delta = (seq: number, added: string[] = [], removed: string[] = []): Delta => ({ seq, takenAt: seq * 1000, added: added.map((id) => makeSocket({ id })), removed, changed: [], closed: [] });
+const delta = (seq: number, added: string[] = [], removed: string[] = []): Delta => ({
+  seq,
+  takenAt: seq * 1000,
+  added: added.map((id) => makeSocket({ id })),
+  removed,
+  changed: [],
+  closed: [],
+});
 
 describe('EngineMirror: a snapshot, then deltas strictly in order', () => {
   it('applies in order, drops stale deltas, holds those that come before the snapshot, and reports a gap', () => {
@@ -38,8 +45,15 @@ describe('series behind the charts', () => {
     const sockets = [makeSocket({ id: 'a' }), makeSocket({ id: 'b', state: 'ESTABLISHED', listening: false })];
     const h1 = withStatePoint([], 1000, sockets);
     expect(withStatePoint(h1, 1500, sockets)).toBe(h1);
-    expect(withStatePoint(h1, 2000, sockets)).toEqual([{ t: 1000, counts: { LISTEN: 1, ESTABLISHED: 1 } }, { t: 2000, counts: { LISTEN: 1, ESTABLISHED: 1 } }]);
-    const rates: InterfaceRate[] = [{ iface: 'lo', rxPerSec: 999, txPerSec: 999 }, { iface: 'eth0', rxPerSec: 10, txPerSec: 1 }, { iface: 'wlan0', rxPerSec: 5, txPerSec: 2 }];
+    expect(withStatePoint(h1, 2000, sockets)).toEqual([
+      { t: 1000, counts: { LISTEN: 1, ESTABLISHED: 1 } },
+      { t: 2000, counts: { LISTEN: 1, ESTABLISHED: 1 } },
+    ]);
+    const rates: InterfaceRate[] = [
+      { iface: 'lo', rxPerSec: 999, txPerSec: 999 },
+      { iface: 'eth0', rxPerSec: 10, txPerSec: 1 },
+      { iface: 'wlan0', rxPerSec: 5, txPerSec: 2 },
+    ];
     let series = withRatePoint([], 1, rates);
     expect(series).toEqual([{ t: 1, rx: 15, tx: 3 }]);
     for (let i = 0; i < RATE_POINTS + 10; i++) series = withRatePoint(series, i, rates);
@@ -52,9 +66,27 @@ function failingApi(): PortwatchApi {
   const no = async (): Promise<ApiResult<never>> => ({ ok: false, code: 'forbidden', message: 'this server is read-only' });
   const off = () => () => undefined;
   return {
-    getState: no, setPollInterval: no, pausePolling: no, resumePolling: no, setReverseDns: no, getNetworkRates: no, getBaseline: no,
-    markExpected: no, acceptAllListeners: no, getAlerts: no, killProcess: no, closeConnection: no, getActionLog: no,
-    onSnapshot: off, onDelta: off, onStatus: off, onHostNames: off, onBaseline: off, onAlert: off, onAction: off, onConnection: off,
+    getState: no,
+    setPollInterval: no,
+    pausePolling: no,
+    resumePolling: no,
+    setReverseDns: no,
+    getNetworkRates: no,
+    getBaseline: no,
+    markExpected: no,
+    acceptAllListeners: no,
+    getAlerts: no,
+    killProcess: no,
+    closeConnection: no,
+    getActionLog: no,
+    onSnapshot: off,
+    onDelta: off,
+    onStatus: off,
+    onHostNames: off,
+    onBaseline: off,
+    onAlert: off,
+    onAction: off,
+    onConnection: off,
   };
 }
 
@@ -62,8 +94,13 @@ describe('SocketStore commands: one error convention', () => {
   it('every command answers ok or why not, and a failure is shown once as the view error', async () => {
     const store = new SocketStore(failingApi());
     const answers = await Promise.all([
-      store.setPollInterval(1000), store.togglePolling(), store.setReverseDns(true), store.markExpected('x'),
-      store.acceptAllListeners(), store.kill(5, null, false), store.closeConnection('x'),
+      store.setPollInterval(1000),
+      store.togglePolling(),
+      store.setReverseDns(true),
+      store.markExpected('x'),
+      store.acceptAllListeners(),
+      store.kill(5, null, false),
+      store.closeConnection('x'),
     ]);
     for (const a of answers) expect(a).toEqual({ ok: false, code: 'forbidden', message: 'this server is read-only' });
     expect(store.getView().error).toBe('this server is read-only');
@@ -72,7 +109,10 @@ describe('SocketStore commands: one error convention', () => {
 
   it('samples throughput only while someone watches it, and says why it cannot', async () => {
     let calls = 0;
-    const api = { ...failingApi(), getNetworkRates: async (): Promise<ApiResult<InterfaceRate[]>> => (calls++, { ok: false, code: 'internal', message: 'no counters' }) };
+    const api = {
+      ...failingApi(),
+      getNetworkRates: async (): Promise<ApiResult<InterfaceRate[]>> => (calls++, { ok: false, code: 'internal', message: 'no counters' }),
+    };
     const store = new SocketStore(api);
     expect(calls).toBe(0);
     const release = store.watchRates();

@@ -32,7 +32,13 @@ describe('the contract table', () => {
   });
 
   it('a handler that throws or rejects is an internal error, as a value', async () => {
-    const h = { ...echoHandlers(), getAlerts: () => { throw new Error('boom'); }, getActionLog: () => Promise.reject(new Error('later boom')) } as ApiHandlers;
+    const h = {
+      ...echoHandlers(),
+      getAlerts: () => {
+        throw new Error('boom');
+      },
+      getActionLog: () => Promise.reject(new Error('later boom')),
+    } as ApiHandlers;
     expect(await dispatch(h, 'getAlerts', [])).toEqual({ ok: false, code: 'internal', message: 'boom' });
     expect(await dispatch(h, 'getActionLog', [])).toEqual({ ok: false, code: 'internal', message: 'later boom' });
   });

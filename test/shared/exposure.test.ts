@@ -83,7 +83,14 @@ describe('baseline rules', () => {
     uid: 0,
     user: 'root',
     ownerHidden: false,
-    noOwner: null, interface: null, v6only: null, bytesIn: null, bytesOut: null, rttMs: null, netns: null, container: null,
+    noOwner: null,
+    interface: null,
+    v6only: null,
+    bytesIn: null,
+    bytesOut: null,
+    rttMs: null,
+    netns: null,
+    container: null,
     process: { pid: 5, ppid: 1, name: 'nginx', exe: '/usr/sbin/nginx', cmdline: ['nginx'], uid: 0, user: 'root', startTime: 1 },
   };
   it('a rule holds when every field it sets holds', () => {
@@ -98,7 +105,12 @@ describe('baseline rules', () => {
   it('makes one rule per listener, without repeats', () => {
     expect(ruleFor(base)).toEqual({ protocol: 'tcp', port: 80, exposure: 'all', process: 'nginx' });
     expect(ruleFor({ ...base, process: null, ownerHidden: true })).toEqual({ protocol: 'tcp', port: 80, exposure: 'all' });
-    const rules = rulesFor([base, { ...base, id: 'b', pid: 6 }, { ...base, id: 'c', localPort: 443 }, { ...base, id: 'd', listening: false, state: 'ESTABLISHED' }]);
+    const rules = rulesFor([
+      base,
+      { ...base, id: 'b', pid: 6 },
+      { ...base, id: 'c', localPort: 443 },
+      { ...base, id: 'd', listening: false, state: 'ESTABLISHED' },
+    ]);
     expect(rules.map((r) => r.port)).toEqual([80, 443]);
   });
 });

@@ -21,7 +21,24 @@ describe('inert: untrusted text for a terminal', () => {
   });
 
   it('escapes bidi controls and other invisible formatting, which reorder or hide what a terminal shows', () => {
-    for (const c of ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200b', '\u200e', '\u200f', '\u061c', '\ufeff', '\u2028', '\u2029']) {
+    for (const c of [
+      '\u202a',
+      '\u202b',
+      '\u202c',
+      '\u202d',
+      '\u202e',
+      '\u2066',
+      '\u2067',
+      '\u2068',
+      '\u2069',
+      '\u200b',
+      '\u200e',
+      '\u200f',
+      '\u061c',
+      '\ufeff',
+      '\u2028',
+      '\u2029',
+    ]) {
       expect(inert(`x${c}y`)).toBe(`x\\u{${c.codePointAt(0)?.toString(16)}}y`);
     }
     expect(inert('\u{e0041}')).toBe('\\u{e0041}'); // a tag character: invisible
@@ -30,13 +47,37 @@ describe('inert: untrusted text for a terminal', () => {
   });
 
   it('leaves printable text alone, Unicode included', () => {
-    for (const s of ['nginx: worker process', 'python3.11', '127.0.0.1:80', '[::1]:443', 'Überwachung', 'дроид', '中文', 'العربية', '🦊', 'a~b']) expect(inert(s)).toBe(s);
+    for (const s of ['nginx: worker process', 'python3.11', '127.0.0.1:80', '[::1]:443', 'Überwachung', 'дроид', '中文', 'العربية', '🦊', 'a~b'])
+      expect(inert(s)).toBe(s);
   });
 
   it('fuzz: the output prints as it is, and maps back to exactly the input', () => {
     let seed = 7;
     const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
-    const alphabet = ['a', ' ', '\\', 'e', 'x', '{', 'u', '\x1b', '\n', '\r', '\t', '\x00', '\x7f', '\x9b', '\u202e', '\u2066', '\u200d', '\u2028', '\ud83e', '\udd8a', 'é', '中'];
+    const alphabet = [
+      'a',
+      ' ',
+      '\\',
+      'e',
+      'x',
+      '{',
+      'u',
+      '\x1b',
+      '\n',
+      '\r',
+      '\t',
+      '\x00',
+      '\x7f',
+      '\x9b',
+      '\u202e',
+      '\u2066',
+      '\u200d',
+      '\u2028',
+      '\ud83e',
+      '\udd8a',
+      'é',
+      '中',
+    ];
     for (let i = 0; i < 5000; i++) {
       const s = Array.from({ length: rand(12) }, () => alphabet[rand(alphabet.length)]).join('');
       const out = inert(s);

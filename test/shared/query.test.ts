@@ -17,8 +17,24 @@ const nginx: Socket = {
   uid: 0,
   user: 'root',
   ownerHidden: false,
-  noOwner: null, interface: null, v6only: null, bytesIn: null, bytesOut: null, rttMs: null, netns: null, container: null,
-  process: { pid: 100, ppid: 1, name: 'nginx', exe: '/usr/sbin/nginx', cmdline: ['nginx: master process', '-g', 'daemon off;'], uid: 0, user: 'root', startTime: 1 },
+  noOwner: null,
+  interface: null,
+  v6only: null,
+  bytesIn: null,
+  bytesOut: null,
+  rttMs: null,
+  netns: null,
+  container: null,
+  process: {
+    pid: 100,
+    ppid: 1,
+    name: 'nginx',
+    exe: '/usr/sbin/nginx',
+    cmdline: ['nginx: master process', '-g', 'daemon off;'],
+    uid: 0,
+    user: 'root',
+    startTime: 1,
+  },
 };
 const curl: Socket = {
   ...nginx,
@@ -37,7 +53,17 @@ const curl: Socket = {
   process: { pid: 200, ppid: 1, name: 'curl', exe: '/usr/bin/curl', cmdline: ['curl', 'https://github.com'], uid: 1000, user: 'alice', startTime: 2 },
 };
 const tw: Socket = { ...curl, id: 'c', state: 'TIME_WAIT', pid: null, pids: [], process: null, protocol: 'tcp', remotePort: 80, user: 'root', uid: 0 };
-const dns: Socket = { ...nginx, id: 'd', protocol: 'udp', localPort: 53, state: 'UNCONN', localAddress: '127.0.0.53', process: { ...nginx.process!, name: 'systemd-resolved', pid: 300, cmdline: ['/lib/systemd/systemd-resolved'] }, pid: 300, pids: [300] };
+const dns: Socket = {
+  ...nginx,
+  id: 'd',
+  protocol: 'udp',
+  localPort: 53,
+  state: 'UNCONN',
+  localAddress: '127.0.0.53',
+  process: { ...nginx.process!, name: 'systemd-resolved', pid: 300, cmdline: ['/lib/systemd/systemd-resolved'] },
+  pid: 300,
+  pids: [300],
+};
 const all = [nginx, curl, tw, dns];
 const hostName = (a: string): string | undefined => (a === '2606:50c0:8000::153' ? 'lb-140-82-121-4-fra.github.com' : undefined);
 

@@ -6,8 +6,25 @@ import { makeSocket } from '../helpers/sockets';
 
 const listener = makeSocket({ id: 'l', localAddress: '0.0.0.0', localPort: 80 });
 const udp = makeSocket({ id: 'u', protocol: 'udp', localAddress: '127.0.0.53', localPort: 53, state: 'UNCONN', listening: true });
-const loopConn = makeSocket({ id: 'c', family: 6, localAddress: '::ffff:127.0.0.1', localPort: 50000, remoteAddress: '::ffff:127.0.0.1', remotePort: 80, state: 'ESTABLISHED', listening: false });
-const out = makeSocket({ id: 'o', localAddress: '10.0.0.2', localPort: 50001, remoteAddress: '93.184.216.34', remotePort: 443, state: 'ESTABLISHED', listening: false });
+const loopConn = makeSocket({
+  id: 'c',
+  family: 6,
+  localAddress: '::ffff:127.0.0.1',
+  localPort: 50000,
+  remoteAddress: '::ffff:127.0.0.1',
+  remotePort: 80,
+  state: 'ESTABLISHED',
+  listening: false,
+});
+const out = makeSocket({
+  id: 'o',
+  localAddress: '10.0.0.2',
+  localPort: 50001,
+  remoteAddress: '93.184.216.34',
+  remotePort: 443,
+  state: 'ESTABLISHED',
+  listening: false,
+});
 const all = [listener, udp, loopConn, out];
 const shown = (f: QuickFilters): string[] => all.filter((s) => matchesQuickFilters(f, s)).map((s) => s.id);
 
@@ -23,7 +40,8 @@ describe('quick filters: one rule for the UI toggles and the CLI flags', () => {
 
   it('one loopback test, IPv4-mapped and scoped forms included', () => {
     for (const a of ['127.0.0.1', '127.255.0.9', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a), a).toBe(true);
-    for (const a of ['0.0.0.0', '::', '10.0.0.1', 'fe80::1%lo', '', null, undefined, 'not an address', '::ffff:10.0.0.1']) expect(isLoopbackAddress(a), String(a)).toBe(false);
+    for (const a of ['0.0.0.0', '::', '10.0.0.1', 'fe80::1%lo', '', null, undefined, 'not an address', '::ffff:10.0.0.1'])
+      expect(isLoopbackAddress(a), String(a)).toBe(false);
     expect(exposureOfAddress('::ffff:127.0.0.1')).toBe('loopback');
     expect(exposureOfAddress('::ffff:0.0.0.0')).toBe('all');
     expect(exposureOfAddress('fe80::1%eth0')).toBe('interface');

@@ -13,7 +13,12 @@ const snap = (sockets: Socket[]): Snapshot => ({ seq: 7, takenAt: 1_700_000_000_
 /** A client machine's usual world: a few processes, each with many established connections, with counters. */
 function clients(n: number, processes = 10): Socket[] {
   const procs = Array.from({ length: processes }, (_, i) =>
-    makeProcess(2000 + i, `worker-${i}`, { exe: '/usr/lib/firefox/firefox', cmdline: ['/usr/lib/firefox/firefox', '-contentproc', '-childID', String(i), '-isForBrowser'], uid: 1000, user: 'alice' }),
+    makeProcess(2000 + i, `worker-${i}`, {
+      exe: '/usr/lib/firefox/firefox',
+      cmdline: ['/usr/lib/firefox/firefox', '-contentproc', '-childID', String(i), '-isForBrowser'],
+      uid: 1000,
+      user: 'alice',
+    }),
   );
   return Array.from({ length: n }, (_, i) => {
     const p = procs[i % processes] as (typeof procs)[number];
@@ -42,18 +47,22 @@ function clients(n: number, processes = 10): Socket[] {
 describe('wire layout of snapshots and deltas', () => {
   it('gives back exactly the sockets of a live snapshot of this machine, each process object shared', async () => {
     // a process with several sockets, one shared with a child, and a name that is not ASCII
-    const server = await spawnReady('python3', [
-      '-c',
+    const server = await spawnReady(
+      'python3',
       [
-        'import socket, os, sys, ctypes, signal',
-        "ctypes.CDLL(None).prctl(15, 'über-srv ✓'.encode(), 0, 0, 0)",
-        's = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); s.bind(("::", 0)); s.listen()',
-        'c = socket.create_connection(("::1", s.getsockname()[1])); a, _ = s.accept()',
-        'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))',
-        'if os.fork() == 0: signal.pause()',
-        'print("ready", flush=True); sys.stdin.read()',
-      ].join('\n'),
-    ], { stdin: true });
+        '-c',
+        [
+          'import socket, os, sys, ctypes, signal',
+          "ctypes.CDLL(None).prctl(15, 'über-srv ✓'.encode(), 0, 0, 0)",
+          's = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); s.bind(("::", 0)); s.listen()',
+          'c = socket.create_connection(("::1", s.getsockname()[1])); a, _ = s.accept()',
+          'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))',
+          'if os.fork() == 0: signal.pause()',
+          'print("ready", flush=True); sys.stdin.read()',
+        ].join('\n'),
+      ],
+      { stdin: true },
+    );
     const source = createSource('netlink', {});
     const forked = new Set<number>();
     try {
@@ -81,10 +90,43 @@ describe('wire layout of snapshots and deltas', () => {
     const p = makeProcess(10, 'nginx');
     const sockets: Socket[] = [
       makeSocket({ id: 'tcp|0.0.0.0|80|*|*|1652', pid: 10, pids: [10, 11, 12], process: p, interface: 'lo' }),
-      makeSocket({ id: 'tcp|10.0.0.1|5000|10.0.0.2|80#2', localAddress: '10.0.0.1', localPort: 5000, remoteAddress: '10.0.0.2', remotePort: 80, state: 'TIME_WAIT', listening: false, uid: null, user: null, noOwner: 'closed' }),
-      makeSocket({ id: 'net:[4026532281]|udp|::|53|*|*|99', protocol: 'udp', family: 6, localAddress: '::', localPort: 53, state: 'UNCONN', v6only: true, netns: 'net:[4026532281]', container: 'abc123def456', noOwner: 'pid-namespace', ownerHidden: true }),
+      makeSocket({
+        id: 'tcp|10.0.0.1|5000|10.0.0.2|80#2',
+        localAddress: '10.0.0.1',
+        localPort: 5000,
+        remoteAddress: '10.0.0.2',
+        remotePort: 80,
+        state: 'TIME_WAIT',
+        listening: false,
+        uid: null,
+        user: null,
+        noOwner: 'closed',
+      }),
+      makeSocket({
+        id: 'net:[4026532281]|udp|::|53|*|*|99',
+        protocol: 'udp',
+        family: 6,
+        localAddress: '::',
+        localPort: 53,
+        state: 'UNCONN',
+        v6only: true,
+        netns: 'net:[4026532281]',
+        container: 'abc123def456',
+        noOwner: 'pid-namespace',
+        ownerHidden: true,
+      }),
       makeSocket({ id: 'something the source made up', protocol: 'raw', localPort: 1, state: 'UNCONN', v6only: false, pid: 12, pids: [], process: null }),
-      makeSocket({ id: 'tcp|fe80::1|22|*|*|7', family: 6, localAddress: 'fe80::1', localPort: 22, interface: 'veth0', incomplete: true, process: makeProcess(12, 'sshd', { exe: null, startTime: null, uid: null, user: null, cmdline: [] }), pid: 12, pids: [12] }),
+      makeSocket({
+        id: 'tcp|fe80::1|22|*|*|7',
+        family: 6,
+        localAddress: 'fe80::1',
+        localPort: 22,
+        interface: 'veth0',
+        incomplete: true,
+        process: makeProcess(12, 'sshd', { exe: null, startTime: null, uid: null, user: null, cmdline: [] }),
+        pid: 12,
+        pids: [12],
+      }),
       makeSocket({ id: 'mptcp|127.0.0.1|9|*|*|-', protocol: 'mptcp', localPort: 9, state: 'BOUND', listening: false, bytesIn: 0, bytesOut: 0, rttMs: 0 }),
     ];
     expect(decodeSnapshot(travel(encodeSnapshot(snap(sockets))))).toEqual(snap(sockets));
@@ -101,7 +143,10 @@ describe('wire layout of snapshots and deltas', () => {
     const cloned = structuredClone(world);
     expect(encodeSnapshot(snap(cloned)).processes).toHaveLength(10);
     // a process that changed (a new name, same pid) is a second entry, not a stale one
-    const renamed = [...world.slice(0, 999), { ...(world[999] as Socket), process: { ...(world[999]?.process as NonNullable<Socket['process']>), name: 'renamed' } }];
+    const renamed = [
+      ...world.slice(0, 999),
+      { ...(world[999] as Socket), process: { ...(world[999]?.process as NonNullable<Socket['process']>), name: 'renamed' } },
+    ];
     const back = decodeSnapshot(travel(encodeSnapshot(snap(renamed))));
     expect(back.sockets[999]?.process?.name).toBe('renamed');
     expect(back.sockets[989]?.process?.name).toBe('worker-9');
@@ -117,7 +162,9 @@ describe('wire layout of snapshots and deltas', () => {
 
   it('refuses what does not follow the layout with a WireError, never another exception', () => {
     const good = travel(encodeDelta({ seq: 1, takenAt: 1, added: clients(20), changed: clients(3), removed: ['a'], closed: [] })) as Record<string, unknown>;
-    expect(() => decodeSnapshot({ ...(travel(encodeSnapshot(snap(clients(2)))) as object), v: WIRE_VERSION + 1 })).toThrow(/layout version 2, this page reads 1: reload the page/);
+    expect(() => decodeSnapshot({ ...(travel(encodeSnapshot(snap(clients(2)))) as object), v: WIRE_VERSION + 1 })).toThrow(
+      /layout version 2, this page reads 1: reload the page/,
+    );
     const bad: unknown[] = [null, 1, 'x', [], {}, { v: WIRE_VERSION }];
     // fuzz: replace one value anywhere in a good message with something of the wrong kind
     const paths: Array<Array<string | number>> = [];

@@ -44,18 +44,26 @@ export function auditReport(sockets: readonly Socket[], rules: readonly Baseline
 /** The audit as a table; every cell and the path pass through inert() (process names are other users' text). */
 export function formatAudit(report: readonly AuditListener[], baselinePath: string | null): string {
   const header = ['EXPOSURE', 'PROTO', 'LOCAL', 'SERVICE', 'RANGE', 'PROCESS', 'EXPECTED', 'RISK'];
-  const rows = report.map((l) => [
-    l.exposure,
-    l.protocol,
-    formatEndpoint(l.localAddress, l.localPort),
-    l.service ?? '-',
-    l.range,
-    l.process ? `${l.process}${l.pid === null ? '' : ` (${l.pid})`}` : l.pid !== null ? String(l.pid) : `(${describeNoOwner(l.noOwner ?? 'not-found')})`,
-    l.expected ? 'yes' : 'NO',
-    l.risk ?? '',
-  ].map(inert));
+  const rows = report.map((l) =>
+    [
+      l.exposure,
+      l.protocol,
+      formatEndpoint(l.localAddress, l.localPort),
+      l.service ?? '-',
+      l.range,
+      l.process ? `${l.process}${l.pid === null ? '' : ` (${l.pid})`}` : l.pid !== null ? String(l.pid) : `(${describeNoOwner(l.noOwner ?? 'not-found')})`,
+      l.expected ? 'yes' : 'NO',
+      l.risk ?? '',
+    ].map(inert),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
-  const foot = baselinePath ? `baseline: ${inert(baselinePath)}` : 'no baseline yet: every listener counts as unexpected (portwatch audit --write-baseline FILE)';
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  const foot = baselinePath
+    ? `baseline: ${inert(baselinePath)}`
+    : 'no baseline yet: every listener counts as unexpected (portwatch audit --write-baseline FILE)';
   return [line(header), ...rows.map(line), '', foot].join('\n') + '\n';
 }

@@ -140,7 +140,10 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   }
   if (!isLoopback(host)) {
     io.err(`portwatch: WARNING: serving on ${host}: anyone who can reach this machine and has the URL sees every socket and process on it.\n`);
-    if (!tls) io.err('portwatch: WARNING: this is plain HTTP: the token and the whole view cross the network unencrypted; --tls-cert FILE --tls-key FILE serve https instead.\n');
+    if (!tls)
+      io.err(
+        'portwatch: WARNING: this is plain HTTP: the token and the whole view cross the network unencrypted; --tls-cert FILE --tls-key FILE serve https instead.\n',
+      );
   }
   io.out(`Portwatch is serving ${server.url}\n`);
   // a browser's command line is readable by every local user: it gets a one-time code, not the token
@@ -196,7 +199,10 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   const unexpected = report.filter((l) => !l.expected);
   if (v.baseline !== undefined && unexpected.length > 0) {
     io.err(`portwatch audit: ${unexpected.length} unexpected listener${unexpected.length === 1 ? '' : 's'}:\n`);
-    for (const l of unexpected) io.err(`  ${inert(`${l.protocol} ${formatEndpoint(l.localAddress, l.localPort)} (${l.exposure}) ${l.process ?? 'unknown process'}${l.pid === null ? '' : ` pid ${l.pid}`}`)}\n`);
+    for (const l of unexpected)
+      io.err(
+        `  ${inert(`${l.protocol} ${formatEndpoint(l.localAddress, l.localPort)} (${l.exposure}) ${l.process ?? 'unknown process'}${l.pid === null ? '' : ` pid ${l.pid}`}`)}\n`,
+      );
     return 1;
   }
   return 0;
@@ -223,7 +229,14 @@ async function kill(args: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseArgs({
       args,
-      options: { port: { type: 'string' }, tcp: { type: 'boolean' }, udp: { type: 'boolean' }, force: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        tcp: { type: 'boolean' },
+        udp: { type: 'boolean' },
+        force: { type: 'boolean' },
+        yes: { type: 'boolean', short: 'y' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: true,
     });
@@ -250,7 +263,9 @@ async function kill(args: string[], io: CliIo): Promise<number> {
   const source = new ProcfsSource({ users, helperThreads: false });
   const sockets = source.listSync().sockets;
   if (port !== undefined) {
-    const listeners = sockets.filter((s) => s.listening && s.localPort === port && (!(v.tcp || v.udp) || (v.tcp && s.protocol === 'tcp') || (v.udp && s.protocol === 'udp')));
+    const listeners = sockets.filter(
+      (s) => s.listening && s.localPort === port && (!(v.tcp || v.udp) || (v.tcp && s.protocol === 'tcp') || (v.udp && s.protocol === 'udp')),
+    );
     if (listeners.length === 0) {
       io.err(`portwatch kill: nothing listens on port ${port}\n`);
       return 1;
@@ -262,7 +277,12 @@ async function kill(args: string[], io: CliIo): Promise<number> {
     }
     for (const s of listeners) {
       if (targets.some((t) => t.pid === s.pid)) continue;
-      targets.push({ pid: s.pid as number, name: s.process?.name ?? String(s.pid), user: s.process?.user ?? s.user, why: `listens on ${s.protocol} port ${port}${s.pids.length > 1 ? ` (shared with pids ${s.pids.filter((p) => p !== s.pid).join(', ')}, which it started)` : ''}` });
+      targets.push({
+        pid: s.pid as number,
+        name: s.process?.name ?? String(s.pid),
+        user: s.process?.user ?? s.user,
+        why: `listens on ${s.protocol} port ${port}${s.pids.length > 1 ? ` (shared with pids ${s.pids.filter((p) => p !== s.pid).join(', ')}, which it started)` : ''}`,
+      });
     }
   } else {
     const plan = planKill(Number(pidText), sockets);

@@ -1,6 +1,20 @@
 import { PROTOCOLS } from '../../shared/model';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
 import { z } from 'zod';
@@ -37,9 +51,7 @@ const File = z.strictObject(FILE_FIELDS);
 /** A baseline a person wrote is a few kilobytes; reading stops here. */
 export const MAX_BASELINE_BYTES = 1 << 20;
 
-export type BaselineLoad =
-  | { ok: true; baseline: Baseline; exists: boolean }
-  | { ok: false; message: string };
+export type BaselineLoad = { ok: true; baseline: Baseline; exists: boolean } | { ok: false; message: string };
 
 const BASELINE_NAME = 'baseline.json';
 
@@ -98,7 +110,9 @@ export function migrateBaseline(path: string, olds: readonly string[], log: (lin
   if (found.length === 0) return { result: 'nothing', refused };
   const current = loadBaseline(path);
   if (!current.ok) {
-    log(`did not merge the old baseline${found.length === 1 ? '' : 's'} ${found.map((f) => f.path).join(', ')}: ${current.message}; every file is left as it is`);
+    log(
+      `did not merge the old baseline${found.length === 1 ? '' : 's'} ${found.map((f) => f.path).join(', ')}: ${current.message}; every file is left as it is`,
+    );
     return { result: 'nothing', refused };
   }
   let rules = current.baseline.rules;
@@ -110,13 +124,20 @@ export function migrateBaseline(path: string, olds: readonly string[], log: (lin
   }
   try {
     if (!current.exists || rules.length > current.baseline.rules.length) writeBaselineFile(path, { version: 1, rules });
-    writeMarker(marker, found.map((f) => f.path));
+    writeMarker(
+      marker,
+      found.map((f) => f.path),
+    );
   } catch (e) {
-    log(`did not merge the old baseline${found.length === 1 ? '' : 's'} ${found.map((f) => f.path).join(', ')}: ${(e as Error).message}; every file is left as it is`);
+    log(
+      `did not merge the old baseline${found.length === 1 ? '' : 's'} ${found.map((f) => f.path).join(', ')}: ${(e as Error).message}; every file is left as it is`,
+    );
     return { result: 'nothing', refused };
   }
   found.forEach((f, i) =>
-    log(`merged the old baseline ${f.path} into ${path} (${added[i]} of ${f.rules.length} rule${f.rules.length === 1 ? '' : 's'} new); the old file is left in place and no longer read`),
+    log(
+      `merged the old baseline ${f.path} into ${path} (${added[i]} of ${f.rules.length} rule${f.rules.length === 1 ? '' : 's'} new); the old file is left in place and no longer read`,
+    ),
   );
   return { result: 'merged', merged: found.map((f) => f.path), refused };
 }
@@ -277,7 +298,10 @@ function untrusted(st: Stats, subject: string, path: string, kind: 'file' | 'anc
   const me = process.geteuid?.();
   if (me === undefined) return null;
   if (st.uid !== me && st.uid !== 0) {
-    const fix = kind === 'file' ? `chown ${me} ${path} if you trust it, or use another file` : `write the baseline into a directory of your own (or chown ${me} ${path}, if it should be yours)`;
+    const fix =
+      kind === 'file'
+        ? `chown ${me} ${path} if you trust it, or use another file`
+        : `write the baseline into a directory of your own (or chown ${me} ${path}, if it should be yours)`;
     return `${subject} is owned by uid ${st.uid}, not by you (uid ${me}) or root, so that user could decide what counts as expected: ${fix}`;
   }
   if ((st.mode & 0o022) !== 0 && !(kind === 'ancestor' && (st.mode & 0o1000) !== 0)) {
@@ -340,7 +364,10 @@ function writeMarker(marker: string, merged: readonly string[]): void {
   }
   try {
     const names = merged.map((m) => `  ${m}\n`).join('');
-    writeSync(fd, `Portwatch merged these old baselines into ${marker.slice(0, -'.migrated'.length)}, once; it no longer reads them:\n${names}Delete this file to merge them again.\n`);
+    writeSync(
+      fd,
+      `Portwatch merged these old baselines into ${marker.slice(0, -'.migrated'.length)}, once; it no longer reads them:\n${names}Delete this file to merge them again.\n`,
+    );
   } finally {
     closeSync(fd);
   }
@@ -376,7 +403,8 @@ function safeDirectory(dir: string): string | null {
     } catch (e) {
       return `${d}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
     }
-    if (st.isSymbolicLink()) return `${d} is a symbolic link; Portwatch writes only into real directories, so that a link cannot send it elsewhere (name the directory it points to)`;
+    if (st.isSymbolicLink())
+      return `${d} is a symbolic link; Portwatch writes only into real directories, so that a link cannot send it elsewhere (name the directory it points to)`;
     if (!st.isDirectory()) return `${d} is ${kindOf(st)}, not a directory`;
     const why = untrusted(st, d, d, d === dir ? 'directory' : 'ancestor');
     if (why) return why;

@@ -2,7 +2,6 @@ import type { CloseResult } from '../../shared/api';
 import { formatEndpoint, type Socket } from '../../shared/model';
 import { runCommand } from './runCommand';
 
-
 export interface CloseOptions {
   /**
    * Lists the sockets again, to see whether it is gone (ss -K exits 0 even when it did nothing). By default ss
@@ -46,14 +45,16 @@ export async function closeTcpConnection(s: Socket, opts: CloseOptions): Promise
   const run = await runCommand(cmd as string, args, 5000);
   if (run.timedOut) return { result: 'refused', id, code: 'not-closed', reason: 'ss did not answer within 5 s (stopped)' };
   if (run.spawnError === 'ENOENT') return { result: 'refused', id, code: 'unsupported', reason: 'ss (iproute2) is not installed' };
-  if (/not permitted|permission/i.test(run.stderr)) return { result: 'refused', id, code: 'permission', reason: 'permission denied: closing connections needs CAP_NET_ADMIN; run Portwatch elevated' };
+  if (/not permitted|permission/i.test(run.stderr))
+    return { result: 'refused', id, code: 'permission', reason: 'permission denied: closing connections needs CAP_NET_ADMIN; run Portwatch elevated' };
   const still = opts.listAgain ? (await opts.listAgain()).some((x) => x.id === id && x.state === s.state) : await stillListed(s, cmd as string, prefix);
   if (still) {
     return {
       result: 'refused',
       id,
       code: 'not-closed',
-      reason: run.stderr.trim() || 'the connection is still there: the kernel may lack SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY), or Portwatch lacks CAP_NET_ADMIN',
+      reason:
+        run.stderr.trim() || 'the connection is still there: the kernel may lack SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY), or Portwatch lacks CAP_NET_ADMIN',
     };
   }
   return { result: 'closed', id };

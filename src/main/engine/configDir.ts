@@ -78,7 +78,9 @@ export function legacyConfigFiles(place: UserPlace, name: string): string[] {
       ? posix.join(place.homedir, 'Library', 'Application Support')
       : place.platform === 'win32'
         ? (place.env.APPDATA ?? win32.join(place.homedir, 'AppData', 'Roaming'))
-        : xdg && posix.isAbsolute(xdg) ? xdg : posix.join(place.homedir, '.config'); // a relative one is not looked for in the working directory
+        : xdg && posix.isAbsolute(xdg)
+          ? xdg
+          : posix.join(place.homedir, '.config'); // a relative one is not looked for in the working directory
   const electron = p.join(electronAppData, ELECTRON_APP_NAME, name);
   const now = configFile(place, name);
   return [...new Set([cli, electron])].filter((f) => f !== now);

@@ -1,7 +1,6 @@
 import type { Delta, Snapshot, Socket } from '../../shared/model';
 import { sameSocket } from '../../shared/compare';
 
-
 /** Sockets by id. */
 export type SocketMap = Map<string, Socket>;
 

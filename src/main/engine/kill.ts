@@ -248,7 +248,8 @@ export class ProcessKiller {
     // Every /proc read from here to the pidfdHolds below is of the pidfd's process: it held the pid until then.
     const why = this.refusal(pid);
     if (why) return { result: 'refused', pid, ...why };
-    if (opened?.kind === 'not-a-process') return { result: 'refused', pid, code: 'invalid', reason: `pid ${pid} is not a process (pidfd_open: errno ${opened.errno})` };
+    if (opened?.kind === 'not-a-process')
+      return { result: 'refused', pid, code: 'invalid', reason: `pid ${pid} is not a process (pidfd_open: errno ${opened.errno})` };
     const before = this.look(pid);
     if (!before || before.zombie || (pidfd !== null && !pidfdHolds(pidfd))) return gone;
     if (target.startTime === null || before.startTime !== target.startTime) {

@@ -146,7 +146,10 @@ export function containerIdFromCgroup(text: string): string | null {
     const first = line.indexOf(':');
     const second = first < 0 ? -1 : line.indexOf(':', first + 1);
     if (second < 0) continue;
-    const parts = line.slice(second + 1).trim().split('/');
+    const parts = line
+      .slice(second + 1)
+      .trim()
+      .split('/');
     let found: string | null = null;
     let underRuntime = false;
     for (const part of parts) {
@@ -210,7 +213,8 @@ export function inNetns<T>(path: string, fn: () => T, expectId?: string): T {
       c.close(target);
     }
     if (entered < 0) {
-      const why = errno === osConstants.errno.EPERM ? ' (entering another namespace needs root)' : errno === osConstants.errno.EINVAL ? ' (not a network namespace)' : '';
+      const why =
+        errno === osConstants.errno.EPERM ? ' (entering another namespace needs root)' : errno === osConstants.errno.EINVAL ? ' (not a network namespace)' : '';
       throw new NetnsError('enter', `cannot enter network namespace ${path}: ${errnoText(errno)}${why}`, errno);
     }
 
@@ -227,7 +231,12 @@ export function inNetns<T>(path: string, fn: () => T, expectId?: string): T {
     }
     if (c.setns(home, CLONE_NEWNET) < 0) {
       const back = c.errno();
-      throw new NetnsError('stranded', `thread stranded in network namespace ${path}: cannot return to its own: ${errnoText(back)}`, back, failure ? { cause: failure.error } : undefined);
+      throw new NetnsError(
+        'stranded',
+        `thread stranded in network namespace ${path}: cannot return to its own: ${errnoText(back)}`,
+        back,
+        failure ? { cause: failure.error } : undefined,
+      );
     }
     if (failure) throw failure.error;
     return result as T;

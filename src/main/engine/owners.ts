@@ -407,7 +407,13 @@ export class OwnerIndex {
     if (names === null || names.length === 0) return false;
     const leader = leaderNames();
     if (leader !== null && sameNames(names, leader)) return false;
-    return known.every((t) => !sameNames(names, [...t.keys()].map((fd) => fd.slice(fd.indexOf('/') + 1))));
+    return known.every(
+      (t) =>
+        !sameNames(
+          names,
+          [...t.keys()].map((fd) => fd.slice(fd.indexOf('/') + 1)),
+        ),
+    );
   }
 
   /**

@@ -99,7 +99,8 @@ export function parseWorkerMessage(m: unknown): WorkerToHost | null {
       return typeof m.message === 'string' ? { type: 'fatal', message: m.message } : null;
     case 'siRun': {
       const { id, job, timeoutMs } = m;
-      const ok = Number.isSafeInteger(id) && (SI_JOBS as readonly unknown[]).includes(job) && isNumber(timeoutMs) && timeoutMs > 0 && timeoutMs <= SI_MAX_TIMEOUT_MS;
+      const ok =
+        Number.isSafeInteger(id) && (SI_JOBS as readonly unknown[]).includes(job) && isNumber(timeoutMs) && timeoutMs > 0 && timeoutMs <= SI_MAX_TIMEOUT_MS;
       return ok ? { type: 'siRun', id: id as number, job: job as SiJob, timeoutMs } : null;
     }
     default:

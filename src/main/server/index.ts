@@ -135,7 +135,6 @@ function sameToken(given: string | null | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const parsed = parseHost(opts.host ?? '127.0.0.1');
   if (!parsed.ok) throw new Error(`refusing to bind: ${parsed.message}`);
@@ -234,7 +233,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : asset.body);
   };
-  const timeouts = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_MS, connectionsCheckingInterval: 1_000 };
+  const timeouts = {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: HEADERS_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    connectionsCheckingInterval: 1_000,
+  };
   // https is http over TLS: same server, same timeouts; a handshake must not outlast the token's deadline either
   const server: HttpServer = opts.tls
     ? createTlsServer({ ...timeouts, cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: UNAUTHENTICATED_MS }, answer)
@@ -318,7 +322,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         send({ type: 'result', id: parsed.id, result: READ_ONLY });
         return;
       }
-      void engineApi.call(parsed.method, parsed.args).then((result) => send({ type: 'result', id: parsed.id, result: parsed.method === 'getState' ? stateFor(result, control) : result }));
+      void engineApi
+        .call(parsed.method, parsed.args)
+        .then((result) => send({ type: 'result', id: parsed.id, result: parsed.method === 'getState' ? stateFor(result, control) : result }));
     });
     // a (re)connected client starts from a full snapshot
     broadcast.add(ws);

@@ -54,12 +54,16 @@ export function loadTokenFile(path: string): TokenFileResult {
     if (!st.isFile()) return { ok: false, message: `the token file ${path} is not a regular file` };
     if (process.getuid && st.uid !== process.getuid()) return { ok: false, message: `the token file ${path} belongs to another user (uid ${st.uid})` };
     if ((st.mode & 0o077) !== 0) {
-      return { ok: false, message: `the token file ${path} is open to group or others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it, or delete it for a new token` };
+      return {
+        ok: false,
+        message: `the token file ${path} is open to group or others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it, or delete it for a new token`,
+      };
     }
     const buf = Buffer.alloc(512);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const token = buf.subarray(0, n).toString('utf8').trim();
-    if (!TOKEN.test(token)) return { ok: false, message: `the token file ${path} does not hold a token (22 to 256 characters of A-Z a-z 0-9 - _): delete it for a new one` };
+    if (!TOKEN.test(token))
+      return { ok: false, message: `the token file ${path} does not hold a token (22 to 256 characters of A-Z a-z 0-9 - _): delete it for a new one` };
     return { ok: true, token, created: false };
   } finally {
     closeSync(fd);

@@ -18,7 +18,14 @@ import { INITIAL_UI, uiReducer } from './store/uiState';
 import { filterRows, GROUP_BY, groupRows, rowsToJson, sortRows, type Column, type GroupBy, type ViewContext } from './store/view';
 
 const INTERVALS = [250, 500, 1000, 2000, 5000, 10000];
-const GROUP_LABELS: Record<GroupBy, string> = { process: 'Process', 'local-port': 'Local port', 'remote-host': 'Remote host', state: 'State', netns: 'Namespace', none: 'No grouping' };
+const GROUP_LABELS: Record<GroupBy, string> = {
+  process: 'Process',
+  'local-port': 'Local port',
+  'remote-host': 'Remote host',
+  state: 'State',
+  netns: 'Namespace',
+  none: 'No grouping',
+};
 const NO_TERMS: QueryTerm[] = [];
 
 /** Rows still open (closed ones linger a few seconds, highlighted, but no longer count). */
@@ -66,7 +73,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   useEffect(() => {
     if (window.portwatch || typeof Notification === 'undefined') return;
     return store.onAlert((a) => {
-      if (a.notify && Notification.permission === 'granted') new Notification('Portwatch: unexpected listener', { body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
+      if (a.notify && Notification.permission === 'granted')
+        new Notification('Portwatch: unexpected listener', { body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
     });
   }, [store]);
 
@@ -141,7 +149,12 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     <div className={detailsOpen && selected ? 'app with-details' : 'app'}>
       <header className="toolbar">
         <h1>Portwatch</h1>
-        <button data-testid="freeze" aria-pressed={view.frozen} onClick={() => store.setFrozen(!view.frozen)} title="Freeze the view: this page stops changing while polling goes on underneath">
+        <button
+          data-testid="freeze"
+          aria-pressed={view.frozen}
+          onClick={() => store.setFrozen(!view.frozen)}
+          title="Freeze the view: this page stops changing while polling goes on underneath"
+        >
           {view.frozen ? `Unfreeze${view.waiting ? ` (${view.waiting} waiting)` : ''}` : 'Freeze view'}
         </button>
         <button
@@ -155,7 +168,12 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         </button>
         <label>
           Refresh{' '}
-          <select data-testid="interval" disabled={!view.control} value={view.intervalMs ?? 1000} onChange={(e) => void store.setPollInterval(Number(e.target.value))}>
+          <select
+            data-testid="interval"
+            disabled={!view.control}
+            value={view.intervalMs ?? 1000}
+            onChange={(e) => void store.setPollInterval(Number(e.target.value))}
+          >
             {INTERVALS.map((ms) => (
               <option key={ms} value={ms}>
                 {ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}
@@ -173,7 +191,13 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             ))}
           </select>
         </label>
-        <button data-testid="reverse-dns" disabled={!view.control} aria-pressed={view.reverseDns} onClick={() => void store.setReverseDns(!view.reverseDns)} title="Look up host names of remote addresses (reverse DNS)">
+        <button
+          data-testid="reverse-dns"
+          disabled={!view.control}
+          aria-pressed={view.reverseDns}
+          onClick={() => void store.setReverseDns(!view.reverseDns)}
+          title="Look up host names of remote addresses (reverse DNS)"
+        >
           Resolve names
         </button>
         <button onClick={() => dispatch({ type: 'collapseAll', keys: groups.map((g) => g.key) })}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
@@ -229,8 +253,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
       )}
       {view.baseline?.ok && !view.baseline.exists && (
         <div className="banner" data-testid="baseline-offer">
-          No expected ports yet: every listener counts as unexpected. Accept the {view.rows.filter((r) => r.socket.listening && r.change !== 'closed').length} listening now as
-          expected?{' '}
+          No expected ports yet: every listener counts as unexpected. Accept the {view.rows.filter((r) => r.socket.listening && r.change !== 'closed').length}{' '}
+          listening now as expected?{' '}
           {view.control && (
             <button data-testid="accept-baseline" onClick={() => void store.acceptAllListeners()}>
               Accept current listeners
@@ -240,13 +264,38 @@ export function App({ store }: { store: SocketStore }): ReactElement {
       )}
       {alertsOpen && <AlertList alerts={view.alerts} onClose={() => dispatch({ type: 'alerts', seen: view.alerts.length })} />}
       {logOpen && <ActionLog actions={view.actions} onClose={() => dispatch({ type: 'log' })} />}
-      {killPlan && <KillDialog key={killPlan.pid} plan={killPlan} kill={(pid, st, force) => store.kill(pid, st, force)} onRetarget={openKill} onClose={() => dispatch({ type: 'kill', plan: null })} />}
+      {killPlan && (
+        <KillDialog
+          key={killPlan.pid}
+          plan={killPlan}
+          kill={(pid, st, force) => store.kill(pid, st, force)}
+          onRetarget={openKill}
+          onClose={() => dispatch({ type: 'kill', plan: null })}
+        />
+      )}
       {chartsOpen && <Charts history={view.history} rates={view.rates} ratesError={view.ratesError} watchRates={watchRates} sockets={liveSockets} />}
       <main>
         {tab === 'exposure' ? (
-          <ExposureView rows={view.rows} expected={(r) => ctx.expected?.(r.socket) ?? null} now={now} canMark={view.baseline?.ok === true && view.control} onMark={(id) => void store.markExpected(id)} />
+          <ExposureView
+            rows={view.rows}
+            expected={(r) => ctx.expected?.(r.socket) ?? null}
+            now={now}
+            canMark={view.baseline?.ok === true && view.control}
+            onMark={(id) => void store.markExpected(id)}
+          />
         ) : (
-          <SocketTable items={items} ctx={ctx} now={now} sort={sort} onSort={onSort} selectedId={selectedId} onSelect={onSelect} onToggle={onToggleGroup} onKill={view.control ? onKillGroup : null} scrollToKey={selectedId} />
+          <SocketTable
+            items={items}
+            ctx={ctx}
+            now={now}
+            sort={sort}
+            onSort={onSort}
+            selectedId={selectedId}
+            onSelect={onSelect}
+            onToggle={onToggleGroup}
+            onKill={view.control ? onKillGroup : null}
+            scrollToKey={selectedId}
+          />
         )}
         {detailsOpen && selected && (
           <DetailsPanel
@@ -261,7 +310,15 @@ export function App({ store }: { store: SocketStore }): ReactElement {
               view.control
                 ? () =>
                     void store.closeConnection(selected.id).then((r) =>
-                      dispatch({ type: 'closeResult', id: selected.id, text: !r.ok ? `Not closed: ${r.message}.` : r.value.result === 'closed' ? 'Closed: the connection is gone from the kernel table.' : `Not closed: ${r.value.reason}.` }),
+                      dispatch({
+                        type: 'closeResult',
+                        id: selected.id,
+                        text: !r.ok
+                          ? `Not closed: ${r.message}.`
+                          : r.value.result === 'closed'
+                            ? 'Closed: the connection is gone from the kernel table.'
+                            : `Not closed: ${r.value.reason}.`,
+                      }),
                     )
                 : null
             }

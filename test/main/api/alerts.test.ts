@@ -11,7 +11,14 @@ import type { Socket } from '../../../src/shared/model';
 import { makeProcess, makeSocket } from '../../helpers/sockets';
 
 const listener = (port: number, name = 'nc', address = '0.0.0.0'): Socket =>
-  makeSocket({ id: `tcp|${address}|${port}|*|*|${port}`, localAddress: address, localPort: port, pid: 42, pids: [42], process: makeProcess(42, name, { startTime: 1 }) });
+  makeSocket({
+    id: `tcp|${address}|${port}|*|*|${port}`,
+    localAddress: address,
+    localPort: port,
+    pid: 42,
+    pids: [42],
+    process: makeProcess(42, name, { startTime: 1 }),
+  });
 const delta = (seq: number, added: Socket[]) => ({ seq, takenAt: seq, added, removed: [], changed: [], closed: [] });
 
 describe('Alerts', () => {
@@ -48,7 +55,12 @@ describe('Alerts', () => {
   it('notifies at most five a minute; the rest are listed quietly', () => {
     // on loopback: listeners on all interfaces always notify, coalesced (alertsFlood.test.ts)
     const { alerts, got, clock } = make();
-    alerts.delta(delta(2, Array.from({ length: 8 }, (_, i) => listener(10_000 + i, 'nc', '127.0.0.1'))));
+    alerts.delta(
+      delta(
+        2,
+        Array.from({ length: 8 }, (_, i) => listener(10_000 + i, 'nc', '127.0.0.1')),
+      ),
+    );
     expect(got.map((a) => a.notify)).toEqual([true, true, true, true, true, false, false, false]);
     clock.t += 60_000;
     alerts.delta(delta(3, [listener(20_000, 'nc', '127.0.0.1')]));
@@ -90,11 +102,24 @@ describe('kill and close through the API', () => {
     const d = new EngineApi(monitor);
     const actions: unknown[] = [];
     d.subscribe((m) => m.event === 'action' && actions.push(m.payload));
-    for (const bad of [[], ['1', null, false], [NaN, null, false], [-3, null, false], [1.5, null, false], [5, 'yesterday', false], [5, null, 'yes'], [5, null, false, 'extra'], [[5], null, false]]) {
+    for (const bad of [
+      [],
+      ['1', null, false],
+      [NaN, null, false],
+      [-3, null, false],
+      [1.5, null, false],
+      [5, 'yesterday', false],
+      [5, null, 'yes'],
+      [5, null, false, 'extra'],
+      [[5], null, false],
+    ]) {
       expect(await d.call('killProcess', bad), JSON.stringify(bad)).toMatchObject({ ok: false, code: 'bad-request' });
     }
     expect(await d.call('killProcess', [1, null, false])).toMatchObject({ ok: true, value: { result: 'refused', code: 'protected' } });
-    expect(await d.call('killProcess', [process.pid, null, true])).toMatchObject({ ok: true, value: { result: 'refused', reason: 'that is Portwatch itself' } });
+    expect(await d.call('killProcess', [process.pid, null, true])).toMatchObject({
+      ok: true,
+      value: { result: 'refused', reason: 'that is Portwatch itself' },
+    });
     expect(await d.call('closeConnection', ['no-such-socket'])).toMatchObject({ ok: false, code: 'bad-request' });
     expect(await d.call('closeConnection', [listener(8080).id])).toMatchObject({ ok: true, value: { result: 'refused', code: 'invalid' } });
     const log = await d.call('getActionLog', []);

@@ -93,11 +93,15 @@ describe('Alerts under a flood (issue 12, item 5)', () => {
       alerts.delta(delta([tcp(20_000 + i, 1000, 'mallory', 5150), tcp(30_000 + i, 1000, 'mallory', 5150, '::')]));
       clock.t += 1000;
     }
-    expect(notified().map((a) => a.message)).toEqual(['2 new listeners on all interfaces, e.g. nc (pid 5150) listens on tcp 0.0.0.0:20000, reachable on every interface']);
+    expect(notified().map((a) => a.message)).toEqual([
+      '2 new listeners on all interfaces, e.g. nc (pid 5150) listens on tcp 0.0.0.0:20000, reachable on every interface',
+    ]);
     clock.t += 2000; // 10 s after the first
     alerts.delta(delta([])); // a poll that found nothing new still closes the window
     expect(notified()).toHaveLength(2);
-    expect(notified()[1]?.message).toBe('14 more new listeners on all interfaces, e.g. nc (pid 5150) listens on tcp 0.0.0.0:20001, reachable on every interface');
+    expect(notified()[1]?.message).toBe(
+      '14 more new listeners on all interfaces, e.g. nc (pid 5150) listens on tcp 0.0.0.0:20001, reachable on every interface',
+    );
     expect(got).toHaveLength(17);
     // and the next one, after the window, is news of its own
     clock.t += 10_000;
@@ -110,7 +114,11 @@ describe('Alerts under a flood (issue 12, item 5)', () => {
     alerts.delta(delta(Array.from({ length: 6 }, (_, i) => tcp(7000 + i, 0, 'root', 9, '127.0.0.1'))));
     expect(notified()).toHaveLength(5);
     alerts.delta(delta([...Array.from({ length: 40 }, (_, i) => tcp(20_000 + i, 1000, 'mallory', 5150)), tcp(4444, 0, 'root', 31337)]));
-    expect(notified().slice(5).map((a) => [a.localPort, a.message.split(',')[0]])).toEqual([
+    expect(
+      notified()
+        .slice(5)
+        .map((a) => [a.localPort, a.message.split(',')[0]]),
+    ).toEqual([
       [20_000, '40 new listeners on all interfaces'],
       [4444, 'nc (pid 31337) listens on tcp 0.0.0.0:4444'],
     ]);

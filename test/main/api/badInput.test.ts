@@ -12,7 +12,26 @@ import { API_METHODS, type ApiMethod } from '../../../src/shared/contract';
 import { ROOT } from '../../helpers/paths';
 
 /** What every method must refuse: wrong types, missing and extra arguments, huge strings, odd numbers. */
-const HOSTILE: unknown[] = ['', 'x'.repeat(100_000), NaN, Infinity, -Infinity, -1, 0, 2 ** 53, 1.5, null, undefined, true, {}, [], { __proto__: { polluted: 1 } }, JSON.parse('{"__proto__": {"polluted": 1}}'), () => 1, Symbol('s')];
+const HOSTILE: unknown[] = [
+  '',
+  'x'.repeat(100_000),
+  NaN,
+  Infinity,
+  -Infinity,
+  -1,
+  0,
+  2 ** 53,
+  1.5,
+  null,
+  undefined,
+  true,
+  {},
+  [],
+  { __proto__: { polluted: 1 } },
+  JSON.parse('{"__proto__": {"polluted": 1}}'),
+  () => 1,
+  Symbol('s'),
+];
 
 /** One valid argument list per method: each hostile attempt below is one of these with something wrong. */
 const VALID: Record<string, unknown[]> = {
@@ -41,7 +60,9 @@ function attempts(method: string): unknown[] {
     ...good.map((_, i) => good.slice(0, i)), // missing arguments
     // each argument replaced by a value of another kind (a nullable number, startTime, keeps its numbers)
     ...good.flatMap((_, i) =>
-      HOSTILE.filter((h) => (good[i] === null ? h !== null && typeof h !== 'number' : typeof h !== typeof good[i] || h === null)).map((h) => good.map((g, j) => (j === i ? h : g))),
+      HOSTILE.filter((h) => (good[i] === null ? h !== null && typeof h !== 'number' : typeof h !== typeof good[i] || h === null)).map((h) =>
+        good.map((g, j) => (j === i ? h : g)),
+      ),
     ),
     // and the numbers that are out of range where a number is wanted
     ...good.flatMap((g, i) => (typeof g === 'number' ? [NaN, Infinity, -1, 0, 1.5, 2 ** 53].map((h) => good.map((x, j) => (j === i ? h : x))) : [])),
@@ -107,7 +128,10 @@ describe('every API method against hostile arguments', () => {
     const frame = { url: 'file:///app/index.html' };
     bindIpc(ipcMain as never, new EngineApi(monitor, { baselinePath }), (f) => f === (frame as never));
     // ipcRenderer.invoke spreads the arguments: a non-array cannot arrive, so those attempts are left out
-    await expectAllRefused((method, args) => (handlers.get(ipcInvokeChannel(method as ApiMethod)) as Handler)({ senderFrame: frame }, ...(args as unknown[])), Array.isArray);
+    await expectAllRefused(
+      (method, args) => (handlers.get(ipcInvokeChannel(method as ApiMethod)) as Handler)({ senderFrame: frame }, ...(args as unknown[])),
+      Array.isArray,
+    );
   });
 
   it('a real WebSocket to the web server', async () => {
@@ -139,7 +163,9 @@ describe('every API method against hostile arguments', () => {
       socket.send(JSON.stringify({ id: ++id, method: 'markExpected', args: ['x'.repeat(100_000)] }));
       expect(await closed).toBe(1009);
       const again = new WebSocket(`ws://127.0.0.1:${server.port}${WS_PATH}`, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
-      const answer = new Promise<WsMessage>((resolve) => again.on('message', (d) => ((m: WsMessage) => m.type === 'result' && resolve(m))(JSON.parse(String(d)) as WsMessage)));
+      const answer = new Promise<WsMessage>((resolve) =>
+        again.on('message', (d) => ((m: WsMessage) => m.type === 'result' && resolve(m))(JSON.parse(String(d)) as WsMessage)),
+      );
       await new Promise((resolve, reject) => again.once('open', resolve).once('error', reject));
       again.send(JSON.stringify({ type: 'hello', token: 'bad-input-token' }));
       again.send(JSON.stringify({ id: 1, method: 'getBaseline', args: [] }));

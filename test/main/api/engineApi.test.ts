@@ -60,7 +60,11 @@ describe('EngineApi: the services behind PortwatchApi, with a lifecycle', () => 
     expect(await api.call('markExpected', ['no-such-socket'])).toMatchObject({ ok: false, code: 'bad-request', message: 'no such socket now' });
     expect(await api.call('closeConnection', ['no-such-socket'])).toMatchObject({ ok: false, code: 'bad-request', message: 'no such socket now' });
     // without a baseline file there is nothing to write to
-    expect(await api.call('markExpected', ['tcp|127.0.0.1|80|*|*|1'])).toMatchObject({ ok: false, code: 'bad-request', message: 'no baseline file in this mode' });
+    expect(await api.call('markExpected', ['tcp|127.0.0.1|80|*|*|1'])).toMatchObject({
+      ok: false,
+      code: 'bad-request',
+      message: 'no baseline file in this mode',
+    });
     expect(monitor.counts()).toEqual({ sockets: 1, listening: 1 });
     expect(monitor.socket('tcp|127.0.0.1|80|*|*|1')?.localPort).toBe(80);
     api.dispose();

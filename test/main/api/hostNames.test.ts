@@ -43,7 +43,10 @@ describe('HostNames', () => {
     vi.useFakeTimers();
     try {
       const got: Record<string, string> = {};
-      const names = new HostNames((n) => Object.assign(got, n), (a) => (a.startsWith('hung') ? new Promise(() => {}) : Promise.resolve(`n-${a}`)));
+      const names = new HostNames(
+        (n) => Object.assign(got, n),
+        (a) => (a.startsWith('hung') ? new Promise(() => {}) : Promise.resolve(`n-${a}`)),
+      );
       names.setEnabled(true);
       names.want(['hung1', 'hung2', 'hung3', 'hung4']); // every slot taken by a lookup that never answers
       names.want(['a']);

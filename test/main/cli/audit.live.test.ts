@@ -7,7 +7,6 @@ import { spawnReady, type Child } from '../../helpers/children';
 import { canNetns, Netns } from '../../helpers/netns';
 import { BIN } from '../../helpers/paths';
 
-
 /** Listens where it is told: "tcp 0.0.0.0", "udp ::", ... and prints the ports in that order. */
 const LISTENERS = `
 import socket, sys, time
@@ -43,7 +42,8 @@ describe.runIf(canNetns)('portwatch audit, in a network namespace of its own', (
   const kids: Child[] = [];
   let dir: string;
   const inNs = (...cmd: string[]): string[] => ns.exec(...cmd);
-  const audit = (...args: string[]) => spawnSync('ip', inNs(process.execPath, BIN, 'audit', ...args), { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: dir } });
+  const audit = (...args: string[]) =>
+    spawnSync('ip', inNs(process.execPath, BIN, 'audit', ...args), { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: dir } });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'pw-audit-'));
@@ -82,8 +82,13 @@ describe.runIf(canNetns)('portwatch audit, in a network namespace of its own', (
     expect(by(4)).toMatchObject({ localAddress: '::', exposure: 'all' });
     expect(by(5)).toMatchObject({ protocol: 'udp', exposure: 'all' });
     expect(by(6)).toMatchObject({ localAddress: '::1', exposure: 'loopback' });
-    expect(listeners.map((l) => l.exposure)).toEqual([...listeners.map((l) => l.exposure)].sort((a, b) => ['all', 'interface', 'loopback'].indexOf(a) - ['all', 'interface', 'loopback'].indexOf(b)));
-    for (const l of listeners) expect(Object.keys(l).sort()).toEqual(['exposure', 'expected', 'localAddress', 'localPort', 'pid', 'process', 'noOwner', 'protocol', 'range', 'risk', 'service'].sort());
+    expect(listeners.map((l) => l.exposure)).toEqual(
+      [...listeners.map((l) => l.exposure)].sort((a, b) => ['all', 'interface', 'loopback'].indexOf(a) - ['all', 'interface', 'loopback'].indexOf(b)),
+    );
+    for (const l of listeners)
+      expect(Object.keys(l).sort()).toEqual(
+        ['exposure', 'expected', 'localAddress', 'localPort', 'pid', 'process', 'noOwner', 'protocol', 'range', 'risk', 'service'].sort(),
+      );
 
     const file = join(dir, 'expected.json');
     expect(audit('--write-baseline', file).status).toBe(0);

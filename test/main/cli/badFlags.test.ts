@@ -23,7 +23,17 @@ const INTERVAL = ['249', 'fast', '', '3600001', '-1000'];
 const VALUES: Record<string, Record<string, string[]>> = {
   list: FILTERS,
   watch: { ...FILTERS, interval: INTERVAL },
-  serve: { port: ['70000', 'eighty', ''], host: ['', 'a b', 'x/y'], interval: INTERVAL, source: ['netstat'], baseline: [''], 'token-file': [''], 'tls-cert': [''], 'tls-key': [''], 'allow-user': ['', 'no-such-user-xyz', 'root,no-such-user-xyz', '-x'] },
+  serve: {
+    port: ['70000', 'eighty', ''],
+    host: ['', 'a b', 'x/y'],
+    interval: INTERVAL,
+    source: ['netstat'],
+    baseline: [''],
+    'token-file': [''],
+    'tls-cert': [''],
+    'tls-key': [''],
+    'allow-user': ['', 'no-such-user-xyz', 'root,no-such-user-xyz', '-x'],
+  },
   audit: { baseline: [''], 'write-baseline': [''], source: ['netstat'] },
   kill: { port: ['99999', 'x', ''] },
 };

@@ -52,7 +52,17 @@ describe('the build', () => {
     // a checkout of its own: this build's out/ is the one bundles.ts finds there
     const checkout = join(scratch, 'checkout');
     mkdirSync(checkout);
-    for (const part of ['src', 'scripts', 'package.json', 'electron.vite.config.ts', 'tsconfig.json', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.web.json', 'tsconfig.e2e.json']) {
+    for (const part of [
+      'src',
+      'scripts',
+      'package.json',
+      'electron.vite.config.ts',
+      'tsconfig.json',
+      'tsconfig.base.json',
+      'tsconfig.node.json',
+      'tsconfig.web.json',
+      'tsconfig.e2e.json',
+    ]) {
       cpSync(join(ROOT, part), join(checkout, part), { recursive: true });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
@@ -79,7 +89,7 @@ describe('nothing builds at run time', () => {
     expect(existsSync(bundlePath('portwatch', join(dir, 'out')))).toBe(false);
   });
 
-  it("a command whose bundle is missing says \"not built\", names it and exits 1: list's, the others', the worker", async () => {
+  it('a command whose bundle is missing says "not built", names it and exits 1: list\'s, the others\', the worker', async () => {
     const cases: Array<[NodeBundle, string[]]> = [
       ['cli-list', ['list']],
       ['cli-impl', ['audit']],
@@ -107,7 +117,10 @@ describe('nothing builds at run time', () => {
     // an electron-vite that would say so if it ran
     const marker = join(dir, 'electron-vite-ran');
     mkdirSync(join(dir, 'node_modules', 'electron-vite', 'bin'), { recursive: true });
-    writeFileSync(join(dir, 'node_modules', 'electron-vite', 'package.json'), JSON.stringify({ name: 'electron-vite', version: '0.0.0', bin: 'bin/electron-vite.js' }));
+    writeFileSync(
+      join(dir, 'node_modules', 'electron-vite', 'package.json'),
+      JSON.stringify({ name: 'electron-vite', version: '0.0.0', bin: 'bin/electron-vite.js' }),
+    );
     writeFileSync(join(dir, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '');\n`);
     const tokenFile = join(dir, 'token');
 

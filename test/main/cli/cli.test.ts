@@ -105,7 +105,9 @@ describe('portwatch CLI', () => {
 
     const csv = await run('list', '--csv', '--port', String(port));
     const rows = csv.stdout.trimEnd().split('\r\n');
-    expect(rows[0]).toBe('id,protocol,family,localAddress,localPort,remoteAddress,remotePort,state,listening,pid,pids,uid,user,ownerHidden,noOwner,interface,v6only,bytesIn,bytesOut,rttMs,netns,container,process,exe,cmdline');
+    expect(rows[0]).toBe(
+      'id,protocol,family,localAddress,localPort,remoteAddress,remotePort,state,listening,pid,pids,uid,user,ownerHidden,noOwner,interface,v6only,bytesIn,bytesOut,rttMs,netns,container,process,exe,cmdline',
+    );
     const row = rows.find((r) => r.includes(',LISTEN,'));
     expect(row).toContain(`,tcp,4,127.0.0.1,${port},,,LISTEN,true,${process.pid},`);
     // the cmdline column is a JSON array: quoted, inner quotes doubled

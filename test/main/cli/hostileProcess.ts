@@ -18,7 +18,17 @@ export async function hostileListener(name: string): Promise<Child & { port: num
   chmodSync(dir, 0o755);
   const link = join(dir, name);
   symlinkSync(process.execPath, link);
-  const child = await spawnReady('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', '-c', 'exec -a "$0" "$1" -e "$2"', name, link, NODE_LISTENER]);
+  const child = await spawnReady('setpriv', [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    'bash',
+    '-c',
+    'exec -a "$0" "$1" -e "$2"',
+    name,
+    link,
+    NODE_LISTENER,
+  ]);
   const stop = child.stop;
   return {
     ...child,

@@ -21,7 +21,7 @@ function random(seed: number): () => number {
 }
 
 const rand = random(20261201);
-const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const hex = (): string => Math.floor(rand() * 0x10000).toString(16);
 
 function address(): string {
@@ -71,7 +71,8 @@ function sortedBefore(sockets: readonly Socket[]): Socket[] {
 
 /** formatTable as it was: a row of cells per socket, each through inert(), lines joined and trimmed. */
 function tableBefore(sockets: readonly Socket[]): string {
-  const owner = (s: Socket): string => (s.process ? s.process.name : s.noOwner !== null ? `(${describeNoOwner(s.noOwner)})` : s.ownerHidden ? `(${describeNoOwner('hidden')})` : '-');
+  const owner = (s: Socket): string =>
+    s.process ? s.process.name : s.noOwner !== null ? `(${describeNoOwner(s.noOwner)})` : s.ownerHidden ? `(${describeNoOwner('hidden')})` : '-';
   const namespaces = sockets.some((s) => s.netns !== null);
   const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', ...(namespaces ? ['NETNS'] : []), 'PROCESS'];
   const rows = sockets.map((s) =>

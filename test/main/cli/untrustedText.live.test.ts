@@ -26,7 +26,9 @@ describe.runIf(isRoot)("another user's process names, printed by root's portwatc
     const r = await runPortwatch(['list', '--pid', String(evil.pid)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.replace(/\n/g, '')).not.toMatch(TERMINAL_CONTROLS);
-    expect(r.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${evil.port} .*LISTEN +${evil.pid} +nobody +${HOSTILE_ESCAPED.replace(/[\\[$^.*+?()|{}]/g, '\\$&')}\n`));
+    expect(r.stdout).toMatch(
+      new RegExp(`127\\.0\\.0\\.1:${evil.port} .*LISTEN +${evil.pid} +nobody +${HOSTILE_ESCAPED.replace(/[\\[$^.*+?()|{}]/g, '\\$&')}\n`),
+    );
     expect(r.stdout.split('\n').filter((l) => l.includes('sshd'))).toHaveLength(1); // the escaped name's row, no other
   });
 

@@ -59,9 +59,15 @@ describe('the desktop app and portwatch audit share one baseline', () => {
     await import('../../../src/main/index');
     const path = defaultBaselinePath();
     expect(path).toBe(join(config, 'portwatch', 'baseline.json'));
-    expect(loadBaseline(path)).toEqual({ ok: true, exists: true, baseline: { version: 1, rules: [{ process: 'sshd', protocol: 'tcp', port: 22, exposure: 'all' }] } });
+    expect(loadBaseline(path)).toEqual({
+      ok: true,
+      exists: true,
+      baseline: { version: 1, rules: [{ process: 'sshd', protocol: 'tcp', port: 22, exposure: 'all' }] },
+    });
     expect(readFileSync(old, 'utf8')).toBe(oldText);
-    expect(warn.mock.calls).toEqual([[`Portwatch: merged the old baseline ${old} into ${path} (1 of 1 rule new); the old file is left in place and no longer read`]]);
+    expect(warn.mock.calls).toEqual([
+      [`Portwatch: merged the old baseline ${old} into ${path} (1 of 1 rule new); the old file is left in place and no longer read`],
+    ]);
 
     // the CLI, run as users run it, reads that file and has nothing to merge
     const audit = spawnSync(process.execPath, [BIN, 'audit', '--source', 'procfs'], { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: config } });

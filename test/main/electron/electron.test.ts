@@ -70,7 +70,14 @@ describe('window', () => {
       listeners.get(name)?.({ preventDefault: prevent });
       expect(prevent, name).toHaveBeenCalled();
     }
-    for (const url of ['https://github.com/portwatch', 'https://evil.example/', 'http://github.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'https://github.com.evil.example/']) {
+    for (const url of [
+      'https://github.com/portwatch',
+      'https://evil.example/',
+      'http://github.com/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'https://github.com.evil.example/',
+    ]) {
       expect(openHandler({ url })).toEqual({ action: 'deny' });
     }
     expect(opened).toEqual(['https://github.com/portwatch']);
@@ -84,7 +91,10 @@ describe('renderer crash', () => {
   it('reloads the window at most three times a minute, and not after a clean exit', () => {
     const clock = { t: 0 };
     let reloads = 0;
-    const gone = reloadOnCrash(() => reloads++, () => clock.t);
+    const gone = reloadOnCrash(
+      () => reloads++,
+      () => clock.t,
+    );
     expect(gone('clean-exit')).toBe(false);
     expect([gone('crashed'), gone('oom'), gone('killed'), gone('crashed')]).toEqual([true, true, true, false]);
     expect(reloads).toBe(3);
@@ -97,7 +107,10 @@ describe('renderer crash', () => {
 describe('IPC', () => {
   const appUrl = 'file:///app/out/renderer/index.html';
   const main = { url: appUrl };
-  const isTrusted = trustedSender(() => main as never, () => appUrl);
+  const isTrusted = trustedSender(
+    () => main as never,
+    () => appUrl,
+  );
 
   function bound(monitor = testMonitor()): Map<string, Handler> {
     const ipc = fakeIpcMain();
@@ -117,9 +130,19 @@ describe('IPC', () => {
     }
     // the main frame after it navigated elsewhere
     const moved = { url: 'https://evil.example/' };
-    expect(trustedSender(() => moved as never, () => appUrl)(moved as never)).toBe(false);
+    expect(
+      trustedSender(
+        () => moved as never,
+        () => appUrl,
+      )(moved as never),
+    ).toBe(false);
     const withHash = { url: `${appUrl}#details` };
-    expect(trustedSender(() => withHash as never, () => appUrl)(withHash as never)).toBe(true);
+    expect(
+      trustedSender(
+        () => withHash as never,
+        () => appUrl,
+      )(withHash as never),
+    ).toBe(true);
   });
 
   it('validates arguments and answers errors as values', async () => {

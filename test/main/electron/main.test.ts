@@ -17,7 +17,13 @@ const fx = vi.hoisted(() => {
   const appHandlers = new Map<string, (e: { preventDefault: () => void }) => void>();
   let ready!: () => void;
   const whenReady = new Promise<void>((r) => (ready = r));
-  const windows: Array<{ options: Record<string, unknown>; handlers: Map<string, (e: { preventDefault: () => void }) => void>; loaded: string[]; hidden: number; mainFrame: { url: string } }> = [];
+  const windows: Array<{
+    options: Record<string, unknown>;
+    handlers: Map<string, (e: { preventDefault: () => void }) => void>;
+    loaded: string[];
+    hidden: number;
+    mainFrame: { url: string };
+  }> = [];
   const ipcHandlers = new Map<string, unknown>();
   const headerHooks: Array<(d: { responseHeaders: Record<string, string[]> }, cb: (r: unknown) => void) => void> = [];
   const trays: Array<{ tooltip: string }> = [];
@@ -30,7 +36,10 @@ const fx = vi.hoisted(() => {
   /** What the in-memory engine lists: the test adds an unexpected listener later. */
   const sockets: unknown[] = [];
   /** The app:// registration, with whether the app was ready when it was made; the app:// handler. */
-  const protocol = { privileged: [] as Array<{ schemes: unknown; afterReady: boolean }>, handlers: new Map<string, (r: { url: string }) => Promise<Response>>() };
+  const protocol = {
+    privileged: [] as Array<{ schemes: unknown; afterReady: boolean }>,
+    handlers: new Map<string, (r: { url: string }) => Promise<Response>>(),
+  };
   const permissions: { check?: (...a: unknown[]) => boolean; request?: (...a: unknown[]) => void; device?: (...a: unknown[]) => boolean } = {};
   const state = { ready: false };
   // a packaged app whose environment names a dev server: it must be ignored
@@ -193,7 +202,9 @@ describe('Electron main entry', () => {
     expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false });
     expect(String((win.options.webPreferences as { preload: string }).preload)).toMatch(/preload[\\/]index\.js$/);
     // app:// is privileged at load time, before ready; the window loads it, never the dev server of a packaged app
-    expect(fx.protocol.privileged).toEqual([{ schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }], afterReady: false }]);
+    expect(fx.protocol.privileged).toEqual([
+      { schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }], afterReady: false },
+    ]);
     expect(win.loaded).toEqual(['app://portwatch/index.html']);
     const serve = fx.protocol.handlers.get('app');
     expect(serve).toBeDefined();
@@ -211,7 +222,13 @@ describe('Electron main entry', () => {
     // utility process
     expect(fx.host.options?.workerPath).toBe(WORKER);
     await expect(fx.host.options?.siLauncher?.('connections', 5000)).resolves.toMatchObject({ code: 0, stdout: '[]', timedOut: false });
-    expect(fx.forks).toEqual([{ modulePath: SI_CHILD, args: ['--portwatch-si-child', 'connections', '--until-stopped'], options: { stdio: 'pipe', serviceName: 'Portwatch systeminformation helper' } }]);
+    expect(fx.forks).toEqual([
+      {
+        modulePath: SI_CHILD,
+        args: ['--portwatch-si-child', 'connections', '--until-stopped'],
+        options: { stdio: 'pipe', serviceName: 'Portwatch systeminformation helper' },
+      },
+    ]);
 
     // every permission is denied, checked or requested
     expect(fx.permissions.check?.(null, 'notifications', 'app://portwatch', {})).toBe(false);
@@ -259,14 +276,22 @@ describe('Electron main entry', () => {
     });
     await vi.waitFor(() => expect(fx.notifications).toHaveLength(1), { timeout: 5000 });
     expect(fx.notifications[0]?.title).toBe('Portwatch: unexpected listener');
-    expect(fx.notifications[0]?.body).toMatch(/redis-server \(pid 77\) listens on tcp 0\.0\.0\.0:6379, reachable on every interface\. Redis has no authentication/);
+    expect(fx.notifications[0]?.body).toMatch(
+      /redis-server \(pid 77\) listens on tcp 0\.0\.0\.0:6379, reachable on every interface\. Redis has no authentication/,
+    );
 
     // "Mark as expected" writes the user's baseline, and `portwatch audit` reads that very file
-    const markExpected = fx.ipcHandlers.get(ipcInvokeChannel('markExpected')) as (e: { senderFrame: unknown }, id: string) => Promise<{ ok: boolean; value?: { path: string } }>;
+    const markExpected = fx.ipcHandlers.get(ipcInvokeChannel('markExpected')) as (
+      e: { senderFrame: unknown },
+      id: string,
+    ) => Promise<{ ok: boolean; value?: { path: string } }>;
     const marked = await markExpected({ senderFrame: mainFrame }, 'tcp|0.0.0.0|6379|*|*|1');
     expect(marked).toMatchObject({ ok: true, value: { ok: true, path: defaultBaselinePath(), exists: true } });
     expect(defaultBaselinePath()).toBe(join(config, 'portwatch', 'baseline.json'));
-    expect(loadBaseline(defaultBaselinePath())).toMatchObject({ ok: true, baseline: { rules: [{ process: 'redis-server', protocol: 'tcp', port: 6379, exposure: 'all' }] } });
+    expect(loadBaseline(defaultBaselinePath())).toMatchObject({
+      ok: true,
+      baseline: { rules: [{ process: 'redis-server', protocol: 'tcp', port: 6379, exposure: 'all' }] },
+    });
     const audit = spawnSync(process.execPath, [BIN, 'audit', '--source', 'procfs'], { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: config } });
     expect(audit.status, audit.stderr).toBe(0);
     expect(audit.stdout).toContain(`baseline: ${defaultBaselinePath()}`);

@@ -78,7 +78,10 @@ describe('renderer URL', () => {
 
   it('the IPC sender check accepts exactly the page loaded: app://portwatch, or the dev server in dev', () => {
     const frame = { url: APP_URL } as never as { url: string };
-    const trusted = trustedSender(() => frame as never, () => rendererUrl({ isPackaged: true, dev: true, devServerUrl: 'http://localhost:5173' }));
+    const trusted = trustedSender(
+      () => frame as never,
+      () => rendererUrl({ isPackaged: true, dev: true, devServerUrl: 'http://localhost:5173' }),
+    );
     expect(trusted(frame as never)).toBe(true);
     frame.url = `${APP_URL}#/alerts`;
     expect(trusted(frame as never)).toBe(true);
@@ -87,7 +90,10 @@ describe('renderer URL', () => {
       expect(trusted(frame as never), url).toBe(false);
     }
     const devFrame = { url: 'http://localhost:5173/' };
-    const inDev = trustedSender(() => devFrame as never, () => rendererUrl({ isPackaged: false, dev: true, devServerUrl: 'http://localhost:5173' }));
+    const inDev = trustedSender(
+      () => devFrame as never,
+      () => rendererUrl({ isPackaged: false, dev: true, devServerUrl: 'http://localhost:5173' }),
+    );
     expect(inDev(devFrame as never)).toBe(true);
   });
 });
@@ -102,7 +108,18 @@ describe('permissions', () => {
       setPermissionRequestHandler: (h) => (request = h as never),
       setDevicePermissionHandler: (h) => (device = h as never),
     });
-    for (const p of ['notifications', 'media', 'geolocation', 'clipboard-read', 'clipboard-sanitized-write', 'fullscreen', 'openExternal', 'hid', 'serial', 'usb']) {
+    for (const p of [
+      'notifications',
+      'media',
+      'geolocation',
+      'clipboard-read',
+      'clipboard-sanitized-write',
+      'fullscreen',
+      'openExternal',
+      'hid',
+      'serial',
+      'usb',
+    ]) {
       expect(check(null, p, 'app://portwatch', {}), p).toBe(false);
       const cb = vi.fn();
       request(null, p, cb, {});

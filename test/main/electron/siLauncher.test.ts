@@ -241,7 +241,9 @@ describe('utilitySiLauncher: the orders of events Electron may give', () => {
       '/helper.js',
     );
     const r = await run('connections', 1000);
-    expect(() => siJobResult('connections', 1000, r)).toThrow(/^cannot start the systeminformation helper: utilityProcess cannot be created before app is ready\.$/);
+    expect(() => siJobResult('connections', 1000, r)).toThrow(
+      /^cannot start the systeminformation helper: utilityProcess cannot be created before app is ready\.$/,
+    );
   });
 
   it("a fatal V8 error, reported by Electron's 'error' event, names the failure when stderr says nothing", async () => {

@@ -32,7 +32,15 @@ describe('baseline file', () => {
     writeBaselineFile(path, { version: 1, rules: [] });
     writeFileSync(path, '{ "version": 1, "rules": [ { "port": 53, "protocol": "udp" },\n { "process": "cupsd", "exposure": "loopback" } ] }');
     const r = loadBaseline(path);
-    expect(r).toMatchObject({ ok: true, baseline: { rules: [{ port: 53, protocol: 'udp' }, { process: 'cupsd', exposure: 'loopback' }] } });
+    expect(r).toMatchObject({
+      ok: true,
+      baseline: {
+        rules: [
+          { port: 53, protocol: 'udp' },
+          { process: 'cupsd', exposure: 'loopback' },
+        ],
+      },
+    });
   });
 
   it('reports a broken file with what is wrong, and never overwrites it', () => {
@@ -68,15 +76,17 @@ describe('baseline file', () => {
     writeBaselineFile(path, { version: 1, rules: [] });
     // six processes write the baseline at once (portwatch audit --write-baseline), three times each,
     // while this one keeps reading it
-    const runs = Array.from({ length: 6 }, () =>
-      new Promise<number>((resolve) => {
-        let left = 3;
-        const again = (): void => {
-          const p = spawn(process.execPath, [BIN, 'audit', '--write-baseline', path], { stdio: 'ignore' });
-          p.on('exit', (code) => (code !== 0 || --left === 0 ? resolve(code ?? 1) : again()));
-        };
-        again();
-      }),
+    const runs = Array.from(
+      { length: 6 },
+      () =>
+        new Promise<number>((resolve) => {
+          let left = 3;
+          const again = (): void => {
+            const p = spawn(process.execPath, [BIN, 'audit', '--write-baseline', path], { stdio: 'ignore' });
+            p.on('exit', (code) => (code !== 0 || --left === 0 ? resolve(code ?? 1) : again()));
+          };
+          again();
+        }),
     );
     let reads = 0;
     let done = false;
@@ -132,7 +142,10 @@ describe('baseline file: refuses what it must not trust', () => {
       [`{ "version": 1, "rules": [ "${SECRET}\n" ] }`, /not valid JSON \(line 1, column 28\)$/],
       [`{ "version": 1, "rules": [ { "port": 1 }, ] }`, /not valid JSON \(line 1, column 43\)$/],
       [`{ "version": 1, "rules": [ { "port": 1 }`, /not valid JSON \(line 1, column 41: it ends too soon\)$/],
-      [`{ "version": 1, "rules": [ { "${SECRET}": 1 } ] }`, /rules\[0\] has a field Portwatch does not know \(allowed: process, exe, protocol, port, exposure, note\)/],
+      [
+        `{ "version": 1, "rules": [ { "${SECRET}": 1 } ] }`,
+        /rules\[0\] has a field Portwatch does not know \(allowed: process, exe, protocol, port, exposure, note\)/,
+      ],
       [`{ "version": 1, "${SECRET}": 1, "rules": [] }`, /the file has a field Portwatch does not know \(allowed: version, rules\)/],
       [`{ "version": 1, "rules": [ { "process": 7, "port": "${SECRET}" } ] }`, /rules\[0\]\.process: .*expected string.*rules\[0\]\.port: .*expected number/],
       [`{ "version": "${SECRET}", "rules": [] }`, /version: /],
@@ -223,12 +236,16 @@ describe('baseline file: refuses what it must not trust', () => {
     const theirs = join(dir, 'theirs');
     mkdirSync(theirs);
     chownSync(theirs, 65534, 65534);
-    expect(() => writeBaselineFile(join(theirs, 'portwatch', 'baseline.json'), { version: 1, rules: [] })).toThrow(new RegExp(`${theirs} is owned by uid 65534.*chown`));
+    expect(() => writeBaselineFile(join(theirs, 'portwatch', 'baseline.json'), { version: 1, rules: [] })).toThrow(
+      new RegExp(`${theirs} is owned by uid 65534.*chown`),
+    );
     expect(readdirSync(theirs)).toEqual([]);
     const open = join(dir, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    expect(() => writeBaselineFile(join(open, 'baseline.json'), { version: 1, rules: [] })).toThrow(new RegExp(`${open} is writable by group or others.*chmod go-w ${open}`));
+    expect(() => writeBaselineFile(join(open, 'baseline.json'), { version: 1, rules: [] })).toThrow(
+      new RegExp(`${open} is writable by group or others.*chmod go-w ${open}`),
+    );
     expect(readdirSync(open)).toEqual([]);
   });
 
@@ -259,7 +276,33 @@ describe('jsonErrorOffset', () => {
   it('fuzz: agrees with JSON.parse on what is valid', () => {
     let seed = 11;
     const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
-    const pieces = ['{', '}', '[', ']', ',', ':', '"a"', '"', '\\', '1', '0', '-', '.', 'e', '+', 'true', 'null', 'fals', ' ', '\n', '\t', 'x', '"\\u12"', '"\\n"', '\x01'];
+    const pieces = [
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '"a"',
+      '"',
+      '\\',
+      '1',
+      '0',
+      '-',
+      '.',
+      'e',
+      '+',
+      'true',
+      'null',
+      'fals',
+      ' ',
+      '\n',
+      '\t',
+      'x',
+      '"\\u12"',
+      '"\\n"',
+      '\x01',
+    ];
     let valid = 0;
     for (let i = 0; i < 20_000; i++) {
       const text = Array.from({ length: 1 + rand(8) }, () => pieces[rand(pieces.length)]).join('');

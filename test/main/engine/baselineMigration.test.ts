@@ -10,7 +10,11 @@ import type { BaselineRule } from '../../../src/shared/baseline';
 const isRoot = process.getuid?.() === 0;
 
 describe('the baseline lives in the platform config directory', () => {
-  const at = (platform: NodeJS.Platform, env: Record<string, string> = {}, home = platform === 'win32' ? 'C:\\Users\\u' : platform === 'darwin' ? '/Users/u' : '/home/u'): UserPlace => ({ platform, env, homedir: home });
+  const at = (
+    platform: NodeJS.Platform,
+    env: Record<string, string> = {},
+    home = platform === 'win32' ? 'C:\\Users\\u' : platform === 'darwin' ? '/Users/u' : '/home/u',
+  ): UserPlace => ({ platform, env, homedir: home });
 
   it('XDG on Linux and other Unixes, Application Support on macOS, %APPDATA% on Windows', () => {
     expect(defaultBaselinePath(at('linux'))).toBe('/home/u/.config/portwatch/baseline.json');
@@ -29,8 +33,14 @@ describe('the baseline lives in the platform config directory', () => {
   it('the old places: the CLI used ~/.config/portwatch on every OS, the app its Electron userData (none is new on Linux)', () => {
     expect(legacyConfigFiles(at('linux'), 'baseline.json')).toEqual([]);
     expect(legacyConfigFiles(at('linux', { XDG_CONFIG_HOME: '/x/cfg' }), 'baseline.json')).toEqual([]);
-    expect(legacyConfigFiles(at('darwin'), 'baseline.json')).toEqual(['/Users/u/.config/portwatch/baseline.json', '/Users/u/Library/Application Support/portwatch/baseline.json']);
-    expect(legacyConfigFiles(at('darwin', { XDG_CONFIG_HOME: '/x/cfg' }), 'baseline.json')).toEqual(['/x/cfg/portwatch/baseline.json', '/Users/u/Library/Application Support/portwatch/baseline.json']);
+    expect(legacyConfigFiles(at('darwin'), 'baseline.json')).toEqual([
+      '/Users/u/.config/portwatch/baseline.json',
+      '/Users/u/Library/Application Support/portwatch/baseline.json',
+    ]);
+    expect(legacyConfigFiles(at('darwin', { XDG_CONFIG_HOME: '/x/cfg' }), 'baseline.json')).toEqual([
+      '/x/cfg/portwatch/baseline.json',
+      '/Users/u/Library/Application Support/portwatch/baseline.json',
+    ]);
     expect(legacyConfigFiles(at('win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }), 'baseline.json')).toEqual([
       'C:\\Users\\u\\.config\\portwatch\\baseline.json',
       'C:\\Users\\u\\AppData\\Roaming\\portwatch\\baseline.json',
@@ -38,16 +48,31 @@ describe('the baseline lives in the platform config directory', () => {
   });
 
   it("through sudo, the effective user's own directory from the passwd entry, never the invoking user's", () => {
-    const facts = (euid: number | undefined, env: Record<string, string>): ProcessFacts => ({ platform: 'linux', env, euid, homedir: () => env.HOME ?? '/nohome', passwdHome: () => (euid === 0 ? '/root' : '/home/bob') });
+    const facts = (euid: number | undefined, env: Record<string, string>): ProcessFacts => ({
+      platform: 'linux',
+      env,
+      euid,
+      homedir: () => env.HOME ?? '/nohome',
+      passwdHome: () => (euid === 0 ? '/root' : '/home/bob'),
+    });
     const alice = { HOME: '/home/alice', XDG_CONFIG_HOME: '/home/alice/.config', SUDO_USER: 'alice', SUDO_UID: '1000' };
     expect(defaultBaselinePath(currentPlace(facts(0, alice)))).toBe('/root/.config/portwatch/baseline.json');
     expect(defaultBaselinePath(currentPlace(facts(1001, alice)))).toBe('/home/bob/.config/portwatch/baseline.json'); // sudo -u bob
     // not through sudo, or sudo from root itself: the environment's, as for everyone
     expect(defaultBaselinePath(currentPlace(facts(1000, alice)))).toBe('/home/alice/.config/portwatch/baseline.json');
-    expect(defaultBaselinePath(currentPlace(facts(0, { HOME: '/srv/ci', XDG_CONFIG_HOME: '/srv/ci/cfg', SUDO_UID: '0' })))).toBe('/srv/ci/cfg/portwatch/baseline.json');
+    expect(defaultBaselinePath(currentPlace(facts(0, { HOME: '/srv/ci', XDG_CONFIG_HOME: '/srv/ci/cfg', SUDO_UID: '0' })))).toBe(
+      '/srv/ci/cfg/portwatch/baseline.json',
+    );
     expect(defaultBaselinePath(currentPlace(facts(0, { HOME: '/srv/ci' })))).toBe('/srv/ci/.config/portwatch/baseline.json');
     // no passwd entry: what is left
-    expect(currentPlace({ ...facts(0, alice), passwdHome: () => { throw new Error('ENOENT'); } }).homedir).toBe('/home/alice');
+    expect(
+      currentPlace({
+        ...facts(0, alice),
+        passwdHome: () => {
+          throw new Error('ENOENT');
+        },
+      }).homedir,
+    ).toBe('/home/alice');
     // this process, not through sudo here
     if (process.env.SUDO_UID === undefined) expect(currentPlace()).toEqual({ platform: process.platform, env: process.env, homedir: homedir() });
   });
@@ -83,11 +108,14 @@ describe('migrating the old baselines, once', () => {
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-  it("from the old CLI place (macOS): its rules in the new file, the old one left as it was, one line said", () => {
+  it('from the old CLI place (macOS): its rules in the new file, the old one left as it was, one line said', () => {
     const text = baseline({ port: 22, protocol: 'tcp' }, { process: 'cupsd', note: 'printing' });
     put(oldCli, text);
     expect(userBaselinePath(note, { place: mac })).toBe(newPath);
-    expect(rules(newPath)).toEqual([{ port: 22, protocol: 'tcp' }, { process: 'cupsd', note: 'printing' }]);
+    expect(rules(newPath)).toEqual([
+      { port: 22, protocol: 'tcp' },
+      { process: 'cupsd', note: 'printing' },
+    ]);
     expect(readFileSync(oldCli, 'utf8')).toBe(text);
     expect(log).toEqual([`merged the old baseline ${oldCli} into ${newPath} (2 of 2 rules new); the old file is left in place and no longer read`]);
     expect(readFileSync(`${newPath}.migrated`, 'utf8')).toContain(oldCli);
@@ -97,7 +125,11 @@ describe('migrating the old baselines, once', () => {
     put(oldApp, baseline({ port: 631 }));
     expect(userBaselinePath(note, { place: mac })).toBe(newPath);
     expect(rules(newPath)).toEqual([{ port: 631 }]);
-    expect(log).toEqual([expect.stringMatching(/^merged the old baseline .*Application Support\/portwatch\/baseline\.json into .*Application Support\/Portwatch\/baseline\.json \(1 of 1 rule new\)/)]);
+    expect(log).toEqual([
+      expect.stringMatching(
+        /^merged the old baseline .*Application Support\/portwatch\/baseline\.json into .*Application Support\/Portwatch\/baseline\.json \(1 of 1 rule new\)/,
+      ),
+    ]);
 
     rmSync(dirname(newPath), { recursive: true });
     log = [];
@@ -105,7 +137,10 @@ describe('migrating the old baselines, once', () => {
     put(oldApp, baseline({ port: 53, protocol: 'udp', note: 'app' }, { port: 22, note: 'app' }, { port: 631 }));
     userBaselinePath(note, { place: mac });
     expect(rules(newPath)).toEqual([{ port: 22, note: 'cli' }, { port: 53, protocol: 'udp' }, { port: 631 }]);
-    expect(log).toEqual([expect.stringContaining(`${oldCli} into ${newPath} (2 of 2 rules new)`), expect.stringContaining(`${oldApp} into ${newPath} (1 of 3 rules new)`)]);
+    expect(log).toEqual([
+      expect.stringContaining(`${oldCli} into ${newPath} (2 of 2 rules new)`),
+      expect.stringContaining(`${oldApp} into ${newPath} (1 of 3 rules new)`),
+    ]);
   });
 
   it("from the app's own userData file on Linux (what app.getPath('userData') said), which the app passes", () => {
@@ -177,7 +212,13 @@ describe('migrating the old baselines, once', () => {
       const before = what === 'a FIFO' ? null : readFileSync(oldCli);
       log = [];
       expect(migrateBaseline(newPath, [oldCli], note), what).toEqual({ result: 'nothing', refused: [oldCli] });
-      expect(log, what).toEqual([expect.stringMatching(new RegExp(`^did not merge an old baseline: .*${why.source}.*; it is left as it is: once fixed, copy its rules into ${newPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))]);
+      expect(log, what).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^did not merge an old baseline: .*${why.source}.*; it is left as it is: once fixed, copy its rules into ${newPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+          ),
+        ),
+      ]);
       if (before) expect(readFileSync(oldCli), what).toEqual(before);
       expect(existsSync(newPath), what).toBe(false);
       expect(existsSync(`${newPath}.migrated`), what).toBe(false);

@@ -4,7 +4,6 @@ import type { Socket } from '../../../src/shared/model';
 import { spawnReady, type Child } from '../../helpers/children';
 import { canNetns, Netns } from '../../helpers/netns';
 
-
 describe.runIf(canNetns)('closing one TCP connection with ss -K, in a namespace of its own', () => {
   const ns = new Netns('pwclose');
   const kids: Child[] = [];
@@ -21,13 +20,17 @@ describe.runIf(canNetns)('closing one TCP connection with ss -K, in a namespace 
     // a server with two clients; the first connection is closed, the second must live on
     const pair = await spawnReady(
       'ip',
-      inNs('/usr/bin/python3.11', '-c', [
-        'import socket, time',
-        's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()',
-        'a = socket.create_connection(s.getsockname()); b = socket.create_connection(s.getsockname())',
-        'x, _ = s.accept(); y, _ = s.accept()',
-        'print(s.getsockname()[1], a.getsockname()[1], b.getsockname()[1], flush=True); time.sleep(600)',
-      ].join('\n')),
+      inNs(
+        '/usr/bin/python3.11',
+        '-c',
+        [
+          'import socket, time',
+          's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()',
+          'a = socket.create_connection(s.getsockname()); b = socket.create_connection(s.getsockname())',
+          'x, _ = s.accept(); y, _ = s.accept()',
+          'print(s.getsockname()[1], a.getsockname()[1], b.getsockname()[1], flush=True); time.sleep(600)',
+        ].join('\n'),
+      ),
     );
     kids.push(pair);
     const [server, first, second] = pair.firstLine.split(' ').map(Number) as [number, number, number];
@@ -48,7 +51,15 @@ describe.runIf(canNetns)('closing one TCP connection with ss -K, in a namespace 
     expect(await closeTcpConnection(listener, { listAgain: list })).toMatchObject({ result: 'refused', code: 'invalid' });
     const udp = { ...listener, protocol: 'udp', listening: false, remoteAddress: '127.0.0.1', remotePort: 53 } as unknown as Socket;
     expect(await closeTcpConnection(udp, { listAgain: list })).toMatchObject({ result: 'refused', code: 'invalid' });
-    const ghost = { ...listener, listening: false, state: 'ESTABLISHED', localAddress: '127.0.0.1', localPort: 1, remoteAddress: '127.0.0.1', remotePort: 2 } as unknown as Socket;
+    const ghost = {
+      ...listener,
+      listening: false,
+      state: 'ESTABLISHED',
+      localAddress: '127.0.0.1',
+      localPort: 1,
+      remoteAddress: '127.0.0.1',
+      remotePort: 2,
+    } as unknown as Socket;
     // ss finds nothing to close; the re-list still shows it (as the stand-in says): not closed, and why
     const stubborn = await closeTcpConnection(ghost, { listAgain: async () => [ghost], command: ['ip', ...inNs('ss')] });
     expect(stubborn).toMatchObject({ result: 'refused', code: 'not-closed', reason: expect.stringMatching(/SOCK_DESTROY|CAP_NET_ADMIN/) });

@@ -40,7 +40,11 @@ describe('procfs source when /proc misbehaves', () => {
     expect(warnings).toEqual([]);
     expect(sockets.length).toBe(36);
     const listener = sockets.find((s) => s.localPort === 5003 && s.state === 'LISTEN');
-    expect(listener).toMatchObject({ pid: 100, pids: [100], process: { pid: 100, name: 'server', cmdline: ['server', '--port'], user: 'root', startTime: 1_700_000_005_000 } });
+    expect(listener).toMatchObject({
+      pid: 100,
+      pids: [100],
+      process: { pid: 100, name: 'server', cmdline: ['server', '--port'], user: 'root', startTime: 1_700_000_005_000 },
+    });
     const shared = sockets.find((s) => s.pids.includes(101));
     // 101 held the socket but its details are gone: it stays an owner; the living one is the primary
     expect(shared).toMatchObject({ pids: [100, 101], pid: 100 });
@@ -51,7 +55,10 @@ describe('procfs source when /proc misbehaves', () => {
   });
 
   it('reports garbage lines with where and why, keeps the good ones, and the monitor stays up', async () => {
-    writeFileSync(join(root, 'net', 'udp'), '  sl  local_address rem_address   st\n   0: garbage\n   1: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 555 2 0 0\n\u0000\u0001\u0002\n');
+    writeFileSync(
+      join(root, 'net', 'udp'),
+      '  sl  local_address rem_address   st\n   0: garbage\n   1: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 555 2 0 0\n\u0000\u0001\u0002\n',
+    );
     const src = new ProcfsSource({ procRoot: root, users, helperThreads: false });
     const monitor = new Monitor({ source: src, intervalMs: 1000 });
     await monitor.pollOnce();
@@ -107,8 +114,10 @@ describe('procfs source when /proc misbehaves', () => {
   it('steady polls read the tables on a helper thread: the same sockets as in-thread reads, bad lines found by number', async () => {
     // a table of many pages, so that it arrives in pieces, with a bad line far down
     const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
-    const lines = Array.from({ length: 3000 }, (_, i) =>
-      `${String(i).padStart(4)}: 0100007F:${(10000 + i).toString(16).toUpperCase()} 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 ${800000 + i} 1 0000000000000000 20 4 30 10 -1`,
+    const lines = Array.from(
+      { length: 3000 },
+      (_, i) =>
+        `${String(i).padStart(4)}: 0100007F:${(10000 + i).toString(16).toUpperCase()} 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 ${800000 + i} 1 0000000000000000 20 4 30 10 -1`,
     );
     lines[2500] = ' 2500: this line is garbage';
     writeFileSync(join(root, 'net', 'tcp'), [header, ...lines, ''].join('\n'));

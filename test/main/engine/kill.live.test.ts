@@ -25,7 +25,6 @@ async function standIn(): Promise<Child> {
   return c;
 }
 
-
 describe('ProcessKiller on real processes', () => {
   // pidfds: false is a kernel or a host without them: the start-time check alone
   it.each([true, false])('ends a process that exits on SIGTERM, and says so only once it is gone (pidfds: %s)', async (pidfds) => {
@@ -93,7 +92,10 @@ describe('ProcessKiller on real processes', () => {
     // a child of "Portwatch" (here: this test process) is one of its helpers
     const helper = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
     kids.push(helper);
-    expect(await killer.terminate({ pid: helper.pid, startTime: startTimeOf(helper.pid) })).toMatchObject({ result: 'refused', reason: expect.stringMatching(/helper/) });
+    expect(await killer.terminate({ pid: helper.pid, startTime: startTimeOf(helper.pid) })).toMatchObject({
+      result: 'refused',
+      reason: expect.stringMatching(/helper/),
+    });
     expect(alive(helper.pid)).toBe(true);
   });
 
@@ -112,7 +114,10 @@ describe('ProcessKiller on real processes', () => {
     // a thread of any other process is refused the same way
     const other = await standIn();
     const otherTid = Number(readdirSync(`/proc/${other.pid}/task`).find((t) => Number(t) !== other.pid));
-    expect(await killer.terminate({ pid: otherTid, startTime: startTimeOf(otherTid) })).toMatchObject({ result: 'refused', reason: `${otherTid} is a thread of process ${other.pid}, not a process` });
+    expect(await killer.terminate({ pid: otherTid, startTime: startTimeOf(otherTid) })).toMatchObject({
+      result: 'refused',
+      reason: `${otherTid} is a thread of process ${other.pid}, not a process`,
+    });
     expect(alive(other.pid)).toBe(true);
   });
 
@@ -127,7 +132,9 @@ describe('ProcessKiller on real processes', () => {
   it.runIf(isRoot)('EPERM: an unprivileged Portwatch may not kill root’s process, and says whose it is', async () => {
     const victim = await spawnReady(process.execPath, ['-e', "console.log('up'); setInterval(() => {}, 1000)"]);
     kids.push(victim);
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'kill', String(victim.pid), '--yes'], { encoding: 'utf8' });
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'kill', String(victim.pid), '--yes'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('permission denied: owned by root; run Portwatch elevated');
     expect(alive(victim.pid)).toBe(true);
@@ -139,11 +146,16 @@ describe('portwatch kill', () => {
     // a port P whose "near miss" P*10+1 (3000 vs 30001) is free too
     for (let i = 0; i < 200; i++) {
       const p = 1024 + Math.floor(Math.random() * 5000);
-      const ok = await Promise.all([p, p * 10 + 1].map((port) => new Promise<boolean>((resolve) => {
-        const s = createServer();
-        s.once('error', () => resolve(false));
-        s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-      })));
+      const ok = await Promise.all(
+        [p, p * 10 + 1].map(
+          (port) =>
+            new Promise<boolean>((resolve) => {
+              const s = createServer();
+              s.once('error', () => resolve(false));
+              s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+            }),
+        ),
+      );
       if (ok.every(Boolean)) return [p, p * 10 + 1];
     }
     throw new Error('no free port pair');
@@ -153,7 +165,10 @@ describe('portwatch kill', () => {
     const [port, nearMiss] = await freePortPair();
     const server = await spawnReady(process.execPath, ['-e', NODE_LISTENER.replace('listen(0', `listen(${port}`), '127.0.0.1']);
     const other = await spawnReady(process.execPath, ['-e', NODE_LISTENER.replace('listen(0', `listen(${nearMiss}`), '127.0.0.1']);
-    const client = await spawnReady(process.execPath, ['-e', `const c=require('net').connect(${port},'127.0.0.1',()=>console.log('up'));c.on('error',()=>{});c.on('close',()=>{});setInterval(()=>{},1000)`]);
+    const client = await spawnReady(process.execPath, [
+      '-e',
+      `const c=require('net').connect(${port},'127.0.0.1',()=>console.log('up'));c.on('error',()=>{});c.on('close',()=>{});setInterval(()=>{},1000)`,
+    ]);
     kids.push(server, other, client);
     const r = spawnSync(process.execPath, [BIN, 'kill', '--port', String(port), '--tcp', '--yes'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');

@@ -11,8 +11,21 @@ describe('killDescendantTree', () => {
   it('freezes the tree round by round until nothing new appears, then kills every process in it and nothing else', () => {
     // 10 -> 11 -> 12; 11 starts 13 while the first round freezes it; 20 is a stranger; 1 -> 10 is its parent
     const rounds: ProcessRow[][] = [
-      [{ pid: 1, ppid: 0 }, { pid: 10, ppid: 1 }, { pid: 11, ppid: 10 }, { pid: 12, ppid: 11 }, { pid: 20, ppid: 1 }],
-      [{ pid: 1, ppid: 0 }, { pid: 10, ppid: 1 }, { pid: 11, ppid: 10 }, { pid: 12, ppid: 11 }, { pid: 13, ppid: 11 }, { pid: 20, ppid: 1 }],
+      [
+        { pid: 1, ppid: 0 },
+        { pid: 10, ppid: 1 },
+        { pid: 11, ppid: 10 },
+        { pid: 12, ppid: 11 },
+        { pid: 20, ppid: 1 },
+      ],
+      [
+        { pid: 1, ppid: 0 },
+        { pid: 10, ppid: 1 },
+        { pid: 11, ppid: 10 },
+        { pid: 12, ppid: 11 },
+        { pid: 13, ppid: 11 },
+        { pid: 20, ppid: 1 },
+      ],
     ];
     let round = 0;
     const signals: string[] = [];

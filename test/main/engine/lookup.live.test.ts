@@ -18,7 +18,9 @@ function listen(host: string): Promise<Server> {
 /** A client as user nobody connected to host:port: prints its own address and port, then holds. */
 function nobodyClient(host: string, port: number): Promise<Child> {
   const py = `import socket, sys\nfam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\nc = socket.socket(fam); c.connect((sys.argv[1], int(sys.argv[2])))\nprint(c.getsockname()[0], c.getsockname()[1], flush=True)\nsys.stdin.read()`;
-  return spawnReady('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/usr/bin/python3.11', '-c', py, host, String(port)], { stdin: true });
+  return spawnReady('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/usr/bin/python3.11', '-c', py, host, String(port)], {
+    stdin: true,
+  });
 }
 
 describe('one socket by its tuple, asked of the kernel (sock_diag without a dump)', () => {

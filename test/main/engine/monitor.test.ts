@@ -59,7 +59,12 @@ describe('Monitor', () => {
     expect(d.added.map((s) => s.localPort)).toEqual([3]);
     expect(d.removed).toEqual([sock(1).id]);
     expect(d.changed.map((s) => [s.localPort, s.state])).toEqual([[2, 'CLOSE_WAIT']]);
-    expect(m.getSnapshot()?.sockets.map((s) => s.localPort).sort()).toEqual([2, 3]);
+    expect(
+      m
+        .getSnapshot()
+        ?.sockets.map((s) => s.localPort)
+        .sort(),
+    ).toEqual([2, 3]);
     await m.stop();
   });
 

@@ -59,11 +59,21 @@ describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => 
     const server = createServer((c) => c.on('error', () => undefined));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const clients = await Promise.all(
-      Array.from({ length: 50 }, () => new Promise<TcpSocket>((r) => { const c = connect((server.address() as AddressInfo).port, '127.0.0.1', () => r(c)); })),
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<TcpSocket>((r) => {
+            const c = connect((server.address() as AddressInfo).port, '127.0.0.1', () => r(c));
+          }),
+      ),
     );
     const streamed = new NetlinkSource({ closedEvents: false });
     const here = new NetlinkSource({ helperThreads: false, closedEvents: false });
-    const mine = (sockets: readonly Socket[]): string[] => sockets.filter((s) => s.pid === process.pid && s.protocol === 'tcp').map((s) => `${s.id} ${s.state} ${s.bytesIn} ${s.bytesOut}`).sort();
+    const mine = (sockets: readonly Socket[]): string[] =>
+      sockets
+        .filter((s) => s.pid === process.pid && s.protocol === 'tcp')
+        .map((s) => `${s.id} ${s.state} ${s.bytesIn} ${s.bytesOut}`)
+        .sort();
     try {
       // every connection accepted (a queued one has no inode yet), so that nothing changes from here on
       await waitFor(async () => (mine((await here.list()).sockets).length === 101 ? true : undefined), 5000, 'all 50 accepted');
@@ -187,10 +197,14 @@ describe.runIf(canNetns)('closed connections through the monitor', () => {
       const port = Number(c.firstLine);
       await waitFor(() => (polls >= 1 ? true : undefined), 5000, 'a poll that sees the connection');
       c.proc.stdin?.write('\n');
-      const mine = await waitFor(() => {
-        const hit = closed.filter((x) => x.localPort === port || x.remotePort === port);
-        return hit.length === 2 ? hit : undefined;
-      }, 5000, 'both ends closed');
+      const mine = await waitFor(
+        () => {
+          const hit = closed.filter((x) => x.localPort === port || x.remotePort === port);
+          return hit.length === 2 ? hit : undefined;
+        },
+        5000,
+        'both ends closed',
+      );
       for (const x of mine) {
         expect(x.pid).toBe(c.pid);
         expect(x.name).toMatch(/python/);
@@ -244,8 +258,12 @@ describe.runIf(canNetns)('netlink source under churn', () => {
       await monitor.stop();
       expect(source.name).toBe('netlink');
       expect(repeated).toEqual([]);
-      const fresh = inNs(await listOnce(), ns).map((s) => s.id).sort();
-      const rebuilt = inNs([...(state as unknown as Map<string, Socket>).values()], ns).map((s) => s.id).sort();
+      const fresh = inNs(await listOnce(), ns)
+        .map((s) => s.id)
+        .sort();
+      const rebuilt = inNs([...(state as unknown as Map<string, Socket>).values()], ns)
+        .map((s) => s.id)
+        .sort();
       expect(fresh.length).toBeGreaterThan(1000); // the TIME_WAITs of the churn
       expect(rebuilt).toEqual(fresh);
     } finally {
@@ -279,7 +297,6 @@ m = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); m.bind(('127.0.0.1',
 print('ready', flush=True)
 time.sleep(600)
 `;
-
 
 /** A 1 MB transfer one way over a connection that stays open. */
 const TRANSFER = String.raw`

@@ -14,9 +14,7 @@ import { ROOT } from '../../helpers/paths';
 
 describe('sockstat: which tables can be skipped', () => {
   it('skips only tables whose every socket kind is counted zero', () => {
-    const idle = parseSockstat(
-      'sockets: used 8\nTCP: inuse 1 orphan 0 tw 0 alloc 1 mem 2\nUDP: inuse 0 mem 0\nTCP6: inuse 0\nUDP6: inuse 3\n',
-    );
+    const idle = parseSockstat('sockets: used 8\nTCP: inuse 1 orphan 0 tw 0 alloc 1 mem 2\nUDP: inuse 0 mem 0\nTCP6: inuse 0\nUDP6: inuse 3\n');
     expect(idle.TCP).toEqual({ inuse: 1, orphan: 0, tw: 0, alloc: 1, mem: 2 });
     expect([...emptyTables(idle)].sort()).toEqual(['tcp6', 'udp']);
     // a TIME_WAIT of either family keeps both TCP tables
@@ -50,12 +48,19 @@ describe.runIf(canNetns)('in a network namespace of its own', () => {
   });
 
   it('an IPv6-only and a UDP-only world are listed whole, owners included', async () => {
-    const v6 = await spawnReady('ip', inNs('/usr/bin/python3.11', '-c', [
-      'import socket,time',
-      's=socket.socket(socket.AF_INET6); s.bind(("::1",0)); s.listen()',
-      'u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("127.0.0.1",0))',
-      'print(s.getsockname()[1], u.getsockname()[1], flush=True); time.sleep(600)',
-    ].join('\n')));
+    const v6 = await spawnReady(
+      'ip',
+      inNs(
+        '/usr/bin/python3.11',
+        '-c',
+        [
+          'import socket,time',
+          's=socket.socket(socket.AF_INET6); s.bind(("::1",0)); s.listen()',
+          'u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("127.0.0.1",0))',
+          'print(s.getsockname()[1], u.getsockname()[1], flush=True); time.sleep(600)',
+        ].join('\n'),
+      ),
+    );
     kids.push(v6);
     const [tcpPort, udpPort] = v6.firstLine.split(' ').map(Number);
     const sockets = list();
@@ -74,7 +79,12 @@ const PY_LISTENER = [
 ].join('\n');
 
 /** Socket inodes in a /proc/.../net/tcp text. */
-const tcpInodes = (text: string): number[] => text.split('\n').slice(1).filter(Boolean).map((l) => Number(l.trim().split(/\s+/)[9]));
+const tcpInodes = (text: string): number[] =>
+  text
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((l) => Number(l.trim().split(/\s+/)[9]));
 
 /** The TCP listeners (port, inode) that a NETLINK_SOCK_DIAG socket's dump lists: those of the socket's namespace. */
 function diagListeners(fd: number): Array<{ port: number; inode: number }> {
@@ -98,7 +108,7 @@ function diagListeners(fd: number): Array<{ port: number; inode: number }> {
   for (;;) {
     const n = c.recv(fd, buf, 0);
     if (n < 0) throw new Error(`recv: errno ${c.errno()}`);
-    for (let off = 0; off + 16 <= n; ) {
+    for (let off = 0; off + 16 <= n;) {
       const len = buf.readUInt32LE(off);
       const type = buf.readUInt16LE(off + 4);
       if (type === 3) return out; // NLMSG_DONE
@@ -143,10 +153,22 @@ describe.runIf(canNetns)('network namespaces: listing and entering them', () => 
     // even root may be refused a link (here: the sandbox's own pid 1); never a reason to fail
     expect(Number.isInteger(got.unreadable)).toBe(true);
     expect(got.others.find((n) => n.id === ns.id())).toEqual({
-      id: ns.id(), inode: nsInode(ns.id()), pid, pids: 1, path: ns.path, name: ns.name, container: null,
+      id: ns.id(),
+      inode: nsInode(ns.id()),
+      pid,
+      pids: 1,
+      path: ns.path,
+      name: ns.name,
+      container: null,
     });
     expect(got.others.find((n) => n.id === empty.id())).toEqual({
-      id: empty.id(), inode: nsInode(empty.id()), pid: null, pids: 0, path: empty.path, name: empty.name, container: null,
+      id: empty.id(),
+      inode: nsInode(empty.id()),
+      pid: null,
+      pids: 0,
+      path: empty.path,
+      name: empty.name,
+      container: null,
     });
   });
 
@@ -252,12 +274,22 @@ describe.runIf(canNetns)('network namespaces: listing and entering them', () => 
     t.process(4, 'net:[4026539002]');
     t.process(5, blue, { locked: true });
 
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(dir, 'netns.cjs'), t.proc, t.netnsDir, '/proc/self/ns/net', ns.path], {
-      cwd: dir, encoding: 'utf8', timeout: 15_000,
-    });
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(dir, 'netns.cjs'), t.proc, t.netnsDir, '/proc/self/ns/net', ns.path],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 15_000,
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as { real: NetNamespaces; fake: NetNamespaces; enter: Record<string, { code: string; errno: number; message: string } | undefined> };
+    const out = JSON.parse(r.stdout) as {
+      real: NetNamespaces;
+      fake: NetNamespaces;
+      enter: Record<string, { code: string; errno: number; message: string } | undefined>;
+    };
 
     // root's processes (pid 1 among them) are unreadable; the python listener is root's: its namespace is seen only through /run/netns
     expect(out.real.self).toBe(readlinkSync('/proc/self/ns/net'));
@@ -266,17 +298,22 @@ describe.runIf(canNetns)('network namespaces: listing and entering them', () => 
 
     // kernel threads are not counted; locked user processes are, their namespaces unknown
     expect(out.fake.unreadable).toBe(2);
-    expect(out.fake.others).toEqual([
-      { id: blue, inode: nsInode(blue), pid: null, pids: 0, path: `${t.netnsDir}/blue`, name: 'blue', container: null },
-      { id: 'net:[4026539002]', inode: 4026539002, pid: 4, pids: 1, path: `${t.proc}/4/ns/net`, name: null, container: null },
-    ].sort((a, b) => (a.inode as number) - (b.inode as number)));
+    expect(out.fake.others).toEqual(
+      [
+        { id: blue, inode: nsInode(blue), pid: null, pids: 0, path: `${t.netnsDir}/blue`, name: 'blue', container: null },
+        { id: 'net:[4026539002]', inode: 4026539002, pid: 4, pids: 1, path: `${t.proc}/4/ns/net`, name: null, container: null },
+      ].sort((a, b) => (a.inode as number) - (b.inode as number)),
+    );
 
     // even our own namespace cannot be entered without CAP_SYS_ADMIN
     expect(out.enter['/proc/self/ns/net']).toMatchObject({ code: 'enter', errno: 1 });
     expect(out.enter['/proc/self/ns/net']?.message).toMatch(/EPERM.*needs root/);
     // a pinned one: iproute2 makes the file 0444 (older ones 0), so it fails to open (EACCES) or to enter (EPERM)
     const pinned = out.enter[ns.path];
-    expect([['open', 13], ['enter', 1]]).toContainEqual([pinned?.code, pinned?.errno]);
+    expect([
+      ['open', 13],
+      ['enter', 1],
+    ]).toContainEqual([pinned?.code, pinned?.errno]);
     expect(pinned?.message).toContain(ns.path);
   });
 });

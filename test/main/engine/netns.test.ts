@@ -182,7 +182,8 @@ describe('listNetNamespaces on a fake /proc', () => {
     for (let pid = 100; pid < 400; pid++) t.process(pid, pid % 10 === 0 ? `net:[${4026533000 + (pid % 37)}]` : t.selfId);
     const got = listNetNamespaces(t.proc, t.netnsDir);
     expect(got.others.reduce((n, o) => n + o.pids, 0)).toBe(30);
-    for (const o of got.others) expect(o.pid).toBe(Math.min(...Array.from({ length: 300 }, (_, i) => i + 100).filter((p) => p % 10 === 0 && 4026533000 + (p % 37) === o.inode)));
+    for (const o of got.others)
+      expect(o.pid).toBe(Math.min(...Array.from({ length: 300 }, (_, i) => i + 100).filter((p) => p % 10 === 0 && 4026533000 + (p % 37) === o.inode)));
   });
 });
 

@@ -134,10 +134,14 @@ describe('OwnerIndex, incremental, against real processes', () => {
 
     await d.send(`drop ${kid} ${port}`);
     // the forked child closes its copy asynchronously: poll until it shows, as a monitor would
-    const owners = await waitFor(() => {
-      const o = index.resolve(tcpInodes()).get(inode);
-      return o?.length === 1 ? o : undefined;
-    }, 5000, 'the fork to drop its copy');
+    const owners = await waitFor(
+      () => {
+        const o = index.resolve(tcpInodes()).get(inode);
+        return o?.length === 1 ? o : undefined;
+      },
+      5000,
+      'the fork to drop its copy',
+    );
     expect(owners).toEqual([d.child.pid]);
     expect(index.stats.fullWalk).toBe(false);
 

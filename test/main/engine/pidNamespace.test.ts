@@ -50,7 +50,9 @@ describe('inNestedPidNamespace', () => {
   });
 
   it.runIf(canUnshare)('is true for what a process in a child pid namespace with its own /proc reads', () => {
-    const out = execFileSync('unshare', ['-p', '-f', '--mount-proc', 'sh', '-c', 'cat /proc/self/status; echo ---; readlink /proc/self/ns/pid'], { encoding: 'utf8' });
+    const out = execFileSync('unshare', ['-p', '-f', '--mount-proc', 'sh', '-c', 'cat /proc/self/status; echo ---; readlink /proc/self/ns/pid'], {
+      encoding: 'utf8',
+    });
     const [selfStatus, ns] = out.split('---\n') as [string, string];
     // NSpid alone cannot tell there: it lists pids from the proc mount's namespace down
     expect(selfStatus).toMatch(/^NSpid:\s+\d+$/m);

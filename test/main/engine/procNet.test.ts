@@ -94,9 +94,7 @@ describe('parseProcNet fuzz: never throws, reports bad lines, keeps good ones', 
     seed ^= seed << 5;
     return (seed >>> 0) % n;
   };
-  const good = NAMESPACES.flatMap((ns) =>
-    TABLES.map(([file, protocol, family]) => ({ protocol, family, lines: read(ns, file).trim().split('\n') })),
-  );
+  const good = NAMESPACES.flatMap((ns) => TABLES.map(([file, protocol, family]) => ({ protocol, family, lines: read(ns, file).trim().split('\n') })));
 
   it("survives 5000 mutated tables, and parsing with the last poll's rows in hand changes no result", () => {
     const cache = new RowCache();
@@ -108,7 +106,8 @@ describe('parseProcNet fuzz: never throws, reports bad lines, keeps good ones', 
       const expectedGood: string[] = [];
       for (const line of body) {
         const mode = rand(5);
-        if (mode === 0) lines.push(line.slice(0, rand(line.length))); // truncated
+        if (mode === 0)
+          lines.push(line.slice(0, rand(line.length))); // truncated
         else if (mode === 1) {
           const chars = [...line];
           for (let k = 0; k < 3; k++) chars[rand(chars.length)] = alphabet[rand(alphabet.length)] as string;

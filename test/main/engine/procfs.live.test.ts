@@ -155,7 +155,11 @@ describe.each(SOURCES)('%s source on this machine', (_name, make) => {
     const client = await spawnReady(AS_NOBODY[0] as string, [...AS_NOBODY.slice(1), PYTHON, '-c', TIME_WAIT_CLIENT]);
     children.push(client);
     const port = Number(client.firstLine);
-    const tw = await waitFor(async () => (await source.list()).sockets.find((s) => s.localPort === port && s.state === 'TIME_WAIT'), 5000, 'the TIME_WAIT socket');
+    const tw = await waitFor(
+      async () => (await source.list()).sockets.find((s) => s.localPort === port && s.state === 'TIME_WAIT'),
+      5000,
+      'the TIME_WAIT socket',
+    );
     expect([tw.uid, tw.user, tw.pid, tw.noOwner]).toEqual([null, null, null, 'closed']);
   });
 
@@ -212,7 +216,10 @@ time.sleep(600)
           sameAddress(r.remoteAddress, s.remoteAddress),
       );
       expect(hits.length, `ss socket ${key(r)}`).toBeGreaterThanOrEqual(1);
-      expect(hits.some((h) => h.pids.join() === r.pids.join()), `owners of ${key(r)}: ours ${hits.map((h) => h.pids).join(' / ')}`).toBe(true);
+      expect(
+        hits.some((h) => h.pids.join() === r.pids.join()),
+        `owners of ${key(r)}: ours ${hits.map((h) => h.pids).join(' / ')}`,
+      ).toBe(true);
     }
   });
 

@@ -4,7 +4,13 @@ import { isRunning, waitFor } from '../../helpers/children';
 
 describe('runCommand', () => {
   it('returns output and exit code', async () => {
-    expect(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'], 5000)).toEqual({ code: 3, spawnError: null, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+    expect(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'], 5000)).toEqual({
+      code: 3,
+      spawnError: null,
+      stdout: 'out\n',
+      stderr: 'err\n',
+      timedOut: false,
+    });
     expect(await runCommand('/nonexistent/tool', [], 5000)).toMatchObject({ spawnError: 'ENOENT' });
   });
 

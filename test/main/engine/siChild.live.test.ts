@@ -62,9 +62,11 @@ describe('systeminformation in a killable child', () => {
   }, 20_000);
 
   it('a helper that fails or prints something that is not JSON is a clear error', async () => {
-    await expect(runSiJob('connections', { helperPath: join(bin, 'nonexistent.cjs'), timeoutMs: 5000, env })).rejects.toThrow(/systeminformation networkConnections\(\) failed: .*Cannot find module/);
+    await expect(runSiJob('connections', { helperPath: join(bin, 'nonexistent.cjs'), timeoutMs: 5000, env })).rejects.toThrow(
+      /systeminformation networkConnections\(\) failed: .*Cannot find module/,
+    );
     const liar = join(bin, 'liar.cjs');
-    writeFileSync(liar, "process.stdout.write('{\"half\": ');");
+    writeFileSync(liar, 'process.stdout.write(\'{"half": \');');
     await expect(runSiJob('connections', { helperPath: liar, timeoutMs: 5000, env })).rejects.toThrow(/gave output that is not JSON \(9 bytes\)/);
   });
 

@@ -16,7 +16,7 @@ const DIR = join(FIXTURES, 'netlink');
 function datagrams(file: string): Buffer[] {
   const all = readFileSync(join(DIR, file));
   const out: Buffer[] = [];
-  for (let off = 0; off + 4 <= all.length; ) {
+  for (let off = 0; off + 4 <= all.length;) {
     const n = all.readUInt32LE(off);
     out.push(all.subarray(off + 4, off + 4 + n));
     off += 4 + n;
@@ -190,7 +190,7 @@ describe('sock_diag parser on recorded dumps', () => {
 /** Offset of the tcp_info payload of the message at `at`, or -1. */
 function findInfo(b: Buffer, at: number): number {
   const end = at + b.readUInt32LE(at);
-  for (let a = at + 16 + 72; a + 4 <= end; ) {
+  for (let a = at + 16 + 72; a + 4 <= end;) {
     const len = b.readUInt16LE(a);
     if (len < 4) return -1;
     if (b.readUInt16LE(a + 2) === 2 && len >= 140) return a + 4;
@@ -241,9 +241,12 @@ describe('sock_diag parser on corrupted input', () => {
       const b = Buffer.from(src);
       const kind = k % 5;
       let len = b.length;
-      if (kind === 0) len = Math.floor(rand() * b.length); // truncated
-      else if (kind === 1) for (let i = 0; i < 1 + rand() * 8; i++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256); // bit rot
-      else if (kind === 2) b.writeUInt32LE(Math.floor(rand() * 2 ** 32), 0); // message length anything
+      if (kind === 0)
+        len = Math.floor(rand() * b.length); // truncated
+      else if (kind === 1)
+        for (let i = 0; i < 1 + rand() * 8; i++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256); // bit rot
+      else if (kind === 2)
+        b.writeUInt32LE(Math.floor(rand() * 2 ** 32), 0); // message length anything
       else if (kind === 3) {
         // an attribute length anything
         const at = 16 + 72 + Math.floor(rand() * Math.max(1, b.length - 92));

@@ -69,7 +69,13 @@ describe('normalizeSiConnections', () => {
     expect(full).toMatchObject({ remoteAddress: 'fd00:1234:5678:9abc:def0:1234:5678:9abc', remotePort: 443, state: 'ESTABLISHED' });
     expect(find(sockets, { localPort: 51060 })).toMatchObject({ localAddress: 'fe80::1c2d:3e4f:5a6b:7c8d%12', remoteAddress: 'fe80::a8bb:ccff:fedd:eeff%12' });
     expect(find(sockets, { state: 'TIME_WAIT' })).toMatchObject({ pid: null, pids: [] });
-    expect(find(sockets, { protocol: 'udp', localPort: 123 })).toMatchObject({ state: 'UNCONN', listening: true, remoteAddress: null, remotePort: null, pid: 2632 });
+    expect(find(sockets, { protocol: 'udp', localPort: 123 })).toMatchObject({
+      state: 'UNCONN',
+      listening: true,
+      remoteAddress: null,
+      remotePort: null,
+      pid: 2632,
+    });
     expect(find(sockets, { protocol: 'udp', localPort: 61399 })).toMatchObject({ state: 'ESTABLISHED', remoteAddress: '203.0.113.10', remotePort: 443 });
     for (const s of sockets) expect(s.incomplete).toBeUndefined();
   });

@@ -182,7 +182,7 @@ describe.each([
     const inode = inodeOf(t.procRoot, t.port);
     for (const helper of [false, true]) {
       const walk = new OneShotWalk(t.procRoot, helper);
-        expect(walk.finish(tableInodes(t.procRoot)).owners.get(inode), `helper ${helper}`).toEqual([t.pid]);
+      expect(walk.finish(tableInodes(t.procRoot)).owners.get(inode), `helper ${helper}`).toEqual([t.pid]);
     }
   });
 

@@ -78,7 +78,12 @@ describe('ids, diffs and filtered streams', () => {
   });
 
   it('diffs and applies: state, owner and process changes count, identical sockets do not', () => {
-    const prev = indexSockets([mk({ id: 'a' }), mk({ id: 'b' }), mk({ id: 'c' }), mk({ id: 'p', process: { pid: 1, ppid: 0, name: 'n', exe: null, cmdline: ['n'], uid: 0, user: 'root', startTime: 5 } })]);
+    const prev = indexSockets([
+      mk({ id: 'a' }),
+      mk({ id: 'b' }),
+      mk({ id: 'c' }),
+      mk({ id: 'p', process: { pid: 1, ppid: 0, name: 'n', exe: null, cmdline: ['n'], uid: 0, user: 'root', startTime: 5 } }),
+    ]);
     const next = indexSockets([
       mk({ id: 'a' }),
       mk({ id: 'b', state: 'CLOSE_WAIT' }),
@@ -98,7 +103,14 @@ describe('ids, diffs and filtered streams', () => {
     const f = new DeltaFilter(socketMatcher({ pid: 5 }));
     const snap = f.snapshot({ seq: 1, takenAt: 1, source: 'procfs', sockets: [mk({ id: 'a', pid: 5, pids: [5] }), mk({ id: 'b', pid: 6, pids: [6] })] });
     expect(snap.sockets.map((s) => s.id)).toEqual(['a']);
-    const d = f.delta({ seq: 2, takenAt: 2, added: [mk({ id: 'c', pids: [5] })], removed: ['b'], changed: [mk({ id: 'a', pids: [7] }), mk({ id: 'b2', pids: [5] })], closed: [] });
+    const d = f.delta({
+      seq: 2,
+      takenAt: 2,
+      added: [mk({ id: 'c', pids: [5] })],
+      removed: ['b'],
+      changed: [mk({ id: 'a', pids: [7] }), mk({ id: 'b2', pids: [5] })],
+      closed: [],
+    });
     expect(d).toEqual({ seq: 2, takenAt: 2, added: [mk({ id: 'c', pids: [5] }), mk({ id: 'b2', pids: [5] })], removed: ['a'], changed: [], closed: [] });
   });
 

@@ -35,7 +35,11 @@ ws.on('error', (e) => { console.log('error ' + e.message); process.exit(0); });
 
 function asNobody(port: number, address = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', CLIENT, hostForUrl(address), String(port), TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', CLIENT, hostForUrl(address), String(port), TOKEN],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

@@ -54,7 +54,9 @@ function ws(port: number, opts: { token?: string; code?: string; origin?: string
       else got.push(m);
     });
     // the credential is the first message, never part of the request
-    socket.once('open', () => socket.send(JSON.stringify(opts.code !== undefined ? { type: 'hello', code: opts.code } : { type: 'hello', token: opts.token ?? '' })));
+    socket.once('open', () =>
+      socket.send(JSON.stringify(opts.code !== undefined ? { type: 'hello', code: opts.code } : { type: 'hello', token: opts.token ?? '' })),
+    );
     socket.once('close', (code) => resolve(code === AUTH_REFUSED ? 401 : -code || -1));
     socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     socket.once('error', () => resolve(-1));

@@ -36,10 +36,29 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'portwatch-tls-'));
   certPath = join(dir, 'cert.pem');
   keyPath = join(dir, 'key.pem');
-  execFileSync(OPENSSL, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyPath, '-out', certPath,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    OPENSSL,
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   chmodSync(keyPath, 0o600);
   cert = readFileSync(certPath);
   key = readFileSync(keyPath);
@@ -132,10 +151,12 @@ describe('serve over TLS', () => {
     idle.resume();
     await new Promise<void>((resolve) => idle.once('close', () => resolve()));
     expect(client.ws.readyState).toBe(WebSocket.OPEN);
-    const answer = new Promise<WsMessage>((resolve) => client.ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as WsMessage;
-      if (m.type === 'result' && m.id === 7) resolve(m);
-    }));
+    const answer = new Promise<WsMessage>((resolve) =>
+      client.ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as WsMessage;
+        if (m.type === 'result' && m.id === 7) resolve(m);
+      }),
+    );
     client.ws.send(JSON.stringify({ id: 7, method: 'getAlerts', args: [] }));
     expect(await answer).toMatchObject({ type: 'result', id: 7, result: { ok: true } });
     client.ws.close();
@@ -176,8 +197,10 @@ describe('serve over TLS', () => {
       c.on('error', () => undefined);
       await new Promise<void>((resolve) => c.once('secureConnect', () => resolve()));
       const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
-      c.write(`GET ${WS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nOrigin: http://127.0.0.1:${server.port}\r\nUpgrade: websocket\r\n` +
-        `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      c.write(
+        `GET ${WS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nOrigin: http://127.0.0.1:${server.port}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
       raw.resetAndDestroy();
       await closed;
     }
@@ -238,7 +261,7 @@ describe('serve --tls-cert --tls-key from the command line', () => {
     expect(remoteTls.stderr).not.toMatch(/plain HTTP/);
   }, 60_000);
 
-  it('exits 1 with the loader\'s message for a bad file, before serving anything', async () => {
+  it("exits 1 with the loader's message for a bad file, before serving anything", async () => {
     const bad = join(dir, 'cli-bad.pem');
     writeFileSync(bad, 'not a certificate\n');
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -272,7 +295,10 @@ describe('loadTlsFiles', () => {
     for (const s of secrets) expect(text).not.toContain(s);
   };
   /** The base64 lines of a PEM file: what no message may quote. */
-  const bodyOf = (pem: Buffer | string): string[] => String(pem).split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'));
+  const bodyOf = (pem: Buffer | string): string[] =>
+    String(pem)
+      .split('\n')
+      .filter((l) => l.length > 0 && !l.startsWith('-----'));
 
   it('reads a matching certificate and key as they are', () => {
     const r = loadTlsFiles(certPath, keyPath);
@@ -302,7 +328,11 @@ describe('loadTlsFiles', () => {
     expect(loadTlsFiles(join(live, 'cert.pem'), join(live, 'privkey.pem')).ok).toBe(true);
     // what is checked is the file itself: a link to a key open to others is refused like the key
     chmodSync(realKey, 0o644);
-    expectRefused(loadTlsFiles(join(live, 'cert.pem'), join(live, 'privkey.pem')), /^--tls-key .*privkey\.pem is open to others or writable by its group \(mode 644\): chmod 600 it$/, ...bodyOf(key));
+    expectRefused(
+      loadTlsFiles(join(live, 'cert.pem'), join(live, 'privkey.pem')),
+      /^--tls-key .*privkey\.pem is open to others or writable by its group \(mode 644\): chmod 600 it$/,
+      ...bodyOf(key),
+    );
     // and a link to a FIFO or a device is not opened
     symlinkSync('/dev/zero', join(live, 'zero.pem'));
     expectRefused(loadTlsFiles(join(live, 'zero.pem'), keyPath), /^--tls-cert .*zero\.pem is not a regular file$/);
@@ -318,7 +348,11 @@ describe('loadTlsFiles', () => {
   it('refuses a key open to others or writable by its group, naming chmod 600, and takes it once fixed', () => {
     for (const mode of [0o644, 0o604, 0o620, 0o602]) {
       const open = file(key, mode);
-      expectRefused(loadTlsFiles(certPath, open), new RegExp(`^--tls-key .* is open to others or writable by its group \\(mode ${mode.toString(8)}\\): chmod 600 it$`), ...bodyOf(key));
+      expectRefused(
+        loadTlsFiles(certPath, open),
+        new RegExp(`^--tls-key .* is open to others or writable by its group \\(mode ${mode.toString(8)}\\): chmod 600 it$`),
+        ...bodyOf(key),
+      );
       chmodSync(open, 0o600);
       expect(loadTlsFiles(certPath, open).ok).toBe(true);
     }
@@ -348,7 +382,12 @@ describe('loadTlsFiles', () => {
     // a DER certificate is a certificate, but not PEM: refused rather than guessed
     const der = execFileSync(OPENSSL, ['x509', '-in', certPath, '-outform', 'DER']);
     expectRefused(loadTlsFiles(file(der), keyPath), /is not a PEM certificate/);
-    const encrypted = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' });
+    const encrypted = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase: 'pw',
+    });
     // PKCS#8's encrypted form, and the traditional one (Proc-Type: 4,ENCRYPTED)
     const traditional = execFileSync(OPENSSL, ['ec', '-in', keyPath, '-aes256', '-passout', 'pass:pw'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     expect(traditional).toContain('Proc-Type: 4,ENCRYPTED');

@@ -63,7 +63,7 @@ function dumperMain(): void {
   };
   /** Whether a datagram ends the dump of sequence `seq` (DONE or ERROR), or -1 when it does not add up. */
   const ends = (off: number, len: number, seq: number): number => {
-    for (let p = off; p + 16 <= off + len; ) {
+    for (let p = off; p + 16 <= off + len;) {
       const n = u32(bytes, p);
       if (n < 16 || n > off + len - p) return -1;
       const type = littleEndian ? bytes.readUInt16LE(p + 4) : bytes.readUInt16BE(p + 4);

@@ -20,7 +20,14 @@ const REQ_LEN = NLMSG_HDRLEN + 56;
 const ANSWER_BYTES = 8192;
 
 /** The request for one socket of `family` whose local end is `local` and remote end `remote`. */
-export function exactRequest(seq: number, family: 4 | 6, local: ipaddr.IPv4 | ipaddr.IPv6, localPort: number, remote: ipaddr.IPv4 | ipaddr.IPv6, remotePort: number): Buffer {
+export function exactRequest(
+  seq: number,
+  family: 4 | 6,
+  local: ipaddr.IPv4 | ipaddr.IPv6,
+  localPort: number,
+  remote: ipaddr.IPv4 | ipaddr.IPv6,
+  remotePort: number,
+): Buffer {
   const b = Buffer.alloc(REQ_LEN);
   b.writeUInt32LE(REQ_LEN, 0);
   b.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);

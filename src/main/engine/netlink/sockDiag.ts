@@ -262,7 +262,7 @@ export class DiagParser {
     let v6only: boolean | null = null;
     let info = -1;
     let infoLen = 0;
-    for (let a = at + DIAG_MSG_LEN; a + 4 <= end; ) {
+    for (let a = at + DIAG_MSG_LEN; a + 4 <= end;) {
       const alen = this.u16(b, a);
       const atype = this.u16(b, a + 2) & 0x3fff;
       if (alen < 4 || alen > end - a) return `attribute ${atype} of length ${alen} does not fit the ${end - a} bytes left`;
@@ -364,7 +364,12 @@ export class DiagParser {
  * in say it did; a freed socket (CLOSE) mostly got one too (a normal close), so its count is one low after a reset.
  */
 function dataReceived(received: number, stateCode: number): number {
-  const finIn = stateCode === 6 /* TIME_WAIT */ || stateCode === 7 /* CLOSE */ || stateCode === 8 /* CLOSE_WAIT */ || stateCode === 9 /* LAST_ACK */ || stateCode === 11; /* CLOSING */
+  const finIn =
+    stateCode === 6 /* TIME_WAIT */ ||
+    stateCode === 7 /* CLOSE */ ||
+    stateCode === 8 /* CLOSE_WAIT */ ||
+    stateCode === 9 /* LAST_ACK */ ||
+    stateCode === 11; /* CLOSING */
   return finIn ? Math.max(0, received - 1) : received;
 }
 

@@ -1,6 +1,19 @@
 import { endianness } from 'node:os';
 import type { Protocol } from '../../../shared/model';
-import { AF_NETLINK, EAGAIN, EINTR, ENOBUFS, MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_RCVTIMEO, libc, type Libc } from '../native/libc';
+import {
+  AF_NETLINK,
+  EAGAIN,
+  EINTR,
+  ENOBUFS,
+  MSG_DONTWAIT,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOL_SOCKET,
+  SO_RCVBUF,
+  SO_RCVTIMEO,
+  libc,
+  type Libc,
+} from '../native/libc';
 import { DiagParser, dumpRequest, NETLINK_SOCK_DIAG, type DiagChunk, type DiagParseError, type DiagRow, type DumpSpec } from './sockDiag';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -34,7 +47,16 @@ function timeval(seconds: number): Buffer {
 }
 
 export function errnoText(errno: number): string {
-  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 22: 'EINVAL', 93: 'EPROTONOSUPPORT', 97: 'EAFNOSUPPORT', 105: 'ENOBUFS', 11: 'EAGAIN' };
+  const names: Record<number, string> = {
+    1: 'EPERM',
+    2: 'ENOENT',
+    13: 'EACCES',
+    22: 'EINVAL',
+    93: 'EPROTONOSUPPORT',
+    97: 'EAFNOSUPPORT',
+    105: 'ENOBUFS',
+    11: 'EAGAIN',
+  };
   return names[errno] ?? `errno ${errno}`;
 }
 

@@ -57,10 +57,11 @@ class LazySystemInformation implements SocketSource {
   constructor(private readonly siHelper: string | SiLauncher | undefined) {}
   async list(): Promise<SourceResult> {
     const helper = this.siHelper;
-    this.inner ??= import('./systeminformation').then(({ SI_TIMEOUT_MS: timeoutMs, SystemInformationSource }) =>
-      new SystemInformationSource(
-        typeof helper === 'string' ? { child: { helperPath: helper, timeoutMs } } : helper ? { child: { launch: helper, timeoutMs } } : {},
-      ),
+    this.inner ??= import('./systeminformation').then(
+      ({ SI_TIMEOUT_MS: timeoutMs, SystemInformationSource }) =>
+        new SystemInformationSource(
+          typeof helper === 'string' ? { child: { helperPath: helper, timeoutMs } } : helper ? { child: { launch: helper, timeoutMs } } : {},
+        ),
     );
     return (await this.inner).list();
   }
@@ -75,7 +76,13 @@ export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions 
   const si = (): SocketSource => new LazySystemInformation(opts.siHelper);
   const linux = (): { nestedPidNamespace: boolean } => ({ nestedPidNamespace: inNestedPidNamespace() });
   const netlink = (): NetlinkSource => {
-    const o: NetlinkOptions = { ...linux(), ...(opts.listenersOnly ? { listenersOnly: true } : {}), ...(opts.oneShot ? { oneShot: true } : {}), ...(opts.counters === false ? { counters: false } : {}), ...(opts.ownNamespace ? { namespaces: false } : {}) };
+    const o: NetlinkOptions = {
+      ...linux(),
+      ...(opts.listenersOnly ? { listenersOnly: true } : {}),
+      ...(opts.oneShot ? { oneShot: true } : {}),
+      ...(opts.counters === false ? { counters: false } : {}),
+      ...(opts.ownNamespace ? { namespaces: false } : {}),
+    };
     return new NetlinkSource(o);
   };
   if (choice === 'netlink') {
@@ -88,7 +95,8 @@ export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions 
   if (process.platform === 'linux') {
     const why = NetlinkSource.unavailable();
     if (why === null) return netlink();
-    if (ProcfsSource.available()) return new Noted(new ProcfsSource(linux()), `netlink unavailable (${why}): reading /proc/net instead, without byte counters or bound interfaces`);
+    if (ProcfsSource.available())
+      return new Noted(new ProcfsSource(linux()), `netlink unavailable (${why}): reading /proc/net instead, without byte counters or bound interfaces`);
   }
   return si();
 }

@@ -4,7 +4,16 @@ import { startWalker, type Walker } from '../fdWalker';
 import { AF_NETLINK, ifIndexToName, libc, SOCK_CLOEXEC, SOCK_DGRAM } from '../native/libc';
 import { DumpStream } from '../netlink/dumpStream';
 import { DiagSocket, errnoText, type DumpOutcome } from '../netlink/transport';
-import { ALL_STATES, DiagParser, LISTEN_STATES, NETLINK_SOCK_DIAG, SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET_TCP_DESTROY, type DiagRow, type DumpSpec } from '../netlink/sockDiag';
+import {
+  ALL_STATES,
+  DiagParser,
+  LISTEN_STATES,
+  NETLINK_SOCK_DIAG,
+  SKNLGRP_INET6_TCP_DESTROY,
+  SKNLGRP_INET_TCP_DESTROY,
+  type DiagRow,
+  type DumpSpec,
+} from '../netlink/sockDiag';
 import { inNetns, listNetNamespaces, netnsLabel, NetnsError } from '../netns';
 import type { OwnerLookup, OwnerStats } from '../owners';
 import { socketId } from '../socketId';
@@ -74,7 +83,6 @@ function withoutSubflows(rows: DiagRow[], anyMptcp: boolean): DiagRow[] {
   const inodes = mptcp;
   return rows.filter((r) => r.protocol !== 'tcp' || r.inode === 0 || !inodes.has(r.inode));
 }
-
 
 /** Network namespaces are looked for again every this many polls (a container started since). */
 const NAMESPACE_SCAN_EVERY = 5;
@@ -211,7 +219,11 @@ class NamespaceView {
     };
     if (!stream?.usable || plan.length === 0) return plan.map(dumpHere);
     const requests = plan.map((spec) => this.dumper.nextRequest(spec));
-    const parts = plan.map((): { rows: DiagRow[]; out: DumpOutcome; done: boolean } => ({ rows: [], out: { error: null, interrupted: false, errors: [] }, done: false }));
+    const parts = plan.map((): { rows: DiagRow[]; out: DumpOutcome; done: boolean } => ({
+      rows: [],
+      out: { error: null, interrupted: false, errors: [] },
+      done: false,
+    }));
     const fd = this.dumper.descriptor;
     const whole = stream.run(
       requests.map((r) => ({ fd, request: r.request })),
@@ -353,8 +365,24 @@ export class NetlinkSource implements SocketSource {
       if (!this.helperThreads || poll === 0) return null;
       return (this.stream ??= new DumpStream(LITTLE_ENDIAN));
     };
-    this.own = new NamespaceView(null, (fn) => fn(), `${this.procRoot}/net`, null, this.listenersOnly, this.closedEvents, this.counters, streamFor, !this.oneShot);
-    this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace, keep: !this.oneShot });
+    this.own = new NamespaceView(
+      null,
+      (fn) => fn(),
+      `${this.procRoot}/net`,
+      null,
+      this.listenersOnly,
+      this.closedEvents,
+      this.counters,
+      streamFor,
+      !this.oneShot,
+    );
+    this.builder = new SocketBuilder({
+      procRoot: this.procRoot,
+      fullRefreshEvery: opts.fullRefreshEvery,
+      users: opts.users,
+      nestedPidNamespace: opts.nestedPidNamespace,
+      keep: !this.oneShot,
+    });
   }
 
   /**
@@ -457,7 +485,10 @@ export class NetlinkSource implements SocketSource {
       }
       try {
         const enter = <T>(fn: () => T): T => inNetns(ns.path, fn, ns.id);
-        this.foreign.set(ns.id, new NamespaceView(ns.id, enter, procNet, ns.container, this.listenersOnly, this.closedEvents, this.counters, () => null, !this.oneShot));
+        this.foreign.set(
+          ns.id,
+          new NamespaceView(ns.id, enter, procNet, ns.container, this.listenersOnly, this.closedEvents, this.counters, () => null, !this.oneShot),
+        );
       } catch (e) {
         // it may have gone between the listing and now; a stranded thread cannot go on polling
         if (e instanceof NetnsError && e.code === 'stranded') throw e;

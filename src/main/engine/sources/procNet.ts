@@ -81,11 +81,7 @@ export class AddressDecoder {
   }
 }
 
-function splitEndpoint(
-  field: string,
-  family: Family,
-  decoder: AddressDecoder,
-): { address: string; port: number } | string {
+function splitEndpoint(field: string, family: Family, decoder: AddressDecoder): { address: string; port: number } | string {
   const colon = field.indexOf(':');
   if (colon < 0) return `endpoint without ':' (${field})`;
   const hexAddr = field.slice(0, colon);

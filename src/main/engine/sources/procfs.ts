@@ -90,7 +90,12 @@ export class ProcfsSource implements SocketSource {
 
   constructor(opts: ProcfsOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
-    this.builder = new SocketBuilder({ procRoot: this.procRoot, fullRefreshEvery: opts.fullRefreshEvery, users: opts.users, nestedPidNamespace: opts.nestedPidNamespace });
+    this.builder = new SocketBuilder({
+      procRoot: this.procRoot,
+      fullRefreshEvery: opts.fullRefreshEvery,
+      users: opts.users,
+      nestedPidNamespace: opts.nestedPidNamespace,
+    });
     this.owners = this.builder.owners;
     this.stream = opts.helperThreads === false ? null : new TableStream(TABLES.map((t) => `${this.procRoot}/net/${t.file}`));
   }

@@ -416,7 +416,14 @@ export class OneShotWalk {
   private chunk(c: number): void {
     const one: Shared = { ...this.shared, chunks: this.shared.chunks.subarray(c * 3, c * 3 + 3), ctrl: new Int32Array(4), done: new Int32Array(1) };
     const mine = this.mine;
-    walkChunks(one, -1, this.links(), (pid, inode) => (mine.push(pid, inode), true), () => false, () => undefined);
+    walkChunks(
+      one,
+      -1,
+      this.links(),
+      (pid, inode) => (mine.push(pid, inode), true),
+      () => false,
+      () => undefined,
+    );
     Atomics.store(this.shared.done, c, one.done[0] as number);
   }
 

@@ -65,10 +65,7 @@ function parsePort(v: unknown): number | null | 'bad' {
  * netstat (such rows are flagged `incomplete`, never completed by guessing); Windows' header line comes back as
  * a row; UDP rows have no state. Bad rows are skipped with a warning, never thrown.
  */
-export function normalizeSiConnections(
-  rows: readonly SiConnection[],
-  platform: NodeJS.Platform,
-): { sockets: SiSocket[]; warnings: string[] } {
+export function normalizeSiConnections(rows: readonly SiConnection[], platform: NodeJS.Platform): { sockets: SiSocket[]; warnings: string[] } {
   const sockets: SiSocket[] = [];
   const warnings: string[] = [];
   rows.forEach((row, index) => {

@@ -22,7 +22,11 @@ export type Credential = { kind: 'token'; value: string } | { kind: 'code'; valu
  * Takes the credential from the page's fragment (`#token=...` or `#code=...`), removes it from the address
  * bar and the history entry, and keeps a token in sessionStorage; without a fragment, the kept token.
  */
-export function takeCredential(loc: Location = window.location, storage: Storage = window.sessionStorage, history: History = window.history): Credential | null {
+export function takeCredential(
+  loc: Location = window.location,
+  storage: Storage = window.sessionStorage,
+  history: History = window.history,
+): Credential | null {
   const hash = new URLSearchParams(loc.hash.replace(/^#/, ''));
   const token = hash.get('token');
   const code = hash.get('code');
@@ -42,7 +46,7 @@ function refusal(reason: string, kind: Credential['kind'] | null): string {
   if (kind === 'code' || reason === 'code used or expired') {
     return 'This one-time link was already used or has expired: open the URL that portwatch serve printed, or run portwatch serve --open again.';
   }
-  return 'Portwatch refused this page\'s token: the server restarted with a new token (serve --token-file keeps one across restarts), or the token is wrong. Open the URL that portwatch serve printed.';
+  return "Portwatch refused this page's token: the server restarted with a new token (serve --token-file keeps one across restarts), or the token is wrong. Open the URL that portwatch serve printed.";
 }
 
 export interface WsApiOptions {
@@ -219,10 +223,14 @@ export function createWsApi(opts: WsApiOptions = {}): WsApi {
     });
 
   connect();
-  const api = buildApi(invoke, (event, l) => on(event, l as Listener), (l) => {
-    l(connected);
-    return on('connection', l as Listener);
-  });
+  const api = buildApi(
+    invoke,
+    (event, l) => on(event, l as Listener),
+    (l) => {
+      l(connected);
+      return on('connection', l as Listener);
+    },
+  );
   return {
     ...api,
     onRefused: (l) => {

@@ -15,8 +15,8 @@ export function ActionLog({ actions, onClose }: { actions: readonly ActionEntry[
       <ul>
         {[...actions].reverse().map((a, i) => (
           <li key={`${a.at}-${i}`} data-testid="action-entry" data-result={a.result}>
-            <span className="muted">{new Date(a.at).toLocaleTimeString()}</span> {a.kind === 'kill' ? `Kill ${a.signal}` : 'Close'} {a.target}: <b>{a.result}</b>{' '}
-            <span className="muted">{a.detail}</span>
+            <span className="muted">{new Date(a.at).toLocaleTimeString()}</span> {a.kind === 'kill' ? `Kill ${a.signal}` : 'Close'} {a.target}:{' '}
+            <b>{a.result}</b> <span className="muted">{a.detail}</span>
           </li>
         ))}
       </ul>

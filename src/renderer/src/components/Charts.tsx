@@ -55,7 +55,10 @@ export function Charts({
       const name = s.process ? `${s.process.name} (${s.process.pid})` : s.noOwner ? describeNoOwner(s.noOwner) : 'no process';
       by.set(name, (by.get(name) ?? 0) + 1);
     }
-    return [...by].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, count]) => ({ name, count }));
+    return [...by]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([name, count]) => ({ name, count }));
     // recomputed when the history moves (one point a second), not on every delta: `last` is that version
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [last, sockets]);

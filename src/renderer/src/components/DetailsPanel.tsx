@@ -68,7 +68,8 @@ export function DetailsPanel(props: {
             <>
               <dt>Traffic</dt>
               <dd data-testid="details-bytes">
-                {formatBytes(s.bytesIn)} in, {formatBytes(s.bytesOut)} out{s.rttMs !== null && <span className="muted"> · RTT {s.rttMs.toFixed(s.rttMs < 10 ? 2 : 0)} ms</span>}
+                {formatBytes(s.bytesIn)} in, {formatBytes(s.bytesOut)} out
+                {s.rttMs !== null && <span className="muted"> · RTT {s.rttMs.toFixed(s.rttMs < 10 ? 2 : 0)} ms</span>}
               </dd>
             </>
           )}
@@ -120,7 +121,10 @@ export function DetailsPanel(props: {
       {p && (
         <section>
           <h3>
-            Its sockets <span className="muted">({props.owned.length}, {listening.length} listening)</span>
+            Its sockets{' '}
+            <span className="muted">
+              ({props.owned.length}, {listening.length} listening)
+            </span>
           </h3>
           <ul className="owned">
             {props.owned.slice(0, 200).map((x) => (

@@ -17,7 +17,12 @@ export function ExposureView(props: {
   const listeners = props.rows
     .filter((r) => r.socket.listening && r.change !== 'closed')
     .map((r) => ({ r, exposure: exposureOf(r.socket) as Exposure, cls: classifyPort(r.socket.localPort, r.socket.protocol), expected: props.expected(r) }))
-    .sort((a, b) => compareListeners({ ...a, localPort: a.r.socket.localPort, protocol: a.r.socket.protocol }, { ...b, localPort: b.r.socket.localPort, protocol: b.r.socket.protocol }));
+    .sort((a, b) =>
+      compareListeners(
+        { ...a, localPort: a.r.socket.localPort, protocol: a.r.socket.protocol },
+        { ...b, localPort: b.r.socket.localPort, protocol: b.r.socket.protocol },
+      ),
+    );
   return (
     <div className="exposure" data-testid="exposure-view">
       <table>
@@ -37,13 +42,18 @@ export function ExposureView(props: {
           {listeners.map(({ r, exposure, cls, expected }) => {
             const s = r.socket;
             return (
-              <tr key={s.id} data-testid="exposure-row" data-socket-id={s.id} data-exposure={exposure} data-expected={String(expected)} className={expected ? undefined : 'unexpected'}>
+              <tr
+                key={s.id}
+                data-testid="exposure-row"
+                data-socket-id={s.id}
+                data-exposure={exposure}
+                data-expected={String(expected)}
+                className={expected ? undefined : 'unexpected'}
+              >
                 <td>
                   <span className={`exposure-badge exposure-${exposure}`}>{EXPOSURE_TEXT[exposure]}</span>
                 </td>
-                <td className={s.process ? undefined : 'hidden-owner'}>
-                  {s.process ? `${s.process.name} (${s.process.pid})` : (noOwnerLabel(s) ?? '—')}
-                </td>
+                <td className={s.process ? undefined : 'hidden-owner'}>{s.process ? `${s.process.name} (${s.process.pid})` : (noOwnerLabel(s) ?? '—')}</td>
                 <td className="mono">
                   {s.protocol} {formatEndpoint(s.localAddress, s.localPort)}
                 </td>

@@ -33,7 +33,7 @@ export function FilterBar(props: {
         className={props.error ? 'search invalid' : 'search'}
         data-testid="search"
         type="search"
-        placeholder='Search  (/)   e.g. port:443 proc:nginx state:listen -user:root'
+        placeholder="Search  (/)   e.g. port:443 proc:nginx state:listen -user:root"
         value={props.query}
         onChange={(e) => props.onQuery(e.target.value)}
         aria-invalid={props.error !== null}

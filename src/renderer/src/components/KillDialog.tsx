@@ -61,7 +61,11 @@ export function KillDialog(props: {
           </p>
         )}
         {outcome && (
-          <p className={outcome.result === 'exited' || outcome.result === 'already-gone' ? 'ok-box' : 'warn-box'} data-testid="kill-result" data-result={outcome.result}>
+          <p
+            className={outcome.result === 'exited' || outcome.result === 'already-gone' ? 'ok-box' : 'warn-box'}
+            data-testid="kill-result"
+            data-result={outcome.result}
+          >
             {describe(p.name, outcome)}
           </p>
         )}

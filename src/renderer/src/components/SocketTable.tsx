@@ -34,7 +34,11 @@ const SocketRow = memo(function SocketRow({
       onClick={() => onSelect(s.id)}
     >
       {COLUMNS.map((c) => (
-        <span key={c} role="cell" className={`cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}`}>
+        <span
+          key={c}
+          role="cell"
+          className={`cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}`}
+        >
           {c === 'process' && unexpected && <span className="unexpected-badge">unexpected</span>}
           {cellText(c, row, ctx, now)}
         </span>
@@ -43,7 +47,17 @@ const SocketRow = memo(function SocketRow({
   );
 });
 
-function GroupRow({ group, open, onToggle, onKill }: { group: Group; open: boolean; onToggle: (key: string) => void; onKill: ((g: Group) => void) | null }): ReactElement {
+function GroupRow({
+  group,
+  open,
+  onToggle,
+  onKill,
+}: {
+  group: Group;
+  open: boolean;
+  onToggle: (key: string) => void;
+  onKill: ((g: Group) => void) | null;
+}): ReactElement {
   return (
     <div role="row" className="group-head" data-testid="group" data-group-key={group.key} aria-expanded={open} onClick={() => onToggle(group.key)}>
       <span className="chevron">{open ? '▾' : '▸'}</span>
@@ -119,7 +133,14 @@ export function SocketTable(props: {
     <div className="table" role="table">
       <div className="row header" role="row">
         {COLUMNS.map((c) => (
-          <button key={c} role="columnheader" className={`cell c-${c}`} data-testid={`sort-${c}`} onClick={() => props.onSort(c)} aria-sort={props.sort.col === c ? (props.sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+          <button
+            key={c}
+            role="columnheader"
+            className={`cell c-${c}`}
+            data-testid={`sort-${c}`}
+            onClick={() => props.onSort(c)}
+            aria-sort={props.sort.col === c ? (props.sort.dir === 1 ? 'ascending' : 'descending') : 'none'}
+          >
             {COLUMN_TITLES[c]}
             {props.sort.col === c ? (props.sort.dir === 1 ? ' ▲' : ' ▼') : ''}
           </button>

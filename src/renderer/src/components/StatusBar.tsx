@@ -57,13 +57,24 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
         </span>
       )}
       {st?.state === 'ok' && st.namespaces && st.namespaces.others > 0 && (
-        <span data-testid="namespaces" title={st.namespaces.listed ? 'Sockets of containers and ip netns namespaces are listed, each marked with its namespace' : 'Only root can enter other network namespaces and list their sockets'}>
+        <span
+          data-testid="namespaces"
+          title={
+            st.namespaces.listed
+              ? 'Sockets of containers and ip netns namespaces are listed, each marked with its namespace'
+              : 'Only root can enter other network namespaces and list their sockets'
+          }
+        >
           {st.namespaces.others} other network namespace{st.namespaces.others === 1 ? '' : 's'}
           {st.namespaces.listed ? ' included' : ': run as root to see into them'}
         </span>
       )}
       {!view.control && (
-        <span className="status-paused" data-testid="read-only" title="This server (serve --read-only, or a client on another machine without --remote-control) answers no kill, close, baseline or polling change from this page">
+        <span
+          className="status-paused"
+          data-testid="read-only"
+          title="This server (serve --read-only, or a client on another machine without --remote-control) answers no kill, close, baseline or polling change from this page"
+        >
           Read-only
         </span>
       )}

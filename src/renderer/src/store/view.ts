@@ -41,7 +41,6 @@ export interface ViewContext extends MatchContext {
   expected?: (s: Socket) => boolean | null;
 }
 
-
 /** Toggles of one kind widen (TCP + UDP = both); kinds narrow each other; none on in a kind = no limit. */
 export function filterRows(rows: readonly Row[], t: Toggles, terms: readonly QueryTerm[], ctx: ViewContext): Row[] {
   const out: Row[] = [];
@@ -176,7 +175,14 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label
   const s = r.socket;
   switch (mode) {
     case 'process':
-      if (s.process) return { key: `p:${s.process.pid}:${s.process.startTime ?? ''}`, label: s.process.name, detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`, hidden: false, process: s.process };
+      if (s.process)
+        return {
+          key: `p:${s.process.pid}:${s.process.startTime ?? ''}`,
+          label: s.process.name,
+          detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`,
+          hidden: false,
+          process: s.process,
+        };
       if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
       if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: noOwnerLabel(s) ?? '', detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
       if (s.noOwner === 'not-found') return { key: `nf:${s.uid}`, label: describeNoOwner('not-found'), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: false };
@@ -239,7 +245,8 @@ export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext)
   }
   const list = [...groups.values()];
   if (mode === 'state') return list.sort((a, b) => (STATE_ORDER[a.label] ?? 3) - (STATE_ORDER[b.label] ?? 3) || cmp(a.label, b.label));
-  if (mode === 'local-port') return list.sort((a, b) => Number(b.listening > 0) - Number(a.listening > 0) || Number(a.label.slice(1)) - Number(b.label.slice(1)));
+  if (mode === 'local-port')
+    return list.sort((a, b) => Number(b.listening > 0) - Number(a.listening > 0) || Number(a.label.slice(1)) - Number(b.label.slice(1)));
   return list.sort((a, b) => Number(b.listening > 0) - Number(a.listening > 0) || b.rows.length - a.rows.length || cmp(a.label, b.label));
 }
 
