@@ -53,7 +53,7 @@ export class EngineApi {
     this.baseline = new BaselineService(opts.baselinePath ?? null, (b) => this.events.emit('baseline', b));
     this.alerts = new Alerts({ rules: () => this.baseline.rules(), onAlert: (a) => this.events.emit('alert', a) });
     this.log = new ActionLog((e) => this.events.emit('action', e));
-    this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory() }), this.log, opts.ssCommand);
+    this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
     // names are looked up as remote addresses appear, beside the poll, never inside it
     this.offMonitor = [
       monitor.on('snapshot', (s) => {

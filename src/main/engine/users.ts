@@ -1,9 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 
 /**
  * uid -> user name. Reads /etc/passwd (again only when it changes) and asks `getent` once for a uid it does
- * not list (LDAP, sssd), remembering the answer, found or not.
+ * not list (LDAP, sssd), remembering the answer, found or not. `getent`: 'sync' waits for it (a worker thread or
+ * a one-shot CLI may); 'background' never blocks (a host thread: the web server, the Electron main process):
+ * the first answer for such a uid is null and the name is there once getent has answered; false never asks.
  */
 export class UserDirectory {
   private byUid = new Map<number, string>();
@@ -12,7 +14,7 @@ export class UserDirectory {
 
   constructor(
     private readonly passwdPath = '/etc/passwd',
-    private readonly useGetent = true,
+    private readonly getent: boolean | 'sync' | 'background' = 'sync',
   ) {}
 
   /** Call once per poll: re-reads the passwd file when its mtime moved. */
@@ -35,8 +37,16 @@ export class UserDirectory {
     const known = this.byUid.get(uid);
     if (known !== undefined) return known;
     if (this.looked.has(uid)) return this.looked.get(uid) ?? null;
+    if (this.getent === 'background') {
+      this.looked.set(uid, null);
+      execFile('getent', ['passwd', String(uid)], { encoding: 'utf8', timeout: 1000 }, (err, out) => {
+        const name = err ? null : out.split(':')[0] || null;
+        if (name !== null) this.looked.set(uid, name);
+      });
+      return null;
+    }
     let found: string | null = null;
-    if (this.useGetent) {
+    if (this.getent === true || this.getent === 'sync') {
       try {
         const out = execFileSync('getent', ['passwd', String(uid)], { encoding: 'utf8', timeout: 1000, stdio: ['ignore', 'pipe', 'ignore'] });
         found = out.split(':')[0] || null;

@@ -150,7 +150,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const assets = await loadAssets(opts.staticDir);
   const engineApi = new EngineApi(opts.monitor, { baselinePath: opts.baselinePath });
   const wildcard = host === '0.0.0.0' || host === '::';
-  const users = new UserDirectory();
+  // on the server's thread: a uid passwd does not list is asked of getent in the background, never waited for
+  const users = new UserDirectory(undefined, 'background');
   const allowedUids = new Set<number>([0, ...(opts.allowUsers ?? [])]);
   const euid = process.geteuid?.();
   if (euid !== undefined) allowedUids.add(euid);
