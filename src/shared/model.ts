@@ -135,6 +135,15 @@ export interface Socket {
 export type SourceName = 'netlink' | 'procfs' | 'systeminformation';
 
 /**
+ * What a socket's id is made from before anything tells apart sockets that share it: its namespace, protocol and
+ * four-tuple (`tcp|127.0.0.1|80|*|*`). The engine adds a discriminator for listeners (engine/socketId.ts); the wire
+ * layout sends an id as what it adds to this.
+ */
+export function socketIdBase(s: Pick<Socket, 'netns' | 'protocol' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'>): string {
+  return `${s.netns === null ? '' : `${s.netns}|`}${s.protocol}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
+}
+
+/**
  * A TCP connection the kernel freed, from its destroy event: also one that opened and closed between two polls.
  * Its owner is the last one a poll saw for its four-tuple.
  */

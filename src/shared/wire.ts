@@ -6,6 +6,7 @@ import {
   type NoOwner,
   type ProcessInfo,
   type Protocol,
+  socketIdBase,
   type Snapshot,
   type Socket,
   type SocketState,
@@ -90,11 +91,6 @@ const STATE_INDEX = new Map<SocketState, number>(SOCKET_STATES.map((s, i) => [s,
 const NO_OWNER: readonly NoOwner[] = ['closed', 'hidden', 'pid-namespace', 'not-found'];
 const NO_OWNER_INDEX = new Map<NoOwner, number>(NO_OWNER.map((n, i) => [n, i]));
 
-/** What an id is made from before anything tells apart sockets sharing a tuple (engine/socketId.ts). */
-function idBase(s: Pick<Socket, 'netns' | 'protocol' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'>): string {
-  return `${s.netns === null ? '' : `${s.netns}|`}${s.protocol}|${s.localAddress}|${s.localPort}|${s.remoteAddress ?? '*'}|${s.remotePort ?? '*'}`;
-}
-
 /** Interns the processes and users of one message. */
 class TableBuilder implements WireTables {
   readonly processes: ProcessInfo[] = [];
@@ -128,7 +124,7 @@ class TableBuilder implements WireTables {
   }
 
   row(s: Socket): WireRow {
-    const base = idBase(s);
+    const base = socketIdBase(s);
     const soloPids = s.pid === null ? s.pids.length === 0 : s.pids.length === 1 && s.pids[0] === s.pid;
     const row: unknown[] = [
       s.id.startsWith(base) ? s.id.slice(base.length) : `=${s.id}`,
@@ -224,7 +220,7 @@ function decodeRow(r: unknown, t: WireTables): Socket {
   const remotePort = numOrNull(row[F.RemotePort], 'remotePort');
   const netns = strOrNull(row[F.Netns], 'netns');
   const idPart = str(row[F.Id], 'id');
-  const id = idPart.startsWith('=') ? idPart.slice(1) : idBase({ netns, protocol, localAddress, localPort, remoteAddress, remotePort }) + idPart;
+  const id = idPart.startsWith('=') ? idPart.slice(1) : socketIdBase({ netns, protocol, localAddress, localPort, remoteAddress, remotePort }) + idPart;
   const pid = numOrNull(row[F.Pid], 'pid');
   const pids = row[F.Pids] === 0 || row[F.Pids] === undefined ? (pid === null ? [] : [pid]) : array(row[F.Pids], 'pids').map((p) => num(p, 'a pid'));
   const family = num(row[F.Family], 'family');

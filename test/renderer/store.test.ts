@@ -7,6 +7,7 @@ import type { PortwatchApi } from '../../src/shared/contract';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
 import { parseQuery } from '../../src/shared/query';
 import { makeSocket } from '../helpers/sockets';
+import { waitFor } from '../helpers/children';
 
 const sock = (id: string, over: Partial<Socket> = {}): Socket => makeSocket({ id, ...over });
 const proc = (pid: number, name: string): ProcessInfo => ({ pid, ppid: 1, name, exe: null, cmdline: [name], uid: 0, user: 'root', startTime: 1000 + pid });
@@ -57,7 +58,8 @@ class FakeApi implements PortwatchApi {
   };
 }
 
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+/** Until the store has applied the engine's state up to `seq` (it asks getState when connected). */
+const reached = (store: SocketStore, seq: number): Promise<true> => waitFor(() => (store.getView().seq === seq ? true : undefined), 5000, `seq ${seq}`);
 
 async function started(initial: Socket[], seq = 1): Promise<{ api: FakeApi; store: SocketStore; clock: { t: number } }> {
   const api = new FakeApi();
@@ -66,7 +68,7 @@ async function started(initial: Socket[], seq = 1): Promise<{ api: FakeApi; stor
   const store = new SocketStore(api, () => clock.t);
   store.start();
   api.push.connected(true);
-  await tick();
+  await reached(store, seq);
   store.stop(); // the test drives expiry itself
   return { api, store, clock };
 }
@@ -117,11 +119,11 @@ describe('SocketStore', () => {
     api.push.delta(delta(6, { added: [sock('c')] }));
     api.push.delta(delta(4, { added: [sock('old')] }));
     api.push.connected(true);
-    await tick();
+    await reached(store, 6);
     expect(Object.keys(changes(store)).sort()).toEqual(['a', 'c']);
     api.state.snapshot = snap(9, [sock('z')]);
     api.push.delta(delta(9, { added: [sock('y')] }));
-    await tick();
+    await reached(store, 9);
     expect(api.stateCalls).toBe(2);
     expect(changes(store)).toEqual({ a: 'closed', c: 'closed', z: 'new' });
     store.stop();

@@ -11,6 +11,7 @@ import { INITIAL_UI, uiReducer } from '../../src/renderer/src/store/uiState';
 import { planKill } from '../../src/shared/killPlan';
 import { makeProcess, makeSocket } from '../helpers/sockets';
 import { ROOT } from '../helpers/paths';
+import { waitFor } from '../helpers/children';
 
 const snap = (seq: number, ids: string[]): Snapshot => ({ seq, takenAt: seq * 1000, source: 'netlink', sockets: ids.map((id) => makeSocket({ id })) });
 const delta = (seq: number, added: string[] = [], removed: string[] = []): Delta => ({
@@ -117,7 +118,7 @@ describe('SocketStore commands: one error convention', () => {
     expect(calls).toBe(0);
     const release = store.watchRates();
     const again = store.watchRates();
-    await new Promise((r) => setTimeout(r, 0));
+    await waitFor(() => store.getView().ratesError ?? undefined, 5000, 'the first sample');
     expect(calls).toBe(1); // two watchers, one sampler
     expect(store.getView().ratesError).toBe('no counters');
     release();

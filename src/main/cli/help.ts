@@ -1,4 +1,4 @@
-import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 
 /*
  * The CLI's help texts, apart from the commands (index.ts) so that the entry bundle (main.ts ->
@@ -44,7 +44,7 @@ export const WATCH_HELP = `Usage: portwatch watch [--interval MS] [filters]
 Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"delta","seq","takenAt",
 "added","removed","changed"} per poll, and {"type":"status",...} when the monitor's state changes
 (a failing source, recovery).
-  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
+  --interval MS     poll every MS milliseconds (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
 ${FILTER_HELP}`;
 
 export const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--token-file FILE] [--tls-cert FILE --tls-key FILE]
@@ -73,7 +73,7 @@ another local user is refused, token or not, and named on stderr. Stops on Ctrl-
                     be closed to others and not writable by its group (chmod 600)
   --baseline FILE   the expected-ports baseline (default: the user's own, shared with the desktop app and
                     audit; portwatch audit --help says where it is)
-  --interval MS     poll every MS milliseconds (${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, default ${DEFAULT_INTERVAL_MS})
+  --interval MS     poll every MS milliseconds (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
   --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
 `;
 

@@ -4,7 +4,7 @@ import { describeHoldings, planKill } from '../../shared/killPlan';
 import { describeNoOwner, formatEndpoint } from '../../shared/model';
 import { built, bundlePath } from '../engine/bundles';
 import { MonitorHost } from '../engine/monitorHost';
-import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../engine/monitor';
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 import { createSource } from '../engine/sources';
 import { DeltaFilter, socketMatcher } from './filter';
 import { inert, inertJson } from './format';
@@ -36,7 +36,7 @@ async function watch(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const filter = new DeltaFilter(socketMatcher(filterFrom('watch', v)));
-  const intervalMs = intFlag('watch', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
+  const intervalMs = intFlag('watch', 'interval', v.interval, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
   const host = new MonitorHost({ intervalMs, source: sourceFlag('watch', v.source), workerPath: io.workerPath ?? built(bundlePath('worker')) });
   const line = (o: object): void => io.out(inertJson(JSON.stringify(o)) + '\n');
   host.on('snapshot', (s) => line({ type: 'snapshot', ...filter.snapshot(s) }));
@@ -78,7 +78,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   if (!isLoopback(host) && !v['allow-remote']) {
     throw new UsageError(`portwatch serve: ${host} is reachable from other machines; add --allow-remote if that is what you want`);
   }
-  const intervalMs = intFlag('serve', 'interval', v.interval, MIN_INTERVAL_MS, MAX_INTERVAL_MS) ?? DEFAULT_INTERVAL_MS;
+  const intervalMs = intFlag('serve', 'interval', v.interval, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
   if (v.baseline === '') throw new UsageError('portwatch serve: --baseline needs a file name');
   if (v['token-file'] === '') throw new UsageError('portwatch serve: --token-file needs a file name');
   if (v['tls-cert'] === '') throw new UsageError('portwatch serve: --tls-cert needs a file name');

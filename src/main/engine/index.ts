@@ -1,5 +1,6 @@
 /** The engine's public surface, for hosts (CLI, web server, Electron main) and the benchmark. */
-export { Monitor, checkInterval, DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS, MAX_INTERVAL_MS } from './monitor';
+export { Monitor, checkInterval } from './monitor';
+export { DEFAULT_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../../shared/polling';
 export type { MonitorEvents, MonitorLike } from './monitor';
 export { MonitorHost } from './monitorHost';
 export { NetlinkSource } from './sources/netlink';
@@ -23,5 +24,6 @@ export type { RunResult } from './runCommand';
 export { notStarted, SI_CHILD_FLAG, SI_ERROR_PREFIX, SI_UNTIL_STOPPED_FLAG } from './workerProtocol';
 export type { SiJob, SiLauncher } from './workerProtocol';
 export { tcpSocketUid } from './netlink/lookup';
+export type { Endpoint } from './netlink/lookup';
 export { APP_ENTRIES, appDir, appPath, bundlePath, NODE_ENTRIES, NOT_BUILT, OUT_DIR } from './bundles';
 export type { AppBundle, NodeBundle } from './bundles';

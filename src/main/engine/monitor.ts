@@ -5,11 +5,6 @@ import type { SocketSource } from './sources/source';
 
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 
-// the contract's limits, under the names the engine and CLI have used
-export const DEFAULT_INTERVAL_MS = DEFAULT_POLL_INTERVAL_MS;
-export const MIN_INTERVAL_MS = MIN_POLL_INTERVAL_MS;
-export const MAX_INTERVAL_MS = MAX_POLL_INTERVAL_MS;
-
 export type MonitorEvents = {
   snapshot: Snapshot;
   delta: Delta;
@@ -49,8 +44,8 @@ export interface MonitorLike {
 
 /** Throws a RangeError naming the allowed range unless `ms` is a whole number within it. */
 export function checkInterval(ms: unknown): number {
-  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-    throw new RangeError(`interval must be a whole number of milliseconds from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, got ${String(ms)}`);
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < MIN_POLL_INTERVAL_MS || ms > MAX_POLL_INTERVAL_MS) {
+    throw new RangeError(`interval must be a whole number of milliseconds from ${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, got ${String(ms)}`);
   }
   return ms;
 }
@@ -91,7 +86,7 @@ export class Monitor implements MonitorLike {
   constructor(opts: MonitorOptions) {
     this.source = opts.source;
     this.now = opts.now ?? Date.now;
-    this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_INTERVAL_MS);
+    this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
   }
 
   get sourceName(): SourceName {

@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 import type { MonitorStatus, Snapshot, Socket } from '../../shared/model';
 import { applyDelta, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
-import { checkInterval, countSockets, DEFAULT_INTERVAL_MS, type MonitorEvents, type MonitorLike, type SocketCounts } from './monitor';
+import { DEFAULT_POLL_INTERVAL_MS } from '../../shared/polling';
+import { checkInterval, countSockets, type MonitorEvents, type MonitorLike, type SocketCounts } from './monitor';
 import type { RunResult } from './runCommand';
 import type { SourceChoice } from './sources';
 import { notStarted, parseWorkerMessage, type HostToWorker, type SiLauncher, type WorkerInit, type WorkerToHost } from './workerProtocol';
@@ -77,7 +78,7 @@ export class MonitorHost implements MonitorLike {
   constructor(opts: MonitorHostOptions = {}) {
     this.workerPath = opts.workerPath ?? bundlePath('worker');
     this.source = opts.source ?? 'auto';
-    this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_INTERVAL_MS);
+    this.intervalMs = checkInterval(opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.restartDelayMs = opts.restartDelayMs ?? 1000;
     this.stallMs = opts.stallMs ?? null;
     this.now = opts.now ?? (() => performance.now());

@@ -1,4 +1,4 @@
-import type { Protocol, SocketState } from '../../shared/model';
+import { socketIdBase, type Protocol, type SocketState } from '../../shared/model';
 
 /**
  * A socket's stable id. A connection is its four-tuple, so it keeps its id from SYN_SENT through TIME_WAIT
@@ -16,7 +16,7 @@ export function socketId(
   discriminator: number | null,
   netns: string | null = null,
 ): string {
-  const base = `${netns === null ? '' : `${netns}|`}${protocol}|${localAddress}|${localPort}|${remoteAddress ?? '*'}|${remotePort ?? '*'}`;
+  const base = socketIdBase({ netns, protocol, localAddress, localPort, remoteAddress, remotePort });
   const needsMore = remoteAddress === null || state === 'LISTEN' || state === 'UNCONN' || state === 'BOUND';
   return needsMore ? `${base}|${discriminator ?? '-'}` : base;
 }

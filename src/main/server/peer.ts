@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { tcpSocketUid } from '../engine';
+import { tcpSocketUid, type Endpoint } from '../engine';
 
 /**
  * Who is on the other end of a loopback connection. The client's TCP socket is in this network namespace too,
@@ -11,10 +11,7 @@ import { tcpSocketUid } from '../engine';
  * owner of a reused port.
  */
 
-export interface Endpoint {
-  address: string;
-  port: number;
-}
+export type { Endpoint };
 
 export { isLoopbackAddress } from '../../shared/address';
 
@@ -81,13 +78,14 @@ function scan(path: string, needle: string): number | null {
  * The uid owning the client's socket of a connection this server accepted (client = the accepted socket's
  * remote end, server = its local end), or null when it is not found (gone already, another namespace).
  */
-export function peerUid(client: Endpoint, server: Endpoint, procNet = '/proc/net'): number | null {
+export function peerUid(client: Endpoint, server: Endpoint, opts: { procNet?: string; netlink?: boolean } = {}): number | null {
   if (!ipaddr.isValid(client.address) || !ipaddr.isValid(server.address)) return null;
   // the kernel, asked for that one socket: microseconds at any number of sockets (a /proc scan is not)
-  if (procNet === '/proc/net') {
+  if (opts.netlink !== false) {
     const uid = tcpSocketUid(client, server);
     if (uid !== undefined) return uid;
   }
+  const procNet = opts.procNet ?? '/proc/net';
   for (const { file, needle } of tupleNeedles(client, server)) {
     const uid = scan(`${procNet}/${file}`, needle);
     if (uid !== null) return uid;

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { AF_NETLINK, SOCK_CLOEXEC, SOCK_DGRAM, SOL_SOCKET, SO_RCVTIMEO, libc, type Libc } from '../native/libc';
 import { AF_INET, AF_INET6, ALL_STATES, DiagParser, IPPROTO_TCP, NETLINK_SOCK_DIAG, NLM_F_REQUEST, SOCK_DIAG_BY_FAMILY, type DiagRow } from './sockDiag';
+import { sockaddrNl, timeval } from './transport';
 
 /*
  * One TCP socket by its four-tuple, asked of the kernel directly: SOCK_DIAG_BY_FAMILY without NLM_F_DUMP and
@@ -70,18 +71,12 @@ function open(c: Libc): number {
   const fd = c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return -1;
   // the kernel answers at once; a second is a bound for a kernel that never does
-  const tv = Buffer.alloc(16);
-  tv.writeBigInt64LE(1n, 0);
-  c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv);
+  c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(1));
   socketFd = fd;
   return fd;
 }
 
-const NL_ADDR = ((): Buffer => {
-  const b = Buffer.alloc(12);
-  b.writeUInt16LE(AF_NETLINK, 0);
-  return b;
-})();
+const NL_ADDR = sockaddrNl(0);
 
 /**
  * The uid owning the TCP socket whose local end is `local` and remote end `remote`, in this thread's network

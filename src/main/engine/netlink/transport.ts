@@ -24,7 +24,8 @@ const DUMP_TIMEOUT_S = 5;
 /** How many times a dump the kernel marks inconsistent (NLM_F_DUMP_INTR) is started again. */
 const DUMP_RETRIES = 3;
 
-function sockaddrNl(groups: number): Buffer {
+/** A sockaddr_nl: the kernel (pid 0), joined to `groups`. */
+export function sockaddrNl(groups: number): Buffer {
   const b = Buffer.alloc(12);
   b.writeUInt16LE(AF_NETLINK, 0);
   if (LITTLE_ENDIAN) b.writeUInt32LE(groups >>> 0, 8);
@@ -39,7 +40,8 @@ function intOpt(v: number): Buffer {
   return b;
 }
 
-function timeval(seconds: number): Buffer {
+/** A struct timeval of whole seconds, for SO_RCVTIMEO. */
+export function timeval(seconds: number): Buffer {
   const b = Buffer.alloc(16);
   if (LITTLE_ENDIAN) b.writeBigInt64LE(BigInt(seconds), 0);
   else b.writeBigInt64BE(BigInt(seconds), 0);

@@ -2,7 +2,8 @@ import type { Delta, Snapshot, Socket } from '../../../shared/model';
 
 /** What the mirror tells its owner: a whole new state, or one delta applied in order. */
 export interface MirrorEvents {
-  replaced(s: Snapshot, later: readonly Delta[]): void;
+  /** A whole new state; deltas that came before it and are newer follow as `applied`. */
+  replaced(s: Snapshot): void;
   applied(d: Delta): void;
   /** A delta arrived out of order: the state must be asked for again. */
   gap(): void;
@@ -33,10 +34,6 @@ export class EngineMirror {
     return this.live.has(id);
   }
 
-  get size(): number {
-    return this.live.size;
-  }
-
   /** True until a first snapshot (or after a gap, until the next one). */
   get waiting(): boolean {
     return !this.have;
@@ -48,7 +45,7 @@ export class EngineMirror {
     this.seq = s.seq;
     const later = this.pending.filter((d) => d.seq > s.seq).sort((a, b) => a.seq - b.seq);
     this.pending = [];
-    this.events.replaced(s, later);
+    this.events.replaced(s);
     for (const d of later) this.delta(d);
   }
 

@@ -45,9 +45,6 @@ export interface StoreView {
   error: string | null;
 }
 
-/** Every command answers the same way: the engine's value, or why not (also shown once as `error`). */
-export type CommandResult<T> = ApiResult<T>;
-
 /**
  * The renderer's state of the engine, outside React (read through useSyncExternalStore), composed of parts
  * with one concern each: the engine mirror (snapshot and ordered deltas), the rows and their highlights, the
@@ -157,35 +154,35 @@ export class SocketStore {
     this.rateTimer = null;
   }
 
-  // ---- commands: each answers a CommandResult, and a failure is also shown once as `error`
+  // ---- commands: each answers the API's own result, and a failure is also shown once as `error`
 
-  setPollInterval(ms: number): Promise<CommandResult<number>> {
+  setPollInterval(ms: number): Promise<ApiResult<number>> {
     return this.command(this.api.setPollInterval(ms), (v) => ({ intervalMs: v }));
   }
 
-  togglePolling(): Promise<CommandResult<null>> {
+  togglePolling(): Promise<ApiResult<null>> {
     const pause = !this.view.pollingPaused;
     return this.command(pause ? this.api.pausePolling() : this.api.resumePolling(), () => ({ pollingPaused: pause }));
   }
 
-  setReverseDns(on: boolean): Promise<CommandResult<boolean>> {
+  setReverseDns(on: boolean): Promise<ApiResult<boolean>> {
     return this.command(this.api.setReverseDns(on), (v) => ({ reverseDns: v }));
   }
 
-  markExpected(socketId: string): Promise<CommandResult<BaselineState>> {
+  markExpected(socketId: string): Promise<ApiResult<BaselineState>> {
     return this.command(this.api.markExpected(socketId), (v) => ({ baseline: v }));
   }
 
-  acceptAllListeners(): Promise<CommandResult<BaselineState>> {
+  acceptAllListeners(): Promise<ApiResult<BaselineState>> {
     return this.command(this.api.acceptAllListeners(), (v) => ({ baseline: v }));
   }
 
   /** Asks the engine to end a process; the answer says what happened (never success without it gone). */
-  kill(pid: number, startTime: number | null, force: boolean): Promise<CommandResult<KillResult>> {
+  kill(pid: number, startTime: number | null, force: boolean): Promise<ApiResult<KillResult>> {
     return this.command(this.api.killProcess(pid, startTime, force));
   }
 
-  closeConnection(id: string): Promise<CommandResult<CloseResult>> {
+  closeConnection(id: string): Promise<ApiResult<CloseResult>> {
     return this.command(this.api.closeConnection(id));
   }
 
@@ -232,7 +229,7 @@ export class SocketStore {
     if (this.rowTracker.expire()) this.rowsChanged();
   }
 
-  private async command<T>(call: Promise<ApiResult<T>>, onOk?: (v: T) => Partial<StoreView>): Promise<CommandResult<T>> {
+  private async command<T>(call: Promise<ApiResult<T>>, onOk?: (v: T) => Partial<StoreView>): Promise<ApiResult<T>> {
     const r = await call;
     if (r.ok) this.set({ ...onOk?.(r.value), error: null });
     else this.set({ error: r.message });
