@@ -27,6 +27,22 @@ export class Holder extends LineChild {
   }
 }
 
+/** Replaces `perHolder` pairs in each holder once a second until the returned stop() (which waits for the last round). */
+export function churnEverySecond(holders, perHolder) {
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const t = Date.now();
+      await Promise.all(holders.map((h) => h.churn(perHolder)));
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t))));
+    }
+  })();
+  return async () => {
+    on = false;
+    await loop;
+  };
+}
+
 /** Enough holders to bring the machine to about `total` sockets; resolves once they all hold theirs. */
 export async function holdSockets(total) {
   const holders = [];

@@ -9,16 +9,15 @@
 // Writes bench/results/scale.md and scale.json.
 //   npm run build && VITE_PORTWATCH_PROFILE=1 npx electron-vite build && node bench/scale.mjs
 //   BENCH_SCALE_PARTS=wire,stalled,browser  BENCH_SECONDS=120  (defaults)
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { launchChromium } from './chromium.mjs';
-import { holdSockets, socketCount } from './holders.mjs';
+import { churnEverySecond, holdSockets, socketCount } from './holders.mjs';
+import { newListenerToRow } from './newListener.mjs';
 import { LineChild } from './lineChild.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,8 +38,10 @@ async function worldOf(total) {
   while (holders.length && socketCount() > total + 2000) await holders.pop().stop();
   holders.push(...(await holdSockets(total)));
 }
-/** Replaces 5% of the sockets (as connected pairs) across the holders. */
-const churn = (total) => Promise.all(holders.map((h) => h.churn(Math.max(1, Math.round((total * 0.05) / 2 / holders.length)))));
+/** Pairs per holder that replace 5% of `total` sockets. */
+const perHolder = (total) => Math.max(1, Math.round((total * 0.05) / 2 / holders.length));
+/** Replaces 5% of the sockets (as connected pairs) across the holders, once. */
+const churn = (total) => Promise.all(holders.map((h) => h.churn(perHolder(total))));
 
 /** A WebSocket client of `server` that records the byte length of each event message. */
 function recorder(port, token) {
@@ -135,14 +136,7 @@ if (PARTS.has('stalled')) {
   const total = 30_000;
   await worldOf(total);
   result.stalled = { sockets: socketCount(), runs: [] };
-  let churning = true;
-  const churner = (async () => {
-    while (churning) {
-      const t = Date.now();
-      await churn(total);
-      await sleep(Math.max(0, 1000 - (Date.now() - t)));
-    }
-  })();
+  const stopChurn = churnEverySecond(holders, perHolder(total));
   // alternating, two rounds each; every run a fresh server, warmed up for 10 s before its clients stall
   for (const k of [1, 20, 1, 20]) {
     const serve = new LineChild(join(here, 'serveChild.mjs'));
@@ -156,8 +150,7 @@ if (PARTS.has('stalled')) {
     await clients.stop();
     await serve.stop();
   }
-  churning = false;
-  await churner;
+  await stopChurn();
   const of = (k, f) => median(result.stalled.runs.filter((r) => r.clients === k).map(f));
   result.stalled.oneMb = of(1, (r) => r.peakMb);
   result.stalled.twentyMb = of(20, (r) => r.peakMb);
@@ -196,52 +189,18 @@ if (PARTS.has('browser')) {
     }).observe(bar, { attributes: true, attributeFilter: ['data-state'] });
     window.__portwatchCommits = [];
   });
-  let churning = true;
-  const churner = (async () => {
-    while (churning) {
-      const t = Date.now();
-      await churn(total);
-      await sleep(Math.max(0, 1000 - (Date.now() - t)));
-    }
-  })();
+  const stopChurn = churnEverySecond(holders, perHolder(total));
   const latencies = [];
-  const freePort = () =>
-    new Promise((resolve) => {
-      const probe = createServer();
-      probe.listen(0, '127.0.0.1', () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    });
   const started = Date.now();
   // new listeners spread over the run, at different phases of the poll
   for (let i = 0; Date.now() - started < SECONDS * 1000; i++) {
-    const port = await freePort();
-    await page.getByTestId('search').fill(`lport:${port}`);
-    await page.evaluate((p) => {
-      window.__pwSeen = new Promise((resolve) => {
-        const check = () => {
-          if ([...document.querySelectorAll('[data-testid=socket-row]')].some((e) => (e.getAttribute('data-socket-id') ?? '').includes(`|${p}|`))) {
-            observer.disconnect();
-            resolve(Date.now());
-          }
-        };
-        const observer = new MutationObserver(check);
-        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-      });
-    }, port);
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port},'127.0.0.1',()=>console.log('up'))`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise((r) => child.stdout.once('data', r));
-    const t = Date.now();
-    latencies.push((await page.evaluate(() => window.__pwSeen)) - t);
-    await new Promise((r) => (child.once('exit', r), child.kill()));
+    const { ms, stop } = await newListenerToRow(page);
+    latencies.push(ms);
+    await stop();
     await page.getByTestId('search').fill('');
     await sleep(8000 + ((137 * (i + 1)) % 1000));
   }
-  churning = false;
-  await churner;
+  await stopChurn();
   const commits = await page.evaluate(() => window.__portwatchCommits);
   const disconnects = await page.evaluate(() => window.__pwDisconnects);
   const shown = Number(await page.getByTestId('count-sockets').textContent());

@@ -2,9 +2,9 @@
 // sockets at 1 Hz with 5% churn and a browser is connected; and the time from a new listener to its row in
 // Chromium. Writes bench/results/web.md and web.json.
 //   node bench/web.mjs          (npm run bench runs it after the collection benchmark)
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { holdSockets } from './holders.mjs';
+import { churnEverySecond, holdSockets } from './holders.mjs';
+import { newListenerToRow } from './newListener.mjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -40,14 +40,7 @@ const h = monitorEventLoopDelay({ resolution: 1 });
 h.enable();
 const perHolder = Math.max(1, Math.round((SOCKETS * 0.05) / 2 / holders.length));
 // churn goes on through both measurements
-let churning = true;
-const churn = (async () => {
-  while (churning) {
-    const t = Date.now();
-    await Promise.all(holders.map((x) => x.churn(perHolder)));
-    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t))));
-  }
-})();
+const stopChurn = churnEverySecond(holders, perHolder);
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 h.disable();
 const listed = monitor.getSnapshot()?.sockets.length ?? 0;
@@ -60,50 +53,17 @@ const seenAt = new Map();
 monitor.on('delta', (d) => {
   for (const s of d.added) if (s.listening) seenAt.set(String(s.localPort), { at: Date.now(), takenAt: d.takenAt });
 });
-async function freePort() {
-  const net = await import('node:net');
-  const probe = net.createServer();
-  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address();
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 for (let i = 0; i < LATENCY_RUNS; i++) {
-  const port = await freePort();
-  // Look for it as a user would at 10,000 sockets: search for the port (the list is virtualized, so a row
-  // far down is not in the page until scrolled to).
-  await page.getByTestId('search').fill(`lport:${port}`);
-  // The page notes the moment the port appears (a MutationObserver: Playwright's own polling backs off to
-  // 500 ms and would measure itself).
-  await page.evaluate((p) => {
-    window.__pwSeen = new Promise((resolve) => {
-      const check = () => {
-        const hit = [...document.querySelectorAll('[data-testid=socket-row]')].some((e) => (e.getAttribute('data-socket-id') ?? '').includes(`|${p}|`));
-        if (hit) {
-          observer.disconnect();
-          resolve(Date.now());
-        }
-      };
-      const observer = new MutationObserver(check);
-      observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-    });
-  }, port);
-  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port},'127.0.0.1',()=>console.log('up'))`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((r) => child.stdout.once('data', r));
-  const t = Date.now();
-  const shown = await page.evaluate(() => window.__pwSeen);
-  latencies.push(shown - t);
+  const { port, shownAt: shown, ms, stop } = await newListenerToRow(page);
+  latencies.push(ms);
   const seen = seenAt.get(String(port));
   if (seen) pipeline.push(shown - seen.takenAt);
-  await new Promise((r) => (child.once('exit', r), child.kill()));
+  await stop();
   await page.locator(`[data-testid=socket-row][data-socket-id*="|${port}|"]`).waitFor({ state: 'detached', timeout: 15_000 });
   await new Promise((r) => setTimeout(r, (137 * (i + 1)) % 1000)); // start the next one at another phase of the poll
 }
 
-churning = false;
-await churn;
+await stopChurn();
 await browser.close();
 await server.close();
 await monitor.stop();

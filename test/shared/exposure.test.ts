@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyPort, exposureOf, exposureOfAddress, riskOf } from '../../src/shared/exposure';
 import { isExpected, ruleFor, rulesFor, ruleMatches } from '../../src/shared/baseline';
 import type { Socket } from '../../src/shared/model';
+import { makeSocket } from '../helpers/sockets';
 
 describe('exposure', () => {
   const cases: Array<[string, string]> = [
@@ -68,31 +69,14 @@ describe('port classification', () => {
 });
 
 describe('baseline rules', () => {
-  const base: Socket = {
+  const base: Socket = makeSocket({
     id: 'a',
-    protocol: 'tcp',
-    family: 4,
     localAddress: '0.0.0.0',
-    localPort: 80,
-    remoteAddress: null,
-    remotePort: null,
-    state: 'LISTEN',
-    listening: true,
     pid: 5,
     pids: [5, 6],
-    uid: 0,
-    user: 'root',
-    ownerHidden: false,
-    noOwner: null,
-    interface: null,
-    v6only: null,
-    bytesIn: null,
-    bytesOut: null,
-    rttMs: null,
-    netns: null,
-    container: null,
     process: { pid: 5, ppid: 1, name: 'nginx', exe: '/usr/sbin/nginx', cmdline: ['nginx'], uid: 0, user: 'root', startTime: 1 },
-  };
+  });
+
   it('a rule holds when every field it sets holds', () => {
     expect(ruleMatches({ process: 'nginx', port: 80 }, base)).toBe(true);
     expect(ruleMatches({ process: 'nginx', port: 81 }, base)).toBe(false);

@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from '../../src/shared/model';
+import { makeSocket } from '../helpers/sockets';
 import { matchesQuery, parseQuery } from '../../src/shared/query';
 
-const nginx: Socket = {
+const nginx: Socket = makeSocket({
   id: 'a',
-  protocol: 'tcp',
-  family: 4,
   localAddress: '0.0.0.0',
   localPort: 443,
-  remoteAddress: null,
-  remotePort: null,
-  state: 'LISTEN',
-  listening: true,
   pid: 100,
   pids: [100, 101],
-  uid: 0,
-  user: 'root',
-  ownerHidden: false,
-  noOwner: null,
-  interface: null,
-  v6only: null,
-  bytesIn: null,
-  bytesOut: null,
-  rttMs: null,
-  netns: null,
-  container: null,
   process: {
     pid: 100,
     ppid: 1,
@@ -35,7 +19,7 @@ const nginx: Socket = {
     user: 'root',
     startTime: 1,
   },
-};
+});
 const curl: Socket = {
   ...nginx,
   id: 'b',
