@@ -1,16 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Monitor } from '../../../src/main/engine/monitor';
-import { startServer, type RefusedClient, type RunningServer } from '../../../src/main/server';
+import type { RefusedClient } from '../../../src/main/server';
 import { hostForUrl, ownAddresses } from '../../../src/main/server/host';
 import { isLoopbackAddress, peerUid } from '../../../src/main/server/peer';
 import { WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api';
 import { isRunning } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
-import { oneListenerMonitor } from '../../helpers/sockets';
 import { readMessage } from '../../helpers/wire';
+import { serversPerTest } from '../../helpers/servers';
 
 /**
  * Who may come in (a loopback client's socket owner) and what it may do (view, or also change things).
@@ -80,22 +79,10 @@ function call(ws: WebSocket, method: string, ...args: unknown[]): Promise<ApiRes
 }
 
 describe('serve: who gets in and what they may do', () => {
-  let monitor: Monitor;
-  const servers: RunningServer[] = [];
+  const { monitor, start } = serversPerTest({ staticDir: STATIC, token: TOKEN });
   const children: ChildProcess[] = [];
-  const start = async (opts: Partial<Parameters<typeof startServer>[0]> = {}): Promise<RunningServer> => {
-    const s = await startServer({ monitor, staticDir: STATIC, port: 0, token: TOKEN, ...opts });
-    servers.push(s);
-    return s;
-  };
-
-  beforeEach(async () => {
-    monitor = await oneListenerMonitor();
-  });
-  afterEach(async () => {
+  afterEach(() => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
-    for (const s of servers.splice(0)) await s.close();
-    await monitor.stop();
   });
 
   it('refuses another local user that has the token (403, and says whose connection it was), lets root in, and --allow-user lets nobody in', async () => {
@@ -144,8 +131,8 @@ describe('serve: who gets in and what they may do', () => {
     expect(await call(ws, 'markExpected', 'tcp|127.0.0.1|80|*|*|1')).toEqual(forbidden);
     await new Promise((r) => setTimeout(r, 200));
     expect(isRunning(victim.pid as number)).toBe(true);
-    expect(monitor.isPaused()).toBe(false);
-    expect(monitor.getIntervalMs()).toBe(250);
+    expect(monitor().isPaused()).toBe(false);
+    expect(monitor().getIntervalMs()).toBe(250);
     const state = await call(ws, 'getState');
     expect(state.ok).toBe(true);
     expect(await call(ws, 'getActionLog')).toEqual({ ok: true, value: [] });
@@ -156,10 +143,10 @@ describe('serve: who gets in and what they may do', () => {
     const normal = await start();
     const ws2 = (await open('127.0.0.1', normal.port)) as WebSocket;
     expect(await call(ws2, 'pausePolling')).toEqual({ ok: true, value: null });
-    expect(monitor.isPaused()).toBe(true);
+    expect(monitor().isPaused()).toBe(true);
     expect(await call(ws2, 'resumePolling')).toEqual({ ok: true, value: null });
     expect(await call(ws2, 'setPollInterval', 1000)).toEqual({ ok: true, value: 1000 });
-    expect(monitor.getIntervalMs()).toBe(1000);
+    expect(monitor().getIntervalMs()).toBe(1000);
     ws2.close();
   });
 
@@ -170,7 +157,7 @@ describe('serve: who gets in and what they may do', () => {
     const ws = (await open(address, viewOnly.port)) as WebSocket;
     expect(ws).toBeInstanceOf(WebSocket);
     expect(await call(ws, 'pausePolling')).toEqual({ ok: false, code: 'forbidden', message: 'this server is read-only' });
-    expect(monitor.isPaused()).toBe(false);
+    expect(monitor().isPaused()).toBe(false);
     expect((await call(ws, 'getState')).ok).toBe(true);
     ws.close();
     // the same server still trusts a loopback client, by its user

@@ -3,14 +3,13 @@ import { request } from 'node:http';
 import { connect, type Socket as NetSocket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Monitor } from '../../../src/main/engine/monitor';
-import { MAX_CONNECTIONS, isLoopback, startServer, type RunningServer } from '../../../src/main/server';
+import { MAX_CONNECTIONS, isLoopback, startServer } from '../../../src/main/server';
 import { WS_PATH } from '../../../src/shared/api';
 import { waitFor } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
-import { oneListenerMonitor } from '../../helpers/sockets';
+import { serversPerTest } from '../../helpers/servers';
 
 /**
  * The security review's local attacker: no token, but free to open connections and pick Host headers.
@@ -48,22 +47,10 @@ function idle(port: number): { socket: NetSocket; closed: Promise<void>; receive
 }
 
 describe('serve against a local attacker', () => {
-  let monitor: Monitor;
-  const servers: RunningServer[] = [];
+  const { monitor, start } = serversPerTest({ staticDir: STATIC, token: TOKEN });
   const sockets: NetSocket[] = [];
-  const start = async (opts: Partial<Parameters<typeof startServer>[0]> = {}): Promise<RunningServer> => {
-    const s = await startServer({ monitor, staticDir: STATIC, port: 0, token: TOKEN, ...opts });
-    servers.push(s);
-    return s;
-  };
-
-  beforeEach(async () => {
-    monitor = await oneListenerMonitor();
-  });
-  afterEach(async () => {
+  afterEach(() => {
     for (const s of sockets.splice(0)) s.destroy();
-    for (const s of servers.splice(0)) await s.close();
-    await monitor.stop();
   });
 
   it('closes a connection that has not shown the token on a WebSocket within a few seconds, but not a WebSocket that has', async () => {
@@ -157,9 +144,9 @@ describe('serve against a local attacker', () => {
     for (const h of ['127.000.000.001', '127.1', '0x7f.0.0.1', '0177.0.0.1', '2130706433', '127.0.0.08', '127.256.0.1', '0.0.0.0', '::', 'example.com']) {
       expect(isLoopback(h), h).toBe(false);
     }
-    await expect(startServer({ monitor, staticDir: STATIC, host: '127.000.000.001', port: 0 })).rejects.toThrow(/refusing to bind/);
-    await expect(startServer({ monitor, staticDir: STATIC, host: '127.000.000.001', port: 0, allowRemote: true })).rejects.toThrow(/not an address/);
-    await expect(startServer({ monitor, staticDir: STATIC, host: '0x7f.1', port: 0, allowRemote: true })).rejects.toThrow(/not an address/);
+    await expect(startServer({ monitor: monitor(), staticDir: STATIC, host: '127.000.000.001', port: 0 })).rejects.toThrow(/refusing to bind/);
+    await expect(startServer({ monitor: monitor(), staticDir: STATIC, host: '127.000.000.001', port: 0, allowRemote: true })).rejects.toThrow(/not an address/);
+    await expect(startServer({ monitor: monitor(), staticDir: STATIC, host: '0x7f.1', port: 0, allowRemote: true })).rejects.toThrow(/not an address/);
     const mapped = await start({ host: '::ffff:127.0.0.1' });
     expect(mapped.host).toBe('127.0.0.1');
   });
