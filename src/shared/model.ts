@@ -126,6 +126,11 @@ export interface Socket {
   /** The primary owner's details, or null. */
   process: ProcessInfo | null;
   /**
+   * A connection the kernel still holds after its owner closed it (`noOwner` is `closed`: TIME_WAIT, an orphaned
+   * FIN_WAIT): the process that held it when a poll last saw it owned. Shown marked as closed; never a target.
+   */
+  lastOwner?: ProcessInfo;
+  /**
    * Set when the source could only report part of an address (systeminformation truncates some IPv6
    * addresses): the address is shown as given and must not be trusted as complete.
    */
