@@ -1,4 +1,5 @@
 import { isLoopbackAddress } from './address';
+import { exposureOf } from './exposure';
 import type { Socket } from './model';
 
 /**
@@ -16,12 +17,18 @@ export interface QuickFilters {
   ipv6?: boolean;
   /** Leaves out sockets whose both ends are this machine. */
   hideLoopback?: boolean;
+  /** Leaves out TIME_WAIT: connections the kernel still holds after both ends closed (the UI's Hide TIME_WAIT). */
+  hideTimeWait?: boolean;
+  /** Only listeners that more than this machine can reach (`--exposed`): on all interfaces or one non-loopback. */
+  exposed?: boolean;
 }
 
 export function matchesQuickFilters(f: QuickFilters, s: Socket): boolean {
   if ((f.listening || f.established) && !((f.listening && s.listening) || (f.established && s.state === 'ESTABLISHED'))) return false;
   if ((f.tcp || f.udp) && !((f.tcp && s.protocol === 'tcp') || (f.udp && s.protocol === 'udp'))) return false;
   if ((f.ipv4 || f.ipv6) && !((f.ipv4 && s.family === 4) || (f.ipv6 && s.family === 6))) return false;
+  if (f.hideTimeWait && s.state === 'TIME_WAIT') return false;
+  if (f.exposed && (exposureOf(s) ?? 'loopback') === 'loopback') return false;
   if (f.hideLoopback && isLoopbackAddress(s.localAddress) && (s.remoteAddress === null || isLoopbackAddress(s.remoteAddress))) return false;
   return true;
 }

@@ -60,3 +60,26 @@ describe('RateWindow: the one rate limit', () => {
     expect(w.count(5000)).toBe(0);
   });
 });
+
+describe('hideTimeWait and exposed', () => {
+  const tw = makeSocket({
+    id: 'tw',
+    localAddress: '127.0.0.1',
+    localPort: 40000,
+    remoteAddress: '127.0.0.1',
+    remotePort: 80,
+    state: 'TIME_WAIT',
+    listening: false,
+  });
+  const bound = makeSocket({ id: 'lo-dev', localAddress: '0.0.0.0', localPort: 81, interface: 'lo' });
+  const some = [listener, udp, loopConn, out, tw, bound];
+  const pick = (f: QuickFilters): string[] => some.filter((s) => matchesQuickFilters(f, s)).map((s) => s.id);
+
+  it('hides only TIME_WAIT', () => {
+    expect(pick({ hideTimeWait: true })).toEqual(['l', 'u', 'c', 'o', 'lo-dev']);
+  });
+
+  it('keeps listeners beyond loopback: not 127.0.0.53, not one bound to lo, no connections', () => {
+    expect(pick({ exposed: true })).toEqual(['l']);
+  });
+});
