@@ -9,6 +9,7 @@ const TOGGLES: Array<[keyof Toggles, string]> = [
   ['ipv4', 'IPv4'],
   ['ipv6', 'IPv6'],
   ['hideLoopback', 'Hide loopback'],
+  ['hideTimeWait', 'Hide TIME_WAIT'],
 ];
 
 export function FilterBar(props: {

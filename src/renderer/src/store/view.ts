@@ -32,8 +32,18 @@ export interface Toggles {
   ipv4: boolean;
   ipv6: boolean;
   hideLoopback: boolean;
+  hideTimeWait: boolean;
 }
-export const NO_TOGGLES: Toggles = { listening: false, established: false, tcp: false, udp: false, ipv4: false, ipv6: false, hideLoopback: false };
+export const NO_TOGGLES: Toggles = {
+  listening: false,
+  established: false,
+  tcp: false,
+  udp: false,
+  ipv4: false,
+  ipv6: false,
+  hideLoopback: false,
+  hideTimeWait: false,
+};
 
 export interface ViewContext extends MatchContext {
   hostName: (address: string) => string | undefined;
