@@ -29,6 +29,7 @@ export function sameSocket(a: Socket, b: Socket): boolean {
     a.incomplete === b.incomplete &&
     a.pids.length === b.pids.length &&
     a.pids.every((p, i) => p === b.pids[i]) &&
-    sameProcess(a.process, b.process)
+    sameProcess(a.process, b.process) &&
+    sameProcess(a.lastOwner ?? null, b.lastOwner ?? null)
   );
 }

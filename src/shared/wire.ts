@@ -84,6 +84,7 @@ const enum F {
   Netns,
   Container,
   Incomplete,
+  LastOwner,
 }
 
 const PROTOCOL_INDEX = new Map<Protocol, number>(PROTOCOLS.map((p, i) => [p, i]));
@@ -151,6 +152,7 @@ class TableBuilder implements WireTables {
       s.netns,
       s.container,
       s.incomplete ? 1 : null,
+      s.lastOwner === undefined ? null : this.process(s.lastOwner),
     ];
     let n = row.length;
     while (n > 0 && row[n - 1] === null) n--;
@@ -252,6 +254,7 @@ function decodeRow(r: unknown, t: WireTables): Socket {
     process: row[F.Process] === null || row[F.Process] === undefined ? null : indexInto(t.processes, row[F.Process], 'process'),
   };
   if (row[F.Incomplete] === 1) s.incomplete = true;
+  if (row[F.LastOwner] !== null && row[F.LastOwner] !== undefined) s.lastOwner = indexInto(t.processes, row[F.LastOwner], 'lastOwner');
   return s;
 }
 

@@ -86,7 +86,7 @@ describe('wire layout of snapshots and deltas', () => {
     }
   });
 
-  it('keeps every field of unusual sockets: ids off their tuple, duplicates, namespaces, no owner, incomplete', () => {
+  it('keeps every field of unusual sockets: ids off their tuple, duplicates, namespaces, no owner, a last owner, incomplete', () => {
     const p = makeProcess(10, 'nginx');
     const sockets: Socket[] = [
       makeSocket({ id: 'tcp|0.0.0.0|80|*|*|1652', pid: 10, pids: [10, 11, 12], process: p, interface: 'lo' }),
@@ -101,6 +101,7 @@ describe('wire layout of snapshots and deltas', () => {
         uid: null,
         user: null,
         noOwner: 'closed',
+        lastOwner: p,
       }),
       makeSocket({
         id: 'net:[4026532281]|udp|::|53|*|*|99',

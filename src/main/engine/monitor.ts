@@ -1,4 +1,4 @@
-import type { ClosedConnection, Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../shared/model';
+import type { ClosedConnection, Delta, MonitorStatus, ProcessInfo, Snapshot, Socket, SourceName } from '../../shared/model';
 import { diffSockets, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
 import type { SocketSource } from './sources/source';
@@ -81,7 +81,10 @@ export class Monitor implements MonitorLike {
    * loses its owner before the kernel frees it). Kept by deltas, so it costs what churns; closed records are
    * completed from it.
    */
-  private readonly connections = new Map<string, { firstSeen: number; pid: number | null; name: string | null; uid: number | null }>();
+  private readonly connections = new Map<
+    string,
+    { firstSeen: number; pid: number | null; name: string | null; uid: number | null; process: ProcessInfo | null }
+  >();
 
   constructor(opts: MonitorOptions) {
     this.source = opts.source;
@@ -205,6 +208,7 @@ export class Monitor implements MonitorLike {
       return;
     }
     const takenAt = this.now();
+    if (this.connections.size > 0) this.keepLastOwners(result.sockets);
     const next = indexSockets(result.sockets);
     this.seq++;
     const meta = { seq: this.seq, takenAt, source: this.source.name };
@@ -235,11 +239,24 @@ export class Monitor implements MonitorLike {
   private track(s: Socket, at: number): void {
     if (s.protocol !== 'tcp' || s.remoteAddress === null) return;
     const known = this.connections.get(s.id);
-    if (!known) this.connections.set(s.id, { firstSeen: at, pid: s.pid, name: s.process?.name ?? null, uid: s.uid });
+    if (!known) this.connections.set(s.id, { firstSeen: at, pid: s.pid, name: s.process?.name ?? null, uid: s.uid, process: s.process });
     else if (s.pid !== null) {
       known.pid = s.pid;
       known.name = s.process?.name ?? known.name;
       known.uid = s.uid ?? known.uid;
+      known.process = s.process ?? known.process;
+    }
+  }
+
+  /**
+   * A connection the kernel holds after its owner closed it (TIME_WAIT, an orphaned FIN_WAIT) keeps, as
+   * `lastOwner`, the process an earlier poll saw holding it: the list says whose it was instead of going blank.
+   */
+  private keepLastOwners(sockets: Socket[]): void {
+    for (const s of sockets) {
+      if (s.noOwner !== 'closed' || s.pid !== null || s.remoteAddress === null) continue;
+      const owner = this.connections.get(s.id)?.process;
+      if (owner) s.lastOwner = owner;
     }
   }
 

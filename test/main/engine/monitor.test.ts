@@ -222,3 +222,52 @@ describe('Monitor', () => {
     await m.stop();
   });
 });
+
+describe('Monitor: a closed connection keeps its last owner', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const conn = (state: Socket['state'], owned: boolean): Socket =>
+    makeSocket({
+      id: 'tcp|127.0.0.1|40000|127.0.0.1|80',
+      localPort: 40000,
+      remoteAddress: '127.0.0.1',
+      remotePort: 80,
+      state,
+      listening: false,
+      pid: owned ? 321 : null,
+      pids: owned ? [321] : [],
+      uid: owned ? 1000 : null,
+      noOwner: owned ? null : 'closed',
+      process: owned
+        ? { pid: 321, ppid: 1, name: 'python3', exe: '/usr/bin/python3', cmdline: ['python3', 'app.py'], uid: 1000, user: 'u', startTime: 5 }
+        : null,
+    });
+
+  it('marks the TIME_WAIT end with the process a poll saw holding it, and not a connection never seen owned', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    const rec = record(m);
+    const stranger = { ...conn('TIME_WAIT', false), id: 'tcp|127.0.0.1|40001|127.0.0.1|80', localPort: 40001 };
+    src.next.push(() => Promise.resolve({ sockets: [conn('ESTABLISHED', true)], warnings: [] }));
+    src.next.push(() => Promise.resolve({ sockets: [conn('TIME_WAIT', false), stranger], warnings: [] }));
+    src.next.push(() => Promise.resolve({ sockets: [conn('TIME_WAIT', false), stranger], warnings: [] }));
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    const d = rec.deltas[0] as Delta;
+    expect(d.changed).toHaveLength(1);
+    expect(d.changed[0]?.lastOwner?.name).toBe('python3');
+    expect(d.changed[0]?.pid).toBeNull();
+    expect(d.added[0]?.lastOwner).toBeUndefined();
+    // the next poll keeps it, and that is no change
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rec.deltas[1]?.changed).toEqual([]);
+    expect(m.socket(conn('TIME_WAIT', false).id)?.lastOwner?.pid).toBe(321);
+    await m.stop();
+  });
+});

@@ -187,10 +187,12 @@ describe.runIf(canNetns)('closed connections through the monitor', () => {
     const c = await spawnReady('ip', ns.exec(PYTHON, '-c', CLOSE_ON_NEWLINE), { stdin: true });
     const monitor = new Monitor({ source: new NetlinkSource({ helperThreads: false }), intervalMs: 250 });
     const closed: ClosedConnection[] = [];
+    const timeWait: Socket[] = [];
     let polls = 0;
     monitor.on('delta', (d: Delta) => {
       polls++;
       closed.push(...d.closed);
+      for (const s of [...d.added, ...d.changed]) if (s.state === 'TIME_WAIT') timeWait.push(s);
     });
     monitor.start();
     try {
@@ -211,6 +213,12 @@ describe.runIf(canNetns)('closed connections through the monitor', () => {
         expect(x.firstSeen).toBeLessThanOrEqual(x.closedAt);
       }
       expect(mine.find((x) => x.remotePort === port)?.bytesOut).toBe(777);
+      // the client closed first: the kernel keeps its end in TIME_WAIT, ownerless, and the list says whose it was
+      const held = await waitFor(() => timeWait.find((s) => s.remotePort === port), 5000, 'the client end in TIME_WAIT');
+      expect(held.pid).toBeNull();
+      expect(held.noOwner).toBe('closed');
+      expect(held.lastOwner?.pid).toBe(c.pid);
+      expect(held.lastOwner?.name).toMatch(/python/);
     } finally {
       await monitor.stop();
       await c.stop();
