@@ -27,6 +27,7 @@ export default defineConfig({
       'test/main/engine/sockDiag.test.ts',
       'test/main/engine/systeminformation.test.ts',
       'test/main/engine/tableStream.test.ts',
+      'test/main/engine/traffic.test.ts',
       'test/main/engine/units.test.ts',
       'test/main/server/tokenFile.test.ts',
     ],

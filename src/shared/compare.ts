@@ -17,7 +17,15 @@ export function sameProcess(a: ProcessInfo | null, b: ProcessInfo | null): boole
   );
 }
 
-/** True when nothing a consumer shows differs. The id already pins protocol and endpoints. */
+/** True when only the pace of a connection differs (its rates): no highlight for a busy connection at every poll. */
+export function sameApartFromRates(a: Socket, b: Socket): boolean {
+  return sameSocket(a, { ...b, rateIn: a.rateIn ?? null, rateOut: a.rateOut ?? null });
+}
+
+/**
+ * True when nothing a consumer shows differs. The id already pins protocol and endpoints. Byte counters are left
+ * out (they move on every poll of a busy connection); their rates are in, so a change of pace is a change.
+ */
 export function sameSocket(a: Socket, b: Socket): boolean {
   if (a === b) return true;
   return (
@@ -30,6 +38,10 @@ export function sameSocket(a: Socket, b: Socket): boolean {
     a.pids.length === b.pids.length &&
     a.pids.every((p, i) => p === b.pids[i]) &&
     sameProcess(a.process, b.process) &&
-    sameProcess(a.lastOwner ?? null, b.lastOwner ?? null)
+    sameProcess(a.lastOwner ?? null, b.lastOwner ?? null) &&
+    (a.rateIn ?? null) === (b.rateIn ?? null) &&
+    (a.rateOut ?? null) === (b.rateOut ?? null) &&
+    (a.direction ?? null) === (b.direction ?? null) &&
+    (a.directionGuessed ?? false) === (b.directionGuessed ?? false)
   );
 }

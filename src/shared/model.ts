@@ -9,6 +9,8 @@
  * TCP socket (its subflows are listed as tcp).
  */
 export type Protocol = 'tcp' | 'udp' | 'udplite' | 'raw' | 'icmp' | 'mptcp';
+/** Which way a connection goes: `in` to a listener here, `out` from this host (shared/direction.ts decides). */
+export type Direction = 'in' | 'out';
 export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'udplite', 'raw', 'icmp', 'mptcp'];
 export type Family = 4 | 6;
 
@@ -119,6 +121,19 @@ export interface Socket {
   bytesOut: number | null;
   /** TCP: smoothed round-trip time in milliseconds; null elsewhere. Refreshed when the socket otherwise changes. */
   rttMs: number | null;
+  /**
+   * Bytes a second received and sent over the last poll, from the kernel's counters (TCP); null on first sight
+   * and where the kernel keeps no counters (UDP). Absent where no poll loop computed it (a one-off listing).
+   */
+  rateIn?: number | null;
+  rateOut?: number | null;
+  /**
+   * `in`: a remote end connected to a listener here; `out`: this host connected out. null for listeners and
+   * sockets without a remote end; absent where not computed.
+   */
+  direction?: Direction | null;
+  /** True when `direction` is a guess (see shared/direction.ts), not established from listeners and port ranges. */
+  directionGuessed?: boolean;
   /** The network namespace, when it is not Portwatch's own: `net:[inode]`; null for Portwatch's own. */
   netns: string | null;
   /** The container whose namespace this is, when a process in it names one in its cgroup (a short id). */
@@ -169,6 +184,12 @@ export interface ClosedConnection {
   uid: number | null;
   bytesIn: number | null;
   bytesOut: number | null;
+  /**
+   * Of those, the bytes no poll saw: the final count minus the last poll's (all of them for a connection that
+   * lived between two polls). What rates and totals add for the interval it closed in. Absent where not computed.
+   */
+  unseenBytesIn?: number | null;
+  unseenBytesOut?: number | null;
   /** Epoch ms of the first poll that listed it; null when it lived between two polls. */
   firstSeen: number | null;
   /** Epoch ms when the event was read. */

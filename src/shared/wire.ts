@@ -79,6 +79,10 @@ const enum F {
   BytesIn,
   BytesOut,
   RttMs,
+  RateIn,
+  RateOut,
+  /** 0 in, 1 out; +2 when guessed; -1 computed as none (a listener); absent (null) not computed. */
+  Direction,
   Interface,
   V6only,
   Netns,
@@ -147,6 +151,9 @@ class TableBuilder implements WireTables {
       s.bytesIn,
       s.bytesOut,
       s.rttMs,
+      s.rateIn ?? null,
+      s.rateOut ?? null,
+      directionCode(s),
       s.interface,
       s.v6only === null ? null : s.v6only ? 1 : 0,
       s.netns,
@@ -213,6 +220,13 @@ function tablesOf(w: Record<string, unknown>): WireTables {
   return { processes, users };
 }
 
+/** The Direction position: null when no poll loop computed rates and direction for this socket. */
+function directionCode(s: Socket): number | null {
+  if (s.direction === undefined) return null;
+  if (s.direction === null) return -1;
+  return (s.direction === 'in' ? 0 : 1) + (s.directionGuessed ? 2 : 0);
+}
+
 function decodeRow(r: unknown, t: WireTables): Socket {
   const row = array(r, 'a socket');
   const protocol = indexInto(PROTOCOLS, row[F.Protocol], 'protocol');
@@ -255,6 +269,16 @@ function decodeRow(r: unknown, t: WireTables): Socket {
   };
   if (row[F.Incomplete] === 1) s.incomplete = true;
   if (row[F.LastOwner] !== null && row[F.LastOwner] !== undefined) s.lastOwner = indexInto(t.processes, row[F.LastOwner], 'lastOwner');
+  const dir = row[F.Direction];
+  if (dir !== null && dir !== undefined) {
+    // computed by a poll loop: rates and direction are all present, null where there is none
+    const code = num(dir, 'direction');
+    if (!Number.isInteger(code) || code < -1 || code > 3) fail('direction');
+    s.rateIn = numOrNull(row[F.RateIn], 'rateIn');
+    s.rateOut = numOrNull(row[F.RateOut], 'rateOut');
+    s.direction = code < 0 ? null : code % 2 === 0 ? 'in' : 'out';
+    s.directionGuessed = code >= 2;
+  }
   return s;
 }
 

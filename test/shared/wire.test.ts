@@ -129,6 +129,20 @@ describe('wire layout of snapshots and deltas', () => {
         pids: [12],
       }),
       makeSocket({ id: 'mptcp|127.0.0.1|9|*|*|-', protocol: 'mptcp', localPort: 9, state: 'BOUND', listening: false, bytesIn: 0, bytesOut: 0, rttMs: 0 }),
+      makeSocket({
+        id: 'tcp|10.0.0.1|900|10.0.0.2|443',
+        localAddress: '10.0.0.1',
+        localPort: 900,
+        remoteAddress: '10.0.0.2',
+        remotePort: 443,
+        state: 'ESTABLISHED',
+        listening: false,
+        rateIn: 1234,
+        rateOut: 0,
+        direction: 'out',
+        directionGuessed: true,
+      }),
+      makeSocket({ id: 'tcp|0.0.0.0|8|*|*|1', localPort: 8, rateIn: null, rateOut: null, direction: null, directionGuessed: false }),
     ];
     expect(decodeSnapshot(travel(encodeSnapshot(snap(sockets))))).toEqual(snap(sockets));
     const d: Delta = { seq: 8, takenAt: 5, added: sockets.slice(0, 3), changed: sockets.slice(3), removed: ['x', 'y'], closed: [] };

@@ -1,6 +1,9 @@
 import type { ClosedConnection, Delta, MonitorStatus, ProcessInfo, Snapshot, Socket, SourceName } from '../../shared/model';
 import { diffSockets, indexSockets, snapshotOf, type SocketMap } from './diff';
 import { Emitter } from './events';
+import { readHostPorts } from './hostPorts';
+import { NON_LINUX_PORTS, TrafficTracker } from './traffic';
+import type { HostPorts } from '../../shared/direction';
 import type { SocketSource } from './sources/source';
 
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
@@ -85,6 +88,9 @@ export class Monitor implements MonitorLike {
     string,
     { firstSeen: number; pid: number | null; name: string | null; uid: number | null; process: ProcessInfo | null }
   >();
+
+  private readonly traffic = new TrafficTracker();
+  private portsCache: Record<string, HostPorts> | null = null;
 
   constructor(opts: MonitorOptions) {
     this.source = opts.source;
@@ -209,17 +215,18 @@ export class Monitor implements MonitorLike {
     }
     const takenAt = this.now();
     if (this.connections.size > 0) this.keepLastOwners(result.sockets);
-    const next = indexSockets(result.sockets);
+    const traffic = this.traffic.annotate(this.current, result.sockets, result.closed ?? [], takenAt, result.ports ?? this.ownPorts());
+    const next = indexSockets(traffic.sockets);
     this.seq++;
     const meta = { seq: this.seq, takenAt, source: this.source.name };
     if (this.current === null) {
       this.current = next;
       this.snapshotMeta = meta;
-      for (const s of result.sockets) this.track(s, takenAt);
+      for (const s of traffic.sockets) this.track(s, takenAt);
       this.events.emit('snapshot', snapshotOf(next, meta));
     } else {
       const delta = diffSockets(this.current, next, this.seq, takenAt);
-      if (result.closed) delta.closed = result.closed.map((c) => this.complete(c));
+      if (result.closed) delta.closed = traffic.closed.map((c) => this.complete(c));
       for (const s of delta.added) this.track(s, takenAt);
       for (const s of delta.changed) this.track(s, takenAt);
       for (const id of delta.removed) this.connections.delete(id);
@@ -233,6 +240,12 @@ export class Monitor implements MonitorLike {
     if (result.namespaces) ok.namespaces = result.namespaces;
     if (!wasOk || warningsChanged) this.setStatus(ok);
     else this.status = ok;
+  }
+
+  /** The port sysctls of Portwatch's own namespace, for a source that reads none; read again every minute or so. */
+  private ownPorts(): Record<string, HostPorts> {
+    if (this.portsCache === null || this.seq % 60 === 1) this.portsCache = { '': process.platform === 'linux' ? readHostPorts() : NON_LINUX_PORTS };
+    return this.portsCache;
   }
 
   /** Remembers a TCP connection's first sighting and latest owner (a socket that lost its owner keeps the last). */

@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { LINUX_DEFAULT_PORTS, type HostPorts } from '../../../shared/direction';
 import type { ClosedConnection, Family, Protocol } from '../../../shared/model';
 import { startWalker, type Walker } from '../fdWalker';
 import { AF_NETLINK, ifIndexToName, libc, SOCK_CLOEXEC, SOCK_DGRAM } from '../native/libc';
@@ -14,6 +15,7 @@ import {
   type DiagRow,
   type DumpSpec,
 } from '../netlink/sockDiag';
+import { readHostPorts } from '../hostPorts';
 import { inNetns, listNetNamespaces, netnsLabel, NetnsError } from '../netns';
 import type { OwnerLookup, OwnerStats } from '../owners';
 import { socketId } from '../socketId';
@@ -132,6 +134,18 @@ class NamespaceView {
       } catch (e) {
         this.notes.push(`closed connections are not reported: ${(e as Error).message}`);
       }
+    }
+  }
+
+  /** This namespace's port sysctls (ephemeral range, unprivileged start), read inside it; see refreshPorts. */
+  ports: HostPorts = LINUX_DEFAULT_PORTS;
+
+  /** Reads the namespace's port sysctls again (they are per namespace, and an admin may change them). */
+  refreshPorts(): void {
+    try {
+      this.ports = this.enter(() => readHostPorts());
+    } catch {
+      // the namespace went away between polls: its view is closed at the next scan
     }
   }
 
@@ -504,7 +518,10 @@ export class NetlinkSource implements SocketSource {
 
   private dumpAll(): { rows: KernelRow[]; warnings: string[]; closed: Array<[NamespaceView, DiagRow[]]> } {
     const warnings: string[] = [];
-    if (this.polls % NAMESPACE_SCAN_EVERY === 0) this.scanNamespaces(warnings);
+    if (this.polls % NAMESPACE_SCAN_EVERY === 0) {
+      this.scanNamespaces(warnings);
+      for (const view of [this.own, ...this.foreign.values()]) view.refreshPorts();
+    }
     const rows: KernelRow[] = [];
     const closed: Array<[NamespaceView, DiagRow[]]> = [];
     for (const view of [this.own, ...this.foreign.values()]) {
@@ -527,6 +544,8 @@ export class NetlinkSource implements SocketSource {
     const built = this.builder.build(rows, warnings, owners);
     const records: ClosedConnection[] = [];
     for (const [view, events] of closed) view.closedConnections(events, now, records);
-    return { ...built, closed: records, namespaces: { others: this.othersSeen, listed: this.namespaces } };
+    const ports: Record<string, HostPorts> = { '': this.own.ports };
+    for (const [id, view] of this.foreign) ports[id] = view.ports;
+    return { ...built, closed: records, namespaces: { others: this.othersSeen, listed: this.namespaces }, ports };
   }
 }

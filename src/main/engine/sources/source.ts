@@ -1,3 +1,4 @@
+import type { HostPorts } from '../../../shared/direction';
 import type { ClosedConnection, Socket, SourceName } from '../../../shared/model';
 
 /** What one poll of a source yields. Warnings are bad input that was skipped (the rest is kept). */
@@ -8,6 +9,8 @@ export interface SourceResult {
   closed?: ClosedConnection[];
   /** Network namespaces other than Portwatch's own, and whether their sockets are in `sockets`. */
   namespaces?: { others: number; listed: boolean };
+  /** Each network namespace's port sysctls, by netns id ('' for Portwatch's own); absent: the Monitor reads its own. */
+  ports?: Record<string, HostPorts>;
 }
 
 /** One way of listing the machine's sockets. Throws when it cannot list at all. */
