@@ -5,6 +5,7 @@ import type { ApiResult, InterfaceRate } from '../../src/shared/api';
 import type { PortwatchApi } from '../../src/shared/contract';
 import type { Delta, Snapshot } from '../../src/shared/model';
 import { EngineMirror } from '../../src/renderer/src/store/engineMirror';
+import { RowTracker } from '../../src/renderer/src/store/rows';
 import { RATE_POINTS, withRatePoint, withStatePoint } from '../../src/renderer/src/store/series';
 import { SocketStore } from '../../src/renderer/src/store/socketStore';
 import { INITIAL_UI, uiReducer } from '../../src/renderer/src/store/uiState';
@@ -155,5 +156,19 @@ describe('components never touch the API', () => {
       expect(text, f).not.toMatch(/shared\/contract|from '\.\.\/api|PortwatchApi/);
     }
     expect(readFileSync(join(ROOT, 'src', 'renderer', 'src', 'App.tsx'), 'utf8')).not.toMatch(/shared\/contract|PortwatchApi|\bapi\./);
+  });
+});
+
+describe('RowTracker: highlights', () => {
+  it('a busy connection whose rates move gets the new numbers without a highlight; a change of state still highlights', () => {
+    let now = 0;
+    const t = new RowTracker(() => now);
+    const conn = makeSocket({ id: 'c', state: 'ESTABLISHED', listening: false, remoteAddress: '10.0.0.1', remotePort: 443, rateIn: 10, rateOut: 0 });
+    t.replace([conn], () => true, 0);
+    now = 10_000;
+    t.apply({ seq: 2, takenAt: now, added: [], removed: [], changed: [{ ...conn, rateIn: 5000, bytesIn: 9999 }], closed: [] });
+    expect(t.rows()[0]).toMatchObject({ change: null, socket: { rateIn: 5000, bytesIn: 9999 } });
+    t.apply({ seq: 3, takenAt: now, added: [], removed: [], changed: [{ ...conn, rateIn: 0, state: 'CLOSE_WAIT' }], closed: [] });
+    expect(t.rows()[0]?.change).toBe('changed');
   });
 });

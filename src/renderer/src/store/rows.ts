@@ -1,4 +1,4 @@
-import { sameSocket } from '../../../shared/compare';
+import { sameApartFromRates, sameSocket } from '../../../shared/compare';
 import type { Delta, Socket } from '../../../shared/model';
 
 export type Change = 'new' | 'closed' | 'changed';
@@ -86,6 +86,11 @@ export class RowTracker {
   private markChanged(s: Socket, now: number): void {
     const old = this.shown.get(s.id);
     if (!old) return this.markNew(s, now);
+    // a busy connection's rates move at every poll: new numbers, no highlight
+    if (old.change !== 'closed' && sameApartFromRates(old.socket, s)) {
+      this.shown.set(s.id, { ...old, socket: s });
+      return;
+    }
     // a socket still shown as new stays new (green), with the newer data
     const change = old.change === 'new' ? 'new' : 'changed';
     this.shown.set(s.id, { socket: s, change, until: Math.max(old.until, now + HIGHLIGHT_MS.changed), firstSeen: old.firstSeen });
