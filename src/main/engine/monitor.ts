@@ -226,7 +226,10 @@ export class Monitor implements MonitorLike {
       this.events.emit('snapshot', snapshotOf(next, meta));
     } else {
       const delta = diffSockets(this.current, next, this.seq, takenAt);
-      if (result.closed) delta.closed = traffic.closed.map((c) => this.complete(c));
+      if (traffic.closed.length > 0) {
+        const listeners = Monitor.tcpListeners(traffic.sockets);
+        delta.closed = traffic.closed.map((c) => this.complete(c, listeners));
+      }
       for (const s of delta.added) this.track(s, takenAt);
       for (const s of delta.changed) this.track(s, takenAt);
       for (const id of delta.removed) this.connections.delete(id);
@@ -273,10 +276,22 @@ export class Monitor implements MonitorLike {
     }
   }
 
-  /** A closed record with the owner and first sighting a poll saw, when one did. */
-  private complete(c: ClosedConnection): ClosedConnection {
+  /**
+   * A closed record with the owner and first sighting a poll saw, when one did. One that lived between two polls
+   * and came in to a listener is the listener owner's (the process that accepted it, or its ancestor).
+   */
+  private complete(c: ClosedConnection, listeners: ReadonlyMap<string, Socket>): ClosedConnection {
     const known = this.connections.get(c.id);
-    return known ? { ...c, pid: known.pid, name: known.name, uid: known.uid, firstSeen: known.firstSeen } : c;
+    if (known) return { ...c, pid: known.pid, name: known.name, uid: known.uid, firstSeen: known.firstSeen };
+    const owner = listeners.get(`${c.netns ?? ''}|${c.localPort}`);
+    return owner?.process ? { ...c, pid: owner.process.pid, name: owner.process.name, uid: owner.uid } : c;
+  }
+
+  /** The owned TCP listeners by namespace and port, for closed records no poll saw. */
+  private static tcpListeners(sockets: readonly Socket[]): Map<string, Socket> {
+    const out = new Map<string, Socket>();
+    for (const s of sockets) if (s.protocol === 'tcp' && s.state === 'LISTEN' && s.process !== null) out.set(`${s.netns ?? ''}|${s.localPort}`, s);
+    return out;
   }
 
   private fail(e: unknown, at: number): void {

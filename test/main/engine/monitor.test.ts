@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Delta, MonitorStatus, Snapshot, Socket } from '../../../src/shared/model';
+import type { ClosedConnection, Delta, MonitorStatus, Snapshot, Socket } from '../../../src/shared/model';
 import { checkInterval, Monitor } from '../../../src/main/engine/monitor';
 import type { SocketSource, SourceResult } from '../../../src/main/engine/sources/source';
 import { makeSocket } from '../../helpers/sockets';
@@ -268,6 +268,50 @@ describe('Monitor: a closed connection keeps its last owner', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(rec.deltas[1]?.changed).toEqual([]);
     expect(m.socket(conn('TIME_WAIT', false).id)?.lastOwner?.pid).toBe(321);
+    await m.stop();
+  });
+});
+
+describe('Monitor: closed connections no poll saw', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('one that came in to a listener is its owner’s, with all its bytes unseen; an outgoing one stays ownerless', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    const rec = record(m);
+    const web = { pid: 77, ppid: 1, name: 'nginx', exe: '/usr/sbin/nginx', cmdline: ['nginx'], uid: 33, user: 'www-data', startTime: 1 };
+    const listener = makeSocket({ id: 'tcp|0.0.0.0|8080|*|*', localPort: 8080, pid: 77, pids: [77], uid: 33, process: web });
+    const closedOne = (localPort: number, remotePort: number): ClosedConnection => ({
+      id: `tcp|10.0.0.1|${localPort}|10.0.0.9|${remotePort}`,
+      protocol: 'tcp',
+      family: 4,
+      localAddress: '10.0.0.1',
+      localPort,
+      remoteAddress: '10.0.0.9',
+      remotePort,
+      state: 'CLOSE',
+      pid: null,
+      name: null,
+      uid: null,
+      bytesIn: 300,
+      bytesOut: 10_000,
+      firstSeen: null,
+      closedAt: 1_001_000,
+      netns: null,
+    });
+    src.next.push(() => Promise.resolve({ sockets: [listener], warnings: [] }));
+    src.next.push(() => Promise.resolve({ sockets: [listener], warnings: [], closed: [closedOne(8080, 51000), closedOne(45000, 443)] }));
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    const [inbound, outbound] = rec.deltas[0]?.closed ?? [];
+    expect(inbound).toMatchObject({ pid: 77, name: 'nginx', uid: 33, unseenBytesIn: 300, unseenBytesOut: 10_000 });
+    expect(outbound).toMatchObject({ pid: null, name: null, unseenBytesOut: 10_000 });
     await m.stop();
   });
 });
