@@ -1,6 +1,6 @@
 // The one report of a `npm run bench` run: every budget of DESIGN.md (and issue 2's cold-poll target, and the
 // whole-process CLI budgets) with what was measured, met or not and by how much, then each benchmark's own
-// table. Reads the results that collect.mjs, web.mjs, renderer.mjs and soak.mjs just wrote; writes
+// table. Reads the results that collect.mjs, web.mjs, renderer.mjs, soak.mjs and traffic.mjs just wrote; writes
 // bench/results/bench.md and bench.json, and puts the Markdown into README.md between the bench markers.
 //   node bench/report.mjs     (the last step of npm run bench)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ const collect = load('collect');
 const web = load('web');
 const renderer = load('renderer');
 const soak = load('soak');
+const traffic = load('traffic');
 
 const at10k = collect.json.rows.find((r) => r.target === 10000);
 if (!at10k) throw new Error('bench/report.mjs: collect.json has no 10,000-socket row');
@@ -104,6 +105,34 @@ const budgets = [
         `${n1(r.ms)} ms vs ${n1(r.againstMs)} ms: ${r.ratio.toFixed(2)}x`,
       ),
     ),
+  budget(
+    'Traffic, one connection at 1 MB/s: its rate (median of 1 s polls)',
+    'within 5%',
+    Math.abs(traffic.json.fast.errorPct) / 100,
+    0.05,
+    `${Math.round(traffic.json.fast.median)} B/s: ${traffic.json.fast.errorPct.toFixed(1)}%`,
+  ),
+  budget(
+    'Traffic, 100 connections at 1 kB/s: the worst connection',
+    'within 5%',
+    traffic.json.slow.worstAbsErrorPct / 100,
+    0.05,
+    `median ${traffic.json.slow.medianAbsErrorPct.toFixed(1)}%, worst ${traffic.json.slow.worstAbsErrorPct.toFixed(1)}%`,
+  ),
+  budget(
+    'Traffic per process (the 100-connection reader)',
+    'within 5%',
+    Math.abs(traffic.json.processes.slow.errorPct) / 100,
+    0.05,
+    `${Math.round(traffic.json.processes.slow.median)} B/s for 100000: ${traffic.json.processes.slow.errorPct.toFixed(1)}%`,
+  ),
+  budget(
+    'Traffic total with a burst of 200 connections that each lived under 100 ms',
+    'within 5%',
+    Math.abs(traffic.json.total.errorPct) / 100,
+    0.05,
+    `${traffic.json.total.measured} B for ${traffic.json.total.expected}: ${traffic.json.total.errorPct.toFixed(1)}% (burst alone ${traffic.json.burst.clientSide.errorPct.toFixed(1)}%)`,
+  ),
   ...memory.map(([what, m]) =>
     budget(
       `Memory over ${soak.json.seconds / 60} min at 1 Hz with 5% churn: ${what}, end vs start`,
@@ -153,13 +182,26 @@ ${strip(renderer.md).trim()}
 ## Soak (bench/soak.mjs)
 
 ${strip(soak.md).trim()}
+
+## Traffic (bench/traffic.mjs)
+
+${strip(traffic.md).trim()}
 `;
 
 writeFileSync(join(results, 'bench.md'), md);
 writeFileSync(
   join(results, 'bench.json'),
   JSON.stringify(
-    { machine: collect.json.machine, date: new Date().toISOString(), budgets, collect: collect.json, web: web.json, renderer: renderer.json, soak: soak.json },
+    {
+      machine: collect.json.machine,
+      date: new Date().toISOString(),
+      budgets,
+      collect: collect.json,
+      web: web.json,
+      renderer: renderer.json,
+      soak: soak.json,
+      traffic: traffic.json,
+    },
     null,
     2,
   ) + '\n',
