@@ -215,6 +215,30 @@ export interface Delta {
   closed: ClosedConnection[];
 }
 
+/**
+ * Where UDP sockets' byte counters (and so their rates) come from: the kernel keeps none per UDP socket.
+ * `conntrack`: netfilter's connection tracking, whose accounting is on (whole IP packets); `acct-off`: conntrack
+ * is there but its accounting is off (`sysctl net.netfilter.nf_conntrack_acct=1` turns it on; Portwatch never
+ * does by itself); `no-conntrack`: the kernel tracks no connections here; `unreadable`: only root may read the
+ * table.
+ */
+export type UdpCounters = 'conntrack' | 'acct-off' | 'no-conntrack' | 'unreadable';
+
+/** What the UI and CLI say where a UDP rate would be. */
+export function describeUdpCounters(state: UdpCounters | undefined): string {
+  switch (state) {
+    case 'conntrack':
+      return 'UDP counted by conntrack (whole packets)';
+    case 'acct-off':
+      return 'no UDP counters: conntrack accounting is off (sysctl net.netfilter.nf_conntrack_acct=1)';
+    case 'unreadable':
+      return 'no UDP counters: conntrack needs root';
+    case 'no-conntrack':
+    case undefined:
+      return 'no UDP counters: the kernel keeps none per UDP socket';
+  }
+}
+
 export type MonitorStatus =
   | {
       state: 'ok';
@@ -225,6 +249,8 @@ export type MonitorStatus =
       warnings: string[];
       /** Network namespaces other than Portwatch's own: how many, and whether their sockets are listed (root). */
       namespaces?: { others: number; listed: boolean };
+      /** Where UDP byte counters come from (netlink source). */
+      udpCounters?: UdpCounters;
     }
   | { state: 'paused'; source: SourceName; lastPollAt: number | null }
   | {

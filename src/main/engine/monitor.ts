@@ -241,6 +241,7 @@ export class Monitor implements MonitorLike {
     const warningsChanged = wasOk && this.status?.state === 'ok' && this.status.warnings.join('\n') !== result.warnings.join('\n');
     const ok: MonitorStatus = { state: 'ok', source: this.source.name, lastPollAt: takenAt, pollMs: takenAt - started, warnings: result.warnings };
     if (result.namespaces) ok.namespaces = result.namespaces;
+    if (result.udpCounters) ok.udpCounters = result.udpCounters;
     if (!wasOk || warningsChanged) this.setStatus(ok);
     else this.status = ok;
   }

@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { LINUX_DEFAULT_PORTS, type HostPorts } from '../../../shared/direction';
-import type { ClosedConnection, Family, Protocol } from '../../../shared/model';
+import type { ClosedConnection, Family, Protocol, Socket, UdpCounters } from '../../../shared/model';
 import { startWalker, type Walker } from '../fdWalker';
 import { AF_NETLINK, ifIndexToName, libc, SOCK_CLOEXEC, SOCK_DGRAM } from '../native/libc';
 import { DumpStream } from '../netlink/dumpStream';
@@ -15,6 +15,7 @@ import {
   type DiagRow,
   type DumpSpec,
 } from '../netlink/sockDiag';
+import { ConntrackCounters, parseConntrack, readConntrackAcct, readConntrackTable } from '../conntrack';
 import { readHostPorts } from '../hostPorts';
 import { inNetns, listNetNamespaces, netnsLabel, NetnsError } from '../netns';
 import type { OwnerLookup, OwnerStats } from '../owners';
@@ -140,13 +141,36 @@ class NamespaceView {
   /** This namespace's port sysctls (ephemeral range, unprivileged start), read inside it; see refreshPorts. */
   ports: HostPorts = LINUX_DEFAULT_PORTS;
 
-  /** Reads the namespace's port sysctls again (they are per namespace, and an admin may change them). */
+  /** This namespace's conntrack accounting switch (null: no conntrack), read with the ports. */
+  acct: boolean | null = null;
+  private readonly udp = new ConntrackCounters();
+
+  /** Reads the namespace's port sysctls (and conntrack's switch) again: they are per namespace, and an admin may change them. */
   refreshPorts(): void {
     try {
-      this.ports = this.enter(() => readHostPorts());
+      [this.ports, this.acct] = this.enter(() => [readHostPorts(), readConntrackAcct()] as const);
     } catch {
       // the namespace went away between polls: its view is closed at the next scan
     }
+  }
+
+  /**
+   * UDP counters from conntrack for this namespace's sockets, when accounting is on and the table is readable
+   * (root). Says how it went: 'conntrack', or why not.
+   */
+  udpCounters(sockets: Socket[], warnings: string[]): { sockets: Socket[]; state: UdpCounters } {
+    if (this.acct === null) return { sockets, state: 'no-conntrack' };
+    if (!this.acct) return { sockets, state: 'acct-off' };
+    let text: string | null = null;
+    try {
+      text = this.enter(() => readConntrackTable());
+    } catch {
+      // gone between polls
+    }
+    if (text === null) return { sockets, state: 'unreadable' };
+    const { flows, skipped } = parseConntrack(text);
+    if (skipped > 0) warnings.push(`${this.netns ?? 'conntrack'}: ${skipped} conntrack lines did not parse and were skipped`);
+    return { sockets: this.udp.apply(sockets, flows, this.netns), state: 'conntrack' };
   }
 
   /** A dump socket in this view's namespace. */
@@ -542,10 +566,16 @@ export class NetlinkSource implements SocketSource {
     this.polls++;
     const now = Date.now();
     const built = this.builder.build(rows, warnings, owners);
+    let udpCounters: UdpCounters = 'no-conntrack';
+    for (const view of [this.own, ...this.foreign.values()]) {
+      const got = view.udpCounters(built.sockets, built.warnings);
+      built.sockets = got.sockets;
+      if (view === this.own) udpCounters = got.state;
+    }
     const records: ClosedConnection[] = [];
     for (const [view, events] of closed) view.closedConnections(events, now, records);
     const ports: Record<string, HostPorts> = { '': this.own.ports };
     for (const [id, view] of this.foreign) ports[id] = view.ports;
-    return { ...built, closed: records, namespaces: { others: this.othersSeen, listed: this.namespaces }, ports };
+    return { ...built, closed: records, namespaces: { others: this.othersSeen, listed: this.namespaces }, ports, udpCounters };
   }
 }

@@ -1,5 +1,5 @@
 import type { HostPorts } from '../../../shared/direction';
-import type { ClosedConnection, Socket, SourceName } from '../../../shared/model';
+import type { ClosedConnection, Socket, SourceName, UdpCounters } from '../../../shared/model';
 
 /** What one poll of a source yields. Warnings are bad input that was skipped (the rest is kept). */
 export interface SourceResult {
@@ -11,6 +11,8 @@ export interface SourceResult {
   namespaces?: { others: number; listed: boolean };
   /** Each network namespace's port sysctls, by netns id ('' for Portwatch's own); absent: the Monitor reads its own. */
   ports?: Record<string, HostPorts>;
+  /** Where UDP byte counters come from in Portwatch's own namespace (netlink source); see MonitorStatus. */
+  udpCounters?: UdpCounters;
 }
 
 /** One way of listing the machine's sockets. Throws when it cannot list at all. */
