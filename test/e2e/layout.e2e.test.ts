@@ -92,7 +92,7 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
         const r = e.getBoundingClientRect();
         return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
       };
-      const bar = document.querySelector('[data-testid=toolbar]') as HTMLElement;
+      const bar = document.querySelector('header.toolbar') as HTMLElement;
       const items = [...bar.children]
         .filter((e) => (e as HTMLElement).offsetParent !== null && e.getBoundingClientRect().width > 0 && !e.classList.contains('spacer-flex'))
         .map((e) => ({ ...box(e), text: (e.textContent ?? '').trim().slice(0, 20) }));
@@ -116,8 +116,7 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
     [1024, 700],
     [1440, 900],
   ] as const) {
-    it(`at ${width}x${height}: the toolbar is one line (Pause polling moves nothing), Details leave PID and Process in view, the badge leaves the name readable`, async () => {
-      const child = await listener('0.0.0.0');
+    it(`at ${width}x${height}: the toolbar is one line, and Pause polling or Freeze view move nothing in it`, async () => {
       const server = await serve();
       const page = await open(server.url, width, height);
       const before = await toolbarBoxes(page);
@@ -134,7 +133,12 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
       await page.getByTestId('freeze').click();
       await page.getByTestId('pause-polling').click();
       await page.locator('[data-testid=pause-polling][aria-pressed=false]').waitFor();
+    });
 
+    it(`at ${width}x${height}: Details sit beside the list and leave PID and Process in view; the badge leaves the name readable`, async () => {
+      const child = await listener('0.0.0.0');
+      const server = await serve();
+      const page = await open(server.url, width, height);
       // our listener's row (no baseline: unexpected, badge shown), then its details beside the list
       await page.getByTestId('search').fill(`proc:${NAME}`);
       const row = page.locator(`[data-testid=socket-row][data-socket-id*="|${child.firstLine}|"]`);
@@ -263,10 +267,11 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
     await seqAtLeast(page, (await seq(page)) + 3);
     const opened = await page.evaluate(() => Date.now());
     await page.getByTestId('charts-toggle').click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-top]')?.getAttribute('data-bars')) >= 10, null, { timeout: 20_000 });
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-top] .recharts-bar-rectangle').length >= 10, null, { timeout: 10_000 });
-    const chart = await page.evaluate(() => {
-      const top = document.querySelector('[data-testid=chart-top]') as HTMLElement;
+    // the third chart: processes with the most sockets
+    const top = '[data-testid=charts] figure:nth-of-type(3)';
+    await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .recharts-bar-rectangle`).length >= 10, top, { timeout: 20_000 });
+    const chart = await page.evaluate((sel) => {
+      const top = document.querySelector(sel) as HTMLElement;
       return {
         bars: top.querySelectorAll('.recharts-bar-rectangle').length,
         // the category axis's labels (all text but the count axis's, at the bottom); recharts leaves out those it finds crowded
@@ -274,10 +279,11 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
         ratesSince: Number(document.querySelector('[data-testid=chart-rates]')?.getAttribute('data-since')),
         statesSince: Number(document.querySelector('[data-testid=chart-states]')?.getAttribute('data-since')),
       };
-    });
+    }, top);
     expect(chart.labels).toHaveLength(chart.bars);
     for (const l of chart.labels) expect(l.length).toBeGreaterThan(0);
     // the series were recorded from start-up, not from the click
+    expect(chart.ratesSince).toBeGreaterThan(0);
     expect(chart.ratesSince).toBeLessThan(opened);
     expect(chart.statesSince).toBeLessThan(opened);
   });
