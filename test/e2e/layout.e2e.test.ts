@@ -133,6 +133,20 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
       await page.getByTestId('freeze').click();
       await page.getByTestId('pause-polling').click();
       await page.locator('[data-testid=pause-polling][aria-pressed=false]').waitFor();
+
+      // the rest is one click away, inside the window, and Esc or a click elsewhere puts it away
+      await page.getByTestId('more').click();
+      const menu = page.getByTestId('more-menu');
+      await menu.waitFor();
+      const m = (await menu.boundingBox()) as { x: number; width: number };
+      expect(m.x + m.width).toBeLessThanOrEqual(width);
+      for (const id of ['reverse-dns', 'export-csv', 'export-json']) expect(await page.getByTestId(id).isVisible()).toBe(true);
+      await page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'hidden' });
+      await page.getByTestId('more').click();
+      await menu.waitFor();
+      await page.getByTestId('status-bar').click();
+      await menu.waitFor({ state: 'hidden' });
     });
 
     it(`at ${width}x${height}: Details sit beside the list and leave PID and Process in view; the badge leaves the name readable`, async () => {
