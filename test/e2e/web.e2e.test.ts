@@ -308,8 +308,9 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     const client = page.locator(`[data-testid=socket-row][data-socket-id^="tcp|127.0.0.1|${child.firstLine}|"]`);
     await client.waitFor({ timeout: 20_000 });
     expect(await client.locator('.c-host').textContent()).toBe('');
+    await page.getByTestId('more').click(); // Resolve names lives in the toolbar's More menu
     await page.getByTestId('reverse-dns').click();
-    await page.locator('[data-testid=reverse-dns][aria-pressed=true]').waitFor();
+    await page.locator('[data-testid=reverse-dns][aria-pressed=true]').waitFor({ state: 'attached' });
     await client.locator('.c-host:text-is("localhost")').waitFor({ timeout: 10_000 });
     await page.getByTestId('group-by').selectOption('remote-host');
     const peers = page.locator('[data-testid=group][data-group-key="h:127.0.0.1"]');
@@ -333,12 +334,14 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     await rowOf(child.firstLine).waitFor({ timeout: 20_000 });
     await only(`proc:${NAME} lport:${child.firstLine}`);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=socket-row]').length === 1, null, { timeout: 10_000 });
+    await page.getByTestId('more').click(); // Export lives in the toolbar's More menu
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     const csvText = readFileSync((await csv.path()) as string, 'utf8');
     const lines = csvText.trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^id,protocol,family,localAddress,localPort/);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`,127.0.0.1,${child.firstLine},`);
+    await page.getByTestId('more').click();
     const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
     const data = JSON.parse(readFileSync((await json.path()) as string, 'utf8')) as { sockets: Array<{ localPort: number; pid: number }> };
     expect(data.sockets.map((x) => [x.localPort, x.pid])).toEqual([[Number(child.firstLine), child.pid]]);

@@ -160,7 +160,7 @@ describe('SocketStore', () => {
 
 describe('view: filter, sort, group', () => {
   const ctx: ViewContext = { hostName: (a) => (a === '140.82.121.4' ? 'lb-140-82-121-4-fra.github.com' : undefined) };
-  const row = (s: Socket, firstSeen = 0): Row => ({ socket: s, change: null, until: 0, firstSeen });
+  const row = (s: Socket, firstSeen = 0): Row => ({ socket: s, change: null, until: 0, firstSeen, seenOpen: true });
   const rows: Row[] = [
     row(sock('1', { pid: 10, pids: [10], process: proc(10, 'nginx'), localPort: 443, localAddress: '0.0.0.0' })),
     row(sock('2', { pid: 10, pids: [10, 11], process: proc(10, 'nginx'), localPort: 80, localAddress: '0.0.0.0' })),

@@ -6,7 +6,7 @@ import type { PortwatchApi } from '../../src/shared/contract';
 import type { Delta, Snapshot } from '../../src/shared/model';
 import { EngineMirror } from '../../src/renderer/src/store/engineMirror';
 import { RowTracker } from '../../src/renderer/src/store/rows';
-import { RATE_POINTS, withRatePoint, withStatePoint } from '../../src/renderer/src/store/series';
+import { HISTORY_POINTS, RATE_POINTS, RATE_SAMPLE_MS, withRatePoint, withStatePoint } from '../../src/renderer/src/store/series';
 import { SocketStore } from '../../src/renderer/src/store/socketStore';
 import { INITIAL_UI, uiReducer } from '../../src/renderer/src/store/uiState';
 import { planKill } from '../../src/shared/killPlan';
@@ -51,6 +51,10 @@ describe('series behind the charts', () => {
       { t: 1000, counts: { LISTEN: 1, ESTABLISHED: 1 } },
       { t: 2000, counts: { LISTEN: 1, ESTABLISHED: 1 } },
     ]);
+    let h = h1;
+    for (let i = 1; i <= HISTORY_POINTS + 5; i++) h = withStatePoint(h, 1000 + i * 1000, sockets);
+    expect(h).toHaveLength(HISTORY_POINTS);
+    expect(h[0]?.t).toBe(1000 + 6 * 1000);
     const rates: InterfaceRate[] = [
       { iface: 'lo', rxPerSec: 999, txPerSec: 999 },
       { iface: 'eth0', rxPerSec: 10, txPerSec: 1 },
@@ -58,7 +62,10 @@ describe('series behind the charts', () => {
     ];
     let series = withRatePoint([], 1, rates);
     expect(series).toEqual([{ t: 1, rx: 15, tx: 3 }]);
-    for (let i = 0; i < RATE_POINTS + 10; i++) series = withRatePoint(series, i, rates);
+    // a second sample within half a period (a reconnect's extra one) is dropped
+    expect(withRatePoint(series, 1 + RATE_SAMPLE_MS / 2 - 1, rates)).toBe(series);
+    for (let i = 1; i <= RATE_POINTS + 10; i++) series = withRatePoint(series, 1 + i * RATE_SAMPLE_MS, rates);
+    expect(series[0]?.t).toBe(1 + 11 * RATE_SAMPLE_MS); // rolling: the oldest went first
     expect(series).toHaveLength(RATE_POINTS);
   });
 });
@@ -109,22 +116,41 @@ describe('SocketStore commands: one error convention', () => {
     expect(store.getView().pollingPaused).toBe(false);
   });
 
-  it('samples throughput only while someone watches it, and says why it cannot', async () => {
+  it('samples throughput from start-up (not from when the charts open), bounded, and says why it cannot', async () => {
     let calls = 0;
+    let fail = false;
+    let t = 0;
     const api = {
       ...failingApi(),
-      getNetworkRates: async (): Promise<ApiResult<InterfaceRate[]>> => (calls++, { ok: false, code: 'internal', message: 'no counters' }),
+      getNetworkRates: async (): Promise<ApiResult<InterfaceRate[]>> => (
+        calls++,
+        fail ? { ok: false, code: 'internal', message: 'no counters' } : { ok: true, value: [{ iface: 'eth0', rxPerSec: 10, txPerSec: 2 }] }
+      ),
     };
-    const store = new SocketStore(api);
+    const store = new SocketStore(api, () => (t += 1000));
     expect(calls).toBe(0);
-    const release = store.watchRates();
-    const again = store.watchRates();
-    await waitFor(() => store.getView().ratesError ?? undefined, 5000, 'the first sample');
-    expect(calls).toBe(1); // two watchers, one sampler
+    store.start();
+    // nobody opened a chart: the series fills anyway
+    await waitFor(() => (store.getView().rates.length > 0 ? true : undefined), 5000, 'the first sample at start-up');
+    expect(store.getView().rates[0]).toMatchObject({ rx: 10, tx: 2 });
+    fail = true;
+    await waitFor(() => store.getView().ratesError ?? undefined, 10_000, 'a failing sample');
     expect(store.getView().ratesError).toBe('no counters');
-    release();
-    again();
-    again(); // a second release of the same watch does nothing
+    store.stop();
+  });
+
+  it('a disconnected page keeps its series and shows no rates error (the status bar says disconnected)', async () => {
+    const api = {
+      ...failingApi(),
+      getNetworkRates: async (): Promise<ApiResult<InterfaceRate[]>> => ({ ok: false, code: 'disconnected', message: 'not connected to Portwatch' }),
+    };
+    let answered: Promise<unknown> | null = null;
+    const store = new SocketStore({ ...api, getNetworkRates: () => (answered = api.getNetworkRates()) });
+    store.start();
+    const first = await waitFor(() => answered ?? undefined, 5000, 'a sample');
+    await first; // the store's own continuation ran before this one
+    expect(store.getView().ratesError).toBeNull();
+    expect(store.getView().rates).toEqual([]);
     store.stop();
   });
 });

@@ -1,5 +1,6 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
+import { formatInterval, intervalChoices } from '../../shared/polling';
 import { parseQuery, type QueryTerm } from '../../shared/query';
 import { isExpected } from '../../shared/baseline';
 import { ActionLog } from './components/ActionLog';
@@ -11,13 +12,14 @@ import { Charts } from './components/Charts';
 import { ExposureView } from './components/ExposureView';
 import { DetailsPanel } from './components/DetailsPanel';
 import { FilterBar } from './components/FilterBar';
+import { OverflowMenu, SteadyLabel } from './components/ToolbarParts';
 import { SocketTable, type Item } from './components/SocketTable';
 import { StatusBar } from './components/StatusBar';
 import type { SocketStore } from './store/socketStore';
+import { countListeners, listenerRows, sortListeners, type ExposureColumn } from './store/exposureRows';
 import { INITIAL_UI, uiReducer } from './store/uiState';
 import { filterRows, GROUP_BY, groupRows, rowsToJson, sortRows, type Column, type GroupBy, type ViewContext } from './store/view';
 
-const INTERVALS = [250, 500, 1000, 2000, 5000, 10000];
 const GROUP_LABELS: Record<GroupBy, string> = {
   process: 'Process',
   'local-port': 'Local port',
@@ -48,11 +50,26 @@ function download(name: string, type: string, text: string): void {
 export function App({ store }: { store: SocketStore }): ReactElement {
   const view = useSyncExternalStore(store.subscribe, store.getView);
   const [ui, dispatch] = useReducer(uiReducer, INITIAL_UI);
-  const { query, toggles, groupBy, sort, collapsed, selectedId, detailsOpen, chartsOpen, tab, alertsOpen, logOpen, killPlan, closeResult, seenAlerts } = ui;
+  const {
+    query,
+    toggles,
+    groupBy,
+    sort,
+    collapsed,
+    selectedId,
+    detailsOpen,
+    chartsOpen,
+    tab,
+    alertsOpen,
+    logOpen,
+    killPlan,
+    closeResult,
+    seenAlerts,
+    exposureSort,
+  } = ui;
   const [now, setNow] = useState(() => Date.now());
   const [notifyPermission, setNotifyPermission] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission));
   const liveSockets = useCallback(() => store.liveSockets(), [store]);
-  const watchRates = useCallback(() => store.watchRates(), [store]);
   const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -144,66 +161,30 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   }, [selected, store, view.seq]);
   const shownCount = useMemo(() => countOpen(filtered), [filtered]);
   const totalCount = useMemo(() => countOpen(view.rows), [view.rows]);
+  // the Exposure view lists the listeners the filter bar lets through, and the bar counts those
+  const exposureOn = tab === 'exposure';
+  const listeners = useMemo(
+    () =>
+      exposureOn
+        ? sortListeners(
+            listenerRows(filtered, (s) => ctx.expected?.(s) ?? null),
+            exposureSort.col,
+            exposureSort.dir,
+            now,
+          )
+        : [],
+    // `now` moves every second; the order by age does not need to follow it closer than the data
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [exposureOn, filtered, ctx, exposureSort],
+  );
+  const listenerTotal = useMemo(() => (exposureOn ? countListeners(view.rows) : 0), [exposureOn, view.rows]);
+  const onExposureSort = useCallback((col: ExposureColumn) => dispatch({ type: 'exposureSort', col }), []);
 
   return (
     <div className={detailsOpen && selected ? 'app with-details' : 'app'}>
-      <header className="toolbar">
+      {/* one line from 1024 px: the controls used most, then the rest under More */}
+      <header className="toolbar" data-testid="toolbar">
         <h1>Portwatch</h1>
-        <button
-          data-testid="freeze"
-          aria-pressed={view.frozen}
-          onClick={() => store.setFrozen(!view.frozen)}
-          title="Freeze the view: this page stops changing while polling goes on underneath"
-        >
-          {view.frozen ? `Unfreeze${view.waiting ? ` (${view.waiting} waiting)` : ''}` : 'Freeze view'}
-        </button>
-        <button
-          data-testid="pause-polling"
-          aria-pressed={view.pollingPaused}
-          disabled={!view.control}
-          onClick={() => void store.togglePolling()}
-          title="Pause polling: the engine stops reading the machine, for every window and client"
-        >
-          {view.pollingPaused ? 'Resume polling' : 'Pause polling'}
-        </button>
-        <label>
-          Refresh{' '}
-          <select
-            data-testid="interval"
-            disabled={!view.control}
-            value={view.intervalMs ?? 1000}
-            onChange={(e) => void store.setPollInterval(Number(e.target.value))}
-          >
-            {INTERVALS.map((ms) => (
-              <option key={ms} value={ms}>
-                {ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Group by{' '}
-          <select data-testid="group-by" value={groupBy} onChange={(e) => dispatch({ type: 'groupBy', groupBy: e.target.value as GroupBy })}>
-            {GROUP_BY.map((g) => (
-              <option key={g} value={g}>
-                {GROUP_LABELS[g]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button
-          data-testid="reverse-dns"
-          disabled={!view.control}
-          aria-pressed={view.reverseDns}
-          onClick={() => void store.setReverseDns(!view.reverseDns)}
-          title="Look up host names of remote addresses (reverse DNS)"
-        >
-          Resolve names
-        </button>
-        <button onClick={() => dispatch({ type: 'collapseAll', keys: groups.map((g) => g.key) })}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
-        <button data-testid="charts-toggle" aria-pressed={chartsOpen} onClick={() => dispatch({ type: 'charts' })}>
-          Charts
-        </button>
         <span className="tabs" role="tablist">
           <button role="tab" data-testid="view-sockets" aria-selected={tab === 'sockets'} onClick={() => dispatch({ type: 'tab', tab: 'sockets' })}>
             Sockets
@@ -212,6 +193,58 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             Exposure
           </button>
         </span>
+        <button
+          data-testid="freeze"
+          aria-pressed={view.frozen}
+          onClick={() => store.setFrozen(!view.frozen)}
+          title="Freeze the view: this page stops changing while polling goes on underneath"
+        >
+          <SteadyLabel labels={['Freeze view', 'Unfreeze']} shown={view.frozen ? 'Unfreeze' : 'Freeze view'} />
+          {view.frozen && view.waiting > 0 && (
+            <span className="pill" title={`${view.waiting} changes waiting`}>
+              {view.waiting}
+            </span>
+          )}
+        </button>
+        <button
+          data-testid="pause-polling"
+          aria-pressed={view.pollingPaused}
+          disabled={!view.control}
+          onClick={() => void store.togglePolling()}
+          title="Pause polling: the engine stops reading the machine, for every window and client"
+        >
+          <SteadyLabel labels={['Pause polling', 'Resume polling']} shown={view.pollingPaused ? 'Resume polling' : 'Pause polling'} />
+        </button>
+        <label title="Refresh: the time between two polls">
+          <span className="label-text">Refresh</span>
+          <select
+            data-testid="interval"
+            disabled={!view.control}
+            value={view.intervalMs ?? ''}
+            onChange={(e) => void store.setPollInterval(Number(e.target.value))}
+          >
+            {view.intervalMs === null && <option value="">…</option>}
+            {intervalChoices(view.intervalMs).map((ms) => (
+              <option key={ms} value={ms}>
+                {formatInterval(ms)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label title="Group by">
+          <span className="label-text">Group by</span>
+          <select data-testid="group-by" value={groupBy} onChange={(e) => dispatch({ type: 'groupBy', groupBy: e.target.value as GroupBy })}>
+            {GROUP_BY.map((g) => (
+              <option key={g} value={g}>
+                {GROUP_LABELS[g]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button data-testid="charts-toggle" aria-pressed={chartsOpen} onClick={() => dispatch({ type: 'charts' })}>
+          Charts
+        </button>
+        <span className="spacer-flex" />
         <button data-testid="log-toggle" onClick={() => dispatch({ type: 'log' })}>
           Log <span data-testid="action-count">{view.actions.length}</span>
         </button>
@@ -222,19 +255,29 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         >
           Alerts <span data-testid="alert-count">{view.alerts.length}</span>
         </button>
-        {!window.portwatch && notifyPermission === 'default' && (
-          <button onClick={() => void Notification.requestPermission().then(setNotifyPermission)} title="Let the browser notify you of unexpected listeners">
-            Notify me
+        <OverflowMenu>
+          <button
+            data-testid="reverse-dns"
+            disabled={!view.control}
+            aria-pressed={view.reverseDns}
+            onClick={() => void store.setReverseDns(!view.reverseDns)}
+            title="Look up host names of remote addresses (reverse DNS)"
+          >
+            Resolve names
           </button>
-        )}
-        <span className="spacer-flex" />
-        <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>
-          Export CSV
-        </button>
-        <button data-testid="export-json" onClick={() => download('portwatch.json', 'application/json', rowsToJson(sorted))}>
-          Export JSON
-        </button>
-        {view.error && <span className="status-error">{view.error}</span>}
+          <button onClick={() => dispatch({ type: 'collapseAll', keys: groups.map((g) => g.key) })}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
+          <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>
+            Export CSV
+          </button>
+          <button data-testid="export-json" onClick={() => download('portwatch.json', 'application/json', rowsToJson(sorted))}>
+            Export JSON
+          </button>
+          {!window.portwatch && notifyPermission === 'default' && (
+            <button onClick={() => void Notification.requestPermission().then(setNotifyPermission)} title="Let the browser notify you of unexpected listeners">
+              Notify me
+            </button>
+          )}
+        </OverflowMenu>
       </header>
       <FilterBar
         toggles={toggles}
@@ -243,8 +286,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         onQuery={(q) => dispatch({ type: 'query', query: q })}
         error={parsed.ok ? null : parsed.message}
         searchRef={searchRef}
-        shown={shownCount}
-        total={totalCount}
+        shown={exposureOn ? listeners.length : shownCount}
+        total={exposureOn ? listenerTotal : totalCount}
       />
       {view.baseline && !view.baseline.ok && view.baseline.path !== '' && (
         <div className="banner error" data-testid="baseline-error">
@@ -273,15 +316,20 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           onClose={() => dispatch({ type: 'kill', plan: null })}
         />
       )}
-      {chartsOpen && <Charts history={view.history} rates={view.rates} ratesError={view.ratesError} watchRates={watchRates} sockets={liveSockets} />}
+      {chartsOpen && <Charts history={view.history} rates={view.rates} ratesError={view.ratesError} sockets={liveSockets} />}
       <main>
         {tab === 'exposure' ? (
           <ExposureView
-            rows={view.rows}
-            expected={(r) => ctx.expected?.(r.socket) ?? null}
+            listeners={listeners}
             now={now}
+            sort={exposureSort}
+            onSort={onExposureSort}
+            selectedId={selectedId}
+            onDetails={onSelect}
+            onKill={view.control ? openKill : null}
             canMark={view.baseline?.ok === true && view.control}
             onMark={(id) => void store.markExpected(id)}
+            none={listenerTotal === 0}
           />
         ) : (
           <SocketTable

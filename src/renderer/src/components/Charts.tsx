@@ -1,5 +1,19 @@
-import { useEffect, useMemo, type ReactElement } from 'react';
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useMemo, type ReactElement } from 'react';
+import {
+  Area,
+  AreaChart,
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+  type YAxisTickContentProps,
+} from 'recharts';
 import { describeNoOwner, type Socket } from '../../../shared/model';
 import type { RatePoint, StatePoint } from '../store/socketStore';
 
@@ -19,23 +33,41 @@ function bytes(n: number): string {
   return `${(n / 1024 ** 2).toFixed(1)} MiB/s`;
 }
 
-/** Sockets by state (10 minutes), interface throughput, and the processes with the most sockets. */
+/** How many characters of a process name a bar label shows; the whole name is its tooltip. */
+const LABEL_CHARS = 22;
+const TOP_BARS = 10;
+
+/** Shortens a bar's name to fit the axis, with an ellipsis; the full one goes in a tooltip. */
+export function barLabel(name: string, max = LABEL_CHARS): string {
+  return name.length > max ? `${name.slice(0, max - 1)}…` : name;
+}
+
+/** One label per bar (recharts drops ticks it finds crowded: interval={0} keeps them), shortened, with its full name as tooltip. */
+function NameTick({ x, y, payload }: YAxisTickContentProps): ReactElement {
+  const full = String(payload.value);
+  return (
+    <text x={Number(x)} y={Number(y)} dy={4} textAnchor="end" fill="var(--muted)" fontSize={11} data-testid="bar-label">
+      <title>{full}</title>
+      {barLabel(full)}
+    </text>
+  );
+}
+
+/**
+ * Sockets by state (10 minutes), interface throughput, and the processes with the most sockets. The series
+ * are the store's, recorded from start-up: opening the panel shows the minutes before it.
+ */
 export function Charts({
   history,
   rates,
   ratesError: error,
-  watchRates,
   sockets,
 }: {
   history: readonly StatePoint[];
   rates: readonly RatePoint[];
   ratesError: string | null;
-  /** Starts sampling throughput while the charts are open; returns its release. */
-  watchRates: () => () => void;
   sockets: () => Iterable<Socket>;
 }): ReactElement {
-  useEffect(() => watchRates(), [watchRates]);
-
   const stateData = useMemo(
     () =>
       history.map((p) => {
@@ -57,7 +89,7 @@ export function Charts({
     }
     return [...by]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 10)
+      .slice(0, TOP_BARS)
       .map(([name, count]) => ({ name, count }));
     // recomputed when the history moves (one point a second), not on every delta: `last` is that version
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -65,7 +97,7 @@ export function Charts({
 
   return (
     <section className="charts" data-testid="charts">
-      <figure>
+      <figure data-testid="chart-states" data-since={history[0]?.t}>
         <figcaption>Sockets by state, last 10 minutes</figcaption>
         <ResponsiveContainer width="100%" height={170}>
           <AreaChart data={stateData} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
@@ -80,8 +112,8 @@ export function Charts({
           </AreaChart>
         </ResponsiveContainer>
       </figure>
-      <figure>
-        <figcaption>Throughput, all interfaces but loopback{error ? ` — ${error}` : ''}</figcaption>
+      <figure data-testid="chart-rates" data-since={rates[0]?.t}>
+        <figcaption title={error ?? undefined}>Throughput, all interfaces but loopback{error ? ` — ${error}` : ''}</figcaption>
         <ResponsiveContainer width="100%" height={170}>
           <LineChart data={rates} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="var(--line)" />
@@ -94,12 +126,12 @@ export function Charts({
           </LineChart>
         </ResponsiveContainer>
       </figure>
-      <figure>
+      <figure data-testid="chart-top" data-bars={top.length}>
         <figcaption>Processes with the most sockets</figcaption>
         <ResponsiveContainer width="100%" height={170}>
-          <BarChart data={top} layout="vertical" margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
-            <XAxis type="number" stroke="var(--muted)" fontSize={11} />
-            <YAxis type="category" dataKey="name" width={150} stroke="var(--muted)" fontSize={11} />
+          <BarChart data={top} layout="vertical" margin={{ top: 4, right: 8, bottom: 0, left: 0 }} barCategoryGap={2}>
+            <XAxis type="number" stroke="var(--muted)" fontSize={11} allowDecimals={false} />
+            <YAxis type="category" dataKey="name" width={150} stroke="var(--muted)" fontSize={11} interval={0} tick={NameTick} />
             <Tooltip />
             <Bar dataKey="count" fill="#1f8f5f" isAnimationActive={false} />
           </BarChart>

@@ -1,46 +1,78 @@
 import type { ReactElement } from 'react';
-import { classifyPort, compareListeners, exposureOf, type Exposure } from '../../../shared/exposure';
-import { formatEndpoint } from '../../../shared/model';
-import type { Row } from '../store/socketStore';
-import { formatAge, noOwnerLabel } from '../store/view';
+import type { Exposure } from '../../../shared/exposure';
+import { formatEndpoint, type ProcessInfo } from '../../../shared/model';
+import { commandLine, processSummary } from '../../../shared/processSummary';
+import { openSince, type ExposureColumn, type ListenerRow } from '../store/exposureRows';
+import { noOwnerLabel } from '../store/view';
 
 const EXPOSURE_TEXT: Record<Exposure, string> = { all: 'All interfaces', interface: 'One interface', loopback: 'This machine only' };
+const COLUMN_TITLES: Record<ExposureColumn, string> = {
+  exposure: 'Exposure',
+  process: 'Process',
+  local: 'Listening on',
+  service: 'Service',
+  risk: 'Risk',
+  open: 'Open since',
+  expected: 'Expected',
+};
+const COLUMNS = Object.keys(COLUMN_TITLES) as ExposureColumn[];
+const RANGE_TEXT = {
+  'well-known': 'well-known port (0-1023): only root may bind it',
+  registered: 'registered port (1024-49151)',
+  dynamic: 'dynamic port (49152-65535)',
+};
 
-/** Every listener, widest exposure first: who can reach it, what it is, whether it was expected. */
+/**
+ * The listeners the filter bar lets through, widest exposure first (or by the column clicked): who can reach
+ * each, what it is, whether it was expected, and what to do about it. Every cell is one line; what does not
+ * fit is in its tooltip.
+ */
 export function ExposureView(props: {
-  rows: readonly Row[];
-  expected: (r: Row) => boolean | null;
+  listeners: readonly ListenerRow[];
   now: number;
+  sort: { col: ExposureColumn; dir: 1 | -1 };
+  onSort: (col: ExposureColumn) => void;
+  selectedId: string | null;
+  onDetails: (id: string) => void;
+  /** null: this client may not kill (a read-only web client). */
+  onKill: ((p: ProcessInfo) => void) | null;
   canMark: boolean;
   onMark: (id: string) => void;
+  /** No listener at all (not only none through the filter). */
+  none: boolean;
 }): ReactElement {
-  const listeners = props.rows
-    .filter((r) => r.socket.listening && r.change !== 'closed')
-    .map((r) => ({ r, exposure: exposureOf(r.socket) as Exposure, cls: classifyPort(r.socket.localPort, r.socket.protocol), expected: props.expected(r) }))
-    .sort((a, b) =>
-      compareListeners(
-        { ...a, localPort: a.r.socket.localPort, protocol: a.r.socket.protocol },
-        { ...b, localPort: b.r.socket.localPort, protocol: b.r.socket.protocol },
-      ),
-    );
   return (
     <div className="exposure" data-testid="exposure-view">
       <table>
+        <colgroup>
+          {COLUMNS.map((c) => (
+            <col key={c} className={`x-${c}`} />
+          ))}
+          <col className="x-actions" />
+        </colgroup>
         <thead>
           <tr>
-            <th>Exposure</th>
-            <th>Process</th>
-            <th>Listening on</th>
-            <th>Service</th>
-            <th>Range</th>
-            <th>Risk</th>
-            <th>Open for</th>
-            <th>Expected</th>
+            {COLUMNS.map((c) => (
+              <th key={c} className={`x-${c}`} aria-sort={props.sort.col === c ? (props.sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+                <button className="th-sort" data-testid={`exposure-sort-${c}`} onClick={() => props.onSort(c)}>
+                  {COLUMN_TITLES[c]}
+                  {props.sort.col === c ? (props.sort.dir === 1 ? ' ▲' : ' ▼') : ''}
+                </button>
+              </th>
+            ))}
+            <th className="x-actions">
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
-          {listeners.map(({ r, exposure, cls, expected }) => {
+          {props.listeners.map(({ row: r, exposure, cls, service, expected }) => {
             const s = r.socket;
+            const p = s.process;
+            const open = openSince(r, props.now);
+            const who = p ? `${processSummary(p)} (${p.pid})` : (noOwnerLabel(s) ?? '—');
+            const endpoint = `${s.protocol} ${formatEndpoint(s.localAddress, s.localPort)}`;
+            const selected = s.id === props.selectedId;
             return (
               <tr
                 key={s.id}
@@ -48,34 +80,68 @@ export function ExposureView(props: {
                 data-socket-id={s.id}
                 data-exposure={exposure}
                 data-expected={String(expected)}
-                className={expected ? undefined : 'unexpected'}
+                aria-selected={selected}
+                className={`${expected ? '' : 'unexpected'}${selected ? ' selected' : ''}`}
+                onClick={() => props.onDetails(s.id)}
               >
-                <td>
+                <td className="x-exposure">
                   <span className={`exposure-badge exposure-${exposure}`}>{EXPOSURE_TEXT[exposure]}</span>
                 </td>
-                <td className={s.process ? undefined : 'hidden-owner'}>{s.process ? `${s.process.name} (${s.process.pid})` : (noOwnerLabel(s) ?? '—')}</td>
-                <td className="mono">
-                  {s.protocol} {formatEndpoint(s.localAddress, s.localPort)}
+                <td className={p ? 'x-process' : 'x-process hidden-owner'} title={p ? `${commandLine(p)}\npid ${p.pid}${p.user ? `, ${p.user}` : ''}` : who}>
+                  {who}
                 </td>
-                <td title={cls.description ?? undefined}>{cls.service ?? '—'}</td>
-                <td>
-                  {cls.range}
-                  {cls.privileged ? ' (privileged)' : ''}
+                <td className="x-local mono" title={`${endpoint}\n${RANGE_TEXT[cls.range]}${cls.risk ? `\nRisk: ${cls.risk}` : ''}`}>
+                  {/* where the Risk column has given way to a narrow window, the risk is a mark here */}
+                  {cls.risk && <span className="risk-mark">⚠ </span>}
+                  {endpoint}
                 </td>
-                <td className={cls.risk ? 'risk' : 'muted'}>{cls.risk ?? '—'}</td>
-                <td className="muted">{formatAge(props.now - r.firstSeen)}</td>
-                <td>
-                  {expected ? (
-                    <span className="muted">expected</span>
-                  ) : (
-                    <>
-                      <span className="unexpected-badge">unexpected</span>{' '}
-                      {props.canMark && (
-                        <button data-testid="mark-expected" onClick={() => props.onMark(s.id)}>
-                          Mark as expected
-                        </button>
-                      )}
-                    </>
+                <td className="x-service" data-testid="exposure-service" title={service?.title ?? cls.description ?? undefined}>
+                  {service?.text ?? '—'}
+                </td>
+                <td className={cls.risk ? 'x-risk risk' : 'x-risk muted'} title={cls.risk ?? undefined}>
+                  {cls.risk ?? '—'}
+                </td>
+                <td className="x-open muted" data-testid="open-since" data-basis={open.basis} title={open.title}>
+                  {open.text}
+                </td>
+                <td className="x-expected">{expected ? <span className="muted">expected</span> : <span className="unexpected-badge">unexpected</span>}</td>
+                <td className="x-actions">
+                  {!expected && props.canMark && (
+                    <button
+                      className="small"
+                      data-testid="mark-expected"
+                      title="Mark as expected: add a rule for this listener to the expected ports"
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        props.onMark(s.id);
+                      }}
+                    >
+                      Mark expected
+                    </button>
+                  )}
+                  <button
+                    className="small details-button"
+                    data-testid="exposure-details"
+                    title="Show its details"
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      props.onDetails(s.id);
+                    }}
+                  >
+                    Details
+                  </button>
+                  {p && props.onKill && (
+                    <button
+                      className="kill-small"
+                      data-testid="exposure-kill"
+                      title={`Kill ${p.name} (pid ${p.pid})`}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        props.onKill?.(p);
+                      }}
+                    >
+                      Kill…
+                    </button>
                   )}
                 </td>
               </tr>
@@ -83,7 +149,7 @@ export function ExposureView(props: {
           })}
         </tbody>
       </table>
-      {listeners.length === 0 && <p className="empty">Nothing listens.</p>}
+      {props.listeners.length === 0 && <p className="empty">{props.none ? 'Nothing listens.' : 'No listener matches the filter.'}</p>}
     </div>
   );
 }

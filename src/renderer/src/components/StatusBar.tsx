@@ -80,6 +80,11 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
       )}
       {st?.state === 'ok' && st.warnings.length > 0 && <span title={st.warnings.join('\n')}>{st.warnings.length} warnings</span>}
       {trouble}
+      {view.error && (
+        <span className="status-error" data-testid="command-error" title={view.error}>
+          {view.error}
+        </span>
+      )}
     </footer>
   );
 }

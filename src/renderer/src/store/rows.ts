@@ -10,6 +10,11 @@ export interface Row {
   /** When the highlight ends (a closed row then leaves). */
   until: number;
   firstSeen: number;
+  /**
+   * This window saw it appear (a delta, or a later state compared), so `firstSeen` is when it opened, give
+   * or take a poll. False for what the first state already held: that opened at some time before.
+   */
+  seenOpen: boolean;
 }
 
 /** How long each highlight lasts. A closed row stays this long, then leaves. */
@@ -39,7 +44,7 @@ export class RowTracker {
   replace(live: Iterable<Socket>, has: (id: string) => boolean, takenAt: number): void {
     if (this.first) {
       this.first = false;
-      for (const x of live) this.shown.set(x.id, { socket: x, change: null, until: 0, firstSeen: takenAt });
+      for (const x of live) this.shown.set(x.id, { socket: x, change: null, until: 0, firstSeen: takenAt, seenOpen: false });
       return;
     }
     this.catchUp(live, has);
@@ -80,7 +85,14 @@ export class RowTracker {
 
   private markNew(s: Socket, now: number): void {
     const old = this.shown.get(s.id);
-    this.shown.set(s.id, { socket: s, change: 'new', until: now + HIGHLIGHT_MS.new, firstSeen: old && old.change !== 'closed' ? old.firstSeen : now });
+    const kept = old && old.change !== 'closed' ? old : null;
+    this.shown.set(s.id, {
+      socket: s,
+      change: 'new',
+      until: now + HIGHLIGHT_MS.new,
+      firstSeen: kept ? kept.firstSeen : now,
+      seenOpen: kept ? kept.seenOpen : true,
+    });
   }
 
   private markChanged(s: Socket, now: number): void {
@@ -93,7 +105,7 @@ export class RowTracker {
     }
     // a socket still shown as new stays new (green), with the newer data
     const change = old.change === 'new' ? 'new' : 'changed';
-    this.shown.set(s.id, { socket: s, change, until: Math.max(old.until, now + HIGHLIGHT_MS.changed), firstSeen: old.firstSeen });
+    this.shown.set(s.id, { ...old, socket: s, change, until: Math.max(old.until, now + HIGHLIGHT_MS.changed) });
   }
 
   private markClosed(id: string, now: number): void {

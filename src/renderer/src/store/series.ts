@@ -30,7 +30,13 @@ export interface RatePoint {
 export const RATE_POINTS = 150;
 export const RATE_SAMPLE_MS = 2000;
 
-export function withRatePoint(series: readonly RatePoint[], t: number, rates: readonly InterfaceRate[]): RatePoint[] {
+/**
+ * The series with one more sample, bounded to RATE_POINTS. A sample within half a period of the last one (a
+ * reconnect's extra sample) replaces none and is dropped: the same array comes back.
+ */
+export function withRatePoint(series: readonly RatePoint[], t: number, rates: readonly InterfaceRate[]): readonly RatePoint[] {
+  const last = series[series.length - 1];
+  if (last && t - last.t < RATE_SAMPLE_MS / 2) return series;
   const sum = (k: 'rxPerSec' | 'txPerSec'): number => rates.filter((x) => x.iface !== 'lo').reduce((a, x) => a + x[k], 0);
   return [...series.slice(1 - RATE_POINTS), { t, rx: sum('rxPerSec'), tx: sum('txPerSec') }];
 }

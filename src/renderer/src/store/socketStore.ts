@@ -38,7 +38,7 @@ export interface StoreView {
   actions: readonly ActionEntry[];
   /** Sockets by state over the last ten minutes (at most one point a second), oldest first. */
   history: readonly StatePoint[];
-  /** Machine throughput, sampled while someone watches it (watchRates). */
+  /** Machine throughput, sampled every RATE_SAMPLE_MS from start-up, oldest first (bounded). */
   rates: readonly RatePoint[];
   ratesError: string | null;
   /** A command that failed, to show once. */
@@ -85,7 +85,6 @@ export class SocketStore {
   private detach: Array<() => void> = [];
   private timer: ReturnType<typeof setInterval> | null = null;
   private rateTimer: ReturnType<typeof setInterval> | null = null;
-  private rateWatchers = 0;
 
   constructor(
     private readonly api: PortwatchApi,
@@ -140,9 +139,12 @@ export class SocketStore {
       this.api.onConnection((connected) => {
         this.set({ connected });
         if (connected) void this.resync();
+        if (connected && this.view.rates.length === 0) void this.sampleRates();
       }),
     ];
     this.timer = setInterval(() => this.expire(), 250);
+    this.rateTimer = setInterval(() => void this.sampleRates(), RATE_SAMPLE_MS);
+    void this.sampleRates();
   }
 
   stop(): void {
@@ -186,29 +188,19 @@ export class SocketStore {
     return this.command(this.api.closeConnection(id));
   }
 
-  /** Samples machine throughput while at least one watcher wants it (the Charts); returns its release. */
-  watchRates(): () => void {
-    this.rateWatchers++;
-    if (this.rateWatchers === 1) {
-      const sample = async (): Promise<void> => {
-        const r = await this.api.getNetworkRates();
-        if (this.rateWatchers === 0) return;
-        if (!r.ok) return this.set({ ratesError: r.message });
-        this.set({ rates: withRatePoint(this.view.rates, this.now(), r.value), ratesError: null });
-      };
-      void sample();
-      this.rateTimer = setInterval(() => void sample(), RATE_SAMPLE_MS);
+  /**
+   * One throughput sample into the rolling series. Sampled from start-up, not from when the Charts open, so
+   * the chart shows the minutes before it was opened (bounded: RATE_POINTS). A disconnected page skips it:
+   * the status bar says so already.
+   */
+  private async sampleRates(): Promise<void> {
+    const r = await this.api.getNetworkRates();
+    if (this.rateTimer === null) return; // stopped meanwhile
+    if (!r.ok) {
+      if (r.code !== 'disconnected') this.set({ ratesError: r.message });
+      return;
     }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.rateWatchers--;
-      if (this.rateWatchers === 0 && this.rateTimer) {
-        clearInterval(this.rateTimer);
-        this.rateTimer = null;
-      }
-    };
+    this.set({ rates: withRatePoint(this.view.rates, this.now(), r.value), ratesError: null });
   }
 
   // ---- the view

@@ -1,5 +1,6 @@
 import type { KillPlan } from '../../../shared/killPlan';
 import type { ProcessInfo } from '../../../shared/model';
+import type { ExposureColumn } from './exposureRows';
 import { NO_TOGGLES, type Column, type GroupBy, type Toggles } from './view';
 
 /** What this window shows and how: everything the user arranged, none of the engine's data. */
@@ -21,6 +22,8 @@ export interface UiState {
   closeResult: { id: string; text: string } | null;
   /** How many alerts the user has seen (the rest are new). */
   seenAlerts: number;
+  /** The Exposure view's sort (its own columns). */
+  exposureSort: { col: ExposureColumn; dir: 1 | -1 };
 }
 
 export const INITIAL_UI: UiState = {
@@ -38,6 +41,7 @@ export const INITIAL_UI: UiState = {
   killPlan: null,
   closeResult: null,
   seenAlerts: 0,
+  exposureSort: { col: 'exposure', dir: 1 },
 };
 
 export type UiAction =
@@ -55,7 +59,8 @@ export type UiAction =
   | { type: 'log' }
   | { type: 'kill'; plan: UiState['killPlan'] }
   | { type: 'closeResult'; id: string; text: string }
-  | { type: 'escape' };
+  | { type: 'escape' }
+  | { type: 'exposureSort'; col: ExposureColumn };
 
 export function uiReducer(s: UiState, a: UiAction): UiState {
   switch (a.type) {
@@ -90,6 +95,8 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, killPlan: a.plan };
     case 'closeResult':
       return { ...s, closeResult: { id: a.id, text: a.text } };
+    case 'exposureSort':
+      return { ...s, exposureSort: s.exposureSort.col === a.col ? { col: a.col, dir: s.exposureSort.dir === 1 ? -1 : 1 } : { col: a.col, dir: 1 } };
     case 'escape':
       // the innermost first: the kill dialog, then the details panel
       if (s.killPlan) return { ...s, killPlan: null };

@@ -1,6 +1,7 @@
 import { describeNoOwner, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
 import { matchesQuickFilters } from '../../../shared/quickFilters';
 import { matchesQuery, type MatchContext, type QueryTerm } from '../../../shared/query';
+import { serviceLabel } from '../../../shared/devPorts';
 import { serviceName } from '../../../shared/services';
 import type { Row } from './socketStore';
 
@@ -75,7 +76,7 @@ export function cellText(col: Column, r: Row, ctx: ViewContext, now: number): st
     case 'local':
       return formatLocal(s);
     case 'service':
-      return serviceName(s.localPort, s.protocol) ?? '';
+      return serviceLabel(s.localPort, s.protocol)?.text ?? '';
     case 'remote':
       return formatEndpoint(s.remoteAddress, s.remotePort);
     case 'host':
