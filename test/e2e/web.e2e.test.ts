@@ -205,7 +205,7 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     const select = page.getByTestId('group-by');
     // each mode's own group keys, so that the groups of the mode before cannot pass for them
     const keys: Record<string, string> = {
-      'local-port': '^(tcp|udp|udplite|raw|icmp|mptcp):\\d+$',
+      'local-port': '^(tcp|udp|udplite|raw|icmp|mptcp):→?\\d+$', // → : the clients of a remote port
       'remote-host': '^(-|h:.+)$',
       state: '^s:[A-Z_0-9]+$',
       netns: '^n:(net:\\[\\d+\\])?$',

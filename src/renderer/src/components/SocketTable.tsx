@@ -1,7 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useRef, type ReactElement } from 'react';
+import { memo, useEffect, useRef, type MouseEvent, type ReactElement } from 'react';
+import type { Socket } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
-import { cellText, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
+import { cellText, cellTitle, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
 
 export type Item = { kind: 'group'; key: string; group: Group; open: boolean } | { kind: 'row'; key: string; row: Row };
 
@@ -13,15 +14,23 @@ const SocketRow = memo(function SocketRow({
   now,
   selected,
   onSelect,
+  onMenu,
 }: {
   row: Row;
   ctx: ViewContext;
   now: number;
   selected: boolean;
   onSelect: (id: string) => void;
+  onMenu: (s: Socket, x: number, y: number) => void;
 }): ReactElement {
   const s = row.socket;
   const unexpected = ctx.expected?.(s) === false;
+  const menuAt = (e: MouseEvent<HTMLElement>, x: number, y: number): void => {
+    e.preventDefault();
+    e.stopPropagation();
+    onMenu(s, x, y);
+  };
+  const lastOwner = !s.process && s.noOwner === 'closed' && s.lastOwner !== undefined;
   return (
     <div
       role="row"
@@ -32,17 +41,37 @@ const SocketRow = memo(function SocketRow({
       data-change={row.change ?? undefined}
       aria-selected={selected}
       onClick={() => onSelect(s.id)}
+      onContextMenu={(e) => menuAt(e, e.clientX, e.clientY)}
     >
-      {COLUMNS.map((c) => (
-        <span
-          key={c}
-          role="cell"
-          className={`cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}`}
-        >
-          {c === 'process' && unexpected && <span className="unexpected-badge">unexpected</span>}
-          {cellText(c, row, ctx, now)}
-        </span>
-      ))}
+      {COLUMNS.map((c) => {
+        const text = cellText(c, row, ctx, now);
+        const cls = `cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}${c === 'process' && lastOwner ? ' last-owner' : ''}`;
+        // the process cell: the badge keeps its own space, the name truncates beside it
+        return c === 'process' ? (
+          <span key={c} role="cell" className={`${cls} with-badge`} title={cellTitle(c, row, text)}>
+            {unexpected && <span className="unexpected-badge">unexpected</span>}
+            <span className="cell-text" data-testid="process-text">
+              {text}
+            </span>
+          </span>
+        ) : (
+          <span key={c} role="cell" className={cls} title={text || undefined}>
+            {text}
+          </span>
+        );
+      })}
+      <button
+        className="row-menu-button"
+        data-testid="row-menu-button"
+        aria-label="Row actions"
+        title="Actions (right-click, or the Menu key)"
+        onClick={(e) => {
+          const r = e.currentTarget.getBoundingClientRect();
+          menuAt(e, r.left, r.bottom);
+        }}
+      >
+        ⋯
+      </button>
     </div>
   );
 });
@@ -55,16 +84,27 @@ function GroupRow({
 }: {
   group: Group;
   open: boolean;
-  onToggle: (key: string) => void;
+  onToggle: (g: Group) => void;
   onKill: ((g: Group) => void) | null;
 }): ReactElement {
   return (
-    <div role="row" className="group-head" data-testid="group" data-group-key={group.key} aria-expanded={open} onClick={() => onToggle(group.key)}>
+    <div
+      role="row"
+      className={group.folded ? 'group-head kernel-held' : 'group-head'}
+      data-testid="group"
+      data-group-key={group.key}
+      aria-expanded={open}
+      onClick={() => onToggle(group)}
+    >
       <span className="chevron">{open ? '▾' : '▸'}</span>
-      <span className={group.hidden ? 'group-name hidden-owner' : 'group-name'} data-testid="group-name">
+      <span className={group.hidden ? 'group-name hidden-owner' : 'group-name'} data-testid="group-name" title={group.title ?? group.label}>
         {group.label}
       </span>
-      {group.detail && <span className="muted">{group.detail}</span>}
+      {group.detail && (
+        <span className="muted group-detail" title={group.detail}>
+          {group.detail}
+        </span>
+      )}
       {group.unexpected ? (
         <span className="unexpected-badge" data-testid="group-unexpected">
           {group.unexpected} unexpected
@@ -110,10 +150,16 @@ export function SocketTable(props: {
   onSort: (col: Column) => void;
   selectedId: string | null;
   onSelect: (id: string) => void;
-  onToggle: (key: string) => void;
+  onToggle: (g: Group) => void;
+  /** A row's menu, opened at a point of the window. */
+  onMenu: (s: Socket, x: number, y: number) => void;
   /** null: this client may not kill (a read-only web client); no Kill buttons. */
   onKill: ((g: Group) => void) | null;
-  scrollToKey: string | null;
+  /**
+   * Brings the selected row into view each time this changes (keyboard navigation, "show me"), and only
+   * then: a poll, a click or a re-sort leaves the scroll position where the user put it.
+   */
+  reveal: number;
 }): ReactElement {
   const parent = useRef<HTMLDivElement>(null);
   const { items } = props;
@@ -124,11 +170,17 @@ export function SocketTable(props: {
     overscan: 15,
     getItemKey: (i) => (items[i] as Item).key,
   });
+  // the latest items and selection, read when a reveal is asked for (not a reason to scroll themselves)
+  const latest = useRef({ items, selectedId: props.selectedId });
   useEffect(() => {
-    if (props.scrollToKey === null) return;
-    const i = items.findIndex((it) => it.key === props.scrollToKey);
+    latest.current = { items, selectedId: props.selectedId };
+  });
+  useEffect(() => {
+    const { items: now, selectedId } = latest.current;
+    if (props.reveal === 0 || selectedId === null) return;
+    const i = now.findIndex((it) => it.key === selectedId);
     if (i >= 0) virtualizer.scrollToIndex(i, { align: 'auto' });
-  }, [props.scrollToKey, items, virtualizer]);
+  }, [props.reveal, virtualizer]);
   return (
     <div className="table" role="table">
       <div className="row header" role="row">
@@ -156,7 +208,14 @@ export function SocketTable(props: {
                 {it.kind === 'group' ? (
                   <GroupRow group={it.group} open={it.open} onToggle={props.onToggle} onKill={props.onKill} />
                 ) : (
-                  <SocketRow row={it.row} ctx={props.ctx} now={props.now} selected={it.row.socket.id === props.selectedId} onSelect={props.onSelect} />
+                  <SocketRow
+                    row={it.row}
+                    ctx={props.ctx}
+                    now={props.now}
+                    selected={it.row.socket.id === props.selectedId}
+                    onSelect={props.onSelect}
+                    onMenu={props.onMenu}
+                  />
                 )}
               </div>
             );
