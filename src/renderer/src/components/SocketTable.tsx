@@ -49,7 +49,13 @@ const SocketRow = memo(function SocketRow({
         // the process cell: the badge keeps its own space, the name truncates beside it
         return c === 'process' ? (
           <span key={c} role="cell" className={`${cls} with-badge`} title={cellTitle(c, row, text)}>
-            {unexpected && <span className="unexpected-badge">unexpected</span>}
+            {unexpected && (
+              // a narrow column shows the short form: the name keeps its room
+              <span className="unexpected-badge" title="Unexpected listener: no rule of the expected ports covers it">
+                <span className="badge-long">unexpected</span>
+                <span className="badge-short">!</span>
+              </span>
+            )}
             <span className="cell-text" data-testid="process-text">
               {text}
             </span>
@@ -122,7 +128,12 @@ function GroupRow({
         <button
           className="kill-small"
           data-testid="kill"
-          title={`Kill ${group.process.name} (pid ${group.process.pid})`}
+          disabled={group.gone === true}
+          title={
+            group.gone
+              ? `${group.process.name} (pid ${group.process.pid}) has exited: every socket of it has closed`
+              : `Kill ${group.process.name} (pid ${group.process.pid})`
+          }
           onClick={(e) => {
             e.stopPropagation();
             onKill(group);

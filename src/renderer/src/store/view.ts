@@ -195,6 +195,8 @@ export interface Group {
   rows: Row[];
   listening: number;
   ports: number[];
+  /** Every row of it has closed: its process (if any) has exited, nothing of it is left to act on. */
+  gone?: boolean;
 }
 
 /** What the UI says for a socket without a visible owner (the engine says why), or null when it has one. */
@@ -330,6 +332,7 @@ export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext,
     }
   }
   for (const g of groups.values()) {
+    if (g.rows.every((r) => r.change === 'closed')) g.gone = true;
     if (g.listening === 0) continue;
     const ports = new Set<number>();
     for (const r of g.rows) if (r.socket.listening && r.change !== 'closed') ports.add(r.socket.localPort);
