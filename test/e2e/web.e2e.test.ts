@@ -23,8 +23,12 @@ const SHOTS = join(ROOT, 'test-results');
  */
 const NAME = `pw-e2e-${randomBytes(4).toString('hex')}`;
 
-/** The group of the process called `name` (group names are full process names). */
-const group = (page: Page, name: string) => page.locator('[data-testid=group]', { has: page.locator(`[data-testid=group-name]:text-is("${name}")`) });
+/**
+ * The group of the process called `name`. A group is named by what the process runs (processSummary): the name,
+ * then for an interpreter its script or flag (`NAME -e` for node -e).
+ */
+const group = (page: Page, name: string) =>
+  page.locator('[data-testid=group]', { has: page.locator('[data-testid=group-name]', { hasText: new RegExp(`^${name}( |$)`) }) });
 
 /**
  * Each test has a server of its own (its own reverse-DNS setting, its own request log) and a page of its own
