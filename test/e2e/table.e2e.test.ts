@@ -175,6 +175,28 @@ describe('the socket table, in Chromium', { timeout: 90_000 }, () => {
     expect(await selectedIds()).toEqual([]);
   });
 
+  it('picking a socket in Details brings its row into view, opening its group if it was closed', async () => {
+    await open();
+    const child = await spawn(['-e', CONNECTIONS, '1']);
+    await only(`proc:${NAME}`);
+    await rowStarting(`tcp|127.0.0.1|${child.firstLine}|*|`).click();
+    await page.getByTestId('details').waitFor();
+    const g = page.locator('[data-testid=group][data-group-key^="p:"]');
+    await g.click();
+    expect(await g.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.locator('[data-testid=socket-row]').count()).toBe(0);
+    // the client's end of its connection, from the list of its sockets
+    await page
+      .getByTestId('details')
+      .locator('.owned button', { hasText: `→ 127.0.0.1:${child.firstLine} ESTABLISHED` })
+      .click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=socket-row][aria-selected=true]').length === 1, null, { timeout: 10_000 });
+    expect(await g.getAttribute('aria-expanded')).toBe('true');
+    expect(await page.locator('[data-testid=socket-row][aria-selected=true]').getAttribute('data-socket-id')).toMatch(
+      new RegExp(`\\|127\\.0\\.0\\.1\\|${child.firstLine}$`),
+    );
+  });
+
   it('the row menu copies the endpoint and the pid to the clipboard, and filters to the port', async () => {
     await open();
     const child = await spawn(['-e', CONNECTIONS, '0']);

@@ -96,6 +96,15 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     return out;
   }, [groups, collapsed, unfolded, groupBy]);
 
+  // a reveal ("show me") of a row in a closed group opens that group, so the table can bring the row into view
+  useEffect(() => {
+    if (reveal === 0 || selectedId === null) return;
+    const g = groups.find((x) => x.rows.some((r) => r.socket.id === selectedId));
+    if (g && !isGroupOpen({ collapsed, unfolded }, g)) dispatch({ type: 'toggleGroup', key: g.key, folded: g.folded });
+    // only when a reveal is asked for, not when the groups change
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [reveal]);
+
   const rowIds = useMemo(() => items.filter((i) => i.kind === 'row').map((i) => i.key), [items]);
   const selected = selectedId ? (store.liveSocket(selectedId) ?? view.rows.find((r) => r.socket.id === selectedId)?.socket) : undefined;
 

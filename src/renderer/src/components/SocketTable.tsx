@@ -181,17 +181,24 @@ export function SocketTable(props: {
     overscan: 15,
     getItemKey: (i) => (items[i] as Item).key,
   });
-  // the latest items and selection, read when a reveal is asked for (not a reason to scroll themselves)
-  const latest = useRef({ items, selectedId: props.selectedId });
+  // A reveal is done once, when its row is in the list (at once, or once its group has opened); new items
+  // alone (a poll) never scroll, and a reveal whose row never came is dropped when the selection moves on.
+  const pending = useRef<{ reveal: number; id: string | null; done: boolean }>({ reveal: 0, id: null, done: true });
   useEffect(() => {
-    latest.current = { items, selectedId: props.selectedId };
-  });
-  useEffect(() => {
-    const { items: now, selectedId } = latest.current;
-    if (props.reveal === 0 || selectedId === null) return;
-    const i = now.findIndex((it) => it.key === selectedId);
-    if (i >= 0) virtualizer.scrollToIndex(i, { align: 'auto' });
-  }, [props.reveal, virtualizer]);
+    const p = pending.current;
+    // a new request is for the row selected with it
+    if (props.reveal !== p.reveal) pending.current = { reveal: props.reveal, id: props.selectedId, done: false };
+    const r = pending.current;
+    if (r.done) return;
+    if (r.id === null || r.id !== props.selectedId) {
+      r.done = true;
+      return;
+    }
+    const i = items.findIndex((it) => it.key === r.id);
+    if (i < 0) return;
+    r.done = true;
+    virtualizer.scrollToIndex(i, { align: 'auto' });
+  }, [props.reveal, props.selectedId, items, virtualizer]);
   return (
     <div className="table" role="table">
       <div className="row header" role="row">
