@@ -23,8 +23,12 @@ const SHOTS = join(ROOT, 'test-results');
  */
 const NAME = `pw-e2e-${randomBytes(4).toString('hex')}`;
 
-/** The group of the process called `name` (group names are full process names). */
-const group = (page: Page, name: string) => page.locator('[data-testid=group]', { has: page.locator(`[data-testid=group-name]:text-is("${name}")`) });
+/**
+ * The group of the process called `name`. A group is named by what the process runs (processSummary): the name,
+ * then for an interpreter its script or flag (`NAME -e` for node -e).
+ */
+const group = (page: Page, name: string) =>
+  page.locator('[data-testid=group]', { has: page.locator('[data-testid=group-name]', { hasText: new RegExp(`^${name}( |$)`) }) });
 
 /**
  * Each test has a server of its own (its own reverse-DNS setting, its own request log) and a page of its own
@@ -205,7 +209,7 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     const select = page.getByTestId('group-by');
     // each mode's own group keys, so that the groups of the mode before cannot pass for them
     const keys: Record<string, string> = {
-      'local-port': '^(tcp|udp|udplite|raw|icmp|mptcp):\\d+$',
+      'local-port': '^(tcp|udp|udplite|raw|icmp|mptcp):→?\\d+$', // → : the clients of a remote port
       'remote-host': '^(-|h:.+)$',
       state: '^s:[A-Z_0-9]+$',
       netns: '^n:(net:\\[\\d+\\])?$',

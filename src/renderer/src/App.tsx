@@ -13,12 +13,14 @@ import { ExposureView } from './components/ExposureView';
 import { DetailsPanel } from './components/DetailsPanel';
 import { FilterBar } from './components/FilterBar';
 import { OverflowMenu, SteadyLabel } from './components/ToolbarParts';
+import { RowMenu } from './components/RowMenu';
 import { SocketTable, type Item } from './components/SocketTable';
 import { StatusBar } from './components/StatusBar';
 import type { SocketStore } from './store/socketStore';
 import { countListeners, listenerRows, sortListeners, type ExposureColumn } from './store/exposureRows';
-import { INITIAL_UI, uiReducer } from './store/uiState';
-import { filterRows, GROUP_BY, groupRows, rowsToJson, sortRows, type Column, type GroupBy, type ViewContext } from './store/view';
+import { processHoldsSockets, rowActions, type RowAction } from './store/rowActions';
+import { INITIAL_UI, isGroupOpen, uiReducer } from './store/uiState';
+import { filterRows, GROUP_BY, groupRows, rowsToJson, sortRows, type Column, type Group, type GroupBy, type ViewContext } from './store/view';
 
 const GROUP_LABELS: Record<GroupBy, string> = {
   process: 'Process',
@@ -67,6 +69,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     seenAlerts,
     exposureSort,
   } = ui;
+  const { unfolded, reveal, menu } = ui;
   const [now, setNow] = useState(() => Date.now());
   const [notifyPermission, setNotifyPermission] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission));
   const liveSockets = useCallback(() => store.liveSockets(), [store]);
@@ -99,22 +102,34 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   const rows = useDeferredValue(view.rows);
   const filtered = useMemo(() => filterRows(rows, toggles, terms, ctx), [rows, toggles, terms, ctx]);
   const sorted = useMemo(() => sortRows(filtered, sort.col, sort.dir, ctx), [filtered, sort, ctx]);
-  const groups = useMemo(() => groupRows(sorted, groupBy, ctx), [sorted, groupBy, ctx]);
+  const groups = useMemo(() => groupRows(sorted, groupBy, ctx, rows), [sorted, groupBy, ctx, rows]);
   const items = useMemo(() => {
     const out: Item[] = [];
     for (const g of groups) {
-      const open = !collapsed.has(g.key);
+      const open = isGroupOpen({ collapsed, unfolded }, g);
       if (groupBy !== 'none') out.push({ kind: 'group', key: `g:${g.key}`, group: g, open });
       if (open || groupBy === 'none') for (const r of g.rows) out.push({ kind: 'row', key: r.socket.id, row: r });
     }
     return out;
-  }, [groups, collapsed, groupBy]);
+  }, [groups, collapsed, unfolded, groupBy]);
+
+  // a reveal ("show me") of a row in a closed group opens that group, so the table can bring the row into view
+  useEffect(() => {
+    if (reveal === 0 || selectedId === null) return;
+    const g = groups.find((x) => x.rows.some((r) => r.socket.id === selectedId));
+    if (g && !isGroupOpen({ collapsed, unfolded }, g)) dispatch({ type: 'toggleGroup', key: g.key, folded: g.folded });
+    // only when a reveal is asked for, not when the groups change
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [reveal]);
 
   const rowIds = useMemo(() => items.filter((i) => i.kind === 'row').map((i) => i.key), [items]);
   const selected = selectedId ? (store.liveSocket(selectedId) ?? view.rows.find((r) => r.socket.id === selectedId)?.socket) : undefined;
 
-  const onToggleGroup = useCallback((key: string) => dispatch({ type: 'toggleGroup', key }), []);
-  const onSelect = useCallback((id: string) => dispatch({ type: 'select', id, open: true }), []);
+  const onToggleGroup = useCallback((g: Group) => dispatch({ type: 'toggleGroup', key: g.key, folded: g.folded }), []);
+  // a click selects (a second one deselects) and never scrolls; picking a socket elsewhere brings it into view
+  const onClickRow = useCallback((id: string) => dispatch({ type: 'clickRow', id }), []);
+  const onSelect = useCallback((id: string) => dispatch({ type: 'select', id, open: true, reveal: true }), []);
+  const onMenu = useCallback((socket: Socket, x: number, y: number) => dispatch({ type: 'menu', menu: { socket, x, y } }), []);
   /** What a kill of this process would touch: its sockets, and the owner that really holds them if shared. */
   const openKill = useCallback((p: ProcessInfo) => dispatch({ type: 'kill', plan: { ...planKill(p.pid, store.liveSockets()), process: p } }), [store]);
   const onKillGroup = useCallback((g: { process?: ProcessInfo }) => g.process && openKill(g.process), [openKill]);
@@ -127,21 +142,30 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         e.preventDefault();
         searchRef.current?.focus();
       } else if (e.key === 'Escape') {
-        if (killPlan || detailsOpen) dispatch({ type: 'escape' });
+        // in a field Esc leaves it; elsewhere it closes the innermost thing, then deselects
+        if (killPlan) dispatch({ type: 'escape' });
         else if (inField) (e.target as HTMLElement).blur();
+        else dispatch({ type: 'escape' });
       } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !(e.target instanceof HTMLSelectElement)) {
         if (rowIds.length === 0) return;
         e.preventDefault();
         const i = selectedId ? rowIds.indexOf(selectedId) : -1;
         const next = e.key === 'ArrowDown' ? Math.min(rowIds.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
-        dispatch({ type: 'select', id: rowIds[next] ?? null });
+        dispatch({ type: 'select', id: rowIds[next] ?? null, reveal: true });
+      } else if ((e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) && selectedId && !inField) {
+        const el = [...document.querySelectorAll('[data-testid=socket-row]')].find((r) => r.getAttribute('data-socket-id') === selectedId);
+        const s = store.liveSocket(selectedId) ?? view.rows.find((r) => r.socket.id === selectedId)?.socket;
+        if (!el || !s) return;
+        e.preventDefault();
+        const box = el.getBoundingClientRect();
+        dispatch({ type: 'menu', menu: { socket: s, x: box.left + 40, y: box.bottom } });
       } else if (e.key === 'Enter' && selectedId && !inField) {
         dispatch({ type: 'details', open: true });
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rowIds, selectedId, detailsOpen, killPlan]);
+  }, [rowIds, selectedId, detailsOpen, killPlan, store, view.rows]);
 
   // One pass over the live sockets per poll (not per render): what the selected process owns, and its
   // parent's name when the parent holds a socket too.
@@ -159,6 +183,62 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     // the store's live map changes in place: view.seq is the version that says it did
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selected, store, view.seq]);
+  // Is the selected socket, or its process, already gone? Details then stops offering Kill and Close.
+  const selectedFacts = useMemo(() => {
+    if (!selected) return { socketGone: false, processGone: false };
+    return {
+      socketGone: store.liveSocket(selected.id) === undefined,
+      processGone: selected.process !== null && !processHoldsSockets(selected.process, store.liveSockets()),
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [selected, store, view.seq]);
+
+  /** Closes one connection; its outcome shows in its details. */
+  const closeConnection = useCallback(
+    (id: string) =>
+      void store.closeConnection(id).then((r) =>
+        dispatch({
+          type: 'closeResult',
+          id,
+          text: !r.ok
+            ? `Not closed: ${r.message}.`
+            : r.value.result === 'closed'
+              ? 'Closed: the connection is gone from the kernel table.'
+              : `Not closed: ${r.value.reason}.`,
+        }),
+      ),
+    [store],
+  );
+  // the row menu's "Mark as expected" (what the Exposure view's button does)
+  const markExpected = useCallback((id: string) => void store.markExpected(id), [store]);
+
+  // The row menu: what the row is now (it may have closed, its process exited since the menu opened).
+  const menuSocket = menu ? (store.liveSocket(menu.socket.id) ?? menu.socket) : null;
+  const menuActions = useMemo(() => {
+    if (!menu || !menuSocket) return null;
+    return rowActions(menuSocket, {
+      socketGone: store.liveSocket(menu.socket.id) === undefined,
+      processGone: menuSocket.process !== null && !processHoldsSockets(menuSocket.process, store.liveSockets()),
+      control: view.control,
+      canMark: view.baseline?.ok === true && view.control,
+      expected: ctx.expected?.(menuSocket) ?? null,
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [menu, menuSocket, store, view.seq, view.control, view.baseline, ctx]);
+  const runAction = (a: RowAction): void => {
+    dispatch({ type: 'menu', menu: null });
+    if (!menuSocket) return;
+    if (a.kind === 'filter') return dispatch({ type: 'query', query: a.query });
+    if (a.kind === 'copy') return;
+    if (a.id === 'details') return dispatch({ type: 'select', id: menuSocket.id, open: true });
+    if (a.id === 'kill' && menuSocket.process) return openKill(menuSocket.process);
+    if (a.id === 'close') {
+      dispatch({ type: 'select', id: menuSocket.id, open: true });
+      return closeConnection(menuSocket.id);
+    }
+    if (a.id === 'mark') return markExpected(menuSocket.id);
+  };
+
   const shownCount = useMemo(() => countOpen(filtered), [filtered]);
   const totalCount = useMemo(() => countOpen(view.rows), [view.rows]);
   // the Exposure view lists the listeners the filter bar lets through, and the bar counts those
@@ -339,11 +419,15 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             sort={sort}
             onSort={onSort}
             selectedId={selectedId}
-            onSelect={onSelect}
+            onSelect={onClickRow}
             onToggle={onToggleGroup}
+            onMenu={onMenu}
             onKill={view.control ? onKillGroup : null}
-            scrollToKey={selectedId}
+            reveal={reveal}
           />
+        )}
+        {menu && menuActions && (
+          <RowMenu actions={menuActions} x={menu.x} y={menu.y} onRun={runAction} onClose={() => dispatch({ type: 'menu', menu: null })} />
         )}
         {detailsOpen && selected && (
           <DetailsPanel
@@ -354,22 +438,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             onClose={() => dispatch({ type: 'details', open: false })}
             onSelect={onSelect}
             onKill={view.control ? () => selected.process && openKill(selected.process) : null}
-            onCloseConnection={
-              view.control
-                ? () =>
-                    void store.closeConnection(selected.id).then((r) =>
-                      dispatch({
-                        type: 'closeResult',
-                        id: selected.id,
-                        text: !r.ok
-                          ? `Not closed: ${r.message}.`
-                          : r.value.result === 'closed'
-                            ? 'Closed: the connection is gone from the kernel table.'
-                            : `Not closed: ${r.value.reason}.`,
-                      }),
-                    )
-                : null
-            }
+            onCloseConnection={view.control ? () => closeConnection(selected.id) : null}
+            socketGone={selectedFacts.socketGone}
+            processGone={selectedFacts.processGone}
             closeResult={closeResult?.id === selected.id ? closeResult.text : null}
           />
         )}

@@ -99,7 +99,7 @@ describe('renderer URL', () => {
 });
 
 describe('permissions', () => {
-  it('denies every check, request and device', () => {
+  it('denies every check, request and device, but a clipboard write from the app itself', () => {
     let check!: (...a: unknown[]) => boolean;
     let request!: (wc: unknown, p: string, cb: (ok: boolean) => void, d: unknown) => void;
     let device!: (...a: unknown[]) => boolean;
@@ -108,24 +108,24 @@ describe('permissions', () => {
       setPermissionRequestHandler: (h) => (request = h as never),
       setDevicePermissionHandler: (h) => (device = h as never),
     });
-    for (const p of [
-      'notifications',
-      'media',
-      'geolocation',
-      'clipboard-read',
-      'clipboard-sanitized-write',
-      'fullscreen',
-      'openExternal',
-      'hid',
-      'serial',
-      'usb',
-    ]) {
+    for (const p of ['notifications', 'media', 'geolocation', 'clipboard-read', 'fullscreen', 'openExternal', 'hid', 'serial', 'usb']) {
       expect(check(null, p, 'app://portwatch', {}), p).toBe(false);
       const cb = vi.fn();
       request(null, p, cb, {});
       expect(cb, p).toHaveBeenCalledWith(false);
     }
     expect(device({ deviceType: 'usb', origin: 'app://portwatch' })).toBe(false);
+    // the row menu's copies: the app's own page only
+    expect(check(null, 'clipboard-sanitized-write', 'app://portwatch', {})).toBe(true);
+    for (const origin of ['https://evil.example', 'app://portwatch.evil', 'file://', '', 'not a url'])
+      expect(check(null, 'clipboard-sanitized-write', origin, {}), origin).toBe(false);
+    const ok = vi.fn();
+    request(null, 'clipboard-sanitized-write', ok, { requestingUrl: 'app://portwatch/index.html' });
+    expect(ok).toHaveBeenCalledWith(true);
+    const no = vi.fn();
+    request(null, 'clipboard-sanitized-write', no, { requestingUrl: 'https://evil.example/' });
+    request(null, 'clipboard-sanitized-write', no, {});
+    expect(no.mock.calls).toEqual([[false], [false]]);
   });
 });
 

@@ -1,6 +1,8 @@
 import type { ReactElement } from 'react';
 import { formatBytes, formatEndpoint, formatLocal, type Socket } from '../../../shared/model';
+import { commandLine, processSummary } from '../../../shared/processSummary';
 import { serviceFor } from '../../../shared/services';
+import { whyNotClosable, whyNotKillable } from '../store/rowActions';
 import { netnsLabel, noOwnerLabel } from '../store/view';
 
 /** The selected socket and its process: command line, executable, user, start, parent, every socket it owns. */
@@ -15,15 +17,24 @@ export function DetailsPanel(props: {
   onKill: (() => void) | null;
   onCloseConnection: (() => void) | null;
   closeResult: string | null;
+  /** The socket is no longer in the kernel's tables (its row lingers as closed): nothing to close. */
+  socketGone?: boolean;
+  /** Its process holds no socket any more (it exited): nothing to kill. */
+  processGone?: boolean;
 }): ReactElement {
   const s = props.socket;
   const p = s.process;
+  const last = !p && s.noOwner === 'closed' ? (s.lastOwner ?? null) : null;
+  // a connection of a kind that can be closed; whether it still can is said beside the button
+  const closable = s.protocol === 'tcp' && !s.listening && s.remoteAddress !== null && (s.state === 'ESTABLISHED' || props.socketGone === true);
+  const notClosable = whyNotClosable(s, props.socketGone === true);
+  const notKillable = whyNotKillable(s, props.processGone === true);
   const svc = serviceFor(s.localPort, s.protocol);
   const listening = props.owned.filter((x) => x.listening);
   return (
     <aside className="details" data-testid="details" aria-label="Details">
       <header>
-        <h2>{p?.name ?? noOwnerLabel(s) ?? 'No owning process'}</h2>
+        <h2 title={p ? commandLine(p) : undefined}>{p ? processSummary(p) : (noOwnerLabel(s) ?? 'No owning process')}</h2>
         <button onClick={props.onClose} aria-label="Close details" data-testid="details-close">
           ✕
         </button>
@@ -85,6 +96,14 @@ export function DetailsPanel(props: {
           <dd>
             {s.user ?? '—'} {s.uid !== null && <span className="muted">({s.uid})</span>}
           </dd>
+          {last && (
+            <>
+              <dt>Last owner</dt>
+              <dd className="last-owner" data-testid="details-last-owner" title={commandLine(last)}>
+                {processSummary(last)} (pid {last.pid}), closed
+              </dd>
+            </>
+          )}
           {s.pids.length > 1 && (
             <>
               <dt>Shared by</dt>
@@ -147,16 +166,26 @@ export function DetailsPanel(props: {
             </span>
           )}
           {p && props.onKill && (
-            <button className="danger" data-testid="kill" onClick={props.onKill}>
+            <button className="danger" data-testid="kill" onClick={props.onKill} disabled={notKillable !== null} title={notKillable ?? undefined}>
               Kill {p.name}…
             </button>
           )}
-          {props.onCloseConnection && s.protocol === 'tcp' && !s.listening && s.remoteAddress !== null && s.state === 'ESTABLISHED' && (
-            <button data-testid="close-connection" onClick={props.onCloseConnection}>
+          {props.onCloseConnection && closable && (
+            <button data-testid="close-connection" onClick={props.onCloseConnection} disabled={notClosable !== null} title={notClosable ?? undefined}>
               Close this connection
             </button>
           )}
         </div>
+        {props.onKill && p && notKillable !== null && (
+          <p className="muted" data-testid="kill-unavailable">
+            Kill: {notKillable}.
+          </p>
+        )}
+        {props.onCloseConnection && closable && notClosable !== null && (
+          <p className="muted" data-testid="close-unavailable">
+            Close: {notClosable}.
+          </p>
+        )}
         {props.closeResult && (
           // it appears below the buttons, often past the panel's fold: bring it into sight
           <p className="muted" data-testid="close-result" ref={(el) => el?.scrollIntoView({ block: 'nearest' })}>

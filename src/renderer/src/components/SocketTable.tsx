@@ -1,7 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useRef, type ReactElement } from 'react';
+import { memo, useEffect, useRef, type MouseEvent, type ReactElement } from 'react';
+import type { Socket } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
-import { cellText, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
+import { cellText, cellTitle, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
 
 export type Item = { kind: 'group'; key: string; group: Group; open: boolean } | { kind: 'row'; key: string; row: Row };
 
@@ -13,15 +14,23 @@ const SocketRow = memo(function SocketRow({
   now,
   selected,
   onSelect,
+  onMenu,
 }: {
   row: Row;
   ctx: ViewContext;
   now: number;
   selected: boolean;
   onSelect: (id: string) => void;
+  onMenu: (s: Socket, x: number, y: number) => void;
 }): ReactElement {
   const s = row.socket;
   const unexpected = ctx.expected?.(s) === false;
+  const menuAt = (e: MouseEvent<HTMLElement>, x: number, y: number): void => {
+    e.preventDefault();
+    e.stopPropagation();
+    onMenu(s, x, y);
+  };
+  const lastOwner = !s.process && s.noOwner === 'closed' && s.lastOwner !== undefined;
   return (
     <div
       role="row"
@@ -32,17 +41,43 @@ const SocketRow = memo(function SocketRow({
       data-change={row.change ?? undefined}
       aria-selected={selected}
       onClick={() => onSelect(s.id)}
+      onContextMenu={(e) => menuAt(e, e.clientX, e.clientY)}
     >
-      {COLUMNS.map((c) => (
-        <span
-          key={c}
-          role="cell"
-          className={`cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}`}
-        >
-          {c === 'process' && unexpected && <span className="unexpected-badge">unexpected</span>}
-          {cellText(c, row, ctx, now)}
-        </span>
-      ))}
+      {COLUMNS.map((c) => {
+        const text = cellText(c, row, ctx, now);
+        const cls = `cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}${c === 'process' && lastOwner ? ' last-owner' : ''}`;
+        // the process cell: the badge keeps its own space, the name truncates beside it
+        return c === 'process' ? (
+          <span key={c} role="cell" className={`${cls} with-badge`} title={cellTitle(c, row, text)}>
+            {unexpected && (
+              // a narrow column shows the short form: the name keeps its room
+              <span className="unexpected-badge" title="Unexpected listener: no rule of the expected ports covers it">
+                <span className="badge-long">unexpected</span>
+                <span className="badge-short">!</span>
+              </span>
+            )}
+            <span className="cell-text" data-testid="process-text">
+              {text}
+            </span>
+          </span>
+        ) : (
+          <span key={c} role="cell" className={cls} title={text || undefined}>
+            {text}
+          </span>
+        );
+      })}
+      <button
+        className="row-menu-button"
+        data-testid="row-menu-button"
+        aria-label="Row actions"
+        title="Actions (right-click, or the Menu key)"
+        onClick={(e) => {
+          const r = e.currentTarget.getBoundingClientRect();
+          menuAt(e, r.left, r.bottom);
+        }}
+      >
+        ⋯
+      </button>
     </div>
   );
 });
@@ -55,16 +90,27 @@ function GroupRow({
 }: {
   group: Group;
   open: boolean;
-  onToggle: (key: string) => void;
+  onToggle: (g: Group) => void;
   onKill: ((g: Group) => void) | null;
 }): ReactElement {
   return (
-    <div role="row" className="group-head" data-testid="group" data-group-key={group.key} aria-expanded={open} onClick={() => onToggle(group.key)}>
+    <div
+      role="row"
+      className={group.folded ? 'group-head kernel-held' : 'group-head'}
+      data-testid="group"
+      data-group-key={group.key}
+      aria-expanded={open}
+      onClick={() => onToggle(group)}
+    >
       <span className="chevron">{open ? '▾' : '▸'}</span>
-      <span className={group.hidden ? 'group-name hidden-owner' : 'group-name'} data-testid="group-name">
+      <span className={group.hidden ? 'group-name hidden-owner' : 'group-name'} data-testid="group-name" title={group.title ?? group.label}>
         {group.label}
       </span>
-      {group.detail && <span className="muted">{group.detail}</span>}
+      {group.detail && (
+        <span className="muted group-detail" title={group.detail}>
+          {group.detail}
+        </span>
+      )}
       {group.unexpected ? (
         <span className="unexpected-badge" data-testid="group-unexpected">
           {group.unexpected} unexpected
@@ -82,7 +128,12 @@ function GroupRow({
         <button
           className="kill-small"
           data-testid="kill"
-          title={`Kill ${group.process.name} (pid ${group.process.pid})`}
+          disabled={group.gone === true}
+          title={
+            group.gone
+              ? `${group.process.name} (pid ${group.process.pid}) has exited: every socket of it has closed`
+              : `Kill ${group.process.name} (pid ${group.process.pid})`
+          }
           onClick={(e) => {
             e.stopPropagation();
             onKill(group);
@@ -110,10 +161,16 @@ export function SocketTable(props: {
   onSort: (col: Column) => void;
   selectedId: string | null;
   onSelect: (id: string) => void;
-  onToggle: (key: string) => void;
+  onToggle: (g: Group) => void;
+  /** A row's menu, opened at a point of the window. */
+  onMenu: (s: Socket, x: number, y: number) => void;
   /** null: this client may not kill (a read-only web client); no Kill buttons. */
   onKill: ((g: Group) => void) | null;
-  scrollToKey: string | null;
+  /**
+   * Brings the selected row into view each time this changes (keyboard navigation, "show me"), and only
+   * then: a poll, a click or a re-sort leaves the scroll position where the user put it.
+   */
+  reveal: number;
 }): ReactElement {
   const parent = useRef<HTMLDivElement>(null);
   const { items } = props;
@@ -124,11 +181,24 @@ export function SocketTable(props: {
     overscan: 15,
     getItemKey: (i) => (items[i] as Item).key,
   });
+  // A reveal is done once, when its row is in the list (at once, or once its group has opened); new items
+  // alone (a poll) never scroll, and a reveal whose row never came is dropped when the selection moves on.
+  const pending = useRef<{ reveal: number; id: string | null; done: boolean }>({ reveal: 0, id: null, done: true });
   useEffect(() => {
-    if (props.scrollToKey === null) return;
-    const i = items.findIndex((it) => it.key === props.scrollToKey);
-    if (i >= 0) virtualizer.scrollToIndex(i, { align: 'auto' });
-  }, [props.scrollToKey, items, virtualizer]);
+    const p = pending.current;
+    // a new request is for the row selected with it
+    if (props.reveal !== p.reveal) pending.current = { reveal: props.reveal, id: props.selectedId, done: false };
+    const r = pending.current;
+    if (r.done) return;
+    if (r.id === null || r.id !== props.selectedId) {
+      r.done = true;
+      return;
+    }
+    const i = items.findIndex((it) => it.key === r.id);
+    if (i < 0) return;
+    r.done = true;
+    virtualizer.scrollToIndex(i, { align: 'auto' });
+  }, [props.reveal, props.selectedId, items, virtualizer]);
   return (
     <div className="table" role="table">
       <div className="row header" role="row">
@@ -156,7 +226,14 @@ export function SocketTable(props: {
                 {it.kind === 'group' ? (
                   <GroupRow group={it.group} open={it.open} onToggle={props.onToggle} onKill={props.onKill} />
                 ) : (
-                  <SocketRow row={it.row} ctx={props.ctx} now={props.now} selected={it.row.socket.id === props.selectedId} onSelect={props.onSelect} />
+                  <SocketRow
+                    row={it.row}
+                    ctx={props.ctx}
+                    now={props.now}
+                    selected={it.row.socket.id === props.selectedId}
+                    onSelect={props.onSelect}
+                    onMenu={props.onMenu}
+                  />
                 )}
               </div>
             );

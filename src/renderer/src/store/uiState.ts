@@ -1,5 +1,5 @@
 import type { KillPlan } from '../../../shared/killPlan';
-import type { ProcessInfo } from '../../../shared/model';
+import type { ProcessInfo, Socket } from '../../../shared/model';
 import type { ExposureColumn } from './exposureRows';
 import { NO_TOGGLES, type Column, type GroupBy, type Toggles } from './view';
 
@@ -10,7 +10,16 @@ export interface UiState {
   groupBy: GroupBy;
   sort: { col: Column; dir: 1 | -1 };
   collapsed: ReadonlySet<string>;
+  /** Groups folded until opened (kernel-held sockets) that the user opened. */
+  unfolded: ReadonlySet<string>;
   selectedId: string | null;
+  /**
+   * Counts the requests to bring the selected row into view (keyboard navigation, "show me"). The table
+   * scrolls only when it changes: a poll, a click or a re-sort never moves the list.
+   */
+  reveal: number;
+  /** The row menu, where it opened, with the socket as it was then (it may close meanwhile). */
+  menu: { socket: Socket; x: number; y: number } | null;
   detailsOpen: boolean;
   chartsOpen: boolean;
   tab: 'sockets' | 'exposure';
@@ -32,7 +41,10 @@ export const INITIAL_UI: UiState = {
   groupBy: 'process',
   sort: { col: 'state', dir: 1 },
   collapsed: new Set(),
+  unfolded: new Set(),
   selectedId: null,
+  reveal: 0,
+  menu: null,
   detailsOpen: false,
   chartsOpen: false,
   tab: 'sockets',
@@ -49,9 +61,13 @@ export type UiAction =
   | { type: 'toggle'; key: keyof Toggles }
   | { type: 'groupBy'; groupBy: GroupBy }
   | { type: 'sort'; col: Column }
-  | { type: 'toggleGroup'; key: string }
+  | { type: 'toggleGroup'; key: string; folded?: boolean }
   | { type: 'collapseAll'; keys: readonly string[] }
-  | { type: 'select'; id: string | null; open?: boolean }
+  /** reveal: scroll the row into view once (keyboard navigation, "show me"). */
+  | { type: 'select'; id: string | null; open?: boolean; reveal?: boolean }
+  /** A click on a row: selects it and opens its details, or deselects it when it was the selected one. */
+  | { type: 'clickRow'; id: string }
+  | { type: 'menu'; menu: UiState['menu'] }
   | { type: 'details'; open: boolean }
   | { type: 'charts' }
   | { type: 'tab'; tab: UiState['tab'] }
@@ -73,14 +89,23 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'sort':
       return { ...s, sort: s.sort.col === a.col ? { col: a.col, dir: s.sort.dir === 1 ? -1 : 1 } : { col: a.col, dir: 1 } };
     case 'toggleGroup': {
+      if (a.folded) {
+        const unfolded = new Set(s.unfolded);
+        if (!unfolded.delete(a.key)) unfolded.add(a.key);
+        return { ...s, unfolded };
+      }
       const collapsed = new Set(s.collapsed);
       if (!collapsed.delete(a.key)) collapsed.add(a.key);
       return { ...s, collapsed };
     }
     case 'collapseAll':
-      return { ...s, collapsed: s.collapsed.size ? new Set() : new Set(a.keys) };
+      return s.collapsed.size ? { ...s, collapsed: new Set() } : { ...s, collapsed: new Set(a.keys), unfolded: new Set() };
     case 'select':
-      return { ...s, selectedId: a.id, detailsOpen: a.open ?? s.detailsOpen };
+      return { ...s, selectedId: a.id, detailsOpen: a.open ?? s.detailsOpen, reveal: a.reveal ? s.reveal + 1 : s.reveal };
+    case 'clickRow':
+      return s.selectedId === a.id ? { ...s, selectedId: null, detailsOpen: false } : { ...s, selectedId: a.id, detailsOpen: true };
+    case 'menu':
+      return { ...s, menu: a.menu };
     case 'details':
       return { ...s, detailsOpen: a.open };
     case 'charts':
@@ -98,9 +123,15 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'exposureSort':
       return { ...s, exposureSort: s.exposureSort.col === a.col ? { col: a.col, dir: s.exposureSort.dir === 1 ? -1 : 1 } : { col: a.col, dir: 1 } };
     case 'escape':
-      // the innermost first: the kill dialog, then the details panel
+      // the innermost first: the row menu, the kill dialog, then the selection and its details
+      if (s.menu) return { ...s, menu: null };
       if (s.killPlan) return { ...s, killPlan: null };
-      if (s.detailsOpen) return { ...s, detailsOpen: false };
+      if (s.detailsOpen || s.selectedId !== null) return { ...s, detailsOpen: false, selectedId: null };
       return s;
   }
+}
+
+/** Is a group open: one folded by default (kernel-held) only once the user opened it, any other until closed. */
+export function isGroupOpen(s: Pick<UiState, 'collapsed' | 'unfolded'>, g: { key: string; folded?: boolean }): boolean {
+  return g.folded ? s.unfolded.has(g.key) : !s.collapsed.has(g.key);
 }

@@ -1,4 +1,5 @@
 import { describeNoOwner, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
+import { commandLine, processSummary } from '../../../shared/processSummary';
 import { matchesQuickFilters } from '../../../shared/quickFilters';
 import { matchesQuery, type MatchContext, type QueryTerm } from '../../../shared/query';
 import { serviceLabel } from '../../../shared/devPorts';
@@ -86,12 +87,32 @@ export function cellText(col: Column, r: Row, ctx: ViewContext, now: number): st
     case 'pid':
       return s.pid === null ? '' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid);
     case 'process':
-      return s.process?.name ?? noOwnerLabel(s) ?? '';
+      return ownerText(s);
     case 'user':
       return s.user ?? (s.uid === null ? '' : String(s.uid));
     case 'age':
       return formatAge(now - r.firstSeen);
   }
+}
+
+/**
+ * Who a row belongs to, as people tell processes apart (`python3 sneaky.py`, not `python3`); a connection the
+ * kernel holds after its owner closed it names that last owner, marked as closed.
+ */
+export function ownerText(s: Socket): string {
+  if (s.process) return processSummary(s.process);
+  if (s.lastOwner && s.noOwner === 'closed') return `${processSummary(s.lastOwner)} (closed)`;
+  return noOwnerLabel(s) ?? '';
+}
+
+/** The tooltip of a cell: its whole text, and for the process the whole command line. */
+export function cellTitle(col: Column, r: Row, text: string): string {
+  const s = r.socket;
+  if (col === 'process') {
+    if (s.process) return `${commandLine(s.process)} (pid ${s.process.pid})`;
+    if (s.lastOwner && s.noOwner === 'closed') return `closed; last held by ${commandLine(s.lastOwner)} (pid ${s.lastOwner.pid})`;
+  }
+  return text;
 }
 
 export function formatAge(ms: number): string {
@@ -161,6 +182,13 @@ export interface Group {
   /** Listeners in it that the baseline does not expect. */
   unexpected?: number;
   label: string;
+  /** The heading's tooltip: a process group's whole command line. */
+  title?: string;
+  /**
+   * Kernel-held sockets (no owner: closed; TIME_WAIT, orphaned FIN_WAIT): quiet noise, so the group is folded
+   * until opened and sorted last.
+   */
+  folded?: boolean;
   /** pid, user: what else identifies the group. */
   detail: string;
   /** The owner exists but is not visible. */
@@ -168,6 +196,8 @@ export interface Group {
   rows: Row[];
   listening: number;
   ports: number[];
+  /** Every row of it has closed: its process (if any) has exited, nothing of it is left to act on. */
+  gone?: boolean;
 }
 
 /** What the UI says for a socket without a visible owner (the engine says why), or null when it has one. */
@@ -182,14 +212,36 @@ export function netnsLabel(s: Pick<Socket, 'netns' | 'container'>): string {
   return s.container ? `container ${s.container} (${s.netns})` : s.netns;
 }
 
-function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label: string; detail: string; hidden: boolean; process?: ProcessInfo } {
+/** The group key of the kernel-held sockets in process grouping. */
+export const KERNEL_HELD_KEY = 'none';
+
+/**
+ * A client's end of a connection: its local port is no listener's (of its protocol), so it is an ephemeral port
+ * the kernel picked; it means nothing alone, the remote port it talks to does. `listeners` holds
+ * `protocol:port` of every listener on the machine (listenerPorts), not just the rows in view.
+ */
+export function isClientEnd(s: Socket, listeners: ReadonlySet<string>): boolean {
+  return !s.listening && s.remotePort !== null && !listeners.has(`${s.protocol}:${s.localPort}`);
+}
+
+/** `protocol:port` of every listener among the rows (closed ones too: their connections linger). */
+export function listenerPorts(rows: readonly Row[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of rows) if (r.socket.listening) out.add(`${r.socket.protocol}:${r.socket.localPort}`);
+  return out;
+}
+
+type GroupHead = Pick<Group, 'key' | 'label' | 'detail' | 'hidden' | 'process' | 'title' | 'folded'>;
+
+function groupKey(mode: GroupBy, r: Row, ctx: ViewContext, listeners: ReadonlySet<string>): GroupHead {
   const s = r.socket;
   switch (mode) {
     case 'process':
       if (s.process)
         return {
           key: `p:${s.process.pid}:${s.process.startTime ?? ''}`,
-          label: s.process.name,
+          label: processSummary(s.process),
+          title: commandLine(s.process),
           detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`,
           hidden: false,
           process: s.process,
@@ -197,8 +249,18 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label
       if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
       if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: noOwnerLabel(s) ?? '', detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
       if (s.noOwner === 'not-found') return { key: `nf:${s.uid}`, label: describeNoOwner('not-found'), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: false };
-      return { key: 'none', label: 'no owner (closed): kernel-held, TIME_WAIT and such', detail: '', hidden: false };
+      return { key: KERNEL_HELD_KEY, label: 'no owner (closed): kernel-held, TIME_WAIT and such', detail: '', hidden: false, folded: true };
     case 'local-port': {
+      if (s.remotePort !== null && isClientEnd(s, listeners)) {
+        const svc = serviceName(s.remotePort, s.protocol);
+        return {
+          key: `${s.protocol}:→${s.remotePort}`,
+          label: `→ :${s.remotePort} (clients)`,
+          title: `Connections from ephemeral local ports to remote port ${s.remotePort}`,
+          detail: `${s.protocol}${svc ? ` · ${svc}` : ''}`,
+          hidden: false,
+        };
+      }
       const svc = serviceName(s.localPort, s.protocol);
       return { key: `${s.protocol}:${s.localPort}`, label: `:${s.localPort}`, detail: `${s.protocol}${svc ? ` · ${svc}` : ''}`, hidden: false };
     }
@@ -217,12 +279,13 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext): { key: string; label
 }
 
 /** A cheap identity for a row's group (a number or a short string); the group is described once. */
-function quickKey(mode: GroupBy, r: Row): number | string {
+function quickKey(mode: GroupBy, r: Row, listeners: ReadonlySet<string>): number | string {
   const s = r.socket;
   switch (mode) {
     case 'process':
       return s.process ? s.process.pid : s.pid !== null ? s.pid : s.ownerHidden ? `h${s.uid}` : s.noOwner === 'not-found' ? `nf${s.uid}` : 'none';
     case 'local-port':
+      if (s.remotePort !== null && isClientEnd(s, listeners)) return `${s.protocol}:→${s.remotePort}`;
       return s.protocol === 'tcp' ? s.localPort * 2 : s.protocol === 'udp' ? s.localPort * 2 + 1 : `${s.protocol}:${s.localPort}`;
     case 'remote-host':
       return s.remoteAddress ?? '-';
@@ -235,13 +298,34 @@ function quickKey(mode: GroupBy, r: Row): number | string {
   }
 }
 
-/** Groups rows (already sorted: each group keeps that order). Groups with listeners first, then by size. */
-export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext): Group[] {
+/** Where a group sorts: listeners first, then other sockets, kernel-held last; never by a count. */
+function groupRank(g: Group): number {
+  return g.folded ? 2 : g.listening > 0 ? 0 : 1;
+}
+
+/** A stable tie-break after the label: the pid of a process group, else the key. */
+function groupTie(a: Group, b: Group): number {
+  return (a.process?.pid ?? 0) - (b.process?.pid ?? 0) || cmp(a.key, b.key);
+}
+
+/** The number a local-port group sorts by: its port, or for clients the remote port they use. */
+function groupPort(g: Group): number {
+  return Number(/\d+/.exec(g.label)?.[0] ?? 0);
+}
+
+/**
+ * Groups rows (already sorted: each group keeps that order). The order of groups is stable between polls: by
+ * rank (listeners, others, kernel-held), then name, then pid; never by size, which changes every poll. In
+ * Local port grouping, clients' ephemeral ports are grouped under the remote port they use, after the
+ * listeners' ports. `all` is every row (before filtering): who listens is a fact of the machine, not of the view.
+ */
+export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext, all: readonly Row[] = rows): Group[] {
   const groups = new Map<number | string, Group>();
+  const listeners = mode === 'local-port' ? listenerPorts(all) : new Set<string>();
   for (const r of rows) {
-    const q = quickKey(mode, r);
+    const q = quickKey(mode, r, listeners);
     let g = groups.get(q);
-    if (!g) groups.set(q, (g = { ...groupKey(mode, r, ctx), rows: [], listening: 0, ports: [] }));
+    if (!g) groups.set(q, (g = { ...groupKey(mode, r, ctx, listeners), rows: [], listening: 0, ports: [] }));
     g.rows.push(r);
     if (r.socket.listening && r.change !== 'closed') {
       g.listening++;
@@ -249,6 +333,7 @@ export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext)
     }
   }
   for (const g of groups.values()) {
+    if (g.rows.every((r) => r.change === 'closed')) g.gone = true;
     if (g.listening === 0) continue;
     const ports = new Set<number>();
     for (const r of g.rows) if (r.socket.listening && r.change !== 'closed') ports.add(r.socket.localPort);
@@ -256,9 +341,12 @@ export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext)
   }
   const list = [...groups.values()];
   if (mode === 'state') return list.sort((a, b) => (STATE_ORDER[a.label] ?? 3) - (STATE_ORDER[b.label] ?? 3) || cmp(a.label, b.label));
-  if (mode === 'local-port')
-    return list.sort((a, b) => Number(b.listening > 0) - Number(a.listening > 0) || Number(a.label.slice(1)) - Number(b.label.slice(1)));
-  return list.sort((a, b) => Number(b.listening > 0) - Number(a.listening > 0) || b.rows.length - a.rows.length || cmp(a.label, b.label));
+  if (mode === 'local-port') {
+    // a port's own group (listener or not) before the clients' groups; then by port
+    const clients = (g: Group): number => Number(g.key.includes('→'));
+    return list.sort((a, b) => groupRank(a) - groupRank(b) || clients(a) - clients(b) || groupPort(a) - groupPort(b) || cmp(a.key, b.key));
+  }
+  return list.sort((a, b) => groupRank(a) - groupRank(b) || cmp(a.label, b.label) || groupTie(a, b));
 }
 
 /** Export of the rows in view. */
