@@ -100,6 +100,12 @@ export function planLines(plan: KillPlan): string[] {
     for (const s of c.shown) lines.push(`  ${s}`);
     if (c.more > 0) lines.push(`  ... and ${c.more} more`);
   }
+  const others = [...new Set(plan.sockets.flatMap((s) => s.pids).filter((p) => p !== plan.pid))].sort((a, b) => a - b);
+  if (others.length > 0 && !plan.sharedWith) {
+    lines.push(
+      `also held by: pid${others.length === 1 ? '' : 's'} ${others.slice(0, 8).join(', ')}${others.length > 8 ? ` and ${others.length - 8} more` : ''}`,
+    );
+  }
   if (plan.sharedWith) {
     lines.push(`shared with:  ${plan.sharedWith.name} (pid ${plan.sharedWith.pid}), which started it and holds them too: they stay open`);
   }

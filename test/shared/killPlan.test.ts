@@ -51,5 +51,8 @@ describe('kill plan text', () => {
       '  ... and 7 more',
     ]);
     expect(planLines(planKill(40, []))).toEqual(['listens on:   nothing', 'connections:  none']);
+    // workers it started that hold its listener too (nginx's master and workers)
+    const shared = planKill(40, [mine({ id: 's', pids: [40, 41, 42] })]);
+    expect(planLines(shared)).toContain('also held by: pids 41, 42');
   });
 });
