@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PID_MAX } from '../../../src/main/cli/args';
 import { runPortwatch } from '../../helpers/cli';
-import { isRunning, PYTHON, spawnReady, type Child } from '../../helpers/children';
+import { isRunning, NODE_LISTENER, PYTHON, spawnReady, type Child } from '../../helpers/children';
 import { BIN } from '../../helpers/paths';
 
 /** script(1), from util-linux, gives the CLI a terminal of its own. */
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const isRoot = process.getuid?.() === 0;
 const canUnshare = isRoot && spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
+/** Root of a user namespace of its own, made by user nobody: root there, and nobody to the processes outside. */
+const AS_NAMESPACE_ROOT = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '--user', '--map-root-user'];
+const canUserns = isRoot && spawnSync(AS_NAMESPACE_ROOT[0] as string, [...AS_NAMESPACE_ROOT.slice(1), 'true']).status === 0;
 
 /** A python server on six loopback ports (the first printed), with three clients of its own connected to the first. */
 const SIX_PORTS = `
@@ -102,6 +105,22 @@ describe('portwatch kill: says what it will do, and what it will not', { timeout
     expect(listed).toBeGreaterThan(0);
     expect(asked).toBeGreaterThan(listed);
     expect(isRunning(six.pid)).toBe(true);
+  });
+
+  it.runIf(canUserns)('as a root that may not signal (a user namespace\'s root): says why, never "run elevated"', async () => {
+    const victim = await spawnReady(process.execPath, ['-e', NODE_LISTENER, '127.0.0.1']);
+    try {
+      const r = spawnSync(AS_NAMESPACE_ROOT[0] as string, [...AS_NAMESPACE_ROOT.slice(1), process.execPath, BIN, 'kill', String(victim.pid), '--yes'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`(pid ${victim.pid}): permission denied even as root`);
+      expect(r.stderr).not.toMatch(/elevated|sudo/);
+      expect(isRunning(victim.pid)).toBe(true);
+    } finally {
+      await victim.stop();
+    }
   });
 
   it.runIf(canUnshare)('as root in another pid namespace: says so, never "run elevated"', () => {
