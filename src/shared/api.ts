@@ -92,8 +92,22 @@ export interface ActionEntry {
   /** "nginx (pid 123)" or "tcp 10.0.0.2:51000 -> 1.1.1.1:443". */
   target: string;
   signal: 'SIGTERM' | 'SIGKILL' | null;
+  /** The outcome's code (`exited`, `refused`, `closed` ...), for styling and tests; `detail` says it in words. */
   result: string;
+  /** The outcome in words, whole: "exited 12 ms after SIGTERM", "refused: pid 1 is init: ...". */
   detail: string;
+}
+
+/**
+ * One entry of the action log as one sentence, worded once: "Kill nginx (pid 123): exited 12 ms after
+ * SIGTERM", "Close tcp 10.0.0.2:51000 -> 1.1.1.1:443 (curl): closed, and gone from the kernel table". The
+ * outcome is said by `detail` alone (the result code beside it said it twice: "exited exited ...").
+ */
+export function describeAction(e: Pick<ActionEntry, 'kind' | 'target' | 'signal' | 'result' | 'detail'>): string {
+  const verb = e.kind === 'kill' ? 'Kill' : 'Close';
+  // the signal is named in an exit's words ("after SIGTERM"); a refusal or an error says which was asked for
+  const signal = e.kind === 'kill' && e.signal !== null && !e.detail.includes(e.signal) ? ` with ${e.signal}` : '';
+  return `${verb} ${e.target}${signal}: ${e.detail}`;
 }
 
 /** Bytes per second in and out of one network interface, averaged since the previous sample. */

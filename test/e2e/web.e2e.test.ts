@@ -364,8 +364,9 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     const dialog = page.getByTestId('confirm-kill');
     await dialog.waitFor();
     const text = await dialog.textContent();
-    expect(text).toContain(`Kill ${NAME} (pid ${pid})?`);
-    expect(text).toContain(`tcp/${port}`);
+    // named as people think of it (processSummary: node running -e), every listener in full
+    expect(text).toContain(`Kill ${NAME} -e (pid ${pid})?`);
+    expect(text).toContain(`tcp 127.0.0.1:${port}`);
     expect(text).toContain('createServer');
     await page.screenshot({ path: join(SHOTS, 'web-kill-confirm.png') });
     await page.getByTestId('confirm-kill-yes').click();
@@ -379,7 +380,7 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     expect(Object.values(await rowHistories(page, tcpLocal(port))).map((h) => h.changes)).toEqual([['new', 'closed', 'gone']]);
     await page.getByTestId('log-toggle').click();
     await page.locator('[data-testid=action-entry][data-result=exited]').first().waitFor();
-    expect(await page.getByTestId('action-log').textContent()).toContain(`Kill SIGTERM ${NAME} (pid ${pid}): exited`);
+    expect(await page.getByTestId('action-log').textContent()).toMatch(new RegExp(`Kill ${NAME} \\(pid ${pid}\\): exited \\d+ ms after SIGTERM`));
   });
 
   it('a process deaf to SIGTERM is reported still running; Force, confirmed again, ends it', async () => {

@@ -50,12 +50,14 @@ export class Netns {
    * other namespace's too (the host's among them), each marked with its `netns`.
    */
   list(env: NodeJS.ProcessEnv = process.env): Socket[] {
-    const out = execFileSync('ip', this.exec(process.execPath, BIN, 'list', '--json', '--filter', 'netns:self'), {
+    const r = spawnSync('ip', this.exec(process.execPath, BIN, 'list', '--json', '--filter', 'netns:self'), {
       encoding: 'utf8',
       env,
       maxBuffer: 256 << 20,
     });
-    const all = (JSON.parse(out) as { sockets: Socket[] }).sockets;
+    // status 1: nothing matched (as lsof); the JSON is still there, with no sockets
+    if (r.status !== 0 && r.status !== 1) throw new Error(`portwatch list in ${this.name}: status ${r.status}: ${r.stderr}`);
+    const all = (JSON.parse(r.stdout) as { sockets: Socket[] }).sockets;
     return all.filter((s) => s.netns === null);
   }
 }

@@ -15,8 +15,14 @@ export class ProcessActions {
   /** `name`: what the log calls the process (its name in the snapshot), when known. */
   async kill(pid: number, startTime: number | null, force: boolean, name: string | undefined): Promise<KillResult> {
     const out = await this.killer.terminate({ pid, startTime }, force);
-    const detail = out.result === 'refused' ? out.reason : describeKill(out);
-    this.log.add({ kind: 'kill', target: `${name ?? 'process'} (pid ${pid})`, signal: force ? 'SIGKILL' : 'SIGTERM', result: out.result, detail });
+    // describeKill says the whole outcome ("refused: why" included): the log's one wording (describeAction)
+    this.log.add({
+      kind: 'kill',
+      target: `${name ?? 'process'} (pid ${pid})`,
+      signal: force ? 'SIGKILL' : 'SIGTERM',
+      result: out.result,
+      detail: describeKill(out),
+    });
     return out;
   }
 
@@ -27,7 +33,7 @@ export class ProcessActions {
       target: `${s.protocol} ${formatEndpoint(s.localAddress, s.localPort)} -> ${formatEndpoint(s.remoteAddress, s.remotePort)}${s.process ? ` (${s.process.name})` : ''}`,
       signal: null,
       result: out.result,
-      detail: out.result === 'closed' ? 'closed, and gone from the kernel table' : out.reason,
+      detail: out.result === 'closed' ? 'closed, and gone from the kernel table' : `refused: ${out.reason}`,
     });
     return out;
   }

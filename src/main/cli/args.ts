@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from '../../shared/didYouMean';
 import { parseQuery } from '../../shared/query';
 import { bundlePath } from '../engine/bundles';
 import { SOURCE_CHOICES, type SourceChoice } from '../engine/sources';
@@ -18,6 +19,8 @@ export interface CliIo {
   err: (text: string) => void;
   /** Resolves when the user interrupts (SIGINT/SIGTERM); `watch` runs until then. */
   interrupted: Promise<void>;
+  /** Colour the output (`watch`'s lines): stdout is a terminal and NO_COLOR is not set. */
+  colour?: boolean;
   /** The monitor worker `watch` and `serve` start; the worker bundle (bundlePath('worker')) unless given. */
   workerPath?: string;
 }
@@ -27,6 +30,7 @@ export const COMMANDS: readonly string[] = ['list', 'watch', 'serve', 'audit', '
 
 export const FILTER_OPTIONS = {
   listen: { type: 'boolean' },
+  exposed: { type: 'boolean' },
   tcp: { type: 'boolean' },
   udp: { type: 'boolean' },
   ipv4: { type: 'boolean', short: '4' },
@@ -47,8 +51,31 @@ export function parse<O extends Options>(command: string, args: string[], option
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new UsageError(`portwatch ${command}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`);
+    throw flagError(command, e, options);
   }
+}
+
+/**
+ * parseArgs' complaint as a UsageError that names the command, with a "did you mean" for an unknown flag
+ * (`--listn`: `--listen`), or the hint `hints` gives for it (`-x`: what ss means by it and why it is not here).
+ */
+export function flagError(command: string, e: unknown, options: Options, hints: Readonly<Record<string, string>> = {}): UsageError {
+  const message = (e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional.*$/s, '');
+  const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+  let hint = '';
+  if (unknown !== undefined) {
+    const flag = unknown.replace(/=.*$/s, '');
+    // a mistyped long flag has a nearest one; a one-letter flag has no "near" letter worth guessing
+    const near =
+      !flag.startsWith('--') || Object.hasOwn(hints, flag)
+        ? null
+        : didYouMean(
+            flag,
+            Object.keys(options).map((name) => `--${name}`),
+          );
+    hint = Object.hasOwn(hints, flag) ? `: ${hints[flag]}` : near === null ? '' : ` (did you mean '${near}'?)`;
+  }
+  return new UsageError(`portwatch ${command}: ${inert(message)}${hint}`);
 }
 
 /** The si-child bundle, which runs systeminformation in a killable child. */
@@ -75,16 +102,23 @@ export function sourceFlag(command: string, value: string | undefined): SourceCh
   throw new UsageError(`portwatch ${command}: --source must be ${SOURCE_CHOICES.join(', ')}, got '${value}'`);
 }
 
-/** The filter flags (FILTER_OPTIONS) as a SocketFilter, validated. */
-export function filterFrom(command: string, v: Record<string, string | boolean | undefined>): SocketFilter {
+/**
+ * The filter flags (FILTER_OPTIONS) as a SocketFilter, validated. `words`: a query given as trailing words
+ * (`list -t state established`, as ss takes its filter), joined by spaces; with --filter, both must match.
+ */
+export function filterFrom(command: string, v: Record<string, string | boolean | undefined>, words: readonly string[] = []): SocketFilter {
   let query;
-  if (typeof v.filter === 'string') {
-    const q = parseQuery(v.filter);
-    if (!q.ok) throw new UsageError(`portwatch ${command}: --filter: ${q.message} (at character ${q.position + 1})`);
-    query = q.terms;
+  const queries: Array<[string, string]> = [];
+  if (typeof v.filter === 'string') queries.push(['--filter', v.filter]);
+  if (words.length > 0) queries.push(['filter', words.join(' ')]);
+  for (const [what, text] of queries) {
+    const q = parseQuery(text);
+    if (!q.ok) throw new UsageError(`portwatch ${command}: ${what} ${inert(JSON.stringify(text))}: ${q.message} (at character ${q.position + 1})`);
+    query = [...(query ?? []), ...q.terms];
   }
   return {
     query,
+    exposed: v.exposed === true,
     listening: v.listen === true,
     tcp: v.tcp === true,
     udp: v.udp === true,

@@ -1,3 +1,5 @@
+import { didYouMean } from '../../shared/didYouMean';
+import { inert } from '../../shared/inert';
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 
 /*
@@ -9,19 +11,20 @@ import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } 
 export const MAIN_HELP = `portwatch: every TCP and UDP socket on this machine, with the processes that own them.
 
 Usage:
-  portwatch list [options]     print the sockets once (table, --json or --csv)
-  portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
+  portwatch list [options]     print the sockets once (table, --json or --csv); ss's flags work: list -tulpn
+  portwatch watch [options]    one line per change (+ new, - gone, ~ changed), or NDJSON with --json
   portwatch serve [options]    the live UI in a browser, for machines without a display
   portwatch audit [options]    who can reach each listening port, and whether it was expected
   portwatch kill PID | --port N  end a process (SIGTERM, then --force for SIGKILL), safely
   portwatch <command> --help   options of a command
-  portwatch --version          the version of Portwatch
+  portwatch --version, -V      the version of Portwatch
 
 Owners of other users' sockets are visible only when run as root (sudo portwatch list).
 `;
 
 export const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 together mean either):
   --listen          listening sockets only (TCP LISTEN, unconnected UDP)
+  --exposed         listeners that other machines can reach: on all interfaces or one that is not loopback
   --tcp, --udp      one protocol
   -4, -6            one address family
   --pid N           sockets owned by process N (any of a shared socket's owners)
@@ -32,18 +35,32 @@ export const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 togeth
   --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
 `;
 
-export const LIST_HELP = `Usage: portwatch list [--json | --csv] [filters]
+export const LIST_HELP = `Usage: portwatch list [--json | --csv] [filters] [QUERY WORDS]
 
-Prints the machine's sockets once, listeners first.
+Prints the machine's sockets once, listeners first. Exits 0 when something matched, 1 when nothing did
+(a note says so on stderr, as lsof does), 2 for a usage error.
   --json            {"takenAt", "source", "sockets": [...]}, every field of the model
   --csv             one row per socket, RFC 4180
+ss's and netstat's short flags, as you type them there, bundled or not (list -tulpn, -tlnp, -uan, -lt):
+  -t, -u            TCP, UDP (the short forms follow ss: alone they show sockets that are not listening)
+  -l                listening sockets only (--listen)
+  -a, --all         every state, listening or not
+  -n, -p            accepted and ignored: Portwatch always shows numbers (never names) and the processes
+  -4, -6            one address family
+Without -t, -u, -l or -a every socket is listed, as the long flags leave it: --tcp is TCP in every state.
+Trailing words are a query, as ss takes its filter: portwatch list -t state:established port:443
 ${FILTER_HELP}`;
 
-export const WATCH_HELP = `Usage: portwatch watch [--interval MS] [filters]
+export const WATCH_HELP = `Usage: portwatch watch [--json] [--interval MS] [filters]
 
-Streams NDJSON until interrupted: first {"type":"snapshot",...}, then {"type":"delta","seq","takenAt",
-"added","removed","changed"} per poll, and {"type":"status",...} when the monitor's state changes
-(a failing source, recovery).
+Prints one line per change until interrupted, after a count of the sockets there now (on stderr):
+  + tcp 0.0.0.0:8080 LISTEN nginx[123]                           a new socket
+  - tcp 10.0.0.2:51000 -> 1.1.1.1:443 ESTABLISHED curl[456]      one gone
+  ~ tcp 10.0.0.2:51002 -> 1.1.1.1:443 ESTABLISHED curl[456] (was SYN_SENT)   its state or owner changed
+coloured on a terminal as in the UI (green new, red gone, yellow changed; NO_COLOR=1 turns that off).
+  --json            NDJSON instead: first {"type":"snapshot",...}, then {"type":"delta","seq","takenAt",
+                    "added","removed","changed"} per poll, and {"type":"status",...} when the monitor's
+                    state changes (a failing source, recovery)
   --interval MS     poll every MS milliseconds (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
 ${FILTER_HELP}`;
 
@@ -100,9 +117,11 @@ export const KILL_HELP = `Usage: portwatch kill PID [--force] [--yes]
        portwatch kill --port N [--tcp | --udp] [--force] [--yes]
 
 Ends a process: SIGTERM, then watches up to 3 s; with --force, SIGKILL. --port N ends the process that
-listens on exactly port N (the owner that holds the socket, never its clients, never other ports).
-Without --yes it asks in a terminal, and refuses when there is none to ask. Refuses pid 1, Portwatch itself
-and its parents, and a pid that changed owner meanwhile. Exits 0 only when the target is gone.
+listens on port N (the owner that holds the socket, never its clients). Before asking, it says what the
+process is (its command line) and everything it would close: every port it listens on, not only N, and
+its connections. Without --yes it asks in a terminal, and refuses when there is none to ask. Refuses pid 1,
+Portwatch itself and its parents, and a pid that changed owner meanwhile; a pid with no process is an
+error before any question. Exits 0 only when the target is gone, 1 otherwise, 2 for a usage error.
 `;
 
 /** Each command's --help, by command name. */
@@ -124,10 +143,26 @@ export function quickAnswer(argv: readonly string[], version: () => string): Qui
   const [command, ...rest] = argv;
   if (command === undefined) return { code: 2, out: MAIN_HELP, err: '' };
   if (command === 'help' || command === '--help' || command === '-h') return { code: 0, out: MAIN_HELP, err: '' };
-  if (command === '--version') return { code: 0, out: `${version()}\n`, err: '' };
+  if (command === '--version' || command === '-V') return { code: 0, out: `${version()}\n`, err: '' };
   if (Object.hasOwn(COMMAND_HELP, command)) {
     const alone = rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h');
     return alone ? { code: 0, out: COMMAND_HELP[command as keyof typeof COMMAND_HELP], err: '' } : null;
   }
-  return { code: 2, out: '', err: `portwatch: unknown command '${command}'\nRun 'portwatch --help' for usage.\n` };
+  return { code: 2, out: '', err: `${unknownCommand(command)}\nRun 'portwatch --help' for usage.\n` };
+}
+
+/** The commands, and the words the entry answers itself, for "did you mean". */
+const WORDS = ['list', 'watch', 'serve', 'audit', 'kill', 'help', '--help', '--version'];
+
+/**
+ * What `portwatch <command>` says of a command it does not know, with the one it most likely meant
+ * (`lsit`: list), or, for flags given without a command (`portwatch -tulpn`), where they go.
+ * `command` is the user's text (pasted, perhaps): shown through inert().
+ */
+export function unknownCommand(command: string): string {
+  const shown = inert(command);
+  if (/^-[a-zA-Z46]/.test(command) && !command.startsWith('--'))
+    return `portwatch: '${shown}' is not a command; flags go after one, as in: portwatch list ${shown}`;
+  const near = didYouMean(command, WORDS);
+  return `portwatch: unknown command '${shown}'${near === null ? '' : ` (did you mean '${near}'?)`}`;
 }

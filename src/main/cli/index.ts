@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { describeKill, type KillResult } from '../../shared/api';
-import { describeHoldings, planKill } from '../../shared/killPlan';
-import { describeNoOwner, formatEndpoint } from '../../shared/model';
+import { planKill, planLines } from '../../shared/killPlan';
+import { describeNoOwner, formatEndpoint, type MonitorStatus, type NoOwner, type ProcessInfo } from '../../shared/model';
+import { processSummary } from '../../shared/processSummary';
 import { built, bundlePath } from '../engine/bundles';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
@@ -16,11 +17,14 @@ import { loadBaseline, userBaselinePath, writeBaselineFile } from '../engine/bas
 import { rulesFor } from '../../shared/baseline';
 import { ProcessKiller } from '../engine/kill';
 import { ProcfsSource } from '../engine/sources/procfs';
+import { inNestedPidNamespace } from '../engine/owners';
+import { ProcessTable } from '../engine/processes';
 import { UserDirectory } from '../engine/users';
 import { createInterface } from 'node:readline/promises';
-import { FILTER_OPTIONS, filterFrom, intFlag, parse, PID_MAX, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
-import { AUDIT_HELP, KILL_HELP, MAIN_HELP, SERVE_HELP, WATCH_HELP } from './help';
+import { FILTER_OPTIONS, filterFrom, flagError, intFlag, parse, PID_MAX, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
+import { AUDIT_HELP, KILL_HELP, MAIN_HELP, SERVE_HELP, unknownCommand, WATCH_HELP } from './help';
 import { list } from './list';
+import { ChangeLines, statusLine } from './watchLines';
 
 /*
  * Every command, for the commands' bundle (out/node/cli-impl.cjs). `list` lives in list.ts, which is also a
@@ -30,7 +34,7 @@ import { list } from './list';
 export { UsageError, type CliIo } from './args';
 
 async function watch(args: string[], io: CliIo): Promise<number> {
-  const v = parse('watch', args, { ...FILTER_OPTIONS, interval: { type: 'string' } });
+  const v = parse('watch', args, { ...FILTER_OPTIONS, interval: { type: 'string' }, json: { type: 'boolean' } });
   if (v.help) {
     io.out(WATCH_HELP);
     return 0;
@@ -38,10 +42,25 @@ async function watch(args: string[], io: CliIo): Promise<number> {
   const filter = new DeltaFilter(socketMatcher(filterFrom('watch', v)));
   const intervalMs = intFlag('watch', 'interval', v.interval, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
   const host = new MonitorHost({ intervalMs, source: sourceFlag('watch', v.source), workerPath: io.workerPath ?? built(bundlePath('worker')) });
-  const line = (o: object): void => io.out(inertJson(JSON.stringify(o)) + '\n');
-  host.on('snapshot', (s) => line({ type: 'snapshot', ...filter.snapshot(s) }));
-  host.on('delta', (d) => line({ type: 'delta', ...filter.delta(d) }));
-  host.on('status', (status) => line({ type: 'status', ...status }));
+  if (v.json) {
+    const line = (o: object): void => io.out(inertJson(JSON.stringify(o)) + '\n');
+    host.on('snapshot', (s) => line({ type: 'snapshot', ...filter.snapshot(s) }));
+    host.on('delta', (d) => line({ type: 'delta', ...filter.delta(d) }));
+    host.on('status', (status) => line({ type: 'status', ...status }));
+  } else {
+    const lines = new ChangeLines(io.colour === true);
+    let previous: MonitorStatus | null = null;
+    host.on('snapshot', (s) => io.err(lines.snapshot(filter.snapshot(s))));
+    host.on('delta', (d) => {
+      const text = lines.delta(filter.delta(d));
+      if (text !== '') io.out(text);
+    });
+    host.on('status', (status) => {
+      const text = statusLine(status, previous);
+      previous = status;
+      if (text !== null) io.err(text);
+    });
+  }
   host.start();
   await io.interrupted;
   await host.stop();
@@ -209,7 +228,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
 }
 
 function describeOutcome(o: KillResult, name: string): string {
-  if (o.result === 'refused') return `refused to kill pid ${o.pid}: ${o.reason}`;
+  if (o.result === 'refused') return `refused to kill ${name} (pid ${o.pid}): ${o.reason}`;
   const hint = o.result === 'still-running' && o.signal === 'SIGTERM' ? '; --force sends SIGKILL' : '';
   return `${name} (pid ${o.pid}) ${describeKill(o)}${hint}`;
 }
@@ -224,24 +243,42 @@ async function confirm(io: CliIo, question: string): Promise<boolean> {
   }
 }
 
+/**
+ * Why `kill --port` has no process to end, said for where Portwatch runs: as root an owner it cannot see is
+ * never a matter of rights, so "run elevated" is said only to a user who is not.
+ */
+function noOwnerToKill(reason: NoOwner, port: number): string {
+  switch (reason) {
+    case 'pid-namespace':
+      return `its owner is in another pid namespace: Portwatch runs in a container or under unshare --pid, and can neither see nor signal processes outside it. Run portwatch kill --port ${port} where that process is visible (on the host)`;
+    case 'hidden':
+      return `${describeNoOwner('hidden')} (another user's process): sudo portwatch kill --port ${port}`;
+    case 'closed':
+      return 'the socket is closed: no process holds it any more';
+    case 'not-found':
+      return `${describeNoOwner('not-found')}: no process holds it now (it may have just closed)`;
+  }
+}
+
+/** `python3 sneaky.py (pid 123, user alice)`: the process as people think of it, or the bare pid. */
+function labelOf(pid: number, p: ProcessInfo | null): string {
+  return p === null ? `pid ${pid}` : `${processSummary(p)} (pid ${pid}${p.user ? `, user ${p.user}` : p.uid !== null ? `, uid ${p.uid}` : ''})`;
+}
+
 async function kill(args: string[], io: CliIo): Promise<number> {
+  const options = {
+    port: { type: 'string' },
+    tcp: { type: 'boolean' },
+    udp: { type: 'boolean' },
+    force: { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        port: { type: 'string' },
-        tcp: { type: 'boolean' },
-        udp: { type: 'boolean' },
-        force: { type: 'boolean' },
-        yes: { type: 'boolean', short: 'y' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (e) {
-    throw new UsageError(`portwatch kill: ${(e as Error).message}`);
+    throw flagError('kill', e, options);
   }
   const v = parsed.values;
   if (v.help) {
@@ -255,13 +292,15 @@ async function kill(args: string[], io: CliIo): Promise<number> {
   const port = intFlag('kill', 'port', v.port, 0, 65535);
   const pidText = pos[0];
   if (pidText !== undefined && (!/^\d+$/.test(pidText) || Number(pidText) < 1 || Number(pidText) > PID_MAX)) {
-    throw new UsageError(`portwatch kill: '${pidText}' is not a process id (a whole number from 1 to ${PID_MAX})`);
+    throw new UsageError(`portwatch kill: '${inert(pidText)}' is not a process id (a whole number from 1 to ${PID_MAX})`);
   }
   const users = new UserDirectory();
   const killer = new ProcessKiller({ users });
-  const targets: Array<{ pid: number; name: string; user: string | null; why: string }> = [];
-  const source = new ProcfsSource({ users, helperThreads: false });
+  const processes = new ProcessTable(users);
+  // an owner outside this pid namespace is then named as such, not as "not found" or "hidden"
+  const source = new ProcfsSource({ users, helperThreads: false, nestedPidNamespace: inNestedPidNamespace() });
   const sockets = source.listSync().sockets;
+  const pids: number[] = [];
   if (port !== undefined) {
     const listeners = sockets.filter(
       (s) => s.listening && s.localPort === port && (!(v.tcp || v.udp) || (v.tcp && s.protocol === 'tcp') || (v.udp && s.protocol === 'udp')),
@@ -272,43 +311,46 @@ async function kill(args: string[], io: CliIo): Promise<number> {
     }
     const unowned = listeners.find((s) => s.pid === null);
     if (unowned) {
-      io.err(`portwatch kill: no process to kill for port ${port}: ${describeNoOwner(unowned.noOwner ?? 'not-found')}\n`);
+      io.err(`portwatch kill: no process to kill for port ${port}: ${noOwnerToKill(unowned.noOwner ?? 'not-found', port)}\n`);
       return 1;
     }
-    for (const s of listeners) {
-      if (targets.some((t) => t.pid === s.pid)) continue;
-      targets.push({
-        pid: s.pid as number,
-        name: s.process?.name ?? String(s.pid),
-        user: s.process?.user ?? s.user,
-        why: `listens on ${s.protocol} port ${port}${s.pids.length > 1 ? ` (shared with pids ${s.pids.filter((p) => p !== s.pid).join(', ')}, which it started)` : ''}`,
-      });
-    }
+    for (const s of listeners) if (s.pid !== null && !pids.includes(s.pid)) pids.push(s.pid);
   } else {
-    const plan = planKill(Number(pidText), sockets);
-    targets.push({ pid: plan.pid, name: plan.process?.name ?? `pid ${plan.pid}`, user: plan.process?.user ?? null, why: describeHoldings(plan) });
+    pids.push(Number(pidText));
   }
   let allGone = true;
-  for (const t of targets) {
+  for (const pid of pids) {
     // pinned now (a pidfd where the kernel has them): the process confirmed below is the only one a signal can hit
-    const target = killer.pin(t.pid);
+    const target = killer.pin(pid);
     try {
-      const label = inert(`${t.name} (pid ${t.pid}${t.user ? `, user ${t.user}` : ''}), which ${t.why}`);
-      const guard = killer.guard(t.pid);
+      const plan = planKill(pid, sockets);
+      const info = plan.process ?? processes.get(pid);
+      const label = inert(labelOf(pid, info));
+      const guard = killer.guard(pid);
       if (guard) {
-        io.err(`portwatch kill: refused to kill ${label}: ${guard}\n`);
+        io.err(`portwatch kill: refused to kill ${label}: ${inert(guard)}\n`);
         allGone = false;
         continue;
       }
-      if (!v.yes && !(await confirm(io, `Kill ${label}${v.force ? ' with SIGKILL' : ''}?`))) {
-        io.err(`portwatch kill: not confirmed: ${label} left running (pass --yes, or answer y in a terminal)\n`);
+      if (info === null || target.startTime === null) {
+        // before any question: there is nothing to confirm
+        io.err(`portwatch kill: no process with pid ${pid}\n`);
         allGone = false;
         continue;
+      }
+      if (!v.yes) {
+        io.err(`${label}${v.force ? ', with SIGKILL' : ''}:\n`);
+        for (const line of planLines({ ...plan, process: info })) io.err(`  ${inert(line)}\n`);
+        if (!(await confirm(io, `Kill ${label}?`))) {
+          io.err(`portwatch kill: not confirmed: ${label} left running (pass --yes, or answer y in a terminal)\n`);
+          allGone = false;
+          continue;
+        }
       }
       let outcome = await killer.terminate(target, false);
       if (outcome.result === 'still-running' && v.force) outcome = await killer.terminate(target, true);
       const gone = outcome.result === 'exited' || outcome.result === 'already-gone';
-      (gone ? io.out : io.err)(`${inert(describeOutcome(outcome, t.name))}\n`);
+      (gone ? io.out : io.err)(`${inert(describeOutcome(outcome, processSummary(info)))}\n`);
       if (!gone) allGone = false;
     } finally {
       target.close();
@@ -339,7 +381,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'kill':
         return await kill(rest, io);
       default:
-        throw new UsageError(`portwatch: unknown command '${command}'`);
+        throw new UsageError(unknownCommand(command));
     }
   } catch (e) {
     return reportFailure(e, command, io);

@@ -68,6 +68,8 @@ if (answer) {
     process.once('SIGTERM', () => resolve());
   });
   const io = {
+    // as watchLines.useColour decides (inlined: this entry stays free of the commands' code)
+    colour: process.stdout.isTTY === true && (process.env.NO_COLOR ?? '') === '',
     out: (t: string): boolean => process.stdout.write(t),
     err: (t: string): boolean => process.stderr.write(t),
     interrupted,

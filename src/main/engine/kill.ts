@@ -106,6 +106,8 @@ export interface KillerOptions {
   platform?: NodeJS.Platform;
   /** False: never use pidfds, as where the kernel or koffi have none (the start-time check alone). */
   pidfds?: boolean;
+  /** The effective uid Portwatch runs as (process.geteuid() unless given): root's refusals are worded apart. */
+  euid?: number;
 }
 
 interface Seen {
@@ -215,6 +217,16 @@ export class ProcessKiller {
 
   private refusePermission(pid: number, uid: number | null): KillResult {
     const owner = uid === null ? 'another user' : (this.opts.users?.name(uid) ?? `uid ${uid}`);
+    // root refused is not a matter of running elevated: the process is beyond this root (another user
+    // namespace: a rootless container's root), or a security module keeps it
+    if ((this.opts.euid ?? process.geteuid?.()) === 0) {
+      return {
+        result: 'refused',
+        pid,
+        code: 'permission',
+        reason: `permission denied even as root: owned by ${owner}, in a user namespace this root does not govern (a container's), or protected by a security module`,
+      };
+    }
     return { result: 'refused', pid, code: 'permission', reason: `permission denied: owned by ${owner}; run Portwatch elevated` };
   }
 

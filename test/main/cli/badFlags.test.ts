@@ -40,8 +40,8 @@ const VALUES: Record<string, Record<string, string[]>> = {
 
 /** Flags that take no value. */
 const SWITCHES: Record<string, string[]> = {
-  list: ['listen', 'tcp', 'udp', 'ipv4', 'ipv6', 'json', 'csv', 'help'],
-  watch: ['listen', 'tcp', 'udp', 'ipv4', 'ipv6', 'help'],
+  list: ['listen', 'exposed', 'tcp', 'udp', 'all', 'ipv4', 'ipv6', 'json', 'csv', 'help'],
+  watch: ['listen', 'exposed', 'tcp', 'udp', 'ipv4', 'ipv6', 'json', 'help'],
   serve: ['allow-remote', 'remote-control', 'read-only', 'open', 'help'],
   audit: ['json', 'help'],
   kill: ['tcp', 'udp', 'force', 'yes', 'help'],
@@ -50,10 +50,13 @@ const SWITCHES: Record<string, string[]> = {
 /** Wrong combinations, wrong positionals and wrong commands. */
 const OTHERS: Case[] = [
   [['list', '--bogus'], /Unknown option '--bogus'/],
-  [['list', '-x'], /Unknown option '-x'/],
+  [['list', '-x'], /Unknown option '-x': Unix sockets are not listed/],
+  [['list', '-tulpnq'], /Unknown option '-q'/],
+  [['list', '--listn'], /Unknown option '--listn' \(did you mean '--listen'\?\)/],
   [['list', '--pid', '-3'], /--pid/],
   [['list', '--json', '--csv'], /choose one of --json and --csv/],
-  [['list', 'extra'], /Unexpected argument 'extra'/],
+  // trailing words are list's query (as ss takes its filter): a bad one is a usage error
+  [['list', 'state:bogus'], /filter "state:bogus"/],
   [['watch', 'extra'], /Unexpected argument 'extra'/],
   [['serve', '--host', '0.0.0.0'], /reachable from other machines; add --allow-remote/],
   // parsers disagree on what these mean (127.0.0.1? something else?): refused, not guessed
@@ -76,6 +79,7 @@ const OTHERS: Case[] = [
   [['kill', '5', '--port', '6'], /give a PID or --port N \(one of them\)/],
   [['kill', '--tcp', '5'], /--tcp and --udp go with --port/],
   [['frobnicate'], /unknown command 'frobnicate'/],
+  [['lsit'], /unknown command 'lsit' \(did you mean 'list'\?\)/],
   [[], /Usage/],
 ];
 

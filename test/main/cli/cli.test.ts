@@ -121,7 +121,7 @@ describe('portwatch CLI', () => {
     const target = (probe.address() as { port: number }).port;
     await new Promise((r) => probe.close(r));
 
-    const watch = spawn(process.execPath, [BIN, 'watch', '--interval', '250', '--port', String(target)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn(process.execPath, [BIN, 'watch', '--json', '--interval', '250', '--port', String(target)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const events: Array<Record<string, unknown>> = [];
     let buf = '';
     watch.stdout.on('data', (d: Buffer) => {

@@ -173,7 +173,8 @@ describe('portwatch kill', () => {
     const r = spawnSync(process.execPath, [BIN, 'kill', '--port', String(port), '--tcp', '--yes'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`node \\(pid ${server.pid}\\) exited \\d+ ms after SIGTERM`));
+    // named as people think of it (processSummary): `node -e` for a node -e SCRIPT
+    expect(r.stdout).toMatch(new RegExp(`node -e \\(pid ${server.pid}\\) exited \\d+ ms after SIGTERM`));
     expect(alive(server.pid)).toBe(false);
     expect(alive(client.pid)).toBe(true);
     expect(alive(other.pid)).toBe(true);

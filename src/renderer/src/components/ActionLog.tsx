@@ -1,5 +1,5 @@
 import type { ReactElement } from 'react';
-import type { ActionEntry } from '../../../shared/api';
+import { describeAction, type ActionEntry } from '../../../shared/api';
 
 /** Every kill and close: when, what, which signal, and what came of it. */
 export function ActionLog({ actions, onClose }: { actions: readonly ActionEntry[]; onClose: () => void }): ReactElement {
@@ -15,8 +15,7 @@ export function ActionLog({ actions, onClose }: { actions: readonly ActionEntry[
       <ul>
         {[...actions].reverse().map((a, i) => (
           <li key={`${a.at}-${i}`} data-testid="action-entry" data-result={a.result}>
-            <span className="muted">{new Date(a.at).toLocaleTimeString()}</span> {a.kind === 'kill' ? `Kill ${a.signal}` : 'Close'} {a.target}:{' '}
-            <b>{a.result}</b> <span className="muted">{a.detail}</span>
+            <span className="muted">{new Date(a.at).toLocaleTimeString()}</span> <span data-testid="action-text">{describeAction(a)}</span>
           </li>
         ))}
       </ul>
