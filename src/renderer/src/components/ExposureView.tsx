@@ -13,6 +13,8 @@ export function ExposureView(props: {
   now: number;
   canMark: boolean;
   onMark: (id: string) => void;
+  /** Removes the rule that expects this listener. */
+  onUnmark?: (id: string) => void;
 }): ReactElement {
   const listeners = props.rows
     .filter((r) => r.socket.listening && r.change !== 'closed')
@@ -66,7 +68,14 @@ export function ExposureView(props: {
                 <td className="muted">{formatAge(props.now - r.firstSeen)}</td>
                 <td>
                   {expected ? (
-                    <span className="muted">expected</span>
+                    <>
+                      <span className="muted">expected</span>{' '}
+                      {props.canMark && props.onUnmark && (
+                        <button data-testid="unmark-expected" title="Remove the rule that expects it" onClick={() => props.onUnmark?.(s.id)}>
+                          Un-mark
+                        </button>
+                      )}
+                    </>
                   ) : (
                     <>
                       <span className="unexpected-badge">unexpected</span>{' '}

@@ -19,8 +19,11 @@ export interface UiState {
   killPlan: (KillPlan & { process: ProcessInfo }) | null;
   /** The last close attempt's outcome, for the connection it was about (shown only while that one is selected). */
   closeResult: { id: string; text: string } | null;
-  /** How many alerts the user has seen (the rest are new). */
+  /** The newest alert id the user has seen (newer ones are unread). */
   seenAlerts: number;
+  /** The listener whose "Mark as expected" choices are open. */
+  markId: string | null;
+  rulesOpen: boolean;
 }
 
 export const INITIAL_UI: UiState = {
@@ -38,6 +41,8 @@ export const INITIAL_UI: UiState = {
   killPlan: null,
   closeResult: null,
   seenAlerts: 0,
+  markId: null,
+  rulesOpen: false,
 };
 
 export type UiAction =
@@ -55,6 +60,8 @@ export type UiAction =
   | { type: 'log' }
   | { type: 'kill'; plan: UiState['killPlan'] }
   | { type: 'closeResult'; id: string; text: string }
+  | { type: 'mark'; id: string | null }
+  | { type: 'rules' }
   | { type: 'escape' };
 
 export function uiReducer(s: UiState, a: UiAction): UiState {
@@ -88,11 +95,17 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, logOpen: !s.logOpen };
     case 'kill':
       return { ...s, killPlan: a.plan };
+    case 'mark':
+      return { ...s, markId: a.id };
+    case 'rules':
+      return { ...s, rulesOpen: !s.rulesOpen };
     case 'closeResult':
       return { ...s, closeResult: { id: a.id, text: a.text } };
     case 'escape':
       // the innermost first: the kill dialog, then the details panel
       if (s.killPlan) return { ...s, killPlan: null };
+      if (s.markId) return { ...s, markId: null };
+      if (s.rulesOpen) return { ...s, rulesOpen: false };
       if (s.detailsOpen) return { ...s, detailsOpen: false };
       return s;
   }
