@@ -77,6 +77,7 @@ const tag = randomBytes(3).toString('hex');
 const WIDE = `pw-wide-${tag}`;
 const FLOODER = `pw-fl-${tag}`;
 const EXTRA = `pw-ex-${tag}`;
+const RULED = `pw-ru-${tag}`;
 
 /**
  * Issue 14, items 1 and 2, in Chromium through web mode: alerts that are worth reading under a flood, "show
@@ -125,7 +126,7 @@ describe('alerts end to end, in Chromium', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'pw-alerts-e2e-'));
-    for (const name of [WIDE, FLOODER, EXTRA]) symlinkSync(process.execPath, join(tmp, name));
+    for (const name of [WIDE, FLOODER, EXTRA, RULED]) symlinkSync(process.execPath, join(tmp, name));
     staticDir = join(tmp, 'renderer');
     cpSync(join(ROOT, 'out', 'renderer'), staticDir, { recursive: true });
     monitor = new MonitorHost({ workerPath: WORKER, intervalMs: 500 });
@@ -269,5 +270,42 @@ describe('alerts end to end, in Chromium', { timeout: 120_000 }, () => {
     const written = (JSON.parse(readFileSync(baselinePath, 'utf8')) as { rules: BaselineRule[] }).rules;
     expect(written.map(describeRule)).toEqual(listed);
     expect(written.filter((r) => r.process === EXTRA || (r.port !== undefined && extra.includes(r.port)))).toEqual([]);
+  });
+
+  it('"Mark as expected" offers any port for the executable; the rules editor edits it to a range; un-mark removes it', async () => {
+    const rules = (): BaselineRule[] => (JSON.parse(readFileSync(baselinePath, 'utf8')) as { rules: BaselineRule[] }).rules;
+    const a = await spawnAs(RULED, NODE_LISTENER, '127.0.0.1');
+    const b = await spawnAs(RULED, NODE_LISTENER, '127.0.0.1');
+    const [pa, pb] = [Number(a.firstLine), Number(b.firstLine)];
+    await waitFor(() => (engineHas(pa) && engineHas(pb) ? true : undefined), 10_000, 'the engine sees both');
+    await page.getByTestId('view-exposure').click();
+    const row = (port: number, expected?: boolean) =>
+      page.locator(`[data-testid=exposure-row][data-socket-id*="|${port}|"]${expected === undefined ? '' : `[data-expected=${expected}]`}`);
+    await row(pa, false).waitFor({ timeout: 10_000 });
+    await row(pa).getByTestId('mark-expected').click();
+    await page.getByTestId('mark-any-port').check();
+    expect(await page.getByTestId('mark-rule').textContent()).toMatch(/any port, loopback$/);
+    await page.getByTestId('mark-confirm').click();
+    await row(pb, true).waitFor({ timeout: 10_000 }); // the other one of this executable too: any port
+    const exe = rules()[0]?.exe;
+    expect(rules()).toEqual([{ protocol: 'tcp', exposure: 'loopback', exe }]);
+
+    const [lo, hi] = [Math.min(pa, pb), Math.max(pa, pb)];
+    await page.getByTestId('rules-toggle').click();
+    const rule = page.locator('[data-testid=rule]', { hasText: exe ?? '' });
+    await rule.getByTestId('rule-edit').click();
+    await page.getByTestId('rule-port').fill('not a range');
+    expect(await page.getByTestId('rule-error').textContent()).toMatch(/ports: must be a range of ports/);
+    expect(await page.getByTestId('rule-save').isDisabled()).toBe(true);
+    await page.getByTestId('rule-port').fill(`${lo}-${hi}`);
+    await page.getByTestId('rule-save').click();
+    await page.locator('[data-testid=rule]', { hasText: `ports ${lo}-${hi}` }).waitFor({ timeout: 5000 });
+    expect(rules()).toEqual([{ protocol: 'tcp', exposure: 'loopback', exe, ports: `${lo}-${hi}` }]);
+    await page.getByTestId('rules-close').click();
+
+    await row(pa).getByTestId('unmark-expected').click();
+    await row(pa, false).waitFor({ timeout: 10_000 });
+    await row(pb, false).waitFor({ timeout: 10_000 });
+    expect(rules()).toEqual([]);
   });
 });
