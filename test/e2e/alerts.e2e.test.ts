@@ -285,6 +285,7 @@ describe('alerts end to end, in Chromium', { timeout: 120_000 }, () => {
     await row(pa).getByTestId('mark-expected').click();
     await page.getByTestId('mark-any-port').check();
     expect(await page.getByTestId('mark-rule').textContent()).toMatch(/any port, loopback$/);
+    await page.screenshot({ path: join(ROOT, 'test-results', 'web-mark-expected.png') });
     await page.getByTestId('mark-confirm').click();
     await row(pb, true).waitFor({ timeout: 10_000 }); // the other one of this executable too: any port
     const exe = rules()[0]?.exe;
@@ -300,6 +301,7 @@ describe('alerts end to end, in Chromium', { timeout: 120_000 }, () => {
     await page.getByTestId('rule-port').fill(`${lo}-${hi}`);
     await page.getByTestId('rule-save').click();
     await page.locator('[data-testid=rule]', { hasText: `ports ${lo}-${hi}` }).waitFor({ timeout: 5000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'web-rules.png') });
     expect(rules()).toEqual([{ protocol: 'tcp', exposure: 'loopback', exe, ports: `${lo}-${hi}` }]);
     await page.getByTestId('rules-close').click();
 
