@@ -11,11 +11,13 @@ export default defineConfig({
     include: [
       'test/shared/**/*.test.ts',
       'test/renderer/**/*.test.ts',
+      'test/main/api/alertControls.test.ts',
       'test/main/api/alerts.test.ts',
       'test/main/api/alertsFlood.test.ts',
       'test/main/api/hostNames.test.ts',
       'test/main/cli/listing.test.ts',
       'test/main/cli/untrustedText.test.ts',
+      'test/main/engine/baselineRules.test.ts',
       'test/main/engine/conntrack.test.ts',
       'test/main/engine/faults.test.ts',
       'test/main/engine/killDescendantTree.test.ts',

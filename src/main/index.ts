@@ -2,6 +2,7 @@
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, session, shell, Tray, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { CSP } from '../shared/csp';
+import { shouldNotify } from '../shared/alerts';
 import { EngineApi } from './api/engineApi';
 import { appDir, appPath, bundlePath, MonitorHost, userBaselinePath } from './engine';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
@@ -73,11 +74,11 @@ void app.whenReady().then(() => {
     if (win && !win.isDestroyed()) win.webContents.send(channel, data);
   });
 
-  // an unexpected listener: a desktop notification (the alerts service rate-limits them)
+  // an unexpected listener on all interfaces: a desktop notification (the alerts service coalesces them per uid)
   engineApi.subscribe((m) => {
     if (m.event !== 'alert' || !Notification.isSupported()) return;
     const a = m.payload;
-    if (!a.notify) return;
+    if (!shouldNotify(a)) return;
     const n = new Notification({ title: 'Portwatch: unexpected listener', body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
     n.on('click', show);
     n.show();

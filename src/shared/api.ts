@@ -39,19 +39,51 @@ export interface EngineState {
   hostNames: Record<string, string>;
 }
 
-/** An unexpected listener appeared. `notify`: whether it was worth a desktop notification (rate limit). */
+/**
+ * How much an unexpected listener matters, from its exposure: `high` on all interfaces (listed and notified),
+ * `medium` on one non-loopback interface (listed), `low` on loopback (recorded, shown only when the user asks).
+ */
+export type AlertSeverity = 'high' | 'medium' | 'low';
+
+/**
+ * An unexpected listener appeared and held for two polls. `notify`: whether it was worth a desktop
+ * notification (high, not coalesced into another, not snoozed).
+ */
 export interface Alert {
   id: number;
   at: number;
+  severity: AlertSeverity;
+  /** The listener's socket id, for "show me" (it may be gone by then). */
+  socketId: string;
   protocol: Protocol;
   localAddress: string;
   localPort: number;
   exposure: 'all' | 'interface' | 'loopback';
+  /** The process name, as the kernel has it. */
   process: string | null;
+  /** The process as people think of it (`python3 sneaky.py`): what the alert names and a mute holds. */
+  summary: string | null;
+  /** The full command line, for a tooltip. */
+  commandLine: string | null;
   pid: number | null;
   risk: string | null;
   notify: boolean;
   message: string;
+}
+
+/** What alerts may be told to leave alone: a process (by its summary, `python3 sneaky.py`) or a port. */
+export type AlertMute = { process: string } | { port: number };
+
+/** How the user has tuned alerts: the engine keeps it, the same for every window and client (until it exits). */
+export interface AlertSettings {
+  /** Show loopback listeners (low) in the list and the unread count; they are recorded either way. */
+  includeLoopback: boolean;
+  /** Muted until unmuted: these raise no alert at all. */
+  mutes: AlertMute[];
+  /** Until then (ms since the epoch) alerts are listed but nothing notifies; null: not snoozed. */
+  snoozedUntil: number | null;
+  /** The list was cleared up to this alert id: a client drops those it holds. */
+  clearedThrough: number;
 }
 
 /**

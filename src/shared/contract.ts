@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { ActionEntry, Alert, ApiResult, BaselineState, CloseResult, EngineState, InterfaceRate, KillResult, Unsubscribe } from './api';
+import type { ActionEntry, Alert, AlertSettings, ApiResult, BaselineState, CloseResult, EngineState, InterfaceRate, KillResult, Unsubscribe } from './api';
 import type { Delta, MonitorStatus, Snapshot } from './model';
+import { BaselineRuleSchema } from './baseline';
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './polling';
 
 /*
@@ -23,6 +24,10 @@ const carries = <T>(): Carries<T> => ({});
 export type ApiRight = 'view' | 'change';
 
 const socketId = z.string().min(1).max(512);
+const rule = BaselineRuleSchema;
+/** How wide "Mark as expected" makes its rule: this port, any port or a range; this exposure or any. */
+const ruleChoice = z.strictObject({ ports: z.union([z.enum(['this', 'any']), z.string().regex(/^\d{1,5}-\d{1,5}$/)]), exposure: z.enum(['this', 'any']) });
+const alertMute = z.union([z.strictObject({ process: z.string().min(1).max(256) }), z.strictObject({ port: z.number().int().min(0).max(65535) })]);
 
 export const METHODS = {
   /** The current snapshot and polling state. A client first subscribes, then asks this, then applies deltas newer than it. */
@@ -37,11 +42,40 @@ export const METHODS = {
   /** Throughput of each network interface now. */
   getNetworkRates: { args: z.tuple([]), returns: carries<InterfaceRate[]>(), right: 'view' },
   getBaseline: { args: z.tuple([]), returns: carries<BaselineState>(), right: 'view' },
-  /** Adds a rule expecting this listener (by socket id) to the baseline file. */
-  markExpected: { args: z.tuple([socketId]), returns: carries<BaselineState>(), right: 'change' },
-  /** Adds rules expecting every current listener (the first-run offer). */
-  acceptAllListeners: { args: z.tuple([]), returns: carries<BaselineState>(), right: 'change' },
+  /** Adds a rule expecting this listener (by socket id) to the baseline file, as wide as the choice says (default: exactly it). */
+  markExpected: { args: z.tuple([socketId, ruleChoice.optional()]), returns: carries<BaselineState>(), right: 'change' },
+  /**
+   * Adds exactly these rules (the first-run offer: the ones its confirmation listed, never recomputed at the
+   * click, when other listeners may have come).
+   */
+  acceptAllListeners: { args: z.tuple([z.array(rule).min(1).max(10_000)]), returns: carries<BaselineState>(), right: 'change' },
+  /** Replaces one rule (found by its fields and note) with another. */
+  editBaselineRule: { args: z.tuple([rule, rule]), returns: carries<BaselineState>(), right: 'change' },
+  /** Removes one rule (found by its fields and note): "un-mark". */
+  removeBaselineRule: { args: z.tuple([rule]), returns: carries<BaselineState>(), right: 'change' },
   getAlerts: { args: z.tuple([]), returns: carries<Alert[]>(), right: 'view' },
+  getAlertSettings: { args: z.tuple([]), returns: carries<AlertSettings>(), right: 'view' },
+  /** Shows loopback listeners (low alerts) in every client's list and unread count, or hides them again. */
+  setAlertsIncludeLoopback: { args: z.tuple([z.boolean()]), returns: carries<AlertSettings>(), right: 'change' },
+  /** Mutes a process (by summary) or a port until unmuted: it raises no alert. */
+  muteAlerts: { args: z.tuple([alertMute]), returns: carries<AlertSettings>(), right: 'change' },
+  unmuteAlerts: { args: z.tuple([alertMute]), returns: carries<AlertSettings>(), right: 'change' },
+  /** Nothing notifies for this many ms (a minute to a day). */
+  snoozeAlerts: {
+    args: z.tuple([
+      z
+        .number()
+        .int()
+        .min(60_000)
+        .max(24 * 3_600_000),
+    ]),
+    returns: carries<AlertSettings>(),
+    right: 'change',
+  },
+  /** Ends a snooze now. */
+  unsnoozeAlerts: { args: z.tuple([]), returns: carries<AlertSettings>(), right: 'change' },
+  /** Empties the alert list, for every client. */
+  clearAlerts: { args: z.tuple([]), returns: carries<AlertSettings>(), right: 'change' },
   /** SIGTERM (SIGKILL with force) to a process named by pid AND start time; the engine re-checks both. */
   killProcess: {
     args: z.tuple([
@@ -71,6 +105,8 @@ export const EVENTS = {
   hostNames: carries<Record<string, string>>(),
   baseline: carries<BaselineState>(),
   alert: carries<Alert>(),
+  /** Mutes, snooze, loopback shown, and how far the list was cleared. */
+  alertSettings: carries<AlertSettings>(),
   action: carries<ActionEntry>(),
 } as const;
 

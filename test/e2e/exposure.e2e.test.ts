@@ -48,6 +48,7 @@ describe('exposure, baseline and alerts end to end, in Chromium', () => {
   it('offers to accept the current listeners on first run, then one new listener makes exactly one alert and audit exit 1', async () => {
     await page.getByTestId('baseline-offer').waitFor();
     await page.getByTestId('accept-baseline').click();
+    await page.getByTestId('accept-confirm').click(); // the rules it listed (alerts.e2e.test.ts checks them)
     await page.getByTestId('baseline-offer').waitFor({ state: 'detached' });
 
     const first = await spawnReady(join(tmp, NAME), ['-e', NODE_LISTENER, '0.0.0.0']);
@@ -59,7 +60,7 @@ describe('exposure, baseline and alerts end to end, in Chromium', () => {
     });
     expect(await alertsFor(port)).toBe(1);
     expect(await page.getByTestId('alert-list').textContent()).toContain(
-      `${NAME} (pid ${first.pid}) listens on tcp 0.0.0.0:${port}, reachable on every interface`,
+      `${NAME} -e (pid ${first.pid}) listens on tcp 0.0.0.0:${port}, reachable on every interface`, // named by processSummary
     );
     await page.screenshot({ path: join(SHOTS, 'web-alerts.png') });
 
@@ -91,6 +92,7 @@ describe('exposure, baseline and alerts end to end, in Chromium', () => {
     expect(order).toEqual([...order].sort((a, b) => ['all', 'interface', 'loopback'].indexOf(a ?? '') - ['all', 'interface', 'loopback'].indexOf(b ?? '')));
     await page.screenshot({ path: join(SHOTS, 'web-exposure.png') });
     await row.getByTestId('mark-expected').click();
+    await page.getByTestId('mark-confirm').click(); // this port, this exposure: the default choice
     await page.locator(`[data-testid=exposure-row][data-socket-id*="|${port}|"][data-expected=true]`).waitFor({ timeout: 3000 });
     const audit = spawnSync(process.execPath, [BIN, 'audit', '--baseline', baselinePath, '--json'], { encoding: 'utf8' });
     const mine = (JSON.parse(audit.stdout) as { listeners: Array<{ localPort: number; expected: boolean }> }).listeners.find(

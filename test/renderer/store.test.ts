@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { HIGHLIGHT_MS, MAX_ALERTS, SocketStore, withAlert, type Row } from '../../src/renderer/src/store/socketStore';
 import { filterRows, groupRows, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
-import type { Alert, ApiResult, EngineState } from '../../src/shared/api';
+import type { Alert, AlertSettings, ApiResult, EngineState } from '../../src/shared/api';
+import { DEFAULT_ALERT_SETTINGS } from '../../src/shared/alerts';
 import type { PortwatchApi } from '../../src/shared/contract';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
 import { parseQuery } from '../../src/shared/query';
@@ -44,8 +45,19 @@ class FakeApi implements PortwatchApi {
   markExpected = async () => ({ ok: true as const, value: { ok: true as const, path: '/b.json', exists: true, rules: [{ port: 80 }] } });
   acceptAllListeners = async () => ({ ok: true as const, value: { ok: true as const, path: '/b.json', exists: true, rules: [{ port: 80 }] } });
   onBaseline = () => () => {};
+  editBaselineRule = this.acceptAllListeners;
+  removeBaselineRule = this.acceptAllListeners;
   getAlerts = async () => ({ ok: true as const, value: [] });
   onAlert = () => () => {};
+  alertSettings: AlertSettings = DEFAULT_ALERT_SETTINGS;
+  getAlertSettings = async () => ({ ok: true as const, value: this.alertSettings });
+  setAlertsIncludeLoopback = this.getAlertSettings;
+  muteAlerts = this.getAlertSettings;
+  unmuteAlerts = this.getAlertSettings;
+  snoozeAlerts = this.getAlertSettings;
+  unsnoozeAlerts = this.getAlertSettings;
+  clearAlerts = this.getAlertSettings;
+  onAlertSettings = () => () => {};
   killProcess = async (pid: number) => ({ ok: true as const, value: { result: 'already-gone' as const, pid } });
   closeConnection = async (id: string) => ({ ok: true as const, value: { result: 'closed' as const, id } });
   getActionLog = async () => ({ ok: true as const, value: [] });
@@ -266,7 +278,11 @@ describe('the alert list', () => {
     localAddress: '127.0.0.1',
     localPort: 1000 + id,
     exposure: 'loopback',
+    severity: 'low',
+    socketId: `udp|127.0.0.1|${1000 + id}|*|*|${id}`,
     process: 'decoy',
+    summary: 'decoy',
+    commandLine: 'decoy',
     pid: 7,
     risk: null,
     notify,
@@ -275,7 +291,7 @@ describe('the alert list', () => {
   it('keeps an alert that notified through a flood of quiet ones', () => {
     let list: Alert[] = [];
     for (let i = 0; i < 150; i++) list = withAlert(list, alert(i, false));
-    list = withAlert(list, { ...alert(1000, true), exposure: 'all', localAddress: '0.0.0.0', message: 'the real one' });
+    list = withAlert(list, { ...alert(1000, true), exposure: 'all', severity: 'high', localAddress: '0.0.0.0', message: 'the real one' });
     for (let i = 150; i < 600; i++) list = withAlert(list, alert(i, false));
     expect(list).toHaveLength(MAX_ALERTS);
     expect(list.some((a) => a.message === 'the real one')).toBe(true);

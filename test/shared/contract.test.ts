@@ -14,10 +14,26 @@ describe('the contract table', () => {
     expect(new Set(API_METHODS).size).toBe(API_METHODS.length);
     for (const m of API_METHODS) expect(['view', 'change']).toContain(rightOf(m));
     // what only reads is view; what acts on the machine or on every client is change
-    expect(API_METHODS.filter((m) => rightOf(m) === 'view').sort()).toEqual(['getActionLog', 'getAlerts', 'getBaseline', 'getNetworkRates', 'getState']);
+    expect(API_METHODS.filter((m) => rightOf(m) === 'view').sort()).toEqual([
+      'getActionLog',
+      'getAlertSettings',
+      'getAlerts',
+      'getBaseline',
+      'getNetworkRates',
+      'getState',
+    ]);
     expect(rightOf('__proto__')).toBeNull();
     expect(rightOf('constructor')).toBeNull();
-    expect(API_EVENTS.map(subscriberName)).toEqual(['onSnapshot', 'onDelta', 'onStatus', 'onHostNames', 'onBaseline', 'onAlert', 'onAction']);
+    expect(API_EVENTS.map(subscriberName)).toEqual([
+      'onSnapshot',
+      'onDelta',
+      'onStatus',
+      'onHostNames',
+      'onBaseline',
+      'onAlert',
+      'onAlertSettings',
+      'onAction',
+    ]);
   });
 
   it('dispatch validates against the table and hands handlers the parsed arguments', async () => {

@@ -1,5 +1,5 @@
 import si from 'systeminformation';
-import type { Alert, ApiResult, BaselineState, EngineState, InterfaceRate, Unsubscribe, ActionEntry } from '../../shared/api';
+import type { Alert, AlertSettings, ApiResult, BaselineState, EngineState, InterfaceRate, Unsubscribe, ActionEntry } from '../../shared/api';
 import { dispatch, type ApiEventMessage, type ApiHandlers } from '../../shared/contract';
 import type { Socket } from '../../shared/model';
 import { Emitter, type MonitorLike, ProcessKiller, UserDirectory } from '../engine';
@@ -22,7 +22,7 @@ export interface EngineApiOptions {
   ssCommand?: string[];
 }
 
-type ServiceEvents = { hostNames: Record<string, string>; baseline: BaselineState; alert: Alert; action: ActionEntry };
+type ServiceEvents = { hostNames: Record<string, string>; baseline: BaselineState; alert: Alert; alertSettings: AlertSettings; action: ActionEntry };
 
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
 
@@ -51,7 +51,11 @@ export class EngineApi {
     const networkStats = opts.networkStats ?? (() => si.networkStats('*') as Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>);
     this.names = new HostNames((n) => this.events.emit('hostNames', n), opts.lookup);
     this.baseline = new BaselineService(opts.baselinePath ?? null, (b) => this.events.emit('baseline', b));
-    this.alerts = new Alerts({ rules: () => this.baseline.rules(), onAlert: (a) => this.events.emit('alert', a) });
+    this.alerts = new Alerts({
+      rules: () => this.baseline.rules(),
+      onAlert: (a) => this.events.emit('alert', a),
+      onSettings: (s) => this.events.emit('alertSettings', s),
+    });
     this.log = new ActionLog((e) => this.events.emit('action', e));
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
     // names are looked up as remote addresses appear, beside the poll, never inside it
@@ -91,9 +95,18 @@ export class EngineApi {
         return ok<InterfaceRate[]>(stats.map((x) => ({ iface: x.iface, rxPerSec: Math.max(0, x.rx_sec ?? 0), txPerSec: Math.max(0, x.tx_sec ?? 0) })));
       },
       getBaseline: () => ok(this.baseline.state()),
-      markExpected: (id) => this.baseline.markExpected(monitor.socket(id)),
-      acceptAllListeners: () => this.baseline.acceptAll(liveSockets()),
+      markExpected: (id, choice) => this.baseline.markExpected(monitor.socket(id), choice),
+      acceptAllListeners: (rules) => this.baseline.acceptAll(rules),
+      editBaselineRule: (old, next) => this.baseline.edit(old, next),
+      removeBaselineRule: (old) => this.baseline.edit(old, null),
       getAlerts: () => ok(this.alerts.all()),
+      getAlertSettings: () => ok(this.alerts.settings()),
+      setAlertsIncludeLoopback: (on) => ok(this.alerts.setIncludeLoopback(on)),
+      muteAlerts: (m) => ok(this.alerts.mute(m)),
+      unmuteAlerts: (m) => ok(this.alerts.unmute(m)),
+      snoozeAlerts: (ms) => ok(this.alerts.snooze(ms)),
+      unsnoozeAlerts: () => ok(this.alerts.snooze(0)),
+      clearAlerts: () => ok(this.alerts.clear()),
       killProcess: async (pid, startTime, force) => ok(await this.actions.kill(pid, startTime, force, this.processName(pid))),
       closeConnection: async (id) => {
         const s = monitor.socket(id);
@@ -133,6 +146,7 @@ export class EngineApi {
       this.events.on('hostNames', (payload) => listener({ event: 'hostNames', payload })),
       this.events.on('baseline', (payload) => listener({ event: 'baseline', payload })),
       this.events.on('alert', (payload) => listener({ event: 'alert', payload })),
+      this.events.on('alertSettings', (payload) => listener({ event: 'alertSettings', payload })),
       this.events.on('action', (payload) => listener({ event: 'action', payload })),
     ];
     const off = (): void => {

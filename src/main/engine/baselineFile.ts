@@ -1,4 +1,3 @@
-import { PROTOCOLS } from '../../shared/model';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -18,7 +17,7 @@ import {
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import type { Baseline, BaselineRule } from '../../shared/baseline';
+import { baselineVersion, BaselineRuleSchema, ruleKey, RULE_FIELDS, type Baseline, type BaselineRule } from '../../shared/baseline';
 import { configFile, currentPlace, legacyConfigFiles, type UserPlace } from './configDir';
 
 /**
@@ -32,21 +31,17 @@ import { configFile, currentPlace, legacyConfigFiles, type UserPlace } from './c
  * pass the same test. An error never quotes the file: it may be a secret someone pointed it at.
  */
 
-/** What a rule may match on; a rule that sets none of them would expect every listener. */
-const MATCH_FIELDS = ['process', 'exe', 'protocol', 'port', 'exposure'] as const;
-const RULE_FIELDS = {
-  process: z.string().min(1).max(256).optional(),
-  exe: z.string().min(1).max(4096).optional(),
-  protocol: z.enum(PROTOCOLS).optional(),
-  port: z.number().int().min(0).max(65535).optional(),
-  exposure: z.enum(['all', 'interface', 'loopback']).optional(),
-  note: z.string().max(1000).optional(),
-};
-const Rule = z.strictObject(RULE_FIELDS).refine((r) => MATCH_FIELDS.some((k) => r[k] !== undefined), {
-  message: `sets no field to match (${MATCH_FIELDS.join(', ')}), so it would expect every listener`,
+/**
+ * A version 1 file knows no `ports`; version 2 adds it. The rule's checks (at least one field to match, a range
+ * that parses, never port and ports together) are shared with the API: shared/baseline.ts.
+ */
+const FILE_FIELDS = { version: z.union([z.literal(1), z.literal(2)]), rules: z.array(BaselineRuleSchema).max(10_000) };
+const File = z.strictObject(FILE_FIELDS).superRefine((f, ctx) => {
+  if (f.version !== 1) return;
+  f.rules.forEach((r, i) => {
+    if (r.ports !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', i, 'ports'], message: 'a range of ports needs "version": 2' });
+  });
 });
-const FILE_FIELDS = { version: z.literal(1), rules: z.array(Rule).max(10_000) };
-const File = z.strictObject(FILE_FIELDS);
 
 /** A baseline a person wrote is a few kilobytes; reading stops here. */
 export const MAX_BASELINE_BYTES = 1 << 20;
@@ -123,7 +118,7 @@ export function migrateBaseline(path: string, olds: readonly string[], log: (lin
     added.push(rules.length - before);
   }
   try {
-    if (!current.exists || rules.length > current.baseline.rules.length) writeBaselineFile(path, { version: 1, rules });
+    if (!current.exists || rules.length > current.baseline.rules.length) writeBaselineFile(path, { version: baselineVersion(rules), rules });
     writeMarker(
       marker,
       found.map((f) => f.path),
@@ -144,12 +139,11 @@ export function migrateBaseline(path: string, olds: readonly string[], log: (lin
 
 /** `base` and then the rules of `more` it does not have yet (a rule is its match fields; the note is not). */
 function mergeRules(base: readonly BaselineRule[], more: readonly BaselineRule[]): BaselineRule[] {
-  const key = (r: BaselineRule): string => JSON.stringify([r.process, r.exe, r.protocol, r.port, r.exposure]);
-  const have = new Set(base.map(key));
+  const have = new Set(base.map(ruleKey));
   const merged = [...base];
   for (const r of more) {
-    if (have.has(key(r))) continue;
-    have.add(key(r));
+    if (have.has(ruleKey(r))) continue;
+    have.add(ruleKey(r));
     merged.push(r);
   }
   return merged;
@@ -232,14 +226,36 @@ export class BaselineStore {
 
   /** Adds rules (skipping ones already there) and writes the file. */
   add(rules: BaselineRule[]): BaselineLoad {
-    const fresh = loadBaseline(this.path); // someone may have edited it by hand meanwhile
+    return this.change((current) => mergeRules(current, rules));
+  }
+
+  /**
+   * Replaces the rule that is `old` (same match fields and note) by `next`, or removes it (`next` null), and
+   * writes the file. Throws when no rule is `old` any more (the file changed meanwhile): nothing is written.
+   */
+  replace(old: BaselineRule, next: BaselineRule | null): BaselineLoad {
+    const same = (r: BaselineRule): boolean => ruleKey(r) === ruleKey(old) && r.note === old.note;
+    return this.change((current) => {
+      const i = current.findIndex(same);
+      if (i < 0) throw new Error('that rule is no longer in the file (it changed meanwhile): nothing was changed');
+      const rest = current.filter((_, j) => j !== i);
+      if (next === null) return rest;
+      // an edit that makes it the same as another rule leaves one of them
+      return rest.some((r) => ruleKey(r) === ruleKey(next)) ? rest : [...current.slice(0, i), next, ...current.slice(i + 1)];
+    });
+  }
+
+  /** Reads the file again (someone may have edited it by hand), changes its rules and writes it. */
+  private change(f: (rules: BaselineRule[]) => BaselineRule[]): BaselineLoad {
+    const fresh = loadBaseline(this.path);
     if (!fresh.ok) {
       this.state = fresh;
       throw new Error(`${fresh.message}; fix or remove the file, it is kept as it is`);
     }
-    const merged = mergeRules(fresh.baseline.rules, rules);
-    writeBaselineFile(this.path, { version: 1, rules: merged });
-    this.state = { ok: true, baseline: { version: 1, rules: merged }, exists: true };
+    const rules = f(fresh.baseline.rules);
+    const baseline: Baseline = { version: baselineVersion(rules), rules };
+    writeBaselineFile(this.path, baseline);
+    this.state = { ok: true, baseline, exists: true };
     return this.state;
   }
 }

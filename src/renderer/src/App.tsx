@@ -2,7 +2,12 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, 
 import { formatCsv } from '../../shared/export';
 import { formatInterval, intervalChoices } from '../../shared/polling';
 import { parseQuery, type QueryTerm } from '../../shared/query';
-import { isExpected } from '../../shared/baseline';
+import { isExpected, ruleExpecting, rulesFor } from '../../shared/baseline';
+import { shouldNotify, visibleAlerts } from '../../shared/alerts';
+import type { Alert } from '../../shared/api';
+import { AcceptListeners } from './components/AcceptListeners';
+import { BaselineRules } from './components/BaselineRules';
+import { MarkExpected } from './components/MarkExpected';
 import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
 import { KillDialog } from './components/KillDialog';
@@ -68,6 +73,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     closeResult,
     seenAlerts,
     exposureSort,
+    markId,
+    rulesOpen,
   } = ui;
   const { unfolded, reveal, menu } = ui;
   const [now, setNow] = useState(() => Date.now());
@@ -93,7 +100,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   useEffect(() => {
     if (window.portwatch || typeof Notification === 'undefined') return;
     return store.onAlert((a) => {
-      if (a.notify && Notification.permission === 'granted')
+      // only high alerts (a listener on all interfaces) notify; the rest are listed
+      if (shouldNotify(a) && Notification.permission === 'granted')
         new Notification('Portwatch: unexpected listener', { body: a.risk ? `${a.message}. ${a.risk}.` : a.message });
     });
   }, [store]);
@@ -134,6 +142,19 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   const openKill = useCallback((p: ProcessInfo) => dispatch({ type: 'kill', plan: { ...planKill(p.pid, store.liveSockets()), process: p } }), [store]);
   const onKillGroup = useCallback((g: { process?: ProcessInfo }) => g.process && openKill(g.process), [openKill]);
   const onSort = useCallback((col: Column) => dispatch({ type: 'sort', col }), []);
+  const alerts = useMemo(() => visibleAlerts(view.alerts, view.alertSettings), [view.alerts, view.alertSettings]);
+  const unread = alerts.filter((a) => a.id > seenAlerts).length;
+  const newestAlert = alerts.at(-1)?.id ?? seenAlerts;
+  /** "Show me": the alert's row, selected, in the table (false when its socket is gone). */
+  const showAlert = (a: Alert): boolean => {
+    if (!store.liveSocket(a.socketId)) return false;
+    dispatch({ type: 'tab', tab: 'sockets' });
+    // brought into view once (opening its group), as the arrow keys do; a plain selection never scrolls
+    dispatch({ type: 'select', id: a.socketId, reveal: true });
+    dispatch({ type: 'alerts', seen: newestAlert });
+    return true;
+  };
+  const markSocket = markId ? store.liveSocket(markId) : undefined;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
@@ -143,7 +164,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         searchRef.current?.focus();
       } else if (e.key === 'Escape') {
         // in a field Esc leaves it; elsewhere it closes the innermost thing, then deselects
-        if (killPlan) dispatch({ type: 'escape' });
+        if (killPlan || markId || rulesOpen) dispatch({ type: 'escape' });
         else if (inField) (e.target as HTMLElement).blur();
         else dispatch({ type: 'escape' });
       } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !(e.target instanceof HTMLSelectElement)) {
@@ -165,7 +186,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rowIds, selectedId, detailsOpen, killPlan, store, view.rows]);
+  }, [rowIds, selectedId, detailsOpen, killPlan, markId, rulesOpen, store, view.rows]);
 
   // One pass over the live sockets per poll (not per render): what the selected process owns, and its
   // parent's name when the parent holds a socket too.
@@ -209,8 +230,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
       ),
     [store],
   );
-  // the row menu's "Mark as expected" (what the Exposure view's button does)
-  const markExpected = useCallback((id: string) => void store.markExpected(id), [store]);
+  // the row menu's "Mark as expected" opens the same choices as the Exposure view's button
+  const markExpected = useCallback((id: string) => dispatch({ type: 'mark', id }), []);
 
   // The row menu: what the row is now (it may have closed, its process exited since the menu opened).
   const menuSocket = menu ? (store.liveSocket(menu.socket.id) ?? menu.socket) : null;
@@ -330,10 +351,15 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         </button>
         <button
           data-testid="alerts-toggle"
-          className={view.alerts.length > seenAlerts ? 'has-alerts' : undefined}
-          onClick={() => dispatch({ type: 'alerts', seen: view.alerts.length })}
+          className={unread > 0 ? 'has-alerts' : undefined}
+          data-unread={unread}
+          title={unread > 0 ? `${unread} unread` : undefined}
+          onClick={() => dispatch({ type: 'alerts', seen: newestAlert })}
         >
-          Alerts <span data-testid="alert-count">{view.alerts.length}</span>
+          Alerts <span data-testid="alert-count">{alerts.length}</span>
+        </button>
+        <button data-testid="rules-toggle" onClick={() => dispatch({ type: 'rules' })} title="The expected-ports rules: edit or remove them">
+          Rules
         </button>
         <OverflowMenu>
           <button
@@ -375,17 +401,50 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         </div>
       )}
       {view.baseline?.ok && !view.baseline.exists && (
-        <div className="banner" data-testid="baseline-offer">
-          No expected ports yet: every listener counts as unexpected. Accept the {view.rows.filter((r) => r.socket.listening && r.change !== 'closed').length}{' '}
-          listening now as expected?{' '}
-          {view.control && (
-            <button data-testid="accept-baseline" onClick={() => void store.acceptAllListeners()}>
-              Accept current listeners
-            </button>
-          )}
-        </div>
+        <AcceptListeners
+          listening={view.rows.filter((r) => r.socket.listening && r.change !== 'closed').length}
+          rulesNow={() => rulesFor(store.liveSockets())}
+          control={view.control}
+          onAccept={(r) => void store.acceptAllListeners(r)}
+        />
       )}
-      {alertsOpen && <AlertList alerts={view.alerts} onClose={() => dispatch({ type: 'alerts', seen: view.alerts.length })} />}
+      {alertsOpen && (
+        <AlertList
+          alerts={alerts}
+          settings={view.alertSettings}
+          now={now}
+          controls={
+            view.control
+              ? {
+                  onMute: (m) => void store.muteAlerts(m),
+                  onUnmute: (m) => void store.unmuteAlerts(m),
+                  onSnooze: (ms) => void store.snoozeAlerts(ms),
+                  onClear: () => void store.clearAlerts(),
+                  onIncludeLoopback: (on) => void store.setAlertsIncludeLoopback(on),
+                }
+              : null
+          }
+          onShow={showAlert}
+          onClose={() => dispatch({ type: 'alerts', seen: newestAlert })}
+        />
+      )}
+      {markSocket && (
+        <MarkExpected
+          key={markSocket.id}
+          socket={markSocket}
+          onClose={() => dispatch({ type: 'mark', id: null })}
+          onMark={(choice) => void store.markExpected(markSocket.id, choice).then((r) => r.ok && dispatch({ type: 'mark', id: null }))}
+        />
+      )}
+      {rulesOpen && (
+        <BaselineRules
+          baseline={view.baseline}
+          control={view.control}
+          onEdit={(old, next) => void store.editBaselineRule(old, next)}
+          onRemove={(old) => void store.editBaselineRule(old, null)}
+          onClose={() => dispatch({ type: 'rules' })}
+        />
+      )}
       {logOpen && <ActionLog actions={view.actions} onClose={() => dispatch({ type: 'log' })} />}
       {killPlan && (
         <KillDialog
@@ -408,7 +467,12 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             onDetails={onSelect}
             onKill={view.control ? openKill : null}
             canMark={view.baseline?.ok === true && view.control}
-            onMark={(id) => void store.markExpected(id)}
+            onMark={(id) => dispatch({ type: 'mark', id })}
+            onUnmark={(id) => {
+              const s = store.liveSocket(id);
+              const rule = s && rules ? ruleExpecting(rules, s) : null;
+              if (rule) void store.editBaselineRule(rule, null);
+            }}
             none={listenerTotal === 0}
           />
         ) : (

@@ -6,7 +6,7 @@ import { Alerts } from '../../../src/main/api/alerts';
 import { EngineApi } from '../../../src/main/api/engineApi';
 import { Monitor } from '../../../src/main/engine/monitor';
 import type { Alert } from '../../../src/shared/api';
-import type { BaselineRule } from '../../../src/shared/baseline';
+import { rulesFor, type BaselineRule } from '../../../src/shared/baseline';
 import type { Socket } from '../../../src/shared/model';
 import { makeProcess, makeSocket } from '../../helpers/sockets';
 
@@ -33,6 +33,7 @@ describe('Alerts', () => {
     const { alerts, got } = make([{ process: 'sshd', port: 22 }]);
     alerts.snapshot({ seq: 1, takenAt: 1, source: 'procfs', sockets: [listener(8080)] });
     alerts.delta(delta(2, [listener(22, 'sshd'), listener(6379, 'redis-server')]));
+    alerts.delta(delta(3, [])); // it held for two polls
     expect(got.map((a) => [a.localPort, a.process, a.exposure, a.notify])).toEqual([[6379, 'redis-server', 'all', true]]);
     expect(got[0]?.risk).toMatch(/Redis/);
     expect(got[0]?.message).toBe('redis-server (pid 42) listens on tcp 0.0.0.0:6379, reachable on every interface');
@@ -49,22 +50,31 @@ describe('Alerts', () => {
     expect(got).toHaveLength(1);
     clock.t += 10 * 60_000 + 1;
     alerts.delta(delta(9, [listener(9000)]));
+    alerts.delta(delta(10, []));
     expect(got).toHaveLength(2);
   });
 
-  it('notifies at most five a minute; the rest are listed quietly', () => {
-    // on loopback: listeners on all interfaces always notify, coalesced (alertsFlood.test.ts)
-    const { alerts, got, clock } = make();
+  it('severity by exposure: all interfaces high and notified, one interface medium, loopback low, neither notified', () => {
+    const { alerts, got } = make();
+    alerts.delta(
+      delta(2, [listener(9001, 'nc', '0.0.0.0'), listener(9002, 'nc', '192.168.1.5'), listener(9003, 'nc', '127.0.0.1'), listener(9004, 'nc', '::1')]),
+    );
+    alerts.delta(delta(3, []));
+    expect(got.map((a) => [a.localPort, a.severity, a.notify])).toEqual([
+      [9001, 'high', true],
+      [9002, 'medium', false],
+      [9003, 'low', false],
+      [9004, 'low', false],
+    ]);
+    // eight more on loopback in one poll: none notifies (there is no budget to spend: loopback never notifies)
     alerts.delta(
       delta(
-        2,
+        4,
         Array.from({ length: 8 }, (_, i) => listener(10_000 + i, 'nc', '127.0.0.1')),
       ),
     );
-    expect(got.map((a) => a.notify)).toEqual([true, true, true, true, true, false, false, false]);
-    clock.t += 60_000;
-    alerts.delta(delta(3, [listener(20_000, 'nc', '127.0.0.1')]));
-    expect(got.at(-1)?.notify).toBe(true);
+    alerts.delta(delta(5, []));
+    expect(got.slice(4).map((a) => [a.severity, a.notify])).toEqual(Array.from({ length: 8 }, () => ['low', false]));
   });
 });
 
@@ -82,12 +92,16 @@ describe('baseline through the API', () => {
       expect(await d.call('markExpected', [42])).toMatchObject({ ok: false, code: 'bad-request' });
       const marked = await d.call('markExpected', [sockets[0]!.id]);
       expect(marked).toMatchObject({ ok: true, value: { exists: true, rules: [{ process: 'nc', protocol: 'tcp', port: 8080, exposure: 'all' }] } });
-      const all = await d.call('acceptAllListeners', []);
+      const all = await d.call('acceptAllListeners', [rulesFor(sockets)]);
       expect(all.ok && (all.value as { rules: unknown[] }).rules).toHaveLength(2);
       writeFileSync(path, '{ broken');
       const fresh = new EngineApi(monitor, { baselinePath: path });
       expect(await fresh.call('getBaseline', [])).toMatchObject({ ok: true, value: { ok: false, message: expect.stringMatching(/not valid JSON/) } });
-      expect(await fresh.call('acceptAllListeners', [])).toMatchObject({ ok: false, code: 'internal', message: expect.stringMatching(/kept as it is/) });
+      expect(await fresh.call('acceptAllListeners', [[{ port: 1 }]])).toMatchObject({
+        ok: false,
+        code: 'internal',
+        message: expect.stringMatching(/kept as it is/),
+      });
       await monitor.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -70,16 +70,18 @@ describe('Alerts under a flood (issue 12, item 5)', () => {
     for (let i = 0; i < 300; i += 30) poll(second.slice(i, i + 30));
 
     const real = got.find((a) => a.localPort === 4444);
-    expect(real).toMatchObject({ protocol: 'tcp', localAddress: '0.0.0.0', exposure: 'all', notify: true });
+    expect(real).toMatchObject({ protocol: 'tcp', localAddress: '0.0.0.0', exposure: 'all', severity: 'high', notify: true });
     expect(alerts.all().map((a) => a.id)).toContain(real?.id);
-    // the decoys spent their own budget only: five notifications in the 21 s they took
-    expect(notified().filter((a) => a.localPort !== 4444)).toHaveLength(5);
+    // the decoys are loopback: low, listed, and never notified
+    expect(notified().filter((a) => a.localPort !== 4444)).toHaveLength(0);
+    expect(new Set(got.filter((a) => a.localPort !== 4444).map((a) => a.severity))).toEqual(new Set(['low']));
     expect(alerts.all().filter((a) => a.localPort !== 4444)).toHaveLength(50);
   });
 
   it("one user's flood of 0.0.0.0 listeners in one poll is one notification naming the count", () => {
     const { alerts, got, notified } = make();
     alerts.delta(delta(Array.from({ length: 120 }, (_, i) => tcp(20_000 + i, 1000, 'mallory', 5150))));
+    alerts.delta(delta([]));
     expect(got).toHaveLength(120);
     expect(notified()).toHaveLength(1);
     expect(notified()[0]).toBe(got[0]);
@@ -96,7 +98,8 @@ describe('Alerts under a flood (issue 12, item 5)', () => {
     expect(notified().map((a) => a.message)).toEqual([
       '2 new listeners on all interfaces, e.g. nc (pid 5150) listens on tcp 0.0.0.0:20000, reachable on every interface',
     ]);
-    clock.t += 2000; // 10 s after the first
+    alerts.delta(delta([])); // the last poll's held
+    clock.t += 3000; // 10 s after the first notified (at the second poll: it held for two)
     alerts.delta(delta([])); // a poll that found nothing new still closes the window
     expect(notified()).toHaveLength(2);
     expect(notified()[1]?.message).toBe(
@@ -106,41 +109,53 @@ describe('Alerts under a flood (issue 12, item 5)', () => {
     // and the next one, after the window, is news of its own
     clock.t += 10_000;
     alerts.delta(delta([tcp(25_000, 1000, 'mallory', 5150)]));
+    alerts.delta(delta([]));
     expect(notified()).toHaveLength(3);
   });
 
-  it("a listener on all interfaces is notified even when its user's budget is spent, and another user's flood in the same poll does not cover it", () => {
+  it("a listener on all interfaces is notified beside its user's loopback flood, and another user's flood in the same poll does not cover it", () => {
     const { alerts, notified } = make();
     alerts.delta(delta(Array.from({ length: 6 }, (_, i) => tcp(7000 + i, 0, 'root', 9, '127.0.0.1'))));
-    expect(notified()).toHaveLength(5);
     alerts.delta(delta([...Array.from({ length: 40 }, (_, i) => tcp(20_000 + i, 1000, 'mallory', 5150)), tcp(4444, 0, 'root', 31337)]));
-    expect(
-      notified()
-        .slice(5)
-        .map((a) => [a.localPort, a.message.split(',')[0]]),
-    ).toEqual([
+    alerts.delta(delta([]));
+    expect(notified().map((a) => [a.localPort, a.message.split(',')[0]])).toEqual([
       [20_000, '40 new listeners on all interfaces'],
       [4444, 'nc (pid 31337) listens on tcp 0.0.0.0:4444'],
     ]);
   });
 
-  it('the notification budget is per uid, and sockets of unknown uid have a bucket of their own', () => {
+  it('loopback listeners of any uid, known or not, never notify', () => {
     const { alerts, got } = make();
     alerts.delta(delta(Array.from({ length: 7 }, (_, i) => udp(40_000 + i, NOBODY, 'nobody', 4242))));
     alerts.delta(delta(Array.from({ length: 7 }, (_, i) => tcp(50_000 + i, null, null, null, '127.0.0.1'))));
     alerts.delta(delta([udp(53, 0, 'root', 1, '127.0.0.1')]));
-    expect(got.map((a) => a.notify)).toEqual([...[true, true, true, true, true, false, false], ...[true, true, true, true, true, false, false], true]);
+    alerts.delta(delta([]));
+    expect(got).toHaveLength(15);
+    expect(got.filter((a) => a.notify)).toHaveLength(0);
   });
 
   it("keeps at most perUid alerts of one uid, and when full drops the oldest of the uid with the most, not another's", () => {
     const { alerts } = make({ keep: 6, perUid: 4 });
     const ports = () => alerts.all().map((a) => a.localPort);
-    alerts.delta(delta([udp(1, 0, 'root', 1)]));
-    alerts.delta(delta([2, 3, 4, 5, 6].map((p) => udp(p, NOBODY, 'nobody', 4242))));
+    const held = (added: Socket[]) => {
+      alerts.delta(delta(added));
+      alerts.delta(delta([]));
+    };
+    held([udp(1, 0, 'root', 1)]);
+    held([2, 3, 4, 5, 6].map((p) => udp(p, NOBODY, 'nobody', 4242)));
     expect(ports()).toEqual([1, 3, 4, 5, 6]); // nobody's oldest went at four
-    alerts.delta(delta([udp(7, 1000, 'mallory', 5150), udp(8, 1000, 'mallory', 5150)]));
+    held([udp(7, 1000, 'mallory', 5150), udp(8, 1000, 'mallory', 5150)]);
     expect(ports()).toEqual([1, 4, 5, 6, 7, 8]); // full: nobody has the most
-    alerts.delta(delta([udp(9, 1000, 'mallory', 5150), udp(10, 1000, 'mallory', 5150)]));
+    held([udp(9, 1000, 'mallory', 5150), udp(10, 1000, 'mallory', 5150)]);
     expect(ports()).toEqual([1, 5, 6, 8, 9, 10]); // a tie (3 each) drops the older, nobody's 4; then mallory has the most
+  });
+
+  it("a uid's loopback flood never pushes out its own listener on all interfaces: the least severe go first", () => {
+    const { alerts } = make({ perUid: 10 });
+    alerts.delta(delta([tcp(4444, 1000, 'mallory', 5150)]));
+    for (let i = 0; i < 30; i++) alerts.delta(delta([tcp(30_000 + i, 1000, 'mallory', 5150, '127.0.0.1')]));
+    alerts.delta(delta([]));
+    expect(alerts.all()).toHaveLength(10);
+    expect(alerts.all()[0]).toMatchObject({ localPort: 4444, severity: 'high' });
   });
 });

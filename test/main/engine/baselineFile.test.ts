@@ -47,7 +47,7 @@ describe('baseline file', () => {
     writeBaselineFile(path, { version: 1, rules: [] });
     for (const [text, why] of [
       ['{ "version": 1, "rules": [ ', /not valid JSON/],
-      ['{ "version": 2, "rules": [] }', /not a Portwatch baseline/],
+      ['{ "version": 3, "rules": [] }', /not a Portwatch baseline/],
       ['{ "version": 1, "rules": [ { "port": 70000 } ] }', /not a Portwatch baseline.*port/],
       ['{ "version": 1, "rules": [ { "prot": 22 } ] }', /not a Portwatch baseline/],
       ['[]', /not a Portwatch baseline/],
@@ -144,7 +144,7 @@ describe('baseline file: refuses what it must not trust', () => {
       [`{ "version": 1, "rules": [ { "port": 1 }`, /not valid JSON \(line 1, column 41: it ends too soon\)$/],
       [
         `{ "version": 1, "rules": [ { "${SECRET}": 1 } ] }`,
-        /rules\[0\] has a field Portwatch does not know \(allowed: process, exe, protocol, port, exposure, note\)/,
+        /rules\[0\] has a field Portwatch does not know \(allowed: process, exe, protocol, port, ports, exposure, note\)/,
       ],
       [`{ "version": 1, "${SECRET}": 1, "rules": [] }`, /the file has a field Portwatch does not know \(allowed: version, rules\)/],
       [`{ "version": 1, "rules": [ { "process": 7, "port": "${SECRET}" } ] }`, /rules\[0\]\.process: .*expected string.*rules\[0\]\.port: .*expected number/],

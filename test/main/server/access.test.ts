@@ -6,6 +6,7 @@ import type { RefusedClient } from '../../../src/main/server';
 import { hostForUrl, ownAddresses } from '../../../src/main/server/host';
 import { isLoopbackAddress, peerUid } from '../../../src/main/server/peer';
 import { WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api';
+import { API_METHODS, rightOf } from '../../../src/shared/contract';
 import { isRunning } from '../../helpers/children';
 import { ROOT } from '../../helpers/paths';
 import { readMessage } from '../../helpers/wire';
@@ -129,6 +130,9 @@ describe('serve: who gets in and what they may do', () => {
     expect(await call(ws, 'acceptAllListeners')).toEqual(forbidden);
     expect(await call(ws, 'closeConnection', 'tcp|127.0.0.1|1|127.0.0.1|2|1')).toEqual(forbidden);
     expect(await call(ws, 'markExpected', 'tcp|127.0.0.1|80|*|*|1')).toEqual(forbidden);
+    // every change method, the alert and rule controls included, whatever its arguments
+    for (const m of API_METHODS.filter((x) => rightOf(x) === 'change')) expect(await call(ws, m), m).toEqual(forbidden);
+    expect(await call(ws, 'getAlertSettings')).toMatchObject({ ok: true });
     await new Promise((r) => setTimeout(r, 200));
     expect(isRunning(victim.pid as number)).toBe(true);
     expect(monitor().isPaused()).toBe(false);

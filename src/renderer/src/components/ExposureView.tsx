@@ -40,6 +40,8 @@ export function ExposureView(props: {
   onMark: (id: string) => void;
   /** No listener at all (not only none through the filter). */
   none: boolean;
+  /** Removes the rule that expects this listener. */
+  onUnmark?: (id: string) => void;
 }): ReactElement {
   return (
     <div className="exposure" data-testid="exposure-view">
@@ -117,6 +119,19 @@ export function ExposureView(props: {
                       }}
                     >
                       Mark expected
+                    </button>
+                  )}
+                  {expected && props.canMark && props.onUnmark && (
+                    <button
+                      className="small"
+                      data-testid="unmark-expected"
+                      title="Un-mark: remove the rule that expects this listener"
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        props.onUnmark?.(s.id);
+                      }}
+                    >
+                      Un-mark
                     </button>
                   )}
                   <button

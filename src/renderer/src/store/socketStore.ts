@@ -1,4 +1,6 @@
-import type { ActionEntry, Alert, ApiResult, BaselineState, CloseResult, KillResult } from '../../../shared/api';
+import type { ActionEntry, Alert, AlertMute, AlertSettings, ApiResult, BaselineState, CloseResult, KillResult } from '../../../shared/api';
+import { DEFAULT_ALERT_SETTINGS } from '../../../shared/alerts';
+import type { BaselineRule, RuleChoice } from '../../../shared/baseline';
 import type { PortwatchApi } from '../../../shared/contract';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
 import { EngineMirror } from './engineMirror';
@@ -34,6 +36,8 @@ export interface StoreView {
   baseline: BaselineState | null;
   /** Unexpected listeners that appeared, newest last (bounded). */
   alerts: readonly Alert[];
+  /** Mutes, snooze, whether loopback (low) alerts are shown: the engine's, for every client. */
+  alertSettings: AlertSettings;
   /** Every kill and close, newest last (bounded). */
   actions: readonly ActionEntry[];
   /** Sockets by state over the last ten minutes (at most one point a second), oldest first. */
@@ -76,6 +80,7 @@ export class SocketStore {
     ratesError: null,
     baseline: null,
     alerts: [],
+    alertSettings: DEFAULT_ALERT_SETTINGS,
     actions: [],
     error: null,
   };
@@ -135,6 +140,7 @@ export class SocketStore {
         this.set({ alerts: withAlert(this.view.alerts, a) });
         for (const l of [...this.alertListeners]) l(a);
       }),
+      this.api.onAlertSettings((alertSettings) => this.settingsChanged(alertSettings)),
       this.api.onAction((e) => this.set({ actions: [...this.view.actions.slice(-199), e] })),
       this.api.onConnection((connected) => {
         this.set({ connected });
@@ -171,12 +177,39 @@ export class SocketStore {
     return this.command(this.api.setReverseDns(on), (v) => ({ reverseDns: v }));
   }
 
-  markExpected(socketId: string): Promise<ApiResult<BaselineState>> {
-    return this.command(this.api.markExpected(socketId), (v) => ({ baseline: v }));
+  markExpected(socketId: string, choice?: RuleChoice): Promise<ApiResult<BaselineState>> {
+    return this.command(choice ? this.api.markExpected(socketId, choice) : this.api.markExpected(socketId), (v) => ({ baseline: v }));
   }
 
-  acceptAllListeners(): Promise<ApiResult<BaselineState>> {
-    return this.command(this.api.acceptAllListeners(), (v) => ({ baseline: v }));
+  /** Expects exactly these rules: the ones the confirmation showed. */
+  acceptAllListeners(rules: BaselineRule[]): Promise<ApiResult<BaselineState>> {
+    return this.command(this.api.acceptAllListeners(rules), (v) => ({ baseline: v }));
+  }
+
+  /** Replaces a rule of the baseline, or removes it (null: "un-mark"). */
+  editBaselineRule(old: BaselineRule, next: BaselineRule | null): Promise<ApiResult<BaselineState>> {
+    return this.command(next ? this.api.editBaselineRule(old, next) : this.api.removeBaselineRule(old), (v) => ({ baseline: v }));
+  }
+
+  setAlertsIncludeLoopback(on: boolean): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(this.api.setAlertsIncludeLoopback(on));
+  }
+
+  muteAlerts(m: AlertMute): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(this.api.muteAlerts(m));
+  }
+
+  unmuteAlerts(m: AlertMute): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(this.api.unmuteAlerts(m));
+  }
+
+  /** Nothing notifies for `ms`; 0 ends the snooze. */
+  snoozeAlerts(ms: number): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(ms > 0 ? this.api.snoozeAlerts(ms) : this.api.unsnoozeAlerts());
+  }
+
+  clearAlerts(): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(this.api.clearAlerts());
   }
 
   /** Asks the engine to end a process; the answer says what happened (never success without it gone). */
@@ -221,6 +254,19 @@ export class SocketStore {
     if (this.rowTracker.expire()) this.rowsChanged();
   }
 
+  private alertCommand(call: Promise<ApiResult<AlertSettings>>): Promise<ApiResult<AlertSettings>> {
+    return this.command(call, (v) => this.settingsPatch(v));
+  }
+
+  private settingsChanged(alertSettings: AlertSettings): void {
+    this.set(this.settingsPatch(alertSettings));
+  }
+
+  /** New settings, and the list without what they say was cleared. */
+  private settingsPatch(alertSettings: AlertSettings): Partial<StoreView> {
+    return { alertSettings, alerts: this.view.alerts.filter((a) => a.id > alertSettings.clearedThrough) };
+  }
+
   private async command<T>(call: Promise<ApiResult<T>>, onOk?: (v: T) => Partial<StoreView>): Promise<ApiResult<T>> {
     const r = await call;
     if (r.ok) this.set({ ...onOk?.(r.value), error: null });
@@ -248,9 +294,10 @@ export class SocketStore {
         status: v.status ?? this.view.status,
       });
       if (v.snapshot && (v.snapshot.seq >= this.view.seq || this.mirror.waiting)) this.mirror.replace(v.snapshot);
-      const [b, a, l] = await Promise.all([this.api.getBaseline(), this.api.getAlerts(), this.api.getActionLog()]);
+      const [b, a, l, st] = await Promise.all([this.api.getBaseline(), this.api.getAlerts(), this.api.getActionLog(), this.api.getAlertSettings()]);
       if (b.ok) this.set({ baseline: b.value });
       if (a.ok) this.set({ alerts: a.value });
+      if (st.ok) this.settingsChanged(st.value);
       if (l.ok) this.set({ actions: l.value });
     } finally {
       this.resyncing = false;
@@ -289,13 +336,15 @@ export class SocketStore {
 export const MAX_ALERTS = 200;
 
 /**
- * The alert list with one more: past MAX_ALERTS the oldest quiet alert goes first, so that a flood of
- * quiet ones (another user's decoys) never pushes out one that notified (a listener on all interfaces).
+ * The alert list with one more: past MAX_ALERTS the oldest low (loopback) alert goes first, then the oldest
+ * quiet one, so that a flood (another user's decoys, test servers on loopback) never pushes out one that
+ * notified (a listener on all interfaces).
  */
 export function withAlert(list: readonly Alert[], a: Alert): Alert[] {
   const next = [...list, a];
   if (next.length <= MAX_ALERTS) return next;
-  const quiet = next.findIndex((x) => !x.notify);
+  const low = next.findIndex((x) => x.severity === 'low');
+  const quiet = low >= 0 ? low : next.findIndex((x) => !x.notify);
   next.splice(quiet >= 0 ? quiet : 0, 1);
   return next;
 }

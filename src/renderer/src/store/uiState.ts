@@ -29,10 +29,13 @@ export interface UiState {
   killPlan: (KillPlan & { process: ProcessInfo }) | null;
   /** The last close attempt's outcome, for the connection it was about (shown only while that one is selected). */
   closeResult: { id: string; text: string } | null;
-  /** How many alerts the user has seen (the rest are new). */
+  /** The newest alert id the user has seen (newer ones are unread). */
   seenAlerts: number;
   /** The Exposure view's sort (its own columns). */
   exposureSort: { col: ExposureColumn; dir: 1 | -1 };
+  /** The listener whose "Mark as expected" choices are open. */
+  markId: string | null;
+  rulesOpen: boolean;
 }
 
 export const INITIAL_UI: UiState = {
@@ -54,6 +57,8 @@ export const INITIAL_UI: UiState = {
   closeResult: null,
   seenAlerts: 0,
   exposureSort: { col: 'exposure', dir: 1 },
+  markId: null,
+  rulesOpen: false,
 };
 
 export type UiAction =
@@ -75,6 +80,8 @@ export type UiAction =
   | { type: 'log' }
   | { type: 'kill'; plan: UiState['killPlan'] }
   | { type: 'closeResult'; id: string; text: string }
+  | { type: 'mark'; id: string | null }
+  | { type: 'rules' }
   | { type: 'escape' }
   | { type: 'exposureSort'; col: ExposureColumn };
 
@@ -118,6 +125,10 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, logOpen: !s.logOpen };
     case 'kill':
       return { ...s, killPlan: a.plan };
+    case 'mark':
+      return { ...s, markId: a.id };
+    case 'rules':
+      return { ...s, rulesOpen: !s.rulesOpen };
     case 'closeResult':
       return { ...s, closeResult: { id: a.id, text: a.text } };
     case 'exposureSort':
@@ -126,6 +137,8 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       // the innermost first: the row menu, the kill dialog, then the selection and its details
       if (s.menu) return { ...s, menu: null };
       if (s.killPlan) return { ...s, killPlan: null };
+      if (s.markId) return { ...s, markId: null };
+      if (s.rulesOpen) return { ...s, rulesOpen: false };
       if (s.detailsOpen || s.selectedId !== null) return { ...s, detailsOpen: false, selectedId: null };
       return s;
   }

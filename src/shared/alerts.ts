@@ -1,0 +1,40 @@
+import type { Alert, AlertMute, AlertSettings, AlertSeverity } from './api';
+import type { Exposure } from './exposure';
+
+/*
+ * Which alerts matter and which are shown: pure, shared by the engine (what to notify, what a mute holds) and
+ * the UI (the visible list and the unread count).
+ */
+
+/** On all interfaces high, on one interface medium, on loopback low. */
+export function severityOf(exposure: Exposure): AlertSeverity {
+  return exposure === 'all' ? 'high' : exposure === 'interface' ? 'medium' : 'low';
+}
+
+export const SEVERITY_ORDER: Record<AlertSeverity, number> = { high: 0, medium: 1, low: 2 };
+
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = { includeLoopback: false, mutes: [], snoozedUntil: null, clearedThrough: 0 };
+
+/** The alerts a person sees: low ones only when they asked for loopback listeners, none of those cleared. */
+export function visibleAlerts(alerts: readonly Alert[], settings: Pick<AlertSettings, 'includeLoopback' | 'clearedThrough'>): Alert[] {
+  return alerts.filter((a) => a.id > settings.clearedThrough && (settings.includeLoopback || a.severity !== 'low'));
+}
+
+export function sameMute(a: AlertMute, b: AlertMute): boolean {
+  return 'port' in a ? 'port' in b && a.port === b.port : 'process' in b && a.process === b.process;
+}
+
+/** Does a mute hold this listener: its process summary, or its port? */
+export function isMuted(mutes: readonly AlertMute[], x: { summary: string | null; localPort: number }): boolean {
+  return mutes.some((m) => ('port' in m ? m.port === x.localPort : x.summary !== null && m.process === x.summary));
+}
+
+/** "port 8080", "python3 sneaky.py". */
+export function describeMute(m: AlertMute): string {
+  return 'port' in m ? `port ${m.port}` : m.process;
+}
+
+/** Whether an alert gets a desktop or browser notification: high ones the engine marked (not coalesced, not snoozed). */
+export function shouldNotify(a: Pick<Alert, 'severity' | 'notify'>): boolean {
+  return a.notify && a.severity === 'high';
+}
