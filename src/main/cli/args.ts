@@ -1,8 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseQuery } from '../../shared/query';
 import { bundlePath } from '../engine/bundles';
 import { SOURCE_CHOICES, type SourceChoice } from '../engine/sources';
-import type { SocketFilter } from './filter';
+import { parseFilterFlag, type SocketFilter } from './filter';
 import { inert } from './format';
 
 /*
@@ -77,14 +76,10 @@ export function sourceFlag(command: string, value: string | undefined): SourceCh
 
 /** The filter flags (FILTER_OPTIONS) as a SocketFilter, validated. */
 export function filterFrom(command: string, v: Record<string, string | boolean | undefined>): SocketFilter {
-  let query;
-  if (typeof v.filter === 'string') {
-    const q = parseQuery(v.filter);
-    if (!q.ok) throw new UsageError(`portwatch ${command}: --filter: ${q.message} (at character ${q.position + 1})`);
-    query = q.terms;
-  }
+  const q = typeof v.filter === 'string' ? parseFilterFlag(command, v.filter) : undefined;
+  if (q && !q.ok) throw new UsageError(q.message);
   return {
-    query,
+    query: q?.query,
     listening: v.listen === true,
     tcp: v.tcp === true,
     udp: v.udp === true,

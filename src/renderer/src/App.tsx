@@ -1,6 +1,7 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
-import { parseQuery, type QueryTerm } from '../../shared/query';
+import { parseQuery } from '../../shared/query';
+import { serviceName } from '../../shared/services';
 import { isExpected } from '../../shared/baseline';
 import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
@@ -26,7 +27,6 @@ const GROUP_LABELS: Record<GroupBy, string> = {
   netns: 'Namespace',
   none: 'No grouping',
 };
-const NO_TERMS: QueryTerm[] = [];
 
 /** Rows still open (closed ones linger a few seconds, highlighted, but no longer count). */
 function countOpen(rows: readonly { change: string | null }[]): number {
@@ -61,11 +61,10 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   }, []);
 
   const parsed = useMemo(() => parseQuery(query), [query]);
-  const terms = parsed.ok ? parsed.terms : NO_TERMS;
   const hostNames = view.hostNames;
   const rules = view.baseline?.ok ? view.baseline.rules : null;
   const ctx: ViewContext = useMemo(
-    () => ({ hostName: (a: string) => hostNames[a], expected: (s) => (rules ? isExpected(rules, s) : null) }),
+    () => ({ hostName: (a: string) => hostNames[a], serviceName, expected: (s) => (rules ? isExpected(rules, s) : null) }),
     [hostNames, rules],
   );
 
@@ -80,7 +79,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
 
   // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
   const rows = useDeferredValue(view.rows);
-  const filtered = useMemo(() => filterRows(rows, toggles, terms, ctx), [rows, toggles, terms, ctx]);
+  const filtered = useMemo(() => filterRows(rows, toggles, parsed, ctx), [rows, toggles, parsed, ctx]);
   const sorted = useMemo(() => sortRows(filtered, sort.col, sort.dir, ctx), [filtered, sort, ctx]);
   const groups = useMemo(() => groupRows(sorted, groupBy, ctx), [sorted, groupBy, ctx]);
   const items = useMemo(() => {
@@ -241,7 +240,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         onToggle={(key) => dispatch({ type: 'toggle', key })}
         query={query}
         onQuery={(q) => dispatch({ type: 'query', query: q })}
-        error={parsed.ok ? null : parsed.message}
+        error={parsed.ok ? null : { message: parsed.message, position: parsed.position }}
         searchRef={searchRef}
         shown={shownCount}
         total={totalCount}
