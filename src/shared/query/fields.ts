@@ -54,7 +54,7 @@ function distance(a: string, b: string): number {
 function didYouMean(name: string): string {
   const names = [...FIELDS, ...Object.keys(FIELD_ALIASES)];
   const best = names.map((f) => [f, distance(name.slice(0, 20), f)] as const).sort((a, b) => a[1] - b[1])[0];
-  return best && best[1] <= 2 ? `did you mean "${best[0]}:"? ` : '';
+  return best && best[1] <= 2 ? `did you mean "${best[0]}:"?` : '';
 }
 
 const term = (t: QueryTerm, at: number): QueryNode => ({ kind: 'term', term: t, at });
@@ -199,7 +199,8 @@ export function wordTerm(raw: string, at: number, exactPositions: boolean, env: 
   if (typeof shown === 'string') return { message: shown, position: pos(0) };
   if (shown) return wrap(shown);
   if (colon > 0 && /^[a-z]+$/.test(name) && !/^[0-9a-f]*$/i.test(name)) {
-    return { message: `unknown field "${name}:": ${didYouMean(name)}known: ${FIELDS.join(', ')}`, position: pos(0) };
+    const guess = didYouMean(name);
+    return { message: `unknown field "${name}:": ${guess || `known: ${FIELDS.join(', ')}`}`, position: pos(0) };
   }
   return wrap(term({ field: 'text', value: text.toLowerCase() }, at));
 }
