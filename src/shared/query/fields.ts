@@ -151,7 +151,7 @@ function displayedForm(text: string, at: number, env: ParseEnv): QueryNode | str
     if (b[3] === undefined) return term({ field: 'address', end: 'either', address, port: null, iface }, at);
     const port = Number(b[3]);
     if (port > 65535) return `"${b[3]}" is not a port (0-65535)`;
-    return term({ field: 'endpoint', text: formatEndpoint(address, port, iface) }, at);
+    return term({ field: 'endpoint', text: formatEndpoint(address, port, iface), port }, at);
   }
   const v = V4_ENDPOINT.exec(lower);
   if (v) {
@@ -159,7 +159,7 @@ function displayedForm(text: string, at: number, env: ParseEnv): QueryNode | str
     if (address === null) return `"${v[1]}" is not an IPv4 address`;
     const port = Number(v[3]);
     if (port > 65535) return `"${v[3]}" is not a port (0-65535)`;
-    return term({ field: 'endpoint', text: formatEndpoint(address, port, v[2] ?? null) }, at);
+    return term({ field: 'endpoint', text: formatEndpoint(address, port, v[2] ?? null), port }, at);
   }
   return null;
 }

@@ -1,5 +1,5 @@
-import { exposureOf, riskOf } from '../exposure';
-import { formatEndpoint, formatLocal, unmapIpv4, type Protocol, type Socket } from '../model';
+import { exposureOf, riskOf, type Exposure } from '../exposure';
+import { formatEndpoint, formatLocal, unmapIpv4, type ProcessInfo, type Protocol, type Socket } from '../model';
 import { inCidr } from './addresses';
 import type { CompareOp } from './lexer';
 import type { End, QueryNode, QueryTerm } from './terms';
@@ -16,48 +16,73 @@ export interface MatchContext {
 /** A compiled query: a predicate over a socket, built once per query (a keystroke), run once per socket. */
 export type Predicate = (s: Socket, ctx: MatchContext) => boolean;
 
-/** What the table shows of a socket, computed once per socket object (a changed socket is a new object). */
-interface Shown {
-  /** Every text column, lower case, joined: free text is a substring of one of them. */
-  text: string;
-  local: string;
-  localRaw: string;
-  localBare: string;
-  remote: string;
-}
-const shownCache = new WeakMap<Socket, Shown>();
+/**
+ * The text free text looks in, lower case, computed once per object and kept while the object lives (a changed
+ * socket is a new object; processes are shared by their sockets, so a command line is lowered once, not once per
+ * socket): a keystroke then costs one substring search per socket.
+ */
+const ownerText = new WeakMap<ProcessInfo, string>();
+const socketText = new WeakMap<Socket, string>();
+const STATE_TEXT = new Map<string, string>();
 
-function shown(s: Socket): Shown {
-  let v = shownCache.get(s);
-  if (v) return v;
-  const local = formatLocal(s).toLowerCase();
-  const remote = formatEndpoint(s.remoteAddress, s.remotePort).toLowerCase();
+function ownerTextOf(p: ProcessInfo): string {
+  let t = ownerText.get(p);
+  if (t === undefined) {
+    t = `${p.name}\u0000${p.cmdline.join(' ')}`.toLowerCase();
+    ownerText.set(p, t);
+  }
+  return t;
+}
+
+/** Every text column of the row, as the table shows it (the endpoints contain the addresses and ports). */
+function textOf(s: Socket): string {
+  let t = socketText.get(s);
+  if (t !== undefined) return t;
   const owner = s.process ?? s.lastOwner;
-  const parts = [
-    owner?.name,
-    owner?.cmdline.join(' '),
-    s.localAddress,
-    String(s.localPort),
-    local,
-    s.remoteAddress,
-    s.remotePort === null ? null : String(s.remotePort),
-    remote,
-    s.state,
-    s.user,
-    s.pid === null ? null : String(s.pid),
-    `${s.protocol}${s.family === 6 ? '6' : ''}`,
-  ];
-  let text = '';
-  for (const p of parts) if (p !== null && p !== undefined && p !== '') text += `${p.toLowerCase()}\u0000`;
-  v = {
-    text,
-    local,
-    localRaw: formatEndpoint(s.localAddress, s.localPort, s.interface).toLowerCase(),
-    localBare: formatEndpoint(s.localAddress, s.localPort).toLowerCase(),
-    remote,
-  };
-  shownCache.set(s, v);
-  return v;
+  let state = STATE_TEXT.get(s.state);
+  if (state === undefined) STATE_TEXT.set(s.state, (state = s.state.toLowerCase()));
+  const local = formatLocal(s);
+  t =
+    `${owner ? ownerTextOf(owner) : ''}\u0000${local}\u0000${local.startsWith(s.localAddress) ? '' : s.localAddress}\u0000` +
+    `${formatEndpoint(s.remoteAddress, s.remotePort)}\u0000${state}\u0000${s.user ?? ''}\u0000${s.pid ?? ''}\u0000${s.protocol}${s.family === 6 ? '6' : ''}`;
+  // addresses are canonical (lower case) already; the user name may not be
+  if (s.user !== null && s.user !== s.user.toLowerCase()) t = t.toLowerCase();
+  socketText.set(s, t);
+  return t;
+}
+
+/** Service names by port and protocol, lower case, per lookup function: a keystroke asks for them 10,000 times. */
+const serviceCache = new WeakMap<NonNullable<MatchContext['serviceName']>, Map<number, string>>();
+const PROTOCOL_INDEX: Record<Protocol, number> = { tcp: 0, udp: 1, udplite: 2, raw: 3, icmp: 4, mptcp: 5 };
+
+function serviceText(lookup: NonNullable<MatchContext['serviceName']>, s: Socket): string {
+  let byPort = serviceCache.get(lookup);
+  if (!byPort) serviceCache.set(lookup, (byPort = new Map()));
+  const key = s.localPort * 8 + PROTOCOL_INDEX[s.protocol];
+  let name = byPort.get(key);
+  if (name === undefined) byPort.set(key, (name = (lookup(s.localPort, s.protocol) ?? '').toLowerCase()));
+  return name;
+}
+
+/** Exposure by local address and device, cached: its loopback test parses the address. */
+const EXPOSURE_LIMIT = 100_000;
+let exposureCache = new Map<string, Exposure | null>();
+
+function exposureOfListener(s: Socket): Exposure | null {
+  if (!s.listening) return null;
+  const key = s.interface === null ? s.localAddress : `${s.localAddress}%${s.interface}`;
+  let e = exposureCache.get(key);
+  if (e === undefined) {
+    e = exposureOf(s);
+    if (exposureCache.size >= EXPOSURE_LIMIT) exposureCache = new Map();
+    exposureCache.set(key, e);
+  }
+  return e;
+}
+
+/** Whether an end shows as `text` (only asked once its port matched: most sockets are turned away by the port). */
+function localShowsAs(s: Socket, text: string): boolean {
+  return formatLocal(s) === text || formatEndpoint(s.localAddress, s.localPort, s.interface) === text || formatEndpoint(s.localAddress, s.localPort) === text;
 }
 
 const inRanges = (p: number | null, ranges: ReadonlyArray<readonly [number, number]>): boolean => {
@@ -111,7 +136,7 @@ function termPredicate(t: QueryTerm): Predicate {
     case 'family':
       return (s) => s.family === t.family;
     case 'exposure':
-      return (s) => exposureOf(s) === t.exposure;
+      return (s) => exposureOfListener(s) === t.exposure;
     case 'proc':
       return (s) => (s.process?.name ?? '').toLowerCase().includes(t.value);
     case 'iface':
@@ -151,10 +176,8 @@ function termPredicate(t: QueryTerm): Predicate {
         );
     }
     case 'endpoint':
-      return (s) => {
-        const v = shown(s);
-        return v.local === t.text || v.remote === t.text || v.localRaw === t.text || v.localBare === t.text;
-      };
+      return (s) =>
+        (s.localPort === t.port && localShowsAs(s, t.text)) || (s.remotePort === t.port && formatEndpoint(s.remoteAddress, s.remotePort) === t.text);
     case 'unexpected':
       return (s, ctx) => s.listening && ctx.expected?.(s) === false;
     case 'risk':
@@ -162,9 +185,9 @@ function termPredicate(t: QueryTerm): Predicate {
     case 'text': {
       const v = t.value;
       return (s, ctx) => {
-        if (shown(s).text.includes(v)) return true;
+        if (textOf(s).includes(v)) return true;
         if (s.remoteAddress !== null && ctx.hostName && (ctx.hostName(s.remoteAddress) ?? '').toLowerCase().includes(v)) return true;
-        return ctx.serviceName !== undefined && (ctx.serviceName(s.localPort, s.protocol) ?? '').toLowerCase().includes(v);
+        return ctx.serviceName !== undefined && serviceText(ctx.serviceName, s).includes(v);
       };
     }
   }

@@ -32,7 +32,7 @@ export type QueryTerm =
   /** ss's `dst github.com`: a remote host name (the reverse-DNS name) equal to it or ending in `.name`. */
   | { field: 'hostName'; value: string }
   /** An endpoint exactly as the table shows it, local or remote: `127.0.0.1:19002`, `[::1]:19005`, `*:53`. */
-  | { field: 'endpoint'; text: string }
+  | { field: 'endpoint'; text: string; port: number }
   | { field: 'unexpected' }
   | { field: 'risk' };
 
