@@ -351,6 +351,12 @@ describe('errors say what was expected, and where', () => {
     expect(refused('a'.repeat(2001)).message).toMatch(/too long \(2,000 characters at most\)/);
   });
 
+  it('quotes a long piece of a hostile query cut short in its message', () => {
+    const r = refused(`dst ${'a'.repeat(500)}!`);
+    expect(r.message).toMatch(/^dst: "a{40}…" is not an address/);
+    expect(r.message.length).toBeLessThan(200);
+  });
+
   it('never throws, on random strings of the language and of noise', () => {
     const pieces = [
       '(',

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { unmapIpv4 } from '../model';
-import type { End, QueryTerm } from './terms';
+import { quote, type End, type QueryTerm } from './terms';
 
 /** Address blocks and exact addresses in queries: parsed once at parse time; sockets' addresses parsed once each. */
 
@@ -35,20 +35,20 @@ export function parseCidr(text: string, end: End): Cidr | string | null {
   if (slash < 0) return null;
   const addr = text.slice(0, slash);
   const len = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(len)) return `"${text}": expected a prefix length after the /`;
+  if (!/^\d{1,3}$/.test(len)) return `${quote(text)}: expected a prefix length after the /`;
   const prefix = Number(len);
   if (/^\d{1,3}(\.\d{1,3}){0,3}$/.test(addr)) {
     const parts = addr.split('.').map(Number);
     while (parts.length < 4) parts.push(0);
-    if (parts.some((p) => p > 255)) return `"${addr}" is not an IPv4 address`;
-    if (prefix > 32) return `"${text}": an IPv4 prefix is 0 to 32 bits`;
+    if (parts.some((p) => p > 255)) return `${quote(addr)} is not an IPv4 address`;
+    if (prefix > 32) return `${quote(text)}: an IPv4 prefix is 0 to 32 bits`;
     return { field: 'cidr', end, family: 4, bits: parts, prefix };
   }
   if (addr.includes(':') && ipaddr.IPv6.isValid(addr)) {
-    if (prefix > 128) return `"${text}": an IPv6 prefix is 0 to 128 bits`;
+    if (prefix > 128) return `${quote(text)}: an IPv6 prefix is 0 to 128 bits`;
     return { field: 'cidr', end, family: 6, bits: ipaddr.IPv6.parse(addr).parts.slice(), prefix };
   }
-  return `"${addr}" is not an IPv4 or IPv6 address`;
+  return `${quote(addr)} is not an IPv4 or IPv6 address`;
 }
 
 const PARSED_LIMIT = 100_000;

@@ -1,7 +1,7 @@
 import { formatEndpoint, PROTOCOLS, type Protocol } from '../model';
 import { canonicalAddress, parseCidr } from './addresses';
 import type { ServicePorts } from './services';
-import { STATE_NAMES_HELP, statesNamed, type QueryNode, type QueryTerm } from './terms';
+import { quote, STATE_NAMES_HELP, statesNamed, type QueryNode, type QueryTerm } from './terms';
 
 /**
  * One word of a query that is not an operator or an ss keyword: a `field:value[,value...]` term, a keyword
@@ -68,11 +68,11 @@ export function portRanges(value: string, env: ParseEnv): Array<[number, number]
   if (m) {
     const min = Number(m[1]);
     const max = m[2] === undefined ? min : Number(m[2]);
-    if (min > 65535 || max > 65535 || min > max) return `"${value}" is not ${PORT_HELP}`;
+    if (min > 65535 || max > 65535 || min > max) return `${quote(value)} is not ${PORT_HELP}`;
     return [[min, max]];
   }
   const ports = /^[a-z][a-z0-9._+-]{0,63}$/i.test(value) ? env.servicePorts(value) : undefined;
-  if (!ports || ports.length === 0) return `"${value}" is not ${PORT_HELP}`;
+  if (!ports || ports.length === 0) return `${quote(value)} is not ${PORT_HELP}`;
   return ports.map((p) => [p, p]);
 }
 
@@ -94,25 +94,25 @@ function fieldValue(field: Field, value: string, at: number, env: ParseEnv): Que
       return typeof r === 'string' ? r : term({ field, ranges: r }, at);
     }
     case 'pid':
-      if (!/^\d{1,10}$/.test(value) || Number(value) < 1) return `"${value}" is not a process id`;
+      if (!/^\d{1,10}$/.test(value) || Number(value) < 1) return `${quote(value)} is not a process id`;
       return term({ field, pid: Number(value) }, at);
     case 'state': {
       const s = statesNamed(value);
-      if (!s) return `"${value}" is not a state (${STATE_NAMES_HELP})`;
+      if (!s) return `${quote(value)} is not a state (${STATE_NAMES_HELP})`;
       return term({ field, ...s }, at);
     }
     case 'proto': {
       const p = protocolOf(lower);
-      if (!p) return `"${value}" is not a protocol (${PROTOCOLS.join(', ')})`;
+      if (!p) return `${quote(value)} is not a protocol (${PROTOCOLS.join(', ')})`;
       return term({ field, ...p }, at);
     }
     case 'family': {
       const f = lower.replace(/^ipv?/, '');
-      if (f !== '4' && f !== '6') return `"${value}" is not 4 or 6`;
+      if (f !== '4' && f !== '6') return `${quote(value)} is not 4 or 6`;
       return term({ field, family: f === '4' ? 4 : 6 }, at);
     }
     case 'exposure':
-      if (lower !== 'all' && lower !== 'interface' && lower !== 'loopback') return `"${value}" is not an exposure (all, interface, loopback)`;
+      if (lower !== 'all' && lower !== 'interface' && lower !== 'loopback') return `${quote(value)} is not an exposure (all, interface, loopback)`;
       return term({ field, exposure: lower }, at);
     case 'host': {
       const cidr = parseCidr(lower, 'remote');
@@ -146,19 +146,19 @@ function displayedForm(text: string, at: number, env: ParseEnv): QueryNode | str
   const b = BRACKETED.exec(lower);
   if (b) {
     const address = canonicalAddress(b[1] as string);
-    if (address === null || !address.includes(':')) return `"${b[1]}" is not an IPv6 address`;
+    if (address === null || !address.includes(':')) return `${quote(b[1] as string)} is not an IPv6 address`;
     const iface = b[2] ?? null;
     if (b[3] === undefined) return term({ field: 'address', end: 'either', address, port: null, iface }, at);
     const port = Number(b[3]);
-    if (port > 65535) return `"${b[3]}" is not a port (0-65535)`;
+    if (port > 65535) return `${quote(b[3] as string)} is not a port (0-65535)`;
     return term({ field: 'endpoint', text: formatEndpoint(address, port, iface), port }, at);
   }
   const v = V4_ENDPOINT.exec(lower);
   if (v) {
     const address = v[1] === '*' ? '*' : canonicalAddress(v[1] as string);
-    if (address === null) return `"${v[1]}" is not an IPv4 address`;
+    if (address === null) return `${quote(v[1] as string)} is not an IPv4 address`;
     const port = Number(v[3]);
-    if (port > 65535) return `"${v[3]}" is not a port (0-65535)`;
+    if (port > 65535) return `${quote(v[3] as string)} is not a port (0-65535)`;
     return term({ field: 'endpoint', text: formatEndpoint(address, port, v[2] ?? null), port }, at);
   }
   return null;
@@ -174,7 +174,7 @@ export function wordTerm(raw: string, at: number, exactPositions: boolean, env: 
     text = text.slice(1);
     offset = 1;
   }
-  if (text === '' || text === '-') return { message: `"${raw}" needs something after the minus`, position: at };
+  if (text === '' || text === '-') return { message: `${quote(raw)} needs something after the minus`, position: at };
   const pos = (i: number): number => (exactPositions ? at + offset + i : at);
   const wrap = (n: QueryNode): QueryNode => (negate ? { kind: 'not', item: n } : n);
 

@@ -1,7 +1,7 @@
 import { lex, type CompareOp, type Token } from './lexer';
 import { wordTerm, type Fail, type ParseEnv } from './fields';
 import { ssPredicate, SS_KEYWORDS, WORD_OPS, type SsKeyword } from './ss';
-import { STATE_NAMES_HELP, statesNamed, type QueryNode, type StateSet } from './terms';
+import { quote, STATE_NAMES_HELP, statesNamed, type QueryNode, type StateSet } from './terms';
 
 /**
  * The grammar, loosest first (ss's precedence: or, then and, then not):
@@ -29,7 +29,7 @@ class ParseError extends Error {
   }
 }
 
-const describe = (t: Token): string => (t.kind === 'eof' ? 'the end of the query' : `"${t.text}"`);
+const describe = (t: Token): string => (t.kind === 'eof' ? 'the end of the query' : quote(t.text));
 const isKeyword = (t: Token, ...words: string[]): boolean => t.kind === 'word' && !t.quoted && words.includes(t.text.toLowerCase());
 
 class Parser {
@@ -68,7 +68,7 @@ class Parser {
     const items = [this.and(depth)];
     while (this.peek().kind === 'or') {
       const op = this.next();
-      if (!this.startsTerm(this.peek())) this.fail(`expected a term after "${op.text}", not ${describe(this.peek())}`, this.peek().at);
+      if (!this.startsTerm(this.peek())) this.fail(`expected a term after ${quote(op.text)}, not ${describe(this.peek())}`, this.peek().at);
       items.push(this.and(depth));
     }
     return items.length === 1 ? (items[0] as QueryNode) : { kind: 'or', items };
@@ -80,7 +80,7 @@ class Parser {
       const t = this.peek();
       if (t.kind === 'and') {
         this.next();
-        if (!this.startsTerm(this.peek())) this.fail(`expected a term after "${t.text}", not ${describe(this.peek())}`, this.peek().at);
+        if (!this.startsTerm(this.peek())) this.fail(`expected a term after ${quote(t.text)}, not ${describe(this.peek())}`, this.peek().at);
       } else if (!this.startsTerm(t)) break;
       items.push(this.unary(depth));
     }
@@ -92,7 +92,7 @@ class Parser {
     if (t.kind === 'not') {
       if (depth >= MAX_DEPTH) this.fail(`nested too deep: at most ${MAX_DEPTH} levels of parentheses and negations`, t.at);
       this.next();
-      if (!this.startsTerm(this.peek())) this.fail(`expected a term after "${t.text}", not ${describe(this.peek())}`, this.peek().at);
+      if (!this.startsTerm(this.peek())) this.fail(`expected a term after ${quote(t.text)}, not ${describe(this.peek())}`, this.peek().at);
       return { kind: 'not', item: this.unary(depth + 1) };
     }
     return this.primary(depth);
@@ -115,9 +115,9 @@ class Parser {
         return this.fail('unexpected ")": there is no "(" before it to close', t.at);
       case 'or':
       case 'and':
-        return this.fail(`expected a term before "${t.text}"`, t.at);
+        return this.fail(`expected a term before ${quote(t.text)}`, t.at);
       case 'op':
-        return this.fail(`unexpected "${t.text}": an operator goes after sport, dport, src, dst or dev`, t.at);
+        return this.fail(`unexpected ${quote(t.text)}: an operator goes after sport, dport, src, dst or dev`, t.at);
       case 'eof':
         return this.fail('expected a term', t.at);
       case 'not':
@@ -141,10 +141,10 @@ class Parser {
     while (isKeyword(this.peek(), 'state', 'exclude')) {
       const kw = this.next();
       const v = this.peek();
-      if (v.kind !== 'word') this.fail(`expected a state after "${kw.text}" (${STATE_NAMES_HELP}), not ${describe(v)}`, v.at);
+      if (v.kind !== 'word') this.fail(`expected a state after ${quote(kw.text)} (${STATE_NAMES_HELP}), not ${describe(v)}`, v.at);
       this.next();
       const named = statesNamed(v.text);
-      if (!named) this.fail(`"${v.text}" is not a state (${STATE_NAMES_HELP})`, v.at);
+      if (!named) this.fail(`${quote(v.text)} is not a state (${STATE_NAMES_HELP})`, v.at);
       const exclude = kw.text.toLowerCase() === 'exclude';
       // ss: the first `state` starts from nothing, the first `exclude` from every state
       set ??= exclude ? { ...(statesNamed('all') as StateSet) } : { states: new Set(), listening: false };

@@ -1,7 +1,7 @@
 import { canonicalAddress, parseCidr } from './addresses';
 import { portRanges, type ParseEnv } from './fields';
 import type { CompareOp } from './lexer';
-import type { End, QueryNode, QueryTerm } from './terms';
+import { quote, type End, type QueryNode, type QueryTerm } from './terms';
 
 /**
  * ss's own filter predicates (`man ss`, EXPRESSION and HOST SYNTAX), as users type them:
@@ -56,7 +56,7 @@ function portPredicate(end: End, op: CompareOp, value: string, at: number, env: 
     return withFamily(family, op === '=' ? n : not(n), at);
   }
   if (r.length !== 1 || (r[0] as [number, number])[0] !== (r[0] as [number, number])[1]) {
-    return `"${bare}" names several ports: ${op} needs one`;
+    return `${quote(bare)} names several ports: ${op} needs one`;
   }
   return withFamily(family, term({ field: 'portCompare', end, op, port: (r[0] as [number, number])[0] }, at), at);
 }
@@ -72,7 +72,7 @@ function hostPredicate(end: End, value: string, at: number, env: ParseEnv): Quer
     const after = bracket[2] as string;
     // [fd00::]/8 and [::1]:443
     const m = /^(\/\d{1,3})?(?::(.+))?$/.exec(after);
-    if (!m) return `"${value}": expected [ADDRESS], [ADDRESS]/LEN or [ADDRESS]:PORT`;
+    if (!m) return `${quote(value)}: expected [ADDRESS], [ADDRESS]/LEN or [ADDRESS]:PORT`;
     host += m[1] ?? '';
     port = m[2] ?? null;
   } else if (!(host.includes(':') && (canonicalAddress(host.split('/')[0] as string) !== null || parseCidr(host, end) !== null))) {
@@ -94,7 +94,7 @@ function hostPredicate(end: End, value: string, at: number, env: ParseEnv): Quer
       if (address !== null) parts.push(term({ field: 'address', end, address, port: null, iface: null }, at));
       else if (end === 'remote' && !/^[\d.]+$/.test(host) && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
         parts.push(term({ field: 'hostName', value: host }, at));
-      } else return `"${host}" is not an address, an address block like 10.0.0.0/8${end === 'remote' ? ' or a host name' : ''}`;
+      } else return `${quote(host)} is not an address, an address block like 10.0.0.0/8${end === 'remote' ? ' or a host name' : ''}`;
     }
   }
   if (port !== null && port !== '*') {

@@ -106,3 +106,8 @@ export function statesNamed(value: string): StateSet | null {
 export const STATE_NAMES_HELP =
   'listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, closed, unconn, bound, ' +
   'or a group: all, connected, synchronized, bucket, big';
+
+/** A piece of the query in a message: quoted, and cut when long (a hostile query is 2,000 characters). */
+export function quote(text: string): string {
+  return `"${text.length > 40 ? `${text.slice(0, 40)}…` : text}"`;
+}
