@@ -259,6 +259,7 @@ describe("ss's filter syntax, as users type it", () => {
     ['dst 127.0.0.1:3000', ['tw']],
     ['dst www.example.com', ['https']],
     ['dst example.com', ['https']], // a name ends in it
+    ['dst www.example.com:https', ['https']], // host:port with a name
     ['src 192.168.0.0/16', ['redis']],
     ['src 10.1.2/24', ['https', 'syn']], // ss's short IPv4 block
     ['src fd00::/8', ['smtp']],
