@@ -123,6 +123,9 @@ describe('the filter language in the search box, in Chromium', { timeout: 60_000
     expect(await page.getByTestId('shown-count').textContent()).toMatch(/^0 of \d+$/);
     expect(await page.getByTestId('search').getAttribute('aria-invalid')).toBe('true');
     await page.screenshot({ path: join(SHOTS, 'web-filter-error.png') });
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.screenshot({ path: join(SHOTS, 'web-filter-error-1024.png') });
+    await page.setViewportSize({ width: 1300, height: 720 });
     // fixed, the rows come back
     await search(`proc:${NAME} port:${port4}`, [at4()]);
     expect(await page.getByTestId('search-error').count()).toBe(0);
