@@ -1,6 +1,6 @@
 // The one report of a `npm run bench` run: every budget of DESIGN.md (and issue 2's cold-poll target, and the
 // whole-process CLI budgets) with what was measured, met or not and by how much, then each benchmark's own
-// table. Reads the results that collect.mjs, web.mjs, renderer.mjs, soak.mjs and traffic.mjs just wrote; writes
+// table. Reads the results that collect.mjs, web.mjs, renderer.mjs, soak.mjs, query.mjs and traffic.mjs just wrote; writes
 // bench/results/bench.md and bench.json, and puts the Markdown into README.md between the bench markers.
 //   node bench/report.mjs     (the last step of npm run bench)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ const web = load('web');
 const renderer = load('renderer');
 const soak = load('soak');
 const traffic = load('traffic');
+const query = load('query');
 
 const at10k = collect.json.rows.find((r) => r.target === 10000);
 if (!at10k) throw new Error('bench/report.mjs: collect.json has no 10,000-socket row');
@@ -92,6 +93,14 @@ const budgets = [
     renderer.json.scroll.dropped / renderer.json.scroll.frames,
     0.05,
     `${renderer.json.scroll.dropped} of ${renderer.json.scroll.frames} (${pct(renderer.json.scroll.dropped / renderer.json.scroll.frames)}), p95 frame ${n1(renderer.json.scroll.p95FrameMs)} ms`,
+  ),
+  budget(
+    `A keystroke in the search box at ${query.json.sockets.toLocaleString('en-US')} sockets: parse + filter, worst query's p95`,
+    '< 16 ms',
+    query.json.worstKeystrokeP95,
+    query.json.budgetMs,
+    `${n1(query.json.worstKeystrokeP95)} ms over ${query.json.queries.length} queries (${query.json.runs} runs each)`,
+    'ms',
   ),
   // the whole-process CLI rows that have a budget (bench/cli.mjs)
   ...cli.rows
@@ -183,6 +192,10 @@ ${strip(renderer.md).trim()}
 
 ${strip(soak.md).trim()}
 
+## Filter language (bench/query.mjs)
+
+${strip(query.md).trim()}
+
 ## Traffic (bench/traffic.mjs)
 
 ${strip(traffic.md).trim()}
@@ -200,6 +213,7 @@ writeFileSync(
       web: web.json,
       renderer: renderer.json,
       soak: soak.json,
+      query: query.json,
       traffic: traffic.json,
     },
     null,

@@ -56,8 +56,8 @@ describe('the Exposure view lists what the filter bar lets through', () => {
   it('the same query and toggles as the table narrow it', () => {
     const q = parseQuery('proc:node');
     if (!q.ok) throw new Error(q.message);
-    expect(listenerRows(filterRows(rows, NO_TOGGLES, q.terms, ctx), () => null).map((l) => l.row.socket.id)).toEqual(['l']);
-    expect(listenerRows(filterRows(rows, { ...NO_TOGGLES, hideLoopback: true }, [], ctx), () => null).map((l) => l.row.socket.id)).toEqual(['w']);
+    expect(listenerRows(filterRows(rows, NO_TOGGLES, q, ctx), () => null).map((l) => l.row.socket.id)).toEqual(['l']);
+    expect(listenerRows(filterRows(rows, { ...NO_TOGGLES, hideLoopback: true }, parseQuery(''), ctx), () => null).map((l) => l.row.socket.id)).toEqual(['w']);
   });
 
   it('sorts by a column and back; ties keep the report order', () => {

@@ -248,15 +248,17 @@ describe('view: filter, sort, group', () => {
     const q = (s: string) => {
       const p = parseQuery(s);
       if (!p.ok) throw new Error(p.message);
-      return p.terms;
+      return p;
     };
-    expect(ids(filterRows(rows, { ...NO_TOGGLES, listening: true }, [], ctx))).toEqual(['1', '2', '5', '7']);
-    expect(ids(filterRows(rows, { ...NO_TOGGLES, listening: true, established: true }, [], ctx))).toEqual(['1', '2', '3', '4', '5', '7']);
-    expect(ids(filterRows(rows, { ...NO_TOGGLES, udp: true }, [], ctx))).toEqual(['7']);
-    expect(ids(filterRows(rows, { ...NO_TOGGLES, ipv6: true }, [], ctx))).toEqual(['5']);
-    expect(ids(filterRows(rows, { ...NO_TOGGLES, hideLoopback: true }, [], ctx))).toEqual(['1', '2', '3', '4', '6']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, listening: true }, q(''), ctx))).toEqual(['1', '2', '5', '7']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, listening: true, established: true }, q(''), ctx))).toEqual(['1', '2', '3', '4', '5', '7']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, udp: true }, q(''), ctx))).toEqual(['7']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, ipv6: true }, q(''), ctx))).toEqual(['5']);
+    expect(ids(filterRows(rows, { ...NO_TOGGLES, hideLoopback: true }, q(''), ctx))).toEqual(['1', '2', '3', '4', '6']);
     expect(ids(filterRows(rows, NO_TOGGLES, q('host:github'), ctx))).toEqual(['4', '6']);
     expect(ids(filterRows(rows, NO_TOGGLES, q('port:443 -proc:nginx'), ctx))).toEqual(['4', '6']);
+    // a query that does not parse shows nothing, not everything (issue 14, item 4)
+    expect(ids(filterRows(rows, NO_TOGGLES, parseQuery('port:'), ctx))).toEqual([]);
   });
 
   it('sorts by any column, both ways', () => {

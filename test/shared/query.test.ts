@@ -54,7 +54,7 @@ const hostName = (a: string): string | undefined => (a === '2606:50c0:8000::153'
 function ids(q: string): string[] {
   const p = parseQuery(q);
   if (!p.ok) throw new Error(`${q}: ${p.message}`);
-  return all.filter((s) => matchesQuery(p.terms, s, { hostName })).map((s) => s.id);
+  return all.filter((s) => matchesQuery(p.query, s, { hostName })).map((s) => s.id);
 }
 
 describe('query language', () => {
@@ -90,7 +90,8 @@ describe('query language', () => {
     ['"daemon off"', ['a']],
     ['github', ['b', 'c']],
     ['fd00::2', ['b', 'c']],
-    ['127.0.0.53:53', []],
+    // v2: an endpoint as the table shows it finds its row (v1 found nothing: issue 14, item 4)
+    ['127.0.0.53:53', ['d']],
     ['-nginx -curl', ['c', 'd']],
     ['process:curl', ['b']],
   ];
@@ -98,7 +99,8 @@ describe('query language', () => {
 
   const bad: Array<[string, RegExp]> = [
     ['port:', /port: needs a value/],
-    ['port:http', /"http" is not a port/],
+    // v2 takes service names (port:http is 80): a name the registry does not know is still refused
+    ['port:htttp', /"htttp" is not a port/],
     ['port:70000', /is not a port/],
     ['port:9-1', /is not a port/],
     ['pid:abc', /is not a process id/],
@@ -130,7 +132,7 @@ describe('query language', () => {
       const q = Array.from({ length: rand(40) }, () => alphabet[rand(alphabet.length)]).join('');
       expect(() => {
         const p = parseQuery(q);
-        if (p.ok) for (const s of all) matchesQuery(p.terms, s);
+        if (p.ok) for (const s of all) matchesQuery(p.query, s);
       }).not.toThrow();
     }
     expect(parseQuery(42 as unknown as string)).toMatchObject({ ok: false });
@@ -143,7 +145,7 @@ describe('iface: and netns:', () => {
   const holds = (q: string, s: Socket): boolean => {
     const p = parseQuery(q);
     if (!p.ok) throw new Error(p.message);
-    return matchesQuery(p.terms, s);
+    return matchesQuery(p.query, s);
   };
   it('matches the bound device exactly, and none for unbound sockets', () => {
     expect(holds('iface:lo', bound)).toBe(true);

@@ -1,9 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { didYouMean } from '../../shared/didYouMean';
-import { parseQuery } from '../../shared/query';
 import { bundlePath } from '../engine/bundles';
 import { SOURCE_CHOICES, type SourceChoice } from '../engine/sources';
-import type { SocketFilter } from './filter';
+import type { Query } from '../../shared/query/core';
+import { parseFilterFlag, type SocketFilter } from './filter';
 import { inert } from './format';
 
 /*
@@ -107,17 +107,17 @@ export function sourceFlag(command: string, value: string | undefined): SourceCh
  * (`list -t state established`, as ss takes its filter), joined by spaces; with --filter, both must match.
  */
 export function filterFrom(command: string, v: Record<string, string | boolean | undefined>, words: readonly string[] = []): SocketFilter {
-  let query;
-  const queries: Array<[string, string]> = [];
-  if (typeof v.filter === 'string') queries.push(['--filter', v.filter]);
-  if (words.length > 0) queries.push(['filter', words.join(' ')]);
-  for (const [what, text] of queries) {
-    const q = parseQuery(text);
-    if (!q.ok) throw new UsageError(`portwatch ${command}: ${what} ${inert(JSON.stringify(text))}: ${q.message} (at character ${q.position + 1})`);
-    query = [...(query ?? []), ...q.terms];
+  const queries: Query[] = [];
+  const texts: Array<[string, string]> = [];
+  if (typeof v.filter === 'string') texts.push(['--filter', v.filter]);
+  if (words.length > 0) texts.push(['filter', words.join(' ')]);
+  for (const [what, text] of texts) {
+    const q = parseFilterFlag(command, text, what);
+    if (!q.ok) throw new UsageError(q.message);
+    queries.push(q.query);
   }
   return {
-    query,
+    queries,
     exposed: v.exposed === true,
     listening: v.listen === true,
     tcp: v.tcp === true,

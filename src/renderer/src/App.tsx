@@ -1,7 +1,8 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
 import { formatInterval, intervalChoices } from '../../shared/polling';
-import { parseQuery, type QueryTerm } from '../../shared/query';
+import { parseQuery } from '../../shared/query';
+import { serviceLabel } from '../../shared/devPorts';
 import { isExpected, ruleExpecting, rulesFor } from '../../shared/baseline';
 import { shouldNotify, visibleAlerts } from '../../shared/alerts';
 import type { Alert } from '../../shared/api';
@@ -12,7 +13,7 @@ import { ActionLog } from './components/ActionLog';
 import { AlertList } from './components/AlertList';
 import { KillDialog } from './components/KillDialog';
 import { planKill } from '../../shared/killPlan';
-import type { ProcessInfo, Socket } from '../../shared/model';
+import type { ProcessInfo, Protocol, Socket } from '../../shared/model';
 import { Charts } from './components/Charts';
 import { ExposureView } from './components/ExposureView';
 import { DetailsPanel } from './components/DetailsPanel';
@@ -35,7 +36,9 @@ const GROUP_LABELS: Record<GroupBy, string> = {
   netns: 'Namespace',
   none: 'No grouping',
 };
-const NO_TERMS: QueryTerm[] = [];
+
+/** What the Service column shows (a developer's name, then IANA's), for free-text search: one function, so the query's cache holds. */
+const shownService = (port: number, protocol: Protocol): string | undefined => serviceLabel(port, protocol)?.text;
 
 /** Rows still open (closed ones linger a few seconds, highlighted, but no longer count). */
 function countOpen(rows: readonly { change: string | null }[]): number {
@@ -88,11 +91,10 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   }, []);
 
   const parsed = useMemo(() => parseQuery(query), [query]);
-  const terms = parsed.ok ? parsed.terms : NO_TERMS;
   const hostNames = view.hostNames;
   const rules = view.baseline?.ok ? view.baseline.rules : null;
   const ctx: ViewContext = useMemo(
-    () => ({ hostName: (a: string) => hostNames[a], expected: (s) => (rules ? isExpected(rules, s) : null) }),
+    () => ({ hostName: (a: string) => hostNames[a], serviceName: shownService, expected: (s) => (rules ? isExpected(rules, s) : null) }),
     [hostNames, rules],
   );
 
@@ -108,7 +110,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
 
   // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
   const rows = useDeferredValue(view.rows);
-  const filtered = useMemo(() => filterRows(rows, toggles, terms, ctx), [rows, toggles, terms, ctx]);
+  const filtered = useMemo(() => filterRows(rows, toggles, parsed, ctx), [rows, toggles, parsed, ctx]);
   const sorted = useMemo(() => sortRows(filtered, sort.col, sort.dir, ctx), [filtered, sort, ctx]);
   const groups = useMemo(() => groupRows(sorted, groupBy, ctx, rows), [sorted, groupBy, ctx, rows]);
   const items = useMemo(() => {
@@ -390,7 +392,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         onToggle={(key) => dispatch({ type: 'toggle', key })}
         query={query}
         onQuery={(q) => dispatch({ type: 'query', query: q })}
-        error={parsed.ok ? null : parsed.message}
+        error={parsed.ok ? null : { message: parsed.message, position: parsed.position }}
         searchRef={searchRef}
         shown={exposureOn ? listeners.length : shownCount}
         total={exposureOn ? listenerTotal : totalCount}

@@ -72,9 +72,9 @@ describe('process names that are not ASCII, from real processes', () => {
     expect(s).toMatchObject({ pid, pids: [pid], process: { pid, name: 'über-srv' } });
     const q = parseQuery('proc:"über-srv"');
     if (!q.ok) throw new Error(q.message);
-    expect(matchesQuery(q.terms, s as Socket)).toBe(true);
+    expect(matchesQuery(q.query, s as Socket)).toBe(true);
     const other = parseQuery('proc:"uber-srv"');
     if (!other.ok) throw new Error(other.message);
-    expect(matchesQuery(other.terms, s as Socket)).toBe(false);
+    expect(matchesQuery(other.query, s as Socket)).toBe(false);
   });
 });

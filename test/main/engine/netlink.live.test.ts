@@ -131,7 +131,7 @@ describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => 
     expect([tw.uid, tw.user, tw.noOwner, tw.pid]).toEqual([null, null, 'closed', null]);
     const q = parseQuery('user:root');
     if (!q.ok) throw new Error(q.message);
-    expect(matchesQuery(q.terms, tw)).toBe(false);
+    expect(matchesQuery(q.query, tw)).toBe(false);
   });
 
   it('counts a known transfer in bytesIn and bytesOut, on both ends, within 1%', async () => {

@@ -1,7 +1,7 @@
 import { describeNoOwner, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
 import { commandLine, processSummary } from '../../../shared/processSummary';
 import { matchesQuickFilters } from '../../../shared/quickFilters';
-import { matchesQuery, type MatchContext, type QueryTerm } from '../../../shared/query';
+import { matchesQuery, type MatchContext, type QueryParse } from '../../../shared/query';
 import { serviceLabel } from '../../../shared/devPorts';
 import { serviceName } from '../../../shared/services';
 import type { Row } from './socketStore';
@@ -53,13 +53,17 @@ export interface ViewContext extends MatchContext {
   expected?: (s: Socket) => boolean | null;
 }
 
-/** Toggles of one kind widen (TCP + UDP = both); kinds narrow each other; none on in a kind = no limit. */
-export function filterRows(rows: readonly Row[], t: Toggles, terms: readonly QueryTerm[], ctx: ViewContext): Row[] {
+/**
+ * Toggles of one kind widen (TCP + UDP = both); kinds narrow each other; none on in a kind = no limit. A query
+ * that does not parse shows nothing (the search box says why), never everything.
+ */
+export function filterRows(rows: readonly Row[], t: Toggles, query: QueryParse, ctx: ViewContext): Row[] {
   const out: Row[] = [];
+  if (!query.ok) return out;
   for (const r of rows) {
     const s = r.socket;
     if (!matchesQuickFilters(t, s)) continue;
-    if (terms.length > 0 && !matchesQuery(terms, s, ctx)) continue;
+    if (!matchesQuery(query.query, s, ctx)) continue;
     out.push(r);
   }
   return out;
