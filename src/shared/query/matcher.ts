@@ -1,4 +1,4 @@
-import { exposureOf, riskOf, type Exposure } from '../exposure';
+import { exposureOf, riskOf, type Exposure } from '../reach';
 import { formatEndpoint, formatLocal, unmapIpv4, type ProcessInfo, type Protocol, type Socket } from '../model';
 import { inCidr } from './addresses';
 import type { CompareOp } from './lexer';

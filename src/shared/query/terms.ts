@@ -1,5 +1,5 @@
 import { SOCKET_STATES, type Protocol, type SocketState } from '../model';
-import type { Exposure } from '../exposure';
+import type { Exposure } from '../reach';
 import type { CompareOp } from './lexer';
 
 /** Which end of a socket a term looks at. */
