@@ -292,6 +292,7 @@ describe('alerts end to end, in Chromium', { timeout: 120_000 }, () => {
     expect(rules()).toEqual([{ protocol: 'tcp', exposure: 'loopback', exe }]);
 
     const [lo, hi] = [Math.min(pa, pb), Math.max(pa, pb)];
+    await page.getByTestId('more').click();
     await page.getByTestId('rules-toggle').click();
     const rule = page.locator('[data-testid=rule]', { hasText: exe ?? '' });
     await rule.getByTestId('rule-edit').click();

@@ -78,7 +78,7 @@ describe('the kill dialog, in Chromium', { timeout: 60_000 }, () => {
 
   it('takes focus when it opens, lists all six ports and the connections, Esc cancels and gives focus back, Enter kills', async () => {
     await page.getByTestId('search').fill(`pid:${six.pid}`);
-    const group = page.locator('[data-testid=group]', { has: page.locator('[data-testid=group-name]:text-is("python3")') });
+    const group = page.locator('[data-testid=group]', { has: page.locator('[data-testid=group-name]:text-is("python3 sixports.py")') });
     const killButton = group.getByTestId('kill').first();
     await killButton.waitFor({ timeout: 20_000 });
     // every socket of it on screen: the dialog's plan is made from what the page knows
@@ -108,7 +108,7 @@ describe('the kill dialog, in Chromium', { timeout: 60_000 }, () => {
     // Esc cancels, and focus goes back to the Kill button it came from; nothing died
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    expect(await focused(page)).toMatchObject({ testid: 'kill', group: 'python3' });
+    expect(await focused(page)).toMatchObject({ testid: 'kill', group: 'python3 sixports.py' });
     expect(isRunning(six.pid)).toBe(true);
 
     // again, and Enter confirms
@@ -130,7 +130,7 @@ describe('the kill dialog, in Chromium', { timeout: 60_000 }, () => {
     const pid = started.pid;
     try {
       await page.getByTestId('search').fill(`pid:${pid}`);
-      const group = page.locator('[data-testid=group]', { has: page.locator('[data-testid=group-name]:text-is("python3")') });
+      const group = page.locator('[data-testid=group]', { has: page.locator('[data-testid=group-name]:text-is("python3 sixports.py")') });
       await group.getByTestId('kill').first().click({ timeout: 20_000 });
       await page.getByTestId('confirm-kill-yes').click();
       await page.locator('[data-testid=kill-result][data-result=exited]').waitFor({ timeout: 15_000 });

@@ -110,7 +110,7 @@ export function filterFrom(command: string, v: Record<string, string | boolean |
   const queries: Query[] = [];
   const texts: Array<[string, string]> = [];
   if (typeof v.filter === 'string') texts.push(['--filter', v.filter]);
-  if (words.length > 0) texts.push(['filter', words.join(' ')]);
+  if (words.length > 0) texts.push([`filter ${inert(JSON.stringify(words.join(' ')))}`, words.join(' ')]);
   for (const [what, text] of texts) {
     const q = parseFilterFlag(command, text, what);
     if (!q.ok) throw new UsageError(q.message);

@@ -360,10 +360,10 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         >
           Alerts <span data-testid="alert-count">{alerts.length}</span>
         </button>
-        <button data-testid="rules-toggle" onClick={() => dispatch({ type: 'rules' })} title="The expected-ports rules: edit or remove them">
-          Rules
-        </button>
         <OverflowMenu>
+          <button data-testid="rules-toggle" onClick={() => dispatch({ type: 'rules' })} title="The expected-ports rules: edit or remove them">
+            Expected-ports rules…
+          </button>
           <button
             data-testid="reverse-dns"
             disabled={!view.control}
