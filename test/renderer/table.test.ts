@@ -194,3 +194,14 @@ describe('row actions', () => {
     expect(processHoldsSockets(p, [client(12, 1, 2, makeProcess(12, 'x', { startTime: 99 }))])).toBe(false);
   });
 });
+
+describe('the Age column is honest about what was there before this window looked', () => {
+  const started = makeProcess(7, 'sshd', { startTime: 1000 });
+  const s = makeSocket({ id: 'a', process: started, pid: 7, pids: [7] });
+  it('says the age it saw, or at most its process age, or at least since the first look', () => {
+    expect(cellText('age', { ...row(s), firstSeen: 61_000, seenOpen: true }, ctx, 121_000)).toBe('1m 0s');
+    expect(cellText('age', { ...row(s), firstSeen: 61_000 }, ctx, 121_000)).toBe('≤ 2m 0s');
+    expect(cellText('age', { ...row(makeSocket({ id: 'b' })), firstSeen: 61_000 }, ctx, 121_000)).toBe('≥ 1m 0s');
+    expect(cellTitle('age', { ...row(s), firstSeen: 61_000 }, '≤ 2m 0s')).toMatch(/no older/);
+  });
+});

@@ -94,9 +94,20 @@ export function cellText(col: Column, r: Row, ctx: ViewContext, now: number): st
       return ownerText(s);
     case 'user':
       return s.user ?? (s.uid === null ? '' : String(s.uid));
-    case 'age':
-      return formatAge(now - r.firstSeen);
+    case 'age': {
+      // honest for what the first state already held: no older than its process, no younger than the first look
+      if (r.seenOpen) return formatAge(now - r.firstSeen);
+      const start = r.socket.process?.startTime ?? null;
+      return start !== null && start <= r.firstSeen ? `≤ ${formatAge(now - start)}` : `≥ ${formatAge(now - r.firstSeen)}`;
+    }
   }
+}
+
+/** When a row opened, as well as this window knows: when it saw it appear, else its process's start, else the first look. */
+function openedAt(r: Row): number {
+  if (r.seenOpen) return r.firstSeen;
+  const start = r.socket.process?.startTime ?? null;
+  return start !== null && start <= r.firstSeen ? start : r.firstSeen;
 }
 
 /**
@@ -115,6 +126,11 @@ export function cellTitle(col: Column, r: Row, text: string): string {
   if (col === 'process') {
     if (s.process) return `${commandLine(s.process)} (pid ${s.process.pid})`;
     if (s.lastOwner && s.noOwner === 'closed') return `closed; last held by ${commandLine(s.lastOwner)} (pid ${s.lastOwner.pid})`;
+  }
+  if (col === 'age' && !r.seenOpen) {
+    return text.startsWith('≤')
+      ? `${text}: already there at this window's first look; its process started then, so it is no older (unless inherited)`
+      : `${text}: already there at this window's first look, so open at least this long`;
   }
   return text;
 }
@@ -141,7 +157,7 @@ export function compareRows(col: Column, a: Row, b: Row, ctx: ViewContext): numb
     case 'pid':
       return (x.pid ?? -1) - (y.pid ?? -1);
     case 'age':
-      return b.firstSeen - a.firstSeen;
+      return openedAt(b) - openedAt(a);
     default:
       return cmp(cellText(col, a, ctx, 0), cellText(col, b, ctx, 0));
   }
@@ -160,7 +176,7 @@ function sortKey(col: Column, r: Row, ctx: ViewContext): number | string {
     case 'pid':
       return s.pid ?? -1;
     case 'age':
-      return -r.firstSeen;
+      return -openedAt(r);
     default:
       return cellText(col, r, ctx, 0);
   }
