@@ -21,6 +21,8 @@ import { createInterface } from 'node:readline/promises';
 import { FILTER_OPTIONS, filterFrom, intFlag, parse, PID_MAX, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
 import { AUDIT_HELP, KILL_HELP, MAIN_HELP, SERVE_HELP, WATCH_HELP } from './help';
 import { list } from './list';
+import { history } from './history';
+import { record } from './record';
 
 /*
  * Every command, for the commands' bundle (out/node/cli-impl.cjs). `list` lives in list.ts, which is also a
@@ -338,6 +340,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await audit(rest, io);
       case 'kill':
         return await kill(rest, io);
+      case 'record':
+        return await record(rest, io);
+      case 'history':
+        return history(rest, io);
       default:
         throw new UsageError(`portwatch: unknown command '${command}'`);
     }
