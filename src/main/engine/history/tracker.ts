@@ -141,8 +141,9 @@ export class HistoryTracker {
       if (sock.listening) {
         const key = listenerKey(sock);
         present.add(key);
-        this.listeners.set(sock.id, this.track(sock, null));
-        if (!openListeners.has(key)) this.event(sock, 'listen', s.takenAt);
+        const known = openListeners.has(key);
+        this.listeners.set(sock.id, this.track(sock, known ? null : s.takenAt));
+        if (!known) this.event(sock, 'listen', s.takenAt);
       } else if (isConnection(sock)) this.connections.set(sock.id, this.track(sock, null));
     }
     for (const key of openListeners) {
