@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { HistoryStore, HistoryTracker } = createRequire(import.meta.url)(join(root, 'out', 'node', 'history.cjs'));
+const { HistoryStore, HistoryTracker, HistoryWriter } = createRequire(import.meta.url)(join(root, 'out', 'node', 'history.cjs'));
 
 const SOCKETS = 10_000;
 const CHURN = 0.05;
@@ -67,69 +67,96 @@ function connection(takenAt) {
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'pw-bench-history-'));
-const path = join(dir, 'history.db');
-let now = T0;
-const opened = HistoryStore.open(path, { mode: 'write', command: 'bench', now: () => now });
-if (!opened.ok) throw new Error(opened.message);
-const store = opened.store;
-const tracker = new HistoryTracker();
-
-let live = Array.from({ length: SOCKETS }, () => connection(now));
-store.write(tracker.snapshot({ seq: 1, takenAt: now, source: 'netlink', sockets: live }, store.openListenerKeys()));
-
-const trackMs = [];
-const writeMs = [];
-const pruneMs = [];
-let events = 0;
-for (let seq = 2; seq <= POLLS + 1; seq++) {
-  now += 1000;
-  const churn = Math.round(SOCKETS * CHURN);
-  const gone = live.slice(0, churn);
-  const stay = live.slice(churn);
-  const born = Array.from({ length: churn }, () => connection(now));
-  const changed = [];
-  for (let i = 0; i < stay.length * BUSY; i++) {
-    const s = stay[Math.floor(Math.random() * stay.length)];
-    s.bytesIn += 1500;
-    s.bytesOut += 300;
-    changed.push(s);
+/** `polls` polls of churn into a fresh database; `sink` is the store itself or a HistoryWriter (its own thread). */
+async function simulate(polls, threaded) {
+  const dir = mkdtempSync(join(tmpdir(), 'pw-bench-history-'));
+  const path = join(dir, 'history.db');
+  let now = T0;
+  next = 0;
+  let store;
+  let sink;
+  if (threaded) {
+    const w = await HistoryWriter.open({ path, command: 'bench' }, (m) => process.stderr.write(`${m}\n`), join(root, 'out', 'node', 'history-writer.cjs'));
+    if (!w.ok) throw new Error(w.message);
+    sink = w.writer;
+  } else {
+    const opened = HistoryStore.open(path, { mode: 'write', command: 'bench', now: () => now });
+    if (!opened.ok) throw new Error(opened.message);
+    store = opened.store;
+    sink = store;
   }
-  // half of what goes closes with a kernel record (TCP), and as many again lived between two polls
-  const closed = [...gone.slice(0, churn / 2), ...Array.from({ length: churn / 2 }, () => connection(now))].map((s) => ({
-    id: s.id,
-    protocol: 'tcp',
-    family: 4,
-    localAddress: s.localAddress,
-    localPort: s.localPort,
-    remoteAddress: s.remoteAddress,
-    remotePort: s.remotePort,
-    state: 'CLOSE',
-    pid: s.pid,
-    name: s.process.name,
-    uid: 0,
-    bytesIn: s.bytesIn + 100,
-    bytesOut: s.bytesOut + 100,
-    firstSeen: null,
-    closedAt: now - 10,
-    netns: null,
-  }));
-  live = [...stay, ...born];
-  const delta = { seq, takenAt: now, added: born, removed: gone.map((s) => s.id), changed: [...new Set(changed)], closed };
-  let t = performance.now();
-  const batch = tracker.delta(delta);
-  trackMs.push(performance.now() - t);
-  events += batch.events.length;
-  writeMs.push(store.write(batch));
-  t = performance.now();
-  store.prune();
-  pruneMs.push(performance.now() - t);
+  const tracker = new HistoryTracker();
+  let live = Array.from({ length: SOCKETS }, () => connection(now));
+  sink.write(tracker.snapshot({ seq: 1, takenAt: now, source: 'netlink', sockets: live }, sink.openListenerKeys()));
+  const trackMs = [];
+  const writeMs = [];
+  const pruneMs = [];
+  let events = 0;
+  for (let seq = 2; seq <= polls + 1; seq++) {
+    now += 1000;
+    const churn = Math.round(SOCKETS * CHURN);
+    const gone = live.slice(0, churn);
+    const stay = live.slice(churn);
+    const born = Array.from({ length: churn }, () => connection(now));
+    const changed = [];
+    for (let i = 0; i < stay.length * BUSY; i++) {
+      const s = stay[Math.floor(Math.random() * stay.length)];
+      s.bytesIn += 1500;
+      s.bytesOut += 300;
+      changed.push(s);
+    }
+    // half of what goes closes with a kernel record (TCP), and as many again lived between two polls
+    const closed = [...gone.slice(0, churn / 2), ...Array.from({ length: churn / 2 }, () => connection(now))].map((s) => ({
+      id: s.id,
+      protocol: 'tcp',
+      family: 4,
+      localAddress: s.localAddress,
+      localPort: s.localPort,
+      remoteAddress: s.remoteAddress,
+      remotePort: s.remotePort,
+      state: 'CLOSE',
+      pid: s.pid,
+      name: s.process.name,
+      uid: 0,
+      bytesIn: s.bytesIn + 100,
+      bytesOut: s.bytesOut + 100,
+      firstSeen: null,
+      closedAt: now - 10,
+      netns: null,
+    }));
+    live = [...stay, ...born];
+    const delta = { seq, takenAt: now, added: born, removed: gone.map((s) => s.id), changed: [...new Set(changed)], closed };
+    let t = performance.now();
+    const batch = tracker.delta(delta);
+    trackMs.push(performance.now() - t);
+    events += batch.events.length;
+    t = performance.now();
+    const ms = sink.write(batch);
+    writeMs.push(threaded ? performance.now() - t : ms);
+    t = performance.now();
+    sink.prune();
+    pruneMs.push(performance.now() - t);
+    // a poll a second, in the threaded run, so that the writer keeps up as it would
+    if (threaded) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  let used = 0;
+  let counts = { events: 0, flows: 0 };
+  let threadMs = [];
+  if (threaded) {
+    await sink.close();
+    threadMs = [sink.stats.totalMs / sink.stats.written, sink.stats.maxMs];
+  } else {
+    used = store.usedBytes();
+    counts = store.counts();
+    store.close();
+  }
+  const fileBytes = statSync(path).size;
+  rmSync(dir, { recursive: true, force: true });
+  return { trackMs, writeMs, pruneMs, events, used, counts, fileBytes, threadMs };
 }
-const used = store.usedBytes();
-const counts = store.counts();
-store.close();
-const fileBytes = statSync(path).size;
-rmSync(dir, { recursive: true, force: true });
+
+const { trackMs, writeMs, pruneMs, events, used, counts, fileBytes } = await simulate(POLLS, false);
+const threaded = await simulate(Math.min(POLLS, 120), true);
 
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const f = (x) => x.toFixed(1);
@@ -148,6 +175,14 @@ const lines = [
   `| tracker (delta -> batch) | ${f(pct(trackMs, 50))} ms | ${f(pct(trackMs, 95))} ms | ${f(Math.max(...trackMs))} ms |`,
   `| store.write (one transaction) | ${f(pct(writeMs, 50))} ms | ${f(pct(writeMs, 95))} ms | ${f(Math.max(...writeMs))} ms |`,
   `| prune step | ${f(pct(pruneMs, 50))} ms | ${f(pct(pruneMs, 95))} ms | ${f(Math.max(...pruneMs))} ms |`,
+  '',
+  `Through a HistoryWriter (the store in its own thread, what \`portwatch record\` uses; ${threaded.trackMs.length} polls):`,
+  '',
+  '| per poll | median | p95 | max |',
+  '|---|---|---|---|',
+  `| host: tracker | ${f(pct(threaded.trackMs, 50))} ms | ${f(pct(threaded.trackMs, 95))} ms | ${f(Math.max(...threaded.trackMs))} ms |`,
+  `| host: posting the batch | ${f(pct(threaded.writeMs, 50))} ms | ${f(pct(threaded.writeMs, 95))} ms | ${f(Math.max(...threaded.writeMs))} ms |`,
+  `| writer thread: transaction (mean, max) | ${f(threaded.threadMs[0])} ms | | ${f(threaded.threadMs[1])} ms |`,
   '',
   `Events per poll: ${Math.round(events / POLLS)}; rows: ${counts.events} events, ${counts.flows} hourly flows.`,
   `Database: ${(fileBytes / 1e6).toFixed(1)} MB on disk (${(used / 1e6).toFixed(1)} MB in use) after ${POLLS} s simulated: ${f(perEvent)} bytes an event;`,

@@ -3,7 +3,8 @@ import { built, bundlePath } from '../engine/bundles';
 import { defaultHistoryPath } from '../engine/history/files';
 import { describeHolder } from '../engine/history/lock';
 import { HistoryRecorder } from '../engine/history/recorder';
-import { DAY_MS, DEFAULT_RETENTION, HistoryStore, type Retention } from '../engine/history/store';
+import { DAY_MS, DEFAULT_RETENTION, type Retention } from '../engine/history/store';
+import { HistoryWriter } from '../engine/history/writer';
 import { MonitorHost } from '../engine/monitorHost';
 import { intFlag, parse, sourceFlag, UsageError, type CliIo } from './args';
 import { inert } from './format';
@@ -43,32 +44,37 @@ export async function record(args: string[], io: CliIo): Promise<number> {
     maxBytes: (intFlag('record', 'max-size', v['max-size'], 1, 1 << 30) ?? 1024) * 1024 * 1024,
   };
   const workerPath = io.workerPath ?? built(bundlePath('worker'));
-  const opened = HistoryStore.open(path, { mode: 'write', command: ['portwatch', 'record', ...args].join(' '), retention });
+  let lastError = '';
+  const report = (message: string): void => {
+    // one line per kind of failure, not one per poll
+    if (message !== lastError) io.err(`portwatch record: ${inert(message)}\n`);
+    lastError = message;
+  };
+  const opened = await HistoryWriter.open(
+    { path, command: ['portwatch', 'record', ...args].join(' '), retention },
+    report,
+    built(bundlePath('history-writer')),
+  );
   if (!opened.ok) {
     io.err(`portwatch record: ${inert(opened.message)}\n`);
     return 1;
   }
-  const store = opened.store;
+  const writer = opened.writer;
   for (const note of opened.notes) io.err(`portwatch: ${inert(note)}\n`);
   const host = new MonitorHost({ intervalMs, source, workerPath });
-  let lastError = '';
-  const recorder = new HistoryRecorder(host, store, (message) => {
-    // one line per kind of failure, not one per poll
-    if (message !== lastError) io.err(`portwatch record: ${inert(message)}\n`);
-    lastError = message;
-  });
+  const recorder = new HistoryRecorder(host, writer, report);
   host.on('status', (s) => {
     if (s.state === 'error') io.err(`portwatch record: ${inert(s.message)}\n`);
   });
   host.start();
-  io.err(`portwatch: recording to ${inert(store.path)} (pid ${process.pid}); Ctrl-C or SIGTERM stops\n`);
+  io.err(`portwatch: recording to ${inert(opened.path)} (pid ${process.pid}); Ctrl-C or SIGTERM stops\n`);
   await io.interrupted;
   await host.stop();
   recorder.dispose();
-  store.close();
-  const s = recorder.stats;
+  await writer.close();
+  const s = writer.stats;
   io.err(
-    `portwatch: stopped recording: ${s.batches} poll${s.batches === 1 ? '' : 's'} written${s.batches > 0 ? `, ${(s.totalMs / s.batches).toFixed(1)} ms each on average, at most ${s.maxMs.toFixed(1)} ms` : ''}${s.failures > 0 ? `, ${s.failures} failed` : ''}\n`,
+    `portwatch: stopped recording: ${s.written} poll${s.written === 1 ? '' : 's'} written${s.written > 0 ? `, ${(s.totalMs / s.written).toFixed(1)} ms each on average in the writer thread, at most ${s.maxMs.toFixed(1)} ms` : ''}${s.failures > 0 ? `, ${s.failures} failed` : ''}\n`,
   );
   return 0;
 }

@@ -1,7 +1,7 @@
 import type { Delta, Snapshot } from '../../../shared/model';
 import type { MonitorEvents } from '../monitor';
-import type { HistoryStore } from './store';
 import { HistoryTracker, type HistoryBatch } from './tracker';
+import type { HistorySink } from './writer';
 
 /** What the recorder listens to: a Monitor or a MonitorHost. */
 export interface DeltaSource {
@@ -20,11 +20,12 @@ export interface WriteStats {
 }
 
 /**
- * Records a monitor into a HistoryStore: each snapshot or delta becomes a batch (HistoryTracker), queued and
- * written in one transaction on a later turn of the event loop (setImmediate), so the delta reaches every other
- * listener (a live view) first and the poll itself, which runs in the monitor's worker, never waits for a write.
- * After each write, one small step of pruning. A failing write is counted and reported (`onError`), and the
- * batch is dropped: the live view keeps going.
+ * Records a monitor into a history: each snapshot or delta becomes a batch (HistoryTracker), queued and handed
+ * to the sink on a later turn of the event loop (setImmediate), so the delta reaches every other listener (a
+ * live view) first and the poll itself, which runs in the monitor's worker, never waits for a write. The sink is
+ * a HistoryWriter (the store in a thread of its own: what `record` uses) or a HistoryStore in this thread (one
+ * transaction per batch, then a small step of pruning). A failing write is counted and reported (`onError`), and
+ * the batch is dropped: the live view keeps going.
  */
 export class HistoryRecorder {
   private readonly tracker = new HistoryTracker();
@@ -36,7 +37,7 @@ export class HistoryRecorder {
 
   constructor(
     source: DeltaSource,
-    private readonly store: HistoryStore,
+    private readonly store: HistorySink,
     private readonly onError: (message: string) => void = () => {},
   ) {
     this.unsubscribe = [source.on('snapshot', (s) => this.snapshot(s)), source.on('delta', (d) => this.delta(d))];
