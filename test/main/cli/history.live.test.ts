@@ -115,10 +115,12 @@ describe('portwatch record and history (live)', () => {
         `another Portwatch is recording into this history: pid ${recorder.pid} \\(portwatch record --db ${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} --interval 250\\)`,
       ),
     );
-    const read = await runPortwatch(['history', '--db', db, '--since', '1h']);
+    const read = await runPortwatch(['history', '--db', db, '--since', '1h', '--listeners']);
     expect(read.code).toBe(0);
     expect(read.stderr).toContain(`this history is being recorded now by pid ${recorder.pid} (portwatch record --db`);
-    expect(read.stdout).toMatch(/^PROGRAM +DIR +PROTO +REMOTE +PORT +CONNS +IN +OUT +FIRST SEEN +LAST SEEN +EXECUTABLE$/m);
+    const port = (server.address() as AddressInfo).port;
+    expect(read.stdout).toMatch(/^PROTO +LOCAL +PROGRAM +PID +USER +LISTENING FROM +UNTIL$/m);
+    expect(read.stdout).toMatch(new RegExp(`^tcp +127\\.0\\.0\\.1:${port} +node +${process.pid} +.* still listening$`, 'm'));
   }, 60_000);
 
   it('records connections shorter than a poll with their bytes, a long one, and a listener opened and closed; stops on SIGTERM with exit 0', async () => {
@@ -197,6 +199,40 @@ describe('portwatch record and history (live)', () => {
     expect(span.startedAt).toBeGreaterThanOrEqual(before - 1000);
     expect(span.startedAt).toBeLessThanOrEqual(closedAt);
     expect(span.stoppedAt).toBeGreaterThanOrEqual(closedAt - 1000);
+
+    // a restart keeps what was recorded, counts none of it twice, and keeps the server's listener one span
+    const again = spawn(process.execPath, [BIN, 'record', '--db', db, '--interval', '250'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let againErr = '';
+    again.stderr?.on('data', (d: Buffer) => (againErr += d.toString()));
+    const againExit = new Promise<number | null>((resolve) => again.on('exit', (code) => resolve(code)));
+    await waitFor(() => (/recording to /.test(againErr) ? true : undefined), 15_000, 'the second recording to start');
+    await waitFor(
+      async () => ((await runPortwatch(['history', '--db', db, '--since', '1h'])).stderr.includes(`recorded now by pid ${again.pid}`) ? true : undefined),
+      15_000,
+      'the second recorder to hold the lock',
+    );
+    // the second recording writes: a listener opened now shows up
+    const third = createServer();
+    await new Promise<void>((resolve) => third.listen(0, '127.0.0.1', () => resolve()));
+    const thirdPort = (third.address() as AddressInfo).port;
+    await waitFor(
+      async () =>
+        (await historyJson<{ listeners: ListenerJson[] }>(db, ['--listeners'])).body?.listeners.some((l) => l.localPort === thirdPort) ? true : undefined,
+      20_000,
+      'a listener seen by the second recording',
+    );
+    await new Promise<void>((resolve) => third.close(() => resolve()));
+    again.kill('SIGTERM');
+    expect(await againExit).toBe(0);
+    expect(againErr).toMatch(/stopped recording: [1-9]\d* polls? written/);
+    const after = (await historyJson<{ flows: FlowJson[] }>(db)).body.flows.filter(
+      (f) => f.port === port && f.direction === 'out' && f.remoteAddress === '127.0.0.1',
+    );
+    expect(after.reduce((n, f) => n + f.bytesOut, 0)).toBe(sent);
+    expect(after.reduce((n, f) => n + f.opened, 0)).toBe(1 + SHORT);
+    const serverSpans = (await historyJson<{ listeners: ListenerJson[] }>(db, ['--listeners'])).body.listeners.filter((l) => l.localPort === port);
+    expect(serverSpans).toHaveLength(1);
+    expect(serverSpans[0]?.stoppedAt).toBeNull();
 
     // the table and CSV forms of the same
     const table = await runPortwatch(['history', '--db', db, '--since', '1h', '--listeners', '--filter', `port:${extraPort}`]);
