@@ -17,6 +17,7 @@ export default defineConfig({
       'test/main/cli/listing.test.ts',
       'test/main/cli/untrustedText.test.ts',
       'test/main/engine/faults.test.ts',
+      'test/main/engine/historyPlace.test.ts',
       'test/main/engine/historyStore.test.ts',
       'test/main/engine/killDescendantTree.test.ts',
       'test/main/engine/monitor.test.ts',

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, parse, posix, resolve, sep, win32 } from 'node:path';
 import { currentPlace, stateDir, type UserPlace } from '../configDir';
 
 /**
@@ -16,7 +16,7 @@ export const HISTORY_FILE = 'history.db';
 
 /** The user's history database: `$XDG_STATE_HOME/portwatch/history.db` (default ~/.local/state/portwatch). */
 export function defaultHistoryPath(place: UserPlace = currentPlace()): string {
-  return join(stateDir(place), HISTORY_FILE);
+  return (place.platform === 'win32' ? win32 : posix).join(stateDir(place), HISTORY_FILE);
 }
 
 /** SQLite's files beside the database, and Portwatch's lock file. */
