@@ -1,9 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runPortwatch } from '../../helpers/cli';
+import { waitFor } from '../../helpers/children';
+import { BIN } from '../../helpers/paths';
 
 /** The history's files as a user could find them, through bin/portwatch: a clear error, nothing written or lost. */
 
@@ -44,8 +46,33 @@ describe('portwatch record / history: hostile and missing files', () => {
     expect(r.stderr).toMatch(/h\.db is not a readable history database \(corrupt, or not SQLite\); it is left as it is/);
     expect(readFileSync(join(dir, 'h.db')).equals(junk)).toBe(true);
     const missing = await runPortwatch(['history', '--db', join(dir, 'none.db')]);
+    const noDir = await runPortwatch(['history', '--db', join(dir, 'never', 'recorded', 'h.db')]);
+    expect(noDir.code).toBe(1);
+    expect(noDir.stderr).toMatch(/there is no history at .*never\/recorded\/h\.db yet: portwatch record writes it/);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/there is no history at .*none\.db yet: portwatch record writes it/);
+  });
+
+  it('record moves a corrupt database aside with a message, byte for byte, records into a new one, and stops on SIGTERM with exit 0', async () => {
+    const junk = Buffer.from('not SQLite at all\n'.repeat(100));
+    const db = join(dir, 'h.db');
+    writeFileSync(db, junk);
+    const rec = spawn(process.execPath, [BIN, 'record', '--db', db, '--interval', '250'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    rec.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => rec.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => (/recording to /.test(err) ? true : undefined), 15_000, 'the recorder to start');
+    } finally {
+      rec.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(err).toMatch(/h\.db was not a readable history database \(corrupt, or not SQLite\): moved it aside to .*h\.db\.corrupt-\S+ and started a new one/);
+    const aside = readdirSync(dir).filter((f) => f.startsWith('h.db.corrupt-') && !f.endsWith('-wal') && !f.endsWith('-shm'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0] as string)).equals(junk)).toBe(true);
+    const read = await runPortwatch(['history', '--db', db, '--listeners', '--json']);
+    expect(read.code).toBe(0);
   });
 
   it('bad --since, --until and --filter are usage errors (exit 2) before any file is read', async () => {

@@ -1,5 +1,6 @@
 import Database from 'libsql';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Direction, Protocol } from '../../../shared/model';
 import { checkHistoryPath, looksLikeSqlite, moveAside } from './files';
 import { HistoryLock, type LockHolder } from './lock';
@@ -131,6 +132,7 @@ export class HistoryStore {
   static open(path: string, opts: OpenOptions): OpenResult {
     const file = resolve(path);
     const write = opts.mode === 'write';
+    if (!write && !existsSync(dirname(file))) return { ok: false, code: 'missing', message: `there is no history at ${file} yet: portwatch record writes it` };
     const check = checkHistoryPath(file, write);
     if (!check.ok) return { ok: false, code: 'unsafe', message: check.message };
     if (!write && !check.exists) return { ok: false, code: 'missing', message: `there is no history at ${file} yet: portwatch record writes it` };

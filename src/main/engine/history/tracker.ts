@@ -75,6 +75,9 @@ export interface HistoryBatch {
 
 export const HOUR_MS = 3_600_000;
 
+/** Processes remembered by pid, to name the executable of a connection only the kernel saw. */
+const MAX_PROCESSES = 20_000;
+
 /** The hour an instant falls in. */
 export function hourOf(at: number): number {
   return Math.floor(at / HOUR_MS) * HOUR_MS;
@@ -226,7 +229,10 @@ export class HistoryTracker {
   }
 
   private remember(s: Socket): void {
-    if (s.process) this.processes.set(s.process.pid, s.process);
+    if (!s.process) return;
+    // bounded: pids come and go over a long recording; the ones that matter were seen in the last few polls
+    if (this.processes.size >= MAX_PROCESSES && !this.processes.has(s.process.pid)) this.processes.clear();
+    this.processes.set(s.process.pid, s.process);
   }
 
   private track(s: Socket, openedAt: number | null): Tracked {

@@ -48,6 +48,7 @@ export class HistoryWriter implements HistorySink {
   readonly stats: WriterStats = { written: 0, lastMs: 0, maxMs: 0, totalMs: 0, failures: 0 };
   private readonly listeners: Set<string>;
   private closing: Promise<void> | null = null;
+  private exited = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -68,6 +69,7 @@ export class HistoryWriter implements HistorySink {
     });
     worker.on('error', (e) => this.onError(`the history writer failed: ${e.message}`));
     worker.on('exit', (code) => {
+      this.exited = true;
       if (!this.closing) this.onError(`the history writer stopped (exit code ${code}): nothing more is recorded`);
     });
   }
@@ -101,7 +103,7 @@ export class HistoryWriter implements HistorySink {
 
   /** Posts the batch; returns at once (0 ms of the writer's time on this thread). */
   write(batch: HistoryBatch): number {
-    if (this.closing) return 0;
+    if (this.closing || this.exited) return 0;
     for (const e of batch.events) {
       if (e.kind === 'listen') this.listeners.add(listenerKey(e));
       else if (e.kind === 'unlisten') this.listeners.delete(listenerKey(e));
@@ -115,6 +117,7 @@ export class HistoryWriter implements HistorySink {
 
   /** Writes what was posted (messages are handled in order), closes the database, releases the lock, ends the thread. */
   close(): Promise<void> {
+    if (this.exited) return Promise.resolve();
     this.closing ??= new Promise<void>((resolve) => {
       this.worker.once('exit', () => resolve());
       this.worker.on('message', (m: WriterToHost) => {
