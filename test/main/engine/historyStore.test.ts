@@ -4,7 +4,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Emitter } from '../../../src/main/engine/events';
 import { HistoryLock } from '../../../src/main/engine/history/lock';
+import { HistoryRecorder } from '../../../src/main/engine/history/recorder';
+import type { MonitorEvents } from '../../../src/main/engine/monitor';
 import { DAY_MS, HistoryStore, type OpenResult } from '../../../src/main/engine/history/store';
 import { HistoryTracker, HOUR_MS, type HistoryBatch, type HistoryEvent } from '../../../src/main/engine/history/tracker';
 import type { ClosedConnection } from '../../../src/shared/model';
@@ -363,5 +366,30 @@ describe('HistoryStore: one writer, and hostile files', () => {
       expect(write.notes.join()).toMatch(/moved it aside/);
       write.store.close();
     }
+  });
+});
+
+describe('HistoryRecorder', () => {
+  it('writes after the delta has reached every listener, one batch per poll, and on dispose what waits for a closed record', async () => {
+    const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));
+    const monitor = new Emitter<MonitorEvents>();
+    const recorder = new HistoryRecorder(monitor, store);
+    let seenByOthers = -1;
+    monitor.on('delta', () => (seenByOthers = store.counts().events));
+    monitor.emit('snapshot', { seq: 1, takenAt: T0, source: 'netlink', sockets: [listener] });
+    monitor.emit('delta', delta(2, T0 + 1000, { added: [conn(50000, 10, 1)] }));
+    // the other listener ran before anything was written: the write waits for a later turn
+    expect(seenByOthers).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.counts().events).toBe(2);
+    expect(recorder.stats.batches).toBe(2);
+    // gone from the list, its kernel record not (yet) read: written as last seen when the recording ends
+    monitor.emit('delta', delta(3, T0 + 2000, { removed: [conn(50000, 0, 0).id] }));
+    recorder.dispose();
+    expect(store.events({ since: T0, until: T0 + 10_000 }).map((e) => e.kind)).toEqual(['listen', 'open', 'close']);
+    monitor.emit('delta', delta(4, T0 + 3000, { added: [conn(50001, 1, 1)] }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.counts().events).toBe(3); // nothing after dispose
+    store.close();
   });
 });
