@@ -4,7 +4,7 @@
 // Run: npm run build:cli && node bench/history.mjs [--polls N]   (writes bench/results/history.md)
 // Not in `npm run bench`: its figures are for the history's closing note, not a budget yet.
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -158,6 +158,44 @@ async function simulate(polls, threaded) {
 const { trackMs, writeMs, pruneMs, events, used, counts, fileBytes } = await simulate(POLLS, false);
 const threaded = await simulate(Math.min(POLLS, 120), true);
 
+/** A day of hourly flows (24 h x `perHour` distinct flows), then the time to query them all, median of 5. */
+function dayQuery(perHour) {
+  const dir = mkdtempSync(join(tmpdir(), 'pw-bench-history-'));
+  const opened = HistoryStore.open(join(dir, 'history.db'), { mode: 'write', command: 'bench' });
+  if (!opened.ok) throw new Error(opened.message);
+  const store = opened.store;
+  for (let h = 0; h < 24; h++) {
+    const hour = T0 + h * 3_600_000;
+    const flows = Array.from({ length: perHour }, (_, i) => ({
+      hour,
+      program: `/usr/bin/app${i % 40}`,
+      name: `app${i % 40}`,
+      remoteAddress: `198.51.${(i >> 8) & 255}.${i & 255}`,
+      port: [443, 80, 5432, 6379][i % 4],
+      protocol: 'tcp',
+      direction: 'out',
+      opened: 3,
+      closed: 3,
+      bytesIn: 1000 + i,
+      bytesOut: 100 + i,
+      firstSeen: hour + 1,
+      lastSeen: hour + 3_599_000,
+    }));
+    store.write({ events: [], flows });
+  }
+  const times = [];
+  let rows = 0;
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    rows = store.flows({ since: T0, until: T0 + 86_400_000 }).length;
+    times.push(performance.now() - t);
+  }
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { ms: [...times].sort((a, b) => a - b)[2], rows, stored: perHour * 24 };
+}
+const day = dayQuery(5000);
+
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const f = (x) => x.toFixed(1);
 const perDay = (fileBytes / POLLS) * 86_400;
@@ -168,7 +206,8 @@ const lines = [
   `\`node bench/history.mjs --polls ${POLLS}\`, ${new Date().toISOString()}, Node ${process.version}, ${process.platform}/${process.arch}.`,
   `${SOCKETS} connections, ${CHURN * 100}% churn a poll (${SOCKETS * CHURN} closed and as many opened, half of the closes with a kernel`,
   `record, plus ${(SOCKETS * CHURN) / 2} connections that lived between two polls), ${BUSY * 100}% of connections moving bytes;`,
-  `${POLLS} polls one simulated second apart; real libsql file in ${tmpdir()}. Medians of a shared, loaded machine: move by a third.`,
+  `${POLLS} polls one simulated second apart; real libsql file in ${tmpdir()}. ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at the end:`,
+  'on a shared machine these move by a third or more from run to run.',
   '',
   '| per poll | median | p95 | max |',
   '|---|---|---|---|',
@@ -183,6 +222,8 @@ const lines = [
   `| host: tracker | ${f(pct(threaded.trackMs, 50))} ms | ${f(pct(threaded.trackMs, 95))} ms | ${f(Math.max(...threaded.trackMs))} ms |`,
   `| host: posting the batch | ${f(pct(threaded.writeMs, 50))} ms | ${f(pct(threaded.writeMs, 95))} ms | ${f(Math.max(...threaded.writeMs))} ms |`,
   `| writer thread: transaction (mean, max) | ${f(threaded.threadMs[0])} ms | | ${f(threaded.threadMs[1])} ms |`,
+  '',
+  `A day's flows: ${day.stored} hourly rows (5,000 distinct flows an hour), summed into ${day.rows} flows by \`store.flows\` for the whole day in ${f(day.ms)} ms (median of 5; \`portwatch history --since 24h\` runs this query).`,
   '',
   `Events per poll: ${Math.round(events / POLLS)}; rows: ${counts.events} events, ${counts.flows} hourly flows.`,
   `Database: ${(fileBytes / 1e6).toFixed(1)} MB on disk (${(used / 1e6).toFixed(1)} MB in use) after ${POLLS} s simulated: ${f(perEvent)} bytes an event;`,
