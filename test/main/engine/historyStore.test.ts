@@ -200,6 +200,19 @@ describe("HistoryStore: what a monitor's polls become", () => {
     second.close();
   });
 
+  it('a connection listed and freed in the same poll is counted once, with its final bytes', () => {
+    const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));
+    const tracker = new HistoryTracker();
+    store.write(tracker.snapshot({ seq: 1, takenAt: T0, source: 'netlink', sockets: [] }));
+    store.write(tracker.delta(delta(2, T0 + 1000, { added: [conn(50000, 100, 10)], closed: [closedRecord(50000, 300, 20, T0 + 1000)] })));
+    store.write(tracker.delta(delta(3, T0 + 2000, { removed: [conn(50000, 0, 0).id] })));
+    store.write(tracker.delta(delta(4, T0 + 3000, {})));
+    store.write(tracker.flush());
+    expect(store.flows({ since: T0, until: T0 + HOUR_MS })).toEqual([expect.objectContaining({ opened: 1, closed: 1, bytesIn: 300, bytesOut: 20 })]);
+    expect(store.events({ since: T0, until: T0 + 10_000 }).map((e) => e.kind)).toEqual(['open', 'close']);
+    store.close();
+  });
+
   it('splits flows by the hour and sums them back for a range', () => {
     const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));
     const tracker = new HistoryTracker();

@@ -182,6 +182,10 @@ export class HistoryTracker {
   delta(d: Delta): HistoryBatch {
     for (const s of d.added) this.remember(s);
     for (const s of d.changed) this.remember(s);
+    // first what the poll listed, then the kernel's records: a connection listed and freed in the same poll is
+    // counted once (its record's final bytes less what the listing showed)
+    for (const s of d.added) this.seen(s, d.takenAt, true);
+    for (const s of d.changed) this.seen(s, d.takenAt, false);
     const closedNow = new Set<string>();
     for (const c of d.closed) {
       closedNow.add(c.id);
@@ -209,8 +213,6 @@ export class HistoryTracker {
       this.pending.delete(id);
       this.closeTracked(p.tracked, p.removedAt, null, null);
     }
-    for (const s of d.added) this.seen(s, d.takenAt, true);
-    for (const s of d.changed) this.seen(s, d.takenAt, false);
     return this.take();
   }
 
