@@ -213,6 +213,31 @@ describe("HistoryStore: what a monitor's polls become", () => {
     store.close();
   });
 
+  it('a connection the kernel closed while its TIME_WAIT remnant is still listed is not taken up again when that changes', () => {
+    const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));
+    const tracker = new HistoryTracker();
+    store.write(tracker.snapshot({ seq: 1, takenAt: T0, source: 'netlink', sockets: [] }));
+    store.write(tracker.delta(delta(2, T0 + 1000, { added: [conn(50000, 100, 10)] })));
+    const tw = {
+      ...conn(50000, 0, 0),
+      state: 'TIME_WAIT' as const,
+      bytesIn: null,
+      bytesOut: null,
+      pid: null,
+      pids: [],
+      process: null,
+      noOwner: 'closed' as const,
+    };
+    store.write(tracker.delta(delta(3, T0 + 2000, { changed: [tw], closed: [closedRecord(50000, 200, 20, T0 + 2000)] })));
+    store.write(tracker.delta(delta(4, T0 + 3000, { changed: [{ ...tw, lastOwner: curl }] })));
+    store.write(tracker.delta(delta(5, T0 + 63_000, { removed: [tw.id] })));
+    store.write(tracker.delta(delta(6, T0 + 64_000, {})));
+    store.write(tracker.flush());
+    expect(store.events({ since: T0, until: T0 + 100_000 }).map((e) => e.kind)).toEqual(['open', 'close']);
+    expect(store.flows({ since: T0, until: T0 + HOUR_MS })).toEqual([expect.objectContaining({ opened: 1, closed: 1, bytesIn: 200, bytesOut: 20 })]);
+    store.close();
+  });
+
   it('splits flows by the hour and sums them back for a range', () => {
     const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));
     const tracker = new HistoryTracker();

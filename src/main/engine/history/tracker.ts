@@ -75,7 +75,7 @@ export interface HistoryBatch {
 
 export const HOUR_MS = 3_600_000;
 
-/** Processes remembered by pid, to name the executable of a connection only the kernel saw. */
+/** Processes remembered by pid (to name the executable of a connection only the kernel saw), and closed ids. */
 const MAX_PROCESSES = 20_000;
 
 /** The hour an instant falls in. */
@@ -123,6 +123,11 @@ export class HistoryTracker {
   private connections = new Map<string, Tracked>();
   private listeners = new Map<string, Tracked>();
   private pending = new Map<string, Pending>();
+  /**
+   * Connections the kernel's record closed while the list may still show them (its TIME_WAIT remnant): not to be
+   * taken up again, as a connection of unknown age, when a later poll changes them. Bounded.
+   */
+  private finished = new Set<string>();
   /** Processes by pid from the last polls, to name the executable of a connection only the kernel saw. */
   private processes = new Map<number, ProcessInfo>();
   private flows = new Map<string, FlowIncrement>();
@@ -138,6 +143,7 @@ export class HistoryTracker {
     this.listeners.clear();
     this.pending.clear();
     this.processes.clear();
+    this.finished.clear();
     const present = new Set<string>();
     for (const sock of s.sockets) {
       this.remember(sock);
@@ -253,6 +259,8 @@ export class HistoryTracker {
     }
     if (!isConnection(s)) return;
     const known = this.connections.get(s.id);
+    if (added) this.finished.delete(s.id);
+    else if (!known && this.finished.has(s.id)) return;
     if (!known) {
       const t = this.track(s, added ? at : null);
       this.connections.set(s.id, t);
@@ -282,6 +290,8 @@ export class HistoryTracker {
 
   /** The kernel freed a TCP connection: its final bytes and, when a poll saw it, its owner and age. */
   private closedRecord(c: ClosedConnection): void {
+    if (this.finished.size >= MAX_PROCESSES) this.finished.clear();
+    this.finished.add(c.id);
     const known = this.connections.get(c.id) ?? this.pending.get(c.id)?.tracked;
     this.connections.delete(c.id);
     this.pending.delete(c.id);
