@@ -1,7 +1,6 @@
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 import { built, bundlePath } from '../engine/bundles';
 import { defaultHistoryPath } from '../engine/history/files';
-import { describeHolder } from '../engine/history/lock';
 import { HistoryRecorder } from '../engine/history/recorder';
 import { DAY_MS, DEFAULT_RETENTION, type Retention } from '../engine/history/store';
 import { HistoryWriter } from '../engine/history/writer';
@@ -78,5 +77,3 @@ export async function record(args: string[], io: CliIo): Promise<number> {
   );
   return 0;
 }
-
-export { describeHolder };
