@@ -20,6 +20,8 @@ export default defineConfig({
       'test/main/engine/baselineRules.test.ts',
       'test/main/engine/conntrack.test.ts',
       'test/main/engine/faults.test.ts',
+      'test/main/engine/historyPlace.test.ts',
+      'test/main/engine/historyStore.test.ts',
       'test/main/engine/killDescendantTree.test.ts',
       'test/main/engine/monitor.test.ts',
       'test/main/engine/monitorHost.protocol.test.ts',

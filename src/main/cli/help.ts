@@ -16,6 +16,8 @@ Usage:
   portwatch serve [options]    the live UI in a browser, for machines without a display
   portwatch audit [options]    who can reach each listening port, and whether it was expected
   portwatch kill PID | --port N  end a process (SIGTERM, then --force for SIGKILL), safely
+  portwatch record [options]   keep a history of every connection and listener (a headless recorder)
+  portwatch history [options]  what the history holds: flows, or with --listeners the listener timeline
   portwatch <command> --help   options of a command
   portwatch --version, -V      the version of Portwatch
 
@@ -124,8 +126,51 @@ Portwatch itself and its parents, and a pid that changed owner meanwhile; a pid 
 error before any question. Exits 0 only when the target is gone, 1 otherwise, 2 for a usage error.
 `;
 
+const HISTORY_DB = `${'$'}XDG_STATE_HOME/portwatch/history.db (default ~/.local/state/portwatch/history.db; through
+                    sudo, the target user's: root's)`;
+
+export const RECORD_HELP = `Usage: portwatch record [--db PATH] [--interval MS] [--keep-events DAYS] [--keep-flows DAYS] [--max-size MIB]
+
+Records every connection and listener into the history until SIGINT or SIGTERM (then it writes what is
+left, closes the database and exits 0): connections opened and closed with their bytes, even ones that lived
+between two polls (the kernel's closed records), listeners up and down, owners changed, and hourly flows per
+program, remote host, port, protocol and direction. One recorder per database: a second one is refused and
+told which process records. Run it as root to see every user's processes.
+  --db PATH         the database (default ${HISTORY_DB})
+  --interval MS     poll every MS milliseconds (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
+  --keep-events DAYS  keep raw events this many days (default 7)
+  --keep-flows DAYS   keep hourly flows and the listener timeline this many days (default 365)
+  --max-size MIB    above this size the oldest events go first, then the oldest flows (default 1024)
+  --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
+`;
+
+export const HISTORY_HELP = `Usage: portwatch history [--since TIME] [--until TIME] [--filter QUERY] [--listeners] [--json | --csv] [--db PATH]
+
+Prints what the history holds (portwatch record writes it): flows, summed per program, remote host, port
+(the remote one going out, the local one coming in), protocol and direction, busiest first; or with
+--listeners, when each port started listening, who held it, and when it stopped. Reads while a recorder
+writes, and says which process records.
+  --since TIME      from TIME (default 24h): a span back from now (30m, 1h, 7d, 2w), or a date and time
+                    (2026-12-01T10:00, local; Z or +01:00 for an offset). Flows count by the hour
+  --until TIME      until TIME (default now), in the same forms
+  --filter QUERY    the search language, on what the history keeps: free text, proc, port, lport, rport,
+                    host, proto, family (e.g. "proc:curl port:443", "-host:127.0.0.1")
+  --listeners       the listener timeline instead of flows
+  --json            {"db", "since", "until", "recording", "flows" | "listeners": [...]}
+  --csv             one row per flow or listener, RFC 4180, times in ISO 8601 (UTC)
+  --db PATH         the database (default ${HISTORY_DB})
+`;
+
 /** Each command's --help, by command name. */
-export const COMMAND_HELP = { list: LIST_HELP, watch: WATCH_HELP, serve: SERVE_HELP, audit: AUDIT_HELP, kill: KILL_HELP } as const;
+export const COMMAND_HELP = {
+  list: LIST_HELP,
+  watch: WATCH_HELP,
+  serve: SERVE_HELP,
+  audit: AUDIT_HELP,
+  kill: KILL_HELP,
+  record: RECORD_HELP,
+  history: HISTORY_HELP,
+} as const;
 
 /** What the entry prints by itself, and the exit code. */
 export interface QuickAnswer {

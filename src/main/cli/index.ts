@@ -25,6 +25,8 @@ import { FILTER_OPTIONS, filterFrom, flagError, intFlag, parse, PID_MAX, reportF
 import { AUDIT_HELP, KILL_HELP, MAIN_HELP, SERVE_HELP, unknownCommand, WATCH_HELP } from './help';
 import { list } from './list';
 import { ChangeLines, statusLine } from './watchLines';
+import { history } from './history';
+import { record } from './record';
 
 /*
  * Every command, for the commands' bundle (out/node/cli-impl.cjs). `list` lives in list.ts, which is also a
@@ -380,6 +382,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await audit(rest, io);
       case 'kill':
         return await kill(rest, io);
+      case 'record':
+        return await record(rest, io);
+      case 'history':
+        return history(rest, io);
       default:
         throw new UsageError(unknownCommand(command));
     }

@@ -26,6 +26,10 @@ export const NODE_ENTRIES = {
   /** The engine and the server as libraries, for the benchmarks and scripts, which run plain JavaScript. */
   engine: 'src/main/engine/index.ts',
   server: 'src/main/server/index.ts',
+  /** The connection history (store, tracker, recorder) as a library, for bench/history.mjs. */
+  history: 'src/main/engine/history/index.ts',
+  /** The history's store in a thread of its own (engine/history/writer.ts), which `record` writes through. */
+  'history-writer': 'src/main/engine/history/writerMain.ts',
 } as const;
 
 export type NodeBundle = keyof typeof NODE_ENTRIES;

@@ -57,6 +57,22 @@ export function configDir(place: UserPlace): string {
   return posix.join(xdg && posix.isAbsolute(xdg) ? xdg : posix.join(place.homedir, '.config'), XDG_APP_DIR);
 }
 
+/**
+ * Where Portwatch keeps what it records for a user (the connection history): `$XDG_STATE_HOME/portwatch`
+ * (default `~/.local/state/portwatch`) on Linux and other Unixes, as the XDG spec places state that should
+ * survive a restart but is not configuration; `~/Library/Application Support/Portwatch` on macOS,
+ * `%LOCALAPPDATA%\Portwatch` on Windows. A relative XDG_STATE_HOME or LOCALAPPDATA is ignored.
+ */
+export function stateDir(place: UserPlace): string {
+  if (place.platform === 'darwin') return posix.join(place.homedir, 'Library', 'Application Support', APP_DIR);
+  if (place.platform === 'win32') {
+    const local = place.env.LOCALAPPDATA && win32.isAbsolute(place.env.LOCALAPPDATA) ? place.env.LOCALAPPDATA : win32.join(place.homedir, 'AppData', 'Local');
+    return win32.join(local, APP_DIR);
+  }
+  const xdg = place.env.XDG_STATE_HOME;
+  return posix.join(xdg && posix.isAbsolute(xdg) ? xdg : posix.join(place.homedir, '.local', 'state'), XDG_APP_DIR);
+}
+
 /** A file in the user's Portwatch directory. */
 export function configFile(place: UserPlace, name: string): string {
   return pathFor(place).join(configDir(place), name);
@@ -103,7 +119,7 @@ export function currentPlace(facts: ProcessFacts = processFacts()): UserPlace {
   } catch {
     home = facts.homedir(); // no passwd entry: what is left, and the file checks still hold
   }
-  return { platform: facts.platform, env: { ...facts.env, HOME: home, XDG_CONFIG_HOME: undefined }, homedir: home };
+  return { platform: facts.platform, env: { ...facts.env, HOME: home, XDG_CONFIG_HOME: undefined, XDG_STATE_HOME: undefined }, homedir: home };
 }
 
 function processFacts(): ProcessFacts {

@@ -36,6 +36,8 @@ const VALUES: Record<string, Record<string, string[]>> = {
   },
   audit: { baseline: [''], 'write-baseline': [''], source: ['netstat'] },
   kill: { port: ['99999', 'x', ''] },
+  record: { db: [''], interval: INTERVAL, 'keep-events': ['0', 'x', ''], 'keep-flows': ['0', '1.5'], 'max-size': ['0', '-1', 'big'], source: ['netstat'] },
+  history: { db: [''], since: ['yesterday', '', '1x', '2026-13-01'], until: ['soon', '2026-02-30T10:00'], filter: ['pid:1', 'state:bogus', '"unclosed'] },
 };
 
 /** Flags that take no value. */
@@ -45,6 +47,8 @@ const SWITCHES: Record<string, string[]> = {
   serve: ['allow-remote', 'remote-control', 'read-only', 'open', 'help'],
   audit: ['json', 'help'],
   kill: ['tcp', 'udp', 'force', 'yes', 'help'],
+  record: ['help'],
+  history: ['listeners', 'json', 'csv', 'help'],
 };
 
 /** Wrong combinations, wrong positionals and wrong commands. */

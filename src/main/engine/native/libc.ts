@@ -33,6 +33,8 @@ export interface Libc {
   pidfdSendSignal(pidfd: number, signal: number): number;
   /** if_indextoname(3) in this thread's network namespace; null when no device has that index. */
   ifIndexToName(index: number): string | null;
+  /** flock(2): an advisory lock on an open file, released when the descriptor closes or the process dies. */
+  flock(fd: number, operation: number): number;
   /** errno of the last failed call on this thread. */
   errno(): number;
 }
@@ -57,6 +59,10 @@ export const ENOBUFS = 105;
 export const ESRCH = 3;
 export const EPERM = 1;
 export const ENOSYS = 38;
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const EWOULDBLOCK = 11;
 
 const IF_NAMESIZE = 16;
 const SYS_PIDFD_SEND_SIGNAL = 424;
@@ -125,6 +131,7 @@ function load(): Libc {
   const readlinkat = lib.func('intptr_t readlinkat(int, const char *, void *, uintptr_t)');
   const setns = lib.func('int setns(int, int)');
   const ifIndexToName = lib.func('void *if_indextoname(unsigned int, void *)');
+  const flock = lib.func('int flock(int, int)');
   const syscall2 = lib.func('long syscall(long, int, unsigned int)');
   const syscall4 = lib.func('long syscall(long, int, int, void *, unsigned int)');
   return {
@@ -145,6 +152,7 @@ function load(): Libc {
       const end = name.indexOf(0);
       return name.toString('utf8', 0, end < 0 ? IF_NAMESIZE : end);
     },
+    flock: (fd, operation) => flock(fd, operation) as number,
     errno: () => koffi.errno(),
   };
 }

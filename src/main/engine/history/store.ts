@@ -1,0 +1,427 @@
+import Database from 'libsql';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Direction, Protocol } from '../../../shared/model';
+import { checkHistoryPath, looksLikeSqlite, moveAside } from './files';
+import { HistoryLock, type LockHolder } from './lock';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { hourOf, listenerKey, type FlowIncrement, type HistoryBatch, type HistoryEvent } from './tracker';
+
+/**
+ * The history database (SQLite through libsql, N-API: one binary for Node and Electron): opened for writing by
+ * one recorder at a time (HistoryLock beside it), for reading by anyone else at the same time (WAL: readers never
+ * wait for the writer, the writer never for them). Every poll's batch is one transaction. Pruning deletes in
+ * small batches (`batchRows` per table per call) so that no call holds the database for long; the recorder calls
+ * it between polls. The clock is injected, for retention tests.
+ */
+
+export interface Retention {
+  /** Raw events older than this go (default 7 days). */
+  eventsMs: number;
+  /** Hourly flows and listener spans that ended longer ago go (default a year). */
+  flowsMs: number;
+  /** Above this, the oldest events, then the oldest flows, go whatever their age (default 1 GiB). */
+  maxBytes: number;
+  /** Rows deleted per table per prune() call. */
+  batchRows: number;
+}
+
+export const DAY_MS = 86_400_000;
+export const DEFAULT_RETENTION: Retention = { eventsMs: 7 * DAY_MS, flowsMs: 365 * DAY_MS, maxBytes: 1 << 30, batchRows: 2000 };
+
+export interface FlowRow {
+  program: string;
+  name: string;
+  remoteAddress: string;
+  port: number;
+  protocol: Protocol;
+  direction: Direction;
+  opened: number;
+  closed: number;
+  bytesIn: number;
+  bytesOut: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface ListenerSpan {
+  protocol: Protocol;
+  localAddress: string;
+  localPort: number;
+  netns: string | null;
+  pid: number | null;
+  name: string | null;
+  exe: string | null;
+  user: string | null;
+  startedAt: number;
+  /** null: still listening (when last recorded). */
+  stoppedAt: number | null;
+  /** 'not-recording': it was gone when a recording started, so it stopped at some time before that. */
+  stopNote: string | null;
+}
+
+export interface TimeRange {
+  since: number;
+  until: number;
+}
+
+export type OpenFailure = { ok: false; code: 'unsafe' | 'missing' | 'corrupt' | 'newer' | 'locked'; message: string; holder?: LockHolder | null };
+export type OpenResult = { ok: true; store: HistoryStore; notes: string[] } | OpenFailure;
+
+export interface OpenOptions {
+  /** write: take the lock, create and migrate; read: open what is there, never create or change its schema. */
+  mode: 'write' | 'read';
+  /** Who writes, for the lock file (`portwatch record --db x`). */
+  command?: string;
+  retention?: Partial<Retention>;
+  now?: () => number;
+}
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
+export class HistoryStore {
+  readonly retention: Retention;
+  private readonly now: () => number;
+  private readonly insertEvent;
+  private readonly upsertFlow;
+  private readonly startListener;
+  private readonly stopListener;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    private readonly lock: HistoryLock | null,
+    opts: OpenOptions,
+  ) {
+    this.retention = { ...DEFAULT_RETENTION, ...opts.retention };
+    this.now = opts.now ?? Date.now;
+    this.insertEvent = db.prepare(
+      `INSERT INTO events (at, kind, socket_id, protocol, family, local_address, local_port, remote_address, remote_port, direction,
+         pid, name, exe, user, uid, bytes_in, bytes_out, duration_ms, netns, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    this.upsertFlow = db.prepare(
+      `INSERT INTO flows (hour, program, name, remote_address, port, protocol, direction, opened, closed, bytes_in, bytes_out, first_seen, last_seen)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+       ON CONFLICT (hour, program, remote_address, port, protocol, direction) DO UPDATE SET
+         name = excluded.name, opened = opened + excluded.opened, closed = closed + excluded.closed,
+         bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
+         first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+    );
+    this.startListener = db.prepare(
+      `INSERT INTO listeners (key, protocol, local_address, local_port, netns, pid, name, exe, user, started_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+    );
+    this.stopListener = db.prepare(`UPDATE listeners SET stopped_at = ?, stop_note = ? WHERE key = ? AND stopped_at IS NULL`);
+  }
+
+  /**
+   * Opens the database at `path`. For writing: checks the files (files.ts), creates the directory,
+   * takes the lock, and moves a corrupt database aside (with a note saying where) to start a new one. For
+   * reading: refuses a missing, corrupt or newer database and changes nothing.
+   */
+  static open(path: string, opts: OpenOptions): OpenResult {
+    const file = resolve(path);
+    const write = opts.mode === 'write';
+    if (!write && !existsSync(dirname(file))) return { ok: false, code: 'missing', message: `there is no history at ${file} yet: portwatch record writes it` };
+    const check = checkHistoryPath(file, write);
+    if (!check.ok) return { ok: false, code: 'unsafe', message: check.message };
+    if (!write && !check.exists) return { ok: false, code: 'missing', message: `there is no history at ${file} yet: portwatch record writes it` };
+    let lock: HistoryLock | null = null;
+    if (write) {
+      const got = HistoryLock.acquire(`${file}.lock`, opts.command ?? 'portwatch', opts.now);
+      if (!got.ok) return { ok: false, code: 'locked', message: `cannot record into ${file}: ${got.message}`, holder: got.holder };
+      lock = got.lock;
+    }
+    const notes: string[] = [];
+    const fail = (f: OpenFailure): OpenFailure => {
+      lock?.release();
+      return f;
+    };
+    const corrupt = (): OpenFailure | null => {
+      if (!write) return { ok: false, code: 'corrupt', message: `${file} is not a readable history database (corrupt, or not SQLite); it is left as it is` };
+      const aside = moveAside(file, new Date(opts.now?.() ?? Date.now()));
+      notes.push(`${file} was not a readable history database (corrupt, or not SQLite): moved it aside to ${aside} and started a new one`);
+      return null;
+    };
+    try {
+      if (check.exists && !looksLikeSqlite(file)) {
+        const f = corrupt();
+        if (f) return fail(f);
+      }
+      let db: Database.Database;
+      try {
+        db = HistoryStore.connect(file, write);
+      } catch (e) {
+        if (!isCorruption(e)) throw e;
+        const f = corrupt();
+        if (f) return fail(f);
+        db = HistoryStore.connect(file, write);
+      }
+      const version = num((db.prepare('PRAGMA user_version').get() as Row).user_version);
+      if (version > SCHEMA_VERSION) {
+        db.close();
+        return fail({
+          ok: false,
+          code: 'newer',
+          message: `${file} was written by a newer Portwatch (schema ${version}; this one knows ${SCHEMA_VERSION}): it is left as it is`,
+        });
+      }
+      if (version < SCHEMA_VERSION) {
+        if (!write) {
+          db.close();
+          return fail({ ok: false, code: 'missing', message: `${file} holds no history yet (schema ${version}): portwatch record writes it` });
+        }
+        HistoryStore.migrate(db, version, opts.now ?? Date.now);
+      }
+      return { ok: true, store: new HistoryStore(db, file, lock, opts), notes };
+    } catch (e) {
+      return fail({ ok: false, code: isCorruption(e) ? 'corrupt' : 'unsafe', message: `cannot open the history ${file}: ${(e as Error).message}` });
+    }
+  }
+
+  private static connect(file: string, write: boolean): Database.Database {
+    const db = new Database(file);
+    try {
+      db.exec('PRAGMA busy_timeout = 5000');
+      if (write) {
+        // before any table exists, so that pruning can give pages back to the file system
+        db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+        db.exec('PRAGMA journal_mode = WAL');
+        db.exec('PRAGMA synchronous = NORMAL');
+      }
+      db.prepare('SELECT count(*) AS n FROM sqlite_master').get();
+      return db;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private static migrate(db: Database.Database, from: number, now: () => number): void {
+    for (let v = from; v < SCHEMA_VERSION; v++) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec(MIGRATIONS[v] as string);
+        db.exec(`PRAGMA user_version = ${v + 1}`);
+        if (v === 0) db.prepare(`INSERT INTO meta (key, value) VALUES ('created', ?)`).run(String(now()));
+        db.exec('COMMIT');
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
+    }
+  }
+
+  /** Writes one poll's batch in one transaction; returns how long it took (ms). */
+  write(batch: HistoryBatch): number {
+    const started = performance.now();
+    if (batch.events.length === 0 && batch.flows.length === 0) return 0;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const e of batch.events) this.writeEvent(e);
+      for (const f of batch.flows) this.writeFlow(f);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+    return performance.now() - started;
+  }
+
+  private writeEvent(e: HistoryEvent): void {
+    this.insertEvent.run(
+      e.at,
+      e.kind,
+      e.socketId,
+      e.protocol,
+      e.family,
+      e.localAddress,
+      e.localPort,
+      e.remoteAddress,
+      e.remotePort,
+      e.direction,
+      e.pid,
+      e.name,
+      e.exe,
+      e.user,
+      e.uid,
+      e.bytesIn,
+      e.bytesOut,
+      e.durationMs,
+      e.netns,
+      e.note,
+    );
+    if (e.kind === 'listen') {
+      const key = listenerKey({ protocol: e.protocol, localAddress: e.localAddress, localPort: e.localPort, netns: e.netns });
+      this.stopListener.run(e.at, 'replaced', key);
+      this.startListener.run(key, e.protocol, e.localAddress, e.localPort, e.netns, e.pid, e.name, e.exe, e.user, e.at);
+    } else if (e.kind === 'unlisten') {
+      this.stopListener.run(e.at, e.note, listenerKey({ protocol: e.protocol, localAddress: e.localAddress, localPort: e.localPort, netns: e.netns }));
+    }
+  }
+
+  private writeFlow(f: FlowIncrement): void {
+    this.upsertFlow.run(
+      f.hour,
+      f.program,
+      f.name,
+      f.remoteAddress,
+      f.port,
+      f.protocol,
+      f.direction,
+      f.opened,
+      f.closed,
+      f.bytesIn,
+      f.bytesOut,
+      f.firstSeen,
+      f.lastSeen,
+    );
+  }
+
+  /** The listening ports the history has as still listening: a new recording closes the ones gone. */
+  openListenerKeys(): Set<string> {
+    return new Set((this.db.prepare('SELECT key FROM listeners WHERE stopped_at IS NULL').all() as Row[]).map((r) => str(r.key)));
+  }
+
+  /** Bytes the database's live pages take (its file may be larger until pages are given back). */
+  usedBytes(): number {
+    const pages = num((this.db.prepare('PRAGMA page_count').get() as Row).page_count);
+    const free = num((this.db.prepare('PRAGMA freelist_count').get() as Row).freelist_count);
+    const size = num((this.db.prepare('PRAGMA page_size').get() as Row).page_size);
+    return (pages - free) * size;
+  }
+
+  /**
+   * One small step of retention: at most `batchRows` old events, flows and listener spans, then, while the
+   * database is over `maxBytes`, as many of the oldest events (or, when none are left, flows). Freed pages go back
+   * to the file system. `more` is true when there is more to prune (call again after the next poll).
+   */
+  prune(): { deleted: number; more: boolean } {
+    const now = this.now();
+    const n = this.retention.batchRows;
+    let deleted = 0;
+    let more = false;
+    const step = (sql: string, ...params: unknown[]): void => {
+      const changes = this.db.prepare(sql).run(...params).changes;
+      deleted += changes;
+      if (changes >= n) more = true;
+    };
+    step('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)', now - this.retention.eventsMs, n);
+    step('DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows WHERE hour < ? LIMIT ?)', now - this.retention.flowsMs, n);
+    step('DELETE FROM listeners WHERE id IN (SELECT id FROM listeners WHERE stopped_at < ? LIMIT ?)', now - this.retention.flowsMs, n);
+    if (this.usedBytes() > this.retention.maxBytes) {
+      const before = deleted;
+      step('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY at LIMIT ?)', n);
+      if (deleted === before) step('DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows ORDER BY hour LIMIT ?)', n);
+      more = deleted > before;
+    }
+    if (deleted > 0) this.db.exec('PRAGMA incremental_vacuum');
+    return { deleted, more };
+  }
+
+  /**
+   * Flows whose hours overlap the range, summed over those hours, busiest first. Hourly: the first and last hour
+   * count whole (first and last seen say when within them).
+   */
+  flows(range: TimeRange): FlowRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT program, max(name) AS name, remote_address, port, protocol, direction, sum(opened) AS opened, sum(closed) AS closed,
+           sum(bytes_in) AS bytes_in, sum(bytes_out) AS bytes_out, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+         FROM flows WHERE hour >= ? AND hour <= ? AND last_seen >= ? AND first_seen <= ?
+         GROUP BY program, remote_address, port, protocol, direction
+         ORDER BY sum(bytes_in) + sum(bytes_out) DESC, sum(opened) DESC, program, remote_address, port`,
+      )
+      // the hour range first: the key's index finds a day among a year's rows without reading the rest
+      .all(hourOf(range.since), range.until, range.since, range.until) as Row[];
+    return rows.map((r) => ({
+      program: str(r.program),
+      name: str(r.name),
+      remoteAddress: str(r.remote_address),
+      port: num(r.port),
+      protocol: str(r.protocol) as Protocol,
+      direction: str(r.direction) as Direction,
+      opened: num(r.opened),
+      closed: num(r.closed),
+      bytesIn: num(r.bytes_in),
+      bytesOut: num(r.bytes_out),
+      firstSeen: num(r.first_seen),
+      lastSeen: num(r.last_seen),
+    }));
+  }
+
+  /** The times a port listened that overlap the range, in the order they started. */
+  listeners(range: TimeRange): ListenerSpan[] {
+    const rows = this.db
+      .prepare(
+        `SELECT protocol, local_address, local_port, netns, pid, name, exe, user, started_at, stopped_at, stop_note FROM listeners
+         WHERE started_at <= ? AND (stopped_at IS NULL OR stopped_at >= ?) ORDER BY started_at, id`,
+      )
+      .all(range.until, range.since) as Row[];
+    return rows.map((r) => ({
+      protocol: str(r.protocol) as Protocol,
+      localAddress: str(r.local_address),
+      localPort: num(r.local_port),
+      netns: strOrNull(r.netns),
+      pid: numOrNull(r.pid),
+      name: strOrNull(r.name),
+      exe: strOrNull(r.exe),
+      user: strOrNull(r.user),
+      startedAt: num(r.started_at),
+      stoppedAt: numOrNull(r.stopped_at),
+      stopNote: strOrNull(r.stop_note),
+    }));
+  }
+
+  /** Raw events in a range, oldest first (at most `limit`): for a flow's events, and the tests. */
+  events(
+    range: TimeRange,
+    limit = 10_000,
+  ): Array<Pick<HistoryEvent, 'at' | 'kind' | 'localPort' | 'remotePort' | 'pid' | 'name' | 'bytesIn' | 'bytesOut' | 'durationMs' | 'note'>> {
+    const rows = this.db
+      .prepare(
+        'SELECT at, kind, local_port, remote_port, pid, name, bytes_in, bytes_out, duration_ms, note FROM events WHERE at >= ? AND at <= ? ORDER BY at, id LIMIT ?',
+      )
+      .all(range.since, range.until, limit) as Row[];
+    return rows.map((r) => ({
+      at: num(r.at),
+      kind: str(r.kind) as HistoryEvent['kind'],
+      localPort: num(r.local_port),
+      remotePort: numOrNull(r.remote_port),
+      pid: numOrNull(r.pid),
+      name: strOrNull(r.name),
+      bytesIn: numOrNull(r.bytes_in),
+      bytesOut: numOrNull(r.bytes_out),
+      durationMs: numOrNull(r.duration_ms),
+      note: strOrNull(r.note),
+    }));
+  }
+
+  /** Row counts, for tests and the bench. */
+  counts(): { events: number; flows: number; listeners: number } {
+    const c = (t: string): number => num((this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as Row).n);
+    return { events: c('events'), flows: c('flows'), listeners: c('listeners') };
+  }
+
+  /** Checkpoints the WAL into the database, closes it, and releases the lock. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.lock) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+      this.lock?.release();
+    }
+  }
+}

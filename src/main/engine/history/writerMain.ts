@@ -1,0 +1,39 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { HistoryStore } from './store';
+import type { WriterInit, WriterToHost, HostToWriter } from './writer';
+
+/**
+ * The history writer thread (out/node/history-writer.cjs): opens the store (its lock is this thread's
+ * descriptor), writes each batch the host posts in one transaction, prunes a small step after each, and answers
+ * with what it took. The host's event loop never waits for SQLite.
+ */
+const port = parentPort;
+if (port) {
+  const init = workerData as WriterInit;
+  const send = (m: WriterToHost): void => port.postMessage(m);
+  const opened = HistoryStore.open(init.path, { mode: 'write', command: init.command, retention: init.retention });
+  if (!opened.ok) {
+    send({ type: 'opened', ok: false, code: opened.code, message: opened.message });
+  } else {
+    const store = opened.store;
+    send({ type: 'opened', ok: true, path: store.path, notes: opened.notes, openListeners: [...store.openListenerKeys()] });
+    port.on('message', (m: HostToWriter) => {
+      if (m.type === 'batch') {
+        try {
+          const ms = store.write(m.batch);
+          store.prune();
+          send({ type: 'written', ms });
+        } catch (e) {
+          send({ type: 'failed', message: (e as Error).message });
+        }
+      } else if (m.type === 'close') {
+        try {
+          store.close();
+        } finally {
+          send({ type: 'closed' });
+          port.close();
+        }
+      }
+    });
+  }
+}
