@@ -23,7 +23,7 @@ export interface CliIo {
 }
 
 /** The commands, as `portwatch <command>` names them. */
-export const COMMANDS: readonly string[] = ['list', 'watch', 'serve', 'audit', 'kill'];
+export const COMMANDS: readonly string[] = ['list', 'watch', 'serve', 'audit', 'kill', 'top'];
 
 export const FILTER_OPTIONS = {
   listen: { type: 'boolean' },

@@ -11,6 +11,7 @@ export const MAIN_HELP = `portwatch: every TCP and UDP socket on this machine, w
 Usage:
   portwatch list [options]     print the sockets once (table, --json or --csv)
   portwatch watch [options]    stream a snapshot, then one delta per poll, as NDJSON
+  portwatch top [options]      who uses the network, live, busiest first (--once --json for scripts)
   portwatch serve [options]    the live UI in a browser, for machines without a display
   portwatch audit [options]    who can reach each listening port, and whether it was expected
   portwatch kill PID | --port N  end a process (SIGTERM, then --force for SIGKILL), safely
@@ -32,11 +33,14 @@ export const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 togeth
   --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
 `;
 
-export const LIST_HELP = `Usage: portwatch list [--json | --csv] [filters]
+export const LIST_HELP = `Usage: portwatch list [--json | --csv] [--rates [--interval MS]] [filters]
 
 Prints the machine's sockets once, listeners first.
   --json            {"takenAt", "source", "sockets": [...]}, every field of the model
   --csv             one row per socket, RFC 4180
+  --rates           poll twice, an interval apart, and add each socket's bytes a second (IN/S, OUT/S;
+                    rateIn, rateOut in --json); n/a where the kernel keeps no counters (UDP)
+  --interval MS     with --rates: the time between the polls (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
 ${FILTER_HELP}`;
 
 export const WATCH_HELP = `Usage: portwatch watch [--interval MS] [filters]
@@ -105,8 +109,23 @@ Without --yes it asks in a terminal, and refuses when there is none to ask. Refu
 and its parents, and a pid that changed owner meanwhile. Exits 0 only when the target is gone.
 `;
 
+export const TOP_HELP = `Usage: portwatch top [--interval MS] [--filter QUERY] [--source NAME]
+       portwatch top --once [--json] [--interval MS] [--filter QUERY] [--source NAME]
+
+A live view of who uses the network, in the terminal: processes busiest first (bytes a second in and out,
+bytes so far, sockets), and under each, when opened, its connections. n/a: the kernel keeps no byte counters
+for that socket (UDP): its traffic is not in the numbers. Keys: s sort (rate, in, out, total, name, pid),
+/ filter (the --filter language; esc cancels), space freeze, up/down move, enter open a process or a
+connection's details, k kill the process (asks first, as portwatch kill does), q or Ctrl-C quit.
+  --interval MS     poll every MS milliseconds (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
+  --filter QUERY    show only the sockets that match, e.g. "proc:nginx" or "-proto:udp"
+  --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
+  --once            poll twice, an interval apart, print the processes once and exit
+  --json            with --once: {"takenAt", "source", "intervalMs", "totals", "processes": [...]} for scripts
+`;
+
 /** Each command's --help, by command name. */
-export const COMMAND_HELP = { list: LIST_HELP, watch: WATCH_HELP, serve: SERVE_HELP, audit: AUDIT_HELP, kill: KILL_HELP } as const;
+export const COMMAND_HELP = { list: LIST_HELP, watch: WATCH_HELP, serve: SERVE_HELP, audit: AUDIT_HELP, kill: KILL_HELP, top: TOP_HELP } as const;
 
 /** What the entry prints by itself, and the exit code. */
 export interface QuickAnswer {

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { describeKill, type KillResult } from '../../shared/api';
 import { describeHoldings, planKill } from '../../shared/killPlan';
 import { describeNoOwner, formatEndpoint } from '../../shared/model';
-import { built, bundlePath } from '../engine/bundles';
+import { built, bundlePath, esmBundlePath } from '../engine/bundles';
+import { pathToFileURL } from 'node:url';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 import { createSource } from '../engine/sources';
@@ -338,6 +339,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await audit(rest, io);
       case 'kill':
         return await kill(rest, io);
+      case 'top': {
+        // an ES module of its own (Ink), as main.ts loads it: never part of this bundle
+        const m = (await import(pathToFileURL(built(esmBundlePath('cli-top'))).href)) as typeof import('./top/index');
+        return await m.top(rest, io);
+      }
       default:
         throw new UsageError(`portwatch: unknown command '${command}'`);
     }
