@@ -16,6 +16,7 @@ export default defineConfig({
       'test/main/api/hostNames.test.ts',
       'test/main/cli/listing.test.ts',
       'test/main/cli/untrustedText.test.ts',
+      'test/main/cli/topModel.test.ts',
       'test/main/engine/faults.test.ts',
       'test/main/engine/killDescendantTree.test.ts',
       'test/main/engine/monitor.test.ts',

@@ -46,7 +46,7 @@ const common = {
 const external = ['electron', 'koffi'];
 
 const { 'cli-list': listEntry, ...entries } = NODE_ENTRIES;
-const [all, listOnly, esm] = await Promise.all([
+const [all, esm, listOnly] = await Promise.all([
   build({ ...common, entryPoints: entries, external }),
   // `top` (Ink, ESM with yoga-layout's top-level await): an ES module, out/node/cli-top.mjs. What the
   // engine's modules take from CommonJS (__dirname in bundles.ts, require of a package) is defined for it.

@@ -342,7 +342,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'top': {
         // an ES module of its own (Ink), as main.ts loads it: never part of this bundle
         const m = (await import(pathToFileURL(built(esmBundlePath('cli-top'))).href)) as typeof import('./top/index');
-        return await m.top(rest, io);
+        // its own copy of UsageError: it reports its failures itself, as main.ts runs it
+        return await m.runTop(rest, io);
       }
       default:
         throw new UsageError(`portwatch: unknown command '${command}'`);

@@ -1,6 +1,8 @@
 import { createSource } from '../engine/sources';
-import { FILTER_OPTIONS, filterFrom, parse, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
-import { socketMatcher } from './filter';
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
+import { FILTER_OPTIONS, filterFrom, intFlag, parse, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
+import { socketMatcher, type SocketFilter } from './filter';
+import { sampleTraffic } from './top/sample';
 import { formatCsv, formatJson, formatTable, inert, sortForListing } from './format';
 import { LIST_HELP } from './help';
 
@@ -12,13 +14,22 @@ import { LIST_HELP } from './help';
 
 /** `portwatch list [flags]`; `args` are the flags after `list`. */
 export async function list(args: string[], io: CliIo): Promise<number> {
-  const v = parse('list', args, { ...FILTER_OPTIONS, json: { type: 'boolean' }, csv: { type: 'boolean' } });
+  const v = parse('list', args, {
+    ...FILTER_OPTIONS,
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    rates: { type: 'boolean' },
+    interval: { type: 'string' },
+  });
   if (v.help) {
     io.out(LIST_HELP);
     return 0;
   }
   if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
+  if (v.interval !== undefined && !v.rates) throw new UsageError('portwatch list: --interval goes with --rates');
+  const intervalMs = intFlag('list', 'interval', v.interval, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
   const filter = filterFrom('list', v);
+  if (v.rates) return listRates(v, filter, intervalMs, io);
   const source = createSource(sourceFlag('list', v.source), {
     siHelper: siHelper(),
     oneShot: true,
@@ -33,6 +44,21 @@ export async function list(args: string[], io: CliIo): Promise<number> {
   if (v.json) io.out(formatJson({ takenAt, source: source.name }, sockets));
   else if (v.csv) io.out(formatCsv(sockets));
   else io.out(formatTable(sockets));
+  return 0;
+}
+
+/**
+ * `list --rates`: the same two-poll sample as `top --once` (sockets that lived through both polls have
+ * rateIn/rateOut), listed as `list` lists them.
+ */
+async function listRates(v: { json?: boolean; csv?: boolean; source?: string }, filter: SocketFilter, intervalMs: number, io: CliIo): Promise<number> {
+  const source = createSource(sourceFlag('list', v.source), { siHelper: siHelper(), listenersOnly: filter.listening === true });
+  const sample = await sampleTraffic(source, intervalMs);
+  for (const w of sample.warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
+  const sockets = sortForListing(sample.snapshot.sockets.filter(socketMatcher(filter)));
+  if (v.json) io.out(formatJson(sample.snapshot, sockets));
+  else if (v.csv) io.out(formatCsv(sockets));
+  else io.out(formatTable(sockets, { rates: true }));
   return 0;
 }
 

@@ -32,13 +32,21 @@ function queryFlag(text: string | undefined): QueryTerm[] | null {
 /** The polls of a MonitorHost as the view's store. */
 function feedOf(host: MonitorHost, intervalMs: number): TopFeed {
   const listeners = new Set<() => void>();
-  let data: TopData = { sockets: [], closed: [], intervalMs, source: null, status: 'waiting for the first poll...' };
+  let data: TopData = { sockets: [], closed: [], intervalMs, pollMs: intervalMs, polls: 0, source: null, status: 'waiting for the first poll...' };
   let lastAt: number | null = null;
   const update = (closed: TopData['closed'], takenAt: number): void => {
     const s = host.getSnapshot();
     const status = host.getStatus();
     const warning = status?.state === 'ok' ? (status.warnings[0] ?? null) : status?.state === 'error' ? `error: ${status.message}` : null;
-    data = { sockets: s?.sockets ?? [], closed, intervalMs: lastAt === null ? intervalMs : takenAt - lastAt, source: s?.source ?? null, status: warning };
+    data = {
+      sockets: s?.sockets ?? [],
+      closed,
+      intervalMs: lastAt === null ? intervalMs : takenAt - lastAt,
+      pollMs: intervalMs,
+      polls: data.polls + 1,
+      source: s?.source ?? null,
+      status: warning,
+    };
     lastAt = takenAt;
     for (const l of listeners) l();
   };
@@ -111,7 +119,7 @@ export async function top(args: string[], io: CliIo): Promise<number> {
     const rows = buildRows(sample.snapshot.sockets, sample.closed, sample.intervalMs, 'rate', query);
     const cols = fitColumns(80);
     const lines = [
-      ...summaryLines(rows, { width: 80, sort: 'rate', filter: v.filter ?? '', frozen: false, intervalMs, source: sample.snapshot.source }),
+      ...summaryLines(rows, { width: 80, sort: 'rate', filter: v.filter ?? '', frozen: null, intervalMs, source: sample.snapshot.source }),
       headerLine(cols, 'rate'),
       ...rows.processes.map((p) => itemLine(p, cols, false).trimEnd()),
     ];
@@ -131,7 +139,6 @@ export async function top(args: string[], io: CliIo): Promise<number> {
     app = render(createElement(TopApp, { feed, killer: killerOf(), initialFilter: v.filter ?? '', initialQuery: query }), {
       exitOnCtrlC: true,
       patchConsole: false,
-      incrementalRendering: true,
       maxFps: 10,
     });
     // q, Ctrl-C in raw mode (Ink), or SIGINT/SIGTERM from outside

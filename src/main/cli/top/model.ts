@@ -45,9 +45,13 @@ export interface ProcessRow {
   rateIn: number;
   rateOut: number;
   total: number;
-  /** Open sockets shown under it (listeners included), and of those the ones without counters. */
+  /** Its connections in view (listeners not counted), and of those the ones without counters. */
   sockets: number;
   uncounted: number;
+  /** Its listeners in view (listed under it, no traffic of their own). */
+  listeners: number;
+  /** False when none of its sockets has counters (UDP only): its numbers are n/a, not 0. */
+  counted: boolean;
   /** Connections of the interval that closed (their bytes are in the numbers). */
   closed: number;
   connections: ConnectionRow[];
@@ -62,15 +66,20 @@ export interface TopRows {
   all: number;
 }
 
+/** Whether the kernel counts this socket's bytes: TCP's do (a listener's traffic is its connections'), UDP's do not. */
+export function hasCounters(s: Socket): boolean {
+  return s.bytesIn !== null || s.bytesOut !== null || (s.listening && (s.protocol === 'tcp' || s.protocol === 'mptcp'));
+}
+
 function connectionRow(s: Socket): ConnectionRow {
-  const counted = s.bytesIn !== null || s.bytesOut !== null;
+  const counted = hasCounters(s);
   return {
     kind: 'connection',
     id: s.id,
     socket: s,
     rateIn: counted ? (s.rateIn ?? null) : null,
     rateOut: counted ? (s.rateOut ?? null) : null,
-    total: counted ? (s.bytesIn ?? 0) + (s.bytesOut ?? 0) : null,
+    total: counted && !s.listening ? (s.bytesIn ?? 0) + (s.bytesOut ?? 0) : null,
     counted,
   };
 }
@@ -101,7 +110,10 @@ function compareProcesses(k: SortKey): (a: ProcessRow, b: ProcessRow) => number 
 function compareConnections(k: SortKey): (a: ConnectionRow, b: ConnectionRow) => number {
   const rated = k === 'name' || k === 'pid' ? 'rate' : k;
   return (a, b) =>
-    rateKey(b, rated) - rateKey(a, rated) || (b.total ?? -1) - (a.total ?? -1) || Number(a.socket.listening) - Number(b.socket.listening) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    rateKey(b, rated) - rateKey(a, rated) ||
+    (b.total ?? -1) - (a.total ?? -1) ||
+    Number(a.socket.listening) - Number(b.socket.listening) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** The process a row stands for, named as people think of it; why there is none for ownerless connections. */
@@ -131,11 +143,31 @@ export function buildRows(
     const id = s.pid === null ? 'none' : `pid:${s.pid}`;
     let g = groups.get(id);
     if (!g) {
-      g = { kind: 'process', id, pid: s.pid, name: s.pid === null ? '(no owner)' : ownerName(s), rateIn: 0, rateOut: 0, total: 0, sockets: 0, uncounted: 0, closed: 0, connections: [] };
+      g = {
+        kind: 'process',
+        id,
+        pid: s.pid,
+        name: s.pid === null ? '(no owner)' : ownerName(s),
+        rateIn: 0,
+        rateOut: 0,
+        total: 0,
+        sockets: 0,
+        uncounted: 0,
+        listeners: 0,
+        counted: false,
+        closed: 0,
+        connections: [],
+      };
       groups.set(id, g);
     } else if (g.pid !== null && s.process && g.name.startsWith('(')) g.name = ownerName(s);
     const row = connectionRow(s);
     g.connections.push(row);
+    // a listener carries no traffic: it is listed, not counted as a connection
+    if (row.counted) g.counted = true;
+    if (s.listening) {
+      g.listeners++;
+      continue;
+    }
     g.sockets++;
     if (!row.counted) g.uncounted++;
     g.rateIn += row.rateIn ?? 0;
@@ -148,6 +180,7 @@ export function buildRows(
       const g = groups.get(c.pid === null ? 'none' : `pid:${c.pid}`);
       if (!g) continue;
       g.closed++;
+      g.counted = true;
       g.rateIn += Math.round((c.unseenBytesIn ?? 0) / seconds);
       g.rateOut += Math.round((c.unseenBytesOut ?? 0) / seconds);
       g.total += (c.bytesIn ?? 0) + (c.bytesOut ?? 0);
@@ -211,6 +244,8 @@ const RATE_W = 10;
 const TOTAL_W = 8;
 const CONNS_W = 5;
 const MIN_NAME = 12;
+/** A name column this wide shows a connection's local address, not just its port. */
+const WIDE_NAME = 56;
 
 /**
  * Column widths for `width` terminal cells, one space between columns, never wider than the terminal (Ink
@@ -219,7 +254,8 @@ const MIN_NAME = 12;
 export function fitColumns(width: number): Columns {
   const w = Math.max(20, width);
   const cols: Columns = { name: 0, pid: PID_W, rateIn: RATE_W, rateOut: RATE_W, total: TOTAL_W, conns: CONNS_W };
-  const used = (): number => cols.pid + cols.rateIn + cols.rateOut + cols.total + cols.conns + [cols.pid, cols.total, cols.conns].filter((x) => x > 0).length + 2;
+  const used = (): number =>
+    cols.pid + cols.rateIn + cols.rateOut + cols.total + cols.conns + [cols.pid, cols.total, cols.conns].filter((x) => x > 0).length + 2;
   for (const drop of ['conns', 'total', 'pid'] as const) {
     if (w - used() >= MIN_NAME) break;
     cols[drop] = 0;
@@ -263,16 +299,37 @@ function line(cols: Columns, name: string, pid: string, rin: string, rout: strin
 
 const ARROW: Record<string, string> = { in: '<-', out: '->' };
 
+/** TCP states in the CONNS column's five cells. */
+const SHORT_STATE: Record<string, string> = {
+  ESTABLISHED: 'ESTAB',
+  SYN_SENT: 'SYNS',
+  SYN_RECV: 'SYNR',
+  FIN_WAIT1: 'FINW1',
+  FIN_WAIT2: 'FINW2',
+  TIME_WAIT: 'TIMEW',
+  CLOSE_WAIT: 'CLOSW',
+  LAST_ACK: 'LASTA',
+  CLOSING: 'CLOSG',
+};
+
 /** The heading of the table, marking the column the rows are sorted by. */
 export function headerLine(cols: Columns, sort: SortKey): string {
   const mark = (label: string, k: SortKey): string => (sort === k ? `${label}*` : label);
-  return line(cols, mark('PROCESS', 'name'), mark('PID', 'pid'), mark('IN', sort === 'rate' ? 'rate' : 'in'), mark('OUT', sort === 'rate' ? 'rate' : 'out'), mark('TOTAL', 'total'), 'CONNS');
+  return line(
+    cols,
+    mark('PROCESS', 'name'),
+    mark('PID', 'pid'),
+    mark('IN', sort === 'rate' ? 'rate' : 'in'),
+    mark('OUT', sort === 'rate' ? 'rate' : 'out'),
+    mark('TOTAL', 'total'),
+    'CONNS',
+  );
 }
 
 /** One item as a line of `cols`: a process, or an indented connection (`tcp 127.0.0.1:5000 <- 127.0.0.1:41522`). */
 export function itemLine(item: Item, cols: Columns, expanded: boolean): string {
   if (item.kind === 'process') {
-    const allUncounted = item.sockets > 0 && item.uncounted === item.sockets && item.closed === 0;
+    const allUncounted = !item.counted;
     const conns = `${item.sockets}${item.uncounted > 0 && !allUncounted ? '*' : ''}`;
     return line(
       cols,
@@ -286,33 +343,38 @@ export function itemLine(item: Item, cols: Columns, expanded: boolean): string {
   }
   const s = item.socket;
   const proto = s.family === 6 ? `${s.protocol}6` : s.protocol;
-  const local = formatEndpoint(s.localAddress, s.localPort);
-  const where = s.listening ? `${local} LISTEN` : `${local} ${ARROW[s.direction ?? ''] ?? '--'}${s.directionGuessed ? '?' : ''} ${formatEndpoint(s.remoteAddress, s.remotePort)}`;
+  // at 80 columns a full local address leaves the remote end cut: the local port alone says which service
+  // (in) or which ephemeral port (out); wider terminals get the address too
+  const local = cols.name >= WIDE_NAME || s.listening ? formatEndpoint(s.localAddress, s.localPort) : `:${s.localPort}`;
+  const where = s.listening
+    ? `${local} ${s.state}`
+    : `${local} ${ARROW[s.direction ?? ''] ?? '--'}${s.directionGuessed ? '?' : ''} ${formatEndpoint(s.remoteAddress, s.remotePort)}`;
   return line(
     cols,
     inert(`   ${proto} ${where}`),
     '',
-    s.listening ? '' : rateCell(item.rateIn, item.counted),
-    s.listening ? '' : rateCell(item.rateOut, item.counted),
-    item.counted ? formatBytes(item.total) : 'n/a',
-    s.listening ? '' : s.state,
+    // a TCP listener's traffic is its connections'; a UDP socket's is counted nowhere: n/a
+    s.listening && item.counted ? '' : rateCell(item.rateIn, item.counted),
+    s.listening && item.counted ? '' : rateCell(item.rateOut, item.counted),
+    s.listening && item.counted ? '' : item.counted ? formatBytes(item.total) : 'n/a',
+    s.listening ? '' : (SHORT_STATE[s.state] ?? s.state),
   );
 }
 
-/** The header's lines: machine totals and counts, the sort, the filter, and whether the view is frozen. */
+/** The header's lines: machine totals and counts, the sort, the filter, and, when frozen, how many polls behind. */
 export function summaryLines(
   rows: TopRows,
-  o: { width: number; sort: SortKey; filter: string; frozen: boolean; intervalMs: number; source: string | null },
+  o: { width: number; sort: SortKey; filter: string; frozen: number | null; intervalMs: number; source: string | null },
 ): string[] {
   const t = rows.totals;
   const first = `portwatch top  in ${formatBytes(t.rateIn)}/s  out ${formatBytes(t.rateOut)}/s  ${rows.processes.length} processes  ${rows.shown}${rows.shown === rows.all ? '' : `/${rows.all}`} sockets${t.closed > 0 ? `  ${t.closed} closed` : ''}`;
-  const second = `every ${o.intervalMs / 1000}s${o.source ? ` (${o.source})` : ''}  sort: ${o.sort}${o.filter ? `  filter: ${inert(o.filter)}` : ''}${o.frozen ? '  FROZEN (space resumes)' : ''}`;
+  const second = `every ${o.intervalMs / 1000}s${o.source ? ` (${o.source})` : ''}  sort: ${o.sort}${o.filter ? `  filter: ${inert(o.filter)}` : ''}${o.frozen === null ? '' : `  FROZEN, ${o.frozen} poll${o.frozen === 1 ? '' : 's'} behind (space resumes)`}`;
   return [clip(first, o.width), clip(second, o.width)];
 }
 
 /** The keys, and what n/a and * mean, fitted to the width. */
 export function legendLine(width: number): string {
-  return clip('q quit  s sort  / filter  space freeze  enter open  k kill | n/a, *: no counters (UDP)', width);
+  return clip('q quit s sort / filter space freeze enter open k kill | n/a,*: no counters (UDP)', width);
 }
 
 /** The lines of a connection's details (the enter key), inert. */
@@ -324,7 +386,9 @@ export function detailLines(c: ConnectionRow, width: number): string[] {
     `local   ${formatEndpoint(s.localAddress, s.localPort, s.interface)}`,
     `remote  ${formatEndpoint(s.remoteAddress, s.remotePort)}`,
     `rate    in ${rateCell(c.rateIn, c.counted)}  out ${rateCell(c.rateOut, c.counted)}`,
-    c.counted ? `bytes   in ${formatBytes(s.bytesIn)}  out ${formatBytes(s.bytesOut)}${s.rttMs === null ? '' : `  rtt ${s.rttMs} ms`}` : 'bytes   n/a: the kernel keeps no byte counters for this protocol',
+    c.counted
+      ? `bytes   in ${formatBytes(s.bytesIn)}  out ${formatBytes(s.bytesOut)}${s.rttMs === null ? '' : `  rtt ${s.rttMs} ms`}`
+      : 'bytes   n/a: the kernel keeps no byte counters for this protocol',
     `process ${p ? `${p.name} (pid ${p.pid}${p.user ? `, user ${p.user}` : ''})` : s.pid === null ? `(${describeNoOwner(s.noOwner ?? 'not-found')})` : `pid ${s.pid}`}`,
     ...(p ? [`command ${p.cmdline.join(' ')}`] : []),
     ...(s.pids.length > 1 ? [`shared  with pids ${s.pids.filter((x) => x !== s.pid).join(', ')}`] : []),
@@ -347,18 +411,39 @@ export function killPromptLines(plan: KillPlan, width: number, guard: string | n
   const conns = plan.sockets.filter((s) => !s.listening);
   for (const s of listeners.slice(0, max)) lines.push(`  listens  ${s.protocol} ${formatEndpoint(s.localAddress, s.localPort)}`);
   if (listeners.length > max) lines.push(`  ... and ${listeners.length - max} more listeners`);
-  for (const s of conns.slice(0, max)) lines.push(`  connected ${s.protocol} ${formatEndpoint(s.localAddress, s.localPort)} - ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state}`);
+  for (const s of conns.slice(0, max))
+    lines.push(`  connected ${s.protocol} ${formatEndpoint(s.localAddress, s.localPort)} - ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state}`);
   if (conns.length > max) lines.push(`  ... and ${conns.length - max} more connections`);
   if (plan.sharedWith) lines.push(`  its sockets are shared with ${plan.sharedWith.name} (pid ${plan.sharedWith.pid}): they stay open`);
-  const head = guard ? [`Refused to kill ${label}: ${guard}`, ...lines, '', 'any key: back'] : [`Kill ${label}?`, ...lines, '', 'y: kill (SIGTERM)  any other key: cancel [y/N]'];
-  return head.map((l) => clip(inert(l), width));
+  const head = guard
+    ? [`Refused to kill ${label}: ${guard}`, ...lines, '', 'any key: back']
+    : [`Kill ${label}?`, ...lines, '', 'y: kill (SIGTERM)  any other key: cancel [y/N]'];
+  return head.flatMap((l) => wrap(inert(l), width));
+}
+
+/** Text broken into lines of at most `width` characters, at spaces where it can (a prompt is read whole). */
+export function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = [...text];
+  const w = Math.max(1, width);
+  while (rest.length > w) {
+    const cut = rest.lastIndexOf(' ', w);
+    const at = cut > 0 ? cut : w;
+    out.push(rest.slice(0, at).join(''));
+    rest = rest.slice(cut > 0 ? at + 1 : at);
+  }
+  out.push(rest.join(''));
+  return out;
 }
 
 /** The filter being typed, and under it where the query is wrong (a caret at the position, and the message). */
 export function filterEditLines(text: string, error: { message: string; position: number } | null, width: number): string[] {
   const prompt = '/ ';
   const lines = [clip(prompt + inert(text), width)];
-  if (error) lines.push(clip(' '.repeat(prompt.length + Math.min(error.position, text.length)) + `^ ${inert(error.message)} (at character ${error.position + 1})`, width));
+  if (error)
+    lines.push(
+      clip(' '.repeat(prompt.length + Math.min(error.position, text.length)) + `^ at character ${error.position + 1}: ${inert(error.message)}`, width),
+    );
   else lines.push(clip('enter: apply  esc: cancel', width));
   return lines;
 }

@@ -57,7 +57,13 @@ export interface SampleProcess extends Omit<TrafficSum, 'key' | 'label'> {
 }
 
 /** `top --once --json`: the machine's totals, then each process with its rates and connections, busiest first. */
-export function sampleJson(sample: TrafficSample): { takenAt: number; source: string; intervalMs: number; totals: Omit<TrafficSum, 'key' | 'label'>; processes: SampleProcess[] } {
+export function sampleJson(sample: TrafficSample): {
+  takenAt: number;
+  source: string;
+  intervalMs: number;
+  totals: Omit<TrafficSum, 'key' | 'label'>;
+  processes: SampleProcess[];
+} {
   const sockets = sample.snapshot.sockets;
   const byPid = new Map<number, Socket[]>();
   for (const s of sockets) {

@@ -1,5 +1,5 @@
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import { createElement as h, useEffect, useMemo, useState, useSyncExternalStore, type ReactElement } from 'react';
+import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
+import { createElement as h, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import type { KillPlan } from '../../../shared/killPlan';
 import type { ClosedConnection, Socket } from '../../../shared/model';
 import { parseQuery, type QueryTerm } from '../../../shared/query';
@@ -34,7 +34,11 @@ export interface TopData {
   sockets: readonly Socket[];
   closed: readonly ClosedConnection[];
   intervalMs: number;
+  /** The poll interval asked for (--interval), shown in the header. */
+  pollMs: number;
   source: string | null;
+  /** Polls so far (a frozen view says how far behind it is). */
+  polls: number;
   /** A warning or error line from the monitor; null when all is well. */
   status: string | null;
 }
@@ -103,83 +107,117 @@ export function TopApp({ feed, killer, initialFilter, initialQuery }: TopProps):
     if (first !== top) setTop(first);
   }, [first, top]);
 
+  // What the keys act on, written at once by each key: keys that arrive together (a paste, tmux send-keys)
+  // each see what the one before did, not the state of the last render.
+  const now = useRef({ mode, index, sort, expanded });
+  now.current = { mode, index, sort, expanded };
+  const toMode = (m: Mode): void => {
+    now.current.mode = m;
+    setMode(m);
+  };
   const select = (i: number): void => {
     const it = items[i];
-    if (it) setSelected({ id: it.id, index: i });
+    if (!it) return;
+    now.current.index = i;
+    setSelected({ id: it.id, index: i });
   };
 
-  useInput((input, key) => {
-    if (mode.kind === 'filter') {
-      if (key.escape) setMode({ kind: 'list' });
+  const onKey = (input: string, key: Key): void => {
+    const { mode: m, index: at, sort: k, expanded: open } = now.current;
+    if (m.kind === 'filter') {
+      if (key.escape) toMode({ kind: 'list' });
       else if (key.return) {
-        const q = parseQuery(mode.text);
+        const q = parseQuery(m.text);
         if (q.ok) {
-          setFilter({ text: mode.text, query: mode.text.trim() === '' ? null : q.terms });
-          setMode({ kind: 'list' });
+          setFilter({ text: m.text, query: m.text.trim() === '' ? null : q.terms });
+          toMode({ kind: 'list' });
         }
-      } else if (key.backspace || key.delete) setMode({ kind: 'filter', text: [...mode.text].slice(0, -1).join('') });
-      else if (input && !key.ctrl && !key.meta) setMode({ kind: 'filter', text: mode.text + input.replace(/[\p{Cc}]/gu, '') });
+      } else if (key.backspace || key.delete) toMode({ kind: 'filter', text: [...m.text].slice(0, -1).join('') });
+      else if (input && !key.ctrl && !key.meta) toMode({ kind: 'filter', text: m.text + input.replace(/[\p{Cc}]/gu, '') });
       return;
     }
-    if (mode.kind === 'details') {
-      if (key.escape || key.return || input === 'q') setMode({ kind: 'list' });
+    if (m.kind === 'details') {
+      if (key.escape || key.return || input === 'q') toMode({ kind: 'list' });
       return;
     }
-    if (mode.kind === 'kill') {
-      setMode({ kind: 'list' });
-      if (!mode.guard && (input === 'y' || input === 'Y')) {
+    if (m.kind === 'kill') {
+      toMode({ kind: 'list' });
+      if (!m.guard && (input === 'y' || input === 'Y')) {
         setMessage('killing...');
-        void mode
+        void m
           .kill()
           .then(setMessage, (e: unknown) => setMessage(`kill failed: ${e instanceof Error ? e.message : String(e)}`))
-          .finally(mode.release);
+          .finally(m.release);
       } else {
-        mode.release();
-        if (!mode.guard) setMessage('not killed');
+        m.release();
+        if (!m.guard) setMessage('not killed');
       }
       return;
     }
-    if (input === 'q' || key.escape) exit();
-    else if (input === 's') setSort(nextSort(sort));
-    else if (input === '/') setMode({ kind: 'filter', text: filter.text });
-    else if (input === ' ') setFrozen(frozen ? null : live);
-    else if (key.upArrow) select(Math.max(0, index - 1));
-    else if (key.downArrow) select(Math.min(items.length - 1, index + 1));
-    else if (key.pageUp) select(Math.max(0, index - listHeight));
-    else if (key.pageDown) select(Math.min(items.length - 1, index + listHeight));
+    if (input === 'q') exit();
+    else if (input === 's') {
+      now.current.sort = nextSort(k);
+      setSort(now.current.sort);
+    } else if (input === '/') toMode({ kind: 'filter', text: filter.text });
+    else if (input === ' ') setFrozen((f) => (f ? null : live));
+    else if (key.upArrow) select(Math.max(0, at - 1));
+    else if (key.downArrow) select(Math.min(items.length - 1, at + 1));
+    else if (key.pageUp) select(Math.max(0, at - listHeight));
+    else if (key.pageDown) select(Math.min(items.length - 1, at + listHeight));
     else if (key.return) {
-      const it = items[index];
+      const it = items[at];
       if (it?.kind === 'process') {
-        const next = new Set(expanded);
+        const next = new Set(open);
         if (!next.delete(it.id)) next.add(it.id);
+        now.current.expanded = next;
         setExpanded(next);
-      } else if (it) setMode({ kind: 'details', row: it });
+      } else if (it) toMode({ kind: 'details', row: it });
     } else if (input === 'k') {
-      const it = items[index];
+      const it = items[at];
       const pid = it?.kind === 'process' ? it.pid : (it?.socket.pid ?? null);
       if (pid === null || pid === undefined) {
         setMessage('no process to kill here');
         return;
       }
-      const k = killer.prepare(pid, data.sockets);
-      setMode({ kind: 'kill', lines: killPromptLines(k.plan, width, k.guard), guard: k.guard !== null, kill: k.kill, release: k.release });
+      const prepared = killer.prepare(pid, data.sockets);
+      toMode({
+        kind: 'kill',
+        lines: killPromptLines(prepared.plan, width, prepared.guard),
+        guard: prepared.guard !== null,
+        kill: prepared.kill,
+        release: prepared.release,
+      });
     }
+  };
+  // keys typed faster than a read (a paste, tmux send-keys) arrive as one string: outside the filter's text,
+  // each character is a key of its own
+  useInput((input, key) => {
+    const plain = [...input];
+    if (now.current.mode.kind === 'filter' || plain.length <= 1) onKey(input, key);
+    else for (const c of plain) onKey(c, key);
   });
 
   const lines: ReactElement[] = [];
-  const text = (key: string, t: string, o: { inverse?: boolean; bold?: boolean; color?: string } = {}): ReactElement => h(Text, { key, wrap: 'truncate', ...o }, t);
-  summaryLines(rows, { width, sort, filter: filter.text, frozen: frozen !== null, intervalMs: data.intervalMs, source: data.source }).forEach((l, i) =>
-    lines.push(text(`s${i}`, l, { bold: i === 0 })),
-  );
+  const text = (key: string, t: string, o: { inverse?: boolean; bold?: boolean; color?: string } = {}): ReactElement =>
+    h(Text, { key, wrap: 'truncate', ...o }, t);
+  summaryLines(rows, {
+    width,
+    sort,
+    filter: filter.text,
+    frozen: frozen === null ? null : live.polls - frozen.polls,
+    intervalMs: data.pollMs,
+    source: data.source,
+  }).forEach((l, i) => lines.push(text(`s${i}`, l, { bold: i === 0 })));
   if (mode.kind === 'details') detailLines(mode.row, width).forEach((l, i) => lines.push(text(`d${i}`, l)));
-  else if (mode.kind === 'kill') mode.lines.slice(0, height - 3).forEach((l, i) => lines.push(text(`k${i}`, l, { bold: i === 0, color: mode.guard ? 'red' : 'yellow' })));
+  else if (mode.kind === 'kill')
+    mode.lines.slice(0, height - 3).forEach((l, i) => lines.push(text(`k${i}`, l, { bold: i === 0, color: mode.guard ? 'red' : 'yellow' })));
   else {
     lines.push(text('head', headerLine(cols, sort), { inverse: true }));
     for (let i = first; i < Math.min(items.length, first + listHeight); i++) {
       const it = items[i];
       if (it) lines.push(text(it.id, itemLine(it, cols, expanded.has(it.id)), { inverse: i === index }));
     }
-    for (let i = items.length - first; i < listHeight; i++) lines.push(text(`e${i}`, ''));
+    for (let i = items.length - first; i < listHeight; i++) lines.push(text(`e${i}`, ' '));
     if (mode.kind === 'filter') {
       const q = parseQuery(mode.text);
       filterEditLines(mode.text, q.ok ? null : q, width).forEach((l, i) => lines.push(text(`f${i}`, l, { color: !q.ok && i === 1 ? 'red' : undefined })));
