@@ -239,6 +239,15 @@ describe.runIf(hasTmux)('portwatch top in a terminal', { timeout: 60_000 }, () =
     keys('echo typed-$((6*7))', 'Enter');
     await until((x) => x.includes('typed-42'), 'the shell line');
   });
+
+  it('quits with Ctrl-C too, restoring the terminal', async () => {
+    keys('clear', 'Enter');
+    keys(`${process.execPath} ${BIN} top --interval 1000; echo AGAIN:$?`, 'Enter');
+    await until((x) => row(x, 'fastsender') > 0, 'top again');
+    keys('C-c');
+    await until((x) => x.includes('AGAIN:0'), 'the shell after Ctrl-C');
+    expect(tmux('display', '-p', '-t', 'top', '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
+  });
 });
 
 describe('top --once and list --rates, as whole processes', () => {

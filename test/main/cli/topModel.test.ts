@@ -77,6 +77,25 @@ describe('top: rows from sockets', () => {
     expect(rows.totals).toMatchObject({ rateIn: 11_100, rateOut: 32_050 });
   });
 
+  it('puts the ownerless group after the processes it ties with', () => {
+    const idle = [
+      conn(10, 'curl', 40001, 0, 0, 0),
+      makeSocket({
+        id: 'tw',
+        state: 'TIME_WAIT',
+        listening: false,
+        remoteAddress: '127.0.0.1',
+        remotePort: 1,
+        noOwner: 'closed',
+        bytesIn: 0,
+        bytesOut: 0,
+        rateIn: 0,
+        rateOut: 0,
+      }),
+    ];
+    expect(names(buildRows(idle, [], 1000, 'rate', null))).toEqual(['curl', '(no owner)']);
+  });
+
   it('sorts by each key the s key cycles through, and comes back to rate', () => {
     const order = (k: SortKey): string[] => names(buildRows(sockets, [], 1000, k, null));
     expect(order('in')).toEqual(['python3', 'curl', 'ssh', 'dnsmasq']);
@@ -199,6 +218,11 @@ describe('top: columns fit the terminal', () => {
     expect(fitColumns(50)).toMatchObject({ conns: 0, total: 0 });
     expect(fitColumns(40)).toMatchObject({ conns: 0, total: 0, pid: 0 });
     expect(fitColumns(120).name).toBe(fitColumns(80).name + 40);
+  });
+
+  it('shows the command line beside the name where the terminal is wide, not at 80 columns', () => {
+    expect(itemLine(p, fitColumns(80), false)).not.toContain('a-very-long-process-name-indeed  a-very');
+    expect(itemLine(p, fitColumns(120), false)).toMatch(/^\+ a-very-long-process-name-indeed {2}a-very-long-process-name-indeed +4194303 /);
   });
 
   it('marks the sort column', () => {

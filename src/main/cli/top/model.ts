@@ -42,6 +42,8 @@ export interface ProcessRow {
   pid: number | null;
   /** `python3 app.py`, inert. */
   name: string;
+  /** The whole command line, inert; '' when unknown. Shown beside the name where the terminal is wide. */
+  command: string;
   rateIn: number;
   rateOut: number;
   total: number;
@@ -104,7 +106,8 @@ function compareProcesses(k: SortKey): (a: ProcessRow, b: ProcessRow) => number 
   if (k === 'name') return (a, b) => byName(a, b) || byPid(a, b);
   if (k === 'pid') return byPid;
   // busiest first; ties by total bytes, then name and pid, so equal rows keep one order from poll to poll
-  return (a, b) => rateKey(b, k) - rateKey(a, k) || b.total - a.total || byName(a, b) || byPid(a, b);
+  // the ownerless group goes after the processes it ties with (at rest, every row ties at 0 B/s)
+  return (a, b) => rateKey(b, k) - rateKey(a, k) || b.total - a.total || Number(a.pid === null) - Number(b.pid === null) || byName(a, b) || byPid(a, b);
 }
 
 function compareConnections(k: SortKey): (a: ConnectionRow, b: ConnectionRow) => number {
@@ -114,6 +117,10 @@ function compareConnections(k: SortKey): (a: ConnectionRow, b: ConnectionRow) =>
     (b.total ?? -1) - (a.total ?? -1) ||
     Number(a.socket.listening) - Number(b.socket.listening) ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function commandOf(s: Socket): string {
+  return s.process && s.process.cmdline.length > 0 ? inert(s.process.cmdline.join(' ')) : '';
 }
 
 /** The process a row stands for, named as people think of it; why there is none for ownerless connections. */
@@ -148,6 +155,7 @@ export function buildRows(
         id,
         pid: s.pid,
         name: s.pid === null ? '(no owner)' : ownerName(s),
+        command: commandOf(s),
         rateIn: 0,
         rateOut: 0,
         total: 0,
@@ -159,7 +167,10 @@ export function buildRows(
         connections: [],
       };
       groups.set(id, g);
-    } else if (g.pid !== null && s.process && g.name.startsWith('(')) g.name = ownerName(s);
+    } else if (g.pid !== null && s.process && g.name.startsWith('(')) {
+      g.name = ownerName(s);
+      g.command = commandOf(s);
+    }
     const row = connectionRow(s);
     g.connections.push(row);
     // a listener carries no traffic: it is listed, not counted as a connection
@@ -333,7 +344,8 @@ export function itemLine(item: Item, cols: Columns, expanded: boolean): string {
     const conns = `${item.sockets}${item.uncounted > 0 && !allUncounted ? '*' : ''}`;
     return line(
       cols,
-      `${expanded ? '-' : '+'} ${item.name}`,
+      // a wide terminal has room for the command line: which python3 fast.py, started how
+      `${expanded ? '-' : '+'} ${item.name}${cols.name >= WIDE_NAME && item.command !== '' ? `  ${item.command}` : ''}`,
       item.pid === null ? '-' : String(item.pid),
       allUncounted ? 'n/a' : `${formatBytes(item.rateIn)}/s`,
       allUncounted ? 'n/a' : `${formatBytes(item.rateOut)}/s`,
