@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,8 @@ describe.runIf(hasTmux)('portwatch top in a terminal', { timeout: 60_000 }, () =
     [fast, slow] = await Promise.all([sender('fastsender', 200_000), sender('slowsender', 20_000)]);
     // a shell in an 80x24 terminal, which runs top and says how it exited
     tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', 'top', 'sh');
+    // every byte top writes to the terminal, to look for full-screen clears
+    tmux('pipe-pane', '-t', 'top', '-o', `cat >> ${join(dir, 'pane.out')}`);
     tmux('set-option', '-t', 'top', 'window-size', 'manual');
     keys(`${process.execPath} ${BIN} top --interval 1000; echo EXITED:$?`, 'Enter');
   });
@@ -111,6 +113,17 @@ describe.runIf(hasTmux)('portwatch top in a terminal', { timeout: 60_000 }, () =
     const [fin, fout] = rates(f);
     expect(fin).toBeGreaterThan(120_000);
     expect(fout).toBeLessThan(320_000);
+  });
+
+  it('redraws without clearing the screen: Ink rewrites the lines it drew, never the whole terminal', async () => {
+    const out = join(dir, 'pane.out');
+    // two polls' redraws at least (the rates change every second)
+    const first = readFileSync(out, 'latin1').length;
+    await waitFor(() => (readFileSync(out, 'latin1').length > first + 2000 ? true : undefined), 15_000, 'more redraws');
+    const text = readFileSync(out, 'latin1');
+    // ESC[2J (erase display) and ESC[3J (erase scrollback) are what a flickering full redraw sends; ESC c resets
+    for (const clear of ['\x1b[2J', '\x1b[3J', '\x1bc']) expect(text).not.toContain(clear);
+    expect(text).toContain('\x1b[?1049h');
   });
 
   it('opens a process: its connections, the UDP one n/a (no counters), and a connection in detail', async () => {
@@ -247,6 +260,38 @@ describe.runIf(hasTmux)('portwatch top in a terminal', { timeout: 60_000 }, () =
     keys('C-c');
     await until((x) => x.includes('AGAIN:0'), 'the shell after Ctrl-C');
     expect(tmux('display', '-p', '-t', 'top', '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
+  });
+});
+
+/** Listens on loopback, then runs top as its child and waits for it: a parent of Portwatch with a socket. */
+const PARENT = `
+import socket, subprocess, sys
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+sys.exit(subprocess.call(sys.argv[1:]))
+`;
+
+describe.runIf(hasTmux)('portwatch top refuses to kill its own parent, as portwatch kill does', { timeout: 60_000 }, () => {
+  afterAll(() => {
+    spawnSync('tmux', ['-L', SERVER, 'kill-session', '-t', 'parent']);
+  });
+
+  it('says why, and offers no y', async () => {
+    const file = join(dir, 'topparent.py');
+    writeFileSync(file, PARENT);
+    tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', 'parent', `${PYTHON} ${file} ${process.execPath} ${BIN} top --interval 1000 --filter proc:python3`);
+    const show = (): string => tmux('capture-pane', '-p', '-t', 'parent');
+    const wait = (check: (s: string) => boolean, what: string): Promise<string> =>
+      waitFor(() => (check(show()) ? show() : undefined), 15_000, `${what}:\n${show()}`);
+    await wait((x) => x.includes('python3 topparent.py'), 'the parent listed');
+    tmux('send-keys', '-t', 'parent', 'k');
+    const s = await wait((x) => x.includes('Refused to kill python3'), 'the refusal');
+    expect(s).toMatch(/parent of Portwatch/);
+    expect(s).not.toMatch(/y: kill/);
+    tmux('send-keys', '-t', 'parent', 'y');
+    await wait((x) => x.includes('PROCESS') && !x.includes('Refused'), 'the list again');
+    const pid = Number(tmux('display', '-p', '-t', 'parent', '#{pane_pid}').trim());
+    expect(isRunning(pid)).toBe(true);
+    tmux('send-keys', '-t', 'parent', 'q');
   });
 });
 

@@ -1,5 +1,5 @@
 import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
-import { createElement as h, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
+import { createElement as h, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import type { KillPlan } from '../../../shared/killPlan';
 import type { ClosedConnection, Socket } from '../../../shared/model';
 import { parseQuery, type QueryTerm } from '../../../shared/query';
@@ -61,6 +61,15 @@ type Mode =
   | { kind: 'details'; row: ConnectionRow }
   | { kind: 'kill'; lines: string[]; guard: boolean; kill: () => Promise<string>; release: () => void };
 
+/** What the keys change (see TopApp). */
+interface Ui {
+  sort: SortKey;
+  filter: { text: string; query: QueryTerm[] | null };
+  expanded: ReadonlySet<string>;
+  selected: { id: string | null; index: number };
+  mode: Mode;
+}
+
 export interface TopProps {
   feed: TopFeed;
   killer: TopKiller;
@@ -87,12 +96,19 @@ export function TopApp({ feed, killer, initialFilter, initialQuery }: TopProps):
   const live = useSyncExternalStore(feed.subscribe, feed.get);
   const [frozen, setFrozen] = useState<typeof live | null>(null);
   const data = frozen ?? live;
-  const [sort, setSort] = useState<SortKey>('rate');
-  const [filter, setFilter] = useState({ text: initialFilter, query: initialQuery });
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
-  const [selected, setSelected] = useState<{ id: string | null; index: number }>({ id: null, index: 0 });
+  // What the keys act on lives in a ref, written at once by each key and read by the next: keys that arrive
+  // together (a paste, tmux send-keys) each see what the one before did, and a render for a poll (React may run
+  // it before the key's update) cannot hand a key stale state. bump() redraws.
+  const ui = useRef<Ui>({
+    sort: 'rate',
+    filter: { text: initialFilter, query: initialQuery },
+    expanded: new Set(),
+    selected: { id: null, index: 0 },
+    mode: { kind: 'list' },
+  }).current;
+  const [, bump] = useReducer((n: number) => n + 1, 0);
+  const { sort, filter, expanded, selected, mode } = ui;
   const [top, setTop] = useState(0);
-  const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [message, setMessage] = useState<string | null>(null);
   const { width, height } = useSize();
 
@@ -107,29 +123,26 @@ export function TopApp({ feed, killer, initialFilter, initialQuery }: TopProps):
     if (first !== top) setTop(first);
   }, [first, top]);
 
-  // What the keys act on, written at once by each key: keys that arrive together (a paste, tmux send-keys)
-  // each see what the one before did, not the state of the last render.
-  const now = useRef({ mode, index, sort, expanded });
-  now.current = { mode, index, sort, expanded };
   const toMode = (m: Mode): void => {
-    now.current.mode = m;
-    setMode(m);
+    ui.mode = m;
+    bump();
   };
   const select = (i: number): void => {
     const it = items[i];
     if (!it) return;
-    now.current.index = i;
-    setSelected({ id: it.id, index: i });
+    ui.selected = { id: it.id, index: i };
+    bump();
   };
 
   const onKey = (input: string, key: Key): void => {
-    const { mode: m, index: at, sort: k, expanded: open } = now.current;
+    const { mode: m, sort: k, expanded: open } = ui;
+    const at = reselect(items, ui.selected.id, ui.selected.index);
     if (m.kind === 'filter') {
       if (key.escape) toMode({ kind: 'list' });
       else if (key.return) {
         const q = parseQuery(m.text);
         if (q.ok) {
-          setFilter({ text: m.text, query: m.text.trim() === '' ? null : q.terms });
+          ui.filter = { text: m.text, query: m.text.trim() === '' ? null : q.terms };
           toMode({ kind: 'list' });
         }
       } else if (key.backspace || key.delete) toMode({ kind: 'filter', text: [...m.text].slice(0, -1).join('') });
@@ -156,9 +169,9 @@ export function TopApp({ feed, killer, initialFilter, initialQuery }: TopProps):
     }
     if (input === 'q') exit();
     else if (input === 's') {
-      now.current.sort = nextSort(k);
-      setSort(now.current.sort);
-    } else if (input === '/') toMode({ kind: 'filter', text: filter.text });
+      ui.sort = nextSort(k);
+      bump();
+    } else if (input === '/') toMode({ kind: 'filter', text: ui.filter.text });
     else if (input === ' ') setFrozen((f) => (f ? null : live));
     else if (key.upArrow) select(Math.max(0, at - 1));
     else if (key.downArrow) select(Math.min(items.length - 1, at + 1));
@@ -169,8 +182,8 @@ export function TopApp({ feed, killer, initialFilter, initialQuery }: TopProps):
       if (it?.kind === 'process') {
         const next = new Set(open);
         if (!next.delete(it.id)) next.add(it.id);
-        now.current.expanded = next;
-        setExpanded(next);
+        ui.expanded = next;
+        bump();
       } else if (it) toMode({ kind: 'details', row: it });
     } else if (input === 'k') {
       const it = items[at];
@@ -193,7 +206,7 @@ export function TopApp({ feed, killer, initialFilter, initialQuery }: TopProps):
   // each character is a key of its own
   useInput((input, key) => {
     const plain = [...input];
-    if (now.current.mode.kind === 'filter' || plain.length <= 1) onKey(input, key);
+    if (ui.mode.kind === 'filter' || plain.length <= 1) onKey(input, key);
     else for (const c of plain) onKey(c, key);
   });
 
