@@ -19,6 +19,7 @@ export default defineConfig({
       'test/main/cli/untrustedText.test.ts',
       'test/main/engine/baselineRules.test.ts',
       'test/main/engine/conntrack.test.ts',
+      'test/main/cli/topModel.test.ts',
       'test/main/engine/faults.test.ts',
       'test/main/engine/historyPlace.test.ts',
       'test/main/engine/historyStore.test.ts',

@@ -29,7 +29,8 @@ export const ALLOWED = {
   engine: { layers: ['shared', 'engine'], packages: ['koffi', 'systeminformation', 'zod', 'ipaddr.js', 'libsql'], node: true },
   api: { layers: ['shared', 'engine', 'api'], packages: ['systeminformation', 'zod'], node: true },
   server: { layers: ['shared', 'engine', 'api', 'server'], packages: ['ws', 'zod', 'ipaddr.js'], node: true },
-  cli: { layers: ['shared', 'engine', 'api', 'server', 'cli'], packages: [], node: true },
+  // ink and react: `portwatch top` (src/main/cli/top), its own ESM bundle, loaded for `top` alone
+  cli: { layers: ['shared', 'engine', 'api', 'server', 'cli'], packages: ['ink', 'react'], node: true },
   electron: { layers: ['shared', 'engine', 'api', 'electron'], packages: ['electron'], node: true },
   'electron-main': { layers: ['shared', 'engine', 'api', 'electron'], packages: ['electron'], node: true },
   preload: { layers: ['shared', 'preload'], packages: ['electron'], node: false },

@@ -3,9 +3,10 @@
 // The bundles and their entries are named in src/main/engine/bundles.ts (NODE_ENTRIES), read from there.
 // Run by `npm run build` (with electron-vite for the app), so by `npm ci` (prepare), and by the tests'
 // globalSetup; `npm run build:cli` runs it alone. bin/portwatch never builds.
-// The CLI is three bundles: portwatch.cjs, a small entry that answers --help and --version by itself;
-// cli-list.cjs, `list` alone (what people run most and wait for), which loads a fraction of the rest; and
-// cli-impl.cjs, every command with the engine and the server. The entry requires one of the two to run a command.
+// The CLI is four bundles: portwatch.cjs, a small entry that answers --help and --version by itself;
+// cli-list.cjs, `list` alone (what people run most and wait for), which loads a fraction of the rest;
+// cli-top.mjs, `top` with Ink, an ES module that the entry import()s for `top` alone; and cli-impl.cjs,
+// every other command with the engine and the server. The entry loads one of them to run a command.
 // `node scripts/build-cli.mjs --analyze` also prints what makes up the CLI's bundles.
 import { build, analyzeMetafile } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,7 @@ async function loadSource(path) {
     .call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
   return module.exports;
 }
-const { NODE_ENTRIES, NODE_DIR, OUT_DIR, bundlePath } = await loadSource('src/main/engine/bundles.ts');
+const { NODE_ENTRIES, ESM_NODE_ENTRIES, NODE_DIR, OUT_DIR, bundlePath } = await loadSource('src/main/engine/bundles.ts');
 
 const common = {
   absWorkingDir: root,
@@ -45,8 +46,32 @@ const common = {
 const external = ['electron', 'koffi', 'libsql'];
 
 const { 'cli-list': listEntry, ...entries } = NODE_ENTRIES;
-const [all, listOnly] = await Promise.all([
+const [all, esm, listOnly] = await Promise.all([
   build({ ...common, entryPoints: entries, external }),
+  // `top` (Ink, ESM with yoga-layout's top-level await): an ES module, out/node/cli-top.mjs. What the
+  // engine's modules take from CommonJS (__dirname in bundles.ts, require of a package) is defined for it.
+  build({
+    ...common,
+    entryPoints: ESM_NODE_ENTRIES,
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    external,
+    // Ink loads react-devtools-core only with DEV=true; it is not installed, and is never loaded: a stub
+    plugins: [
+      {
+        name: 'no-devtools',
+        setup(b) {
+          b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
+          b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };' }));
+        },
+      },
+    ],
+    // React's production build (the development one checks and warns at every render)
+    define: { 'process.env.NODE_ENV': '"production"' },
+    banner: {
+      js: "import { createRequire as __pwCreateRequire } from 'node:module'; import { fileURLToPath as __pwPath } from 'node:url'; import { dirname as __pwDirname } from 'node:path'; const require = __pwCreateRequire(import.meta.url); const __filename = __pwPath(import.meta.url); const __dirname = __pwDirname(__filename);",
+    },
+  }),
   build({
     ...common,
     entryPoints: { 'cli-list': listEntry },
@@ -75,7 +100,7 @@ writeCodeCache(list);
 
 // what an earlier build wrote that this one did not (a bundle since renamed or removed) goes: out/node holds
 // exactly NODE_ENTRIES' bundles. Only stale files are removed, never the directory: a test run may be reading it.
-const written = new Set([all, listOnly].flatMap((r) => Object.keys(r.metafile.outputs).map((f) => join(root, f))));
+const written = new Set([all, listOnly, esm].flatMap((r) => Object.keys(r.metafile.outputs).map((f) => join(root, f))));
 written.add(`${list}.v8cache`).add(list.replace(/\.cjs$/, '.meta.json'));
 for (const f of readdirSync(common.outdir)) if (!written.has(join(common.outdir, f))) rmSync(join(common.outdir, f), { recursive: true, force: true });
 

@@ -41,6 +41,8 @@ describe('the layers are an allow-list, enforced by lint', () => {
       ],
       ['src/main/index.ts', "import { MonitorHost } from './engine/monitorHost';", /electron-main may not import engine internals/],
       ['src/main/engine/planted.ts', "import leftpad from 'left-pad';", /engine may not import the package left-pad/],
+      ['src/main/engine/planted.ts', "import { render } from 'ink';", /engine may not import the package ink/],
+      ['src/main/server/planted.ts', "import { createElement } from 'react';", /server may not import the package react/],
     ];
     for (const [path, code, want] of planted) {
       const errors = await layerErrors(path, `${code}\nexport const x = 1;\n`);
@@ -57,6 +59,7 @@ describe('the layers are an allow-list, enforced by lint', () => {
       ['src/main/cli/planted.ts', "import { NetlinkSource } from '../engine/sources/netlink';"],
       ['src/main/server/planted.ts', "import { EngineApi } from '../api/engineApi';\nimport { WebSocketServer } from 'ws';"],
       ['src/main/cli/planted.ts', "import { startServer } from '../server';"],
+      ['src/main/cli/top/planted.ts', "import { render, Text } from 'ink';\nimport { createElement } from 'react';"],
       ['src/main/index.ts', "import { app } from 'electron';\nimport { bindIpc } from './electron/ipc';"],
       ['src/renderer/src/planted.tsx', "import { useState } from 'react';\nimport { createRoot } from 'react-dom/client';"],
     ];

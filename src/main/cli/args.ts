@@ -26,7 +26,7 @@ export interface CliIo {
 }
 
 /** The commands, as `portwatch <command>` names them. */
-export const COMMANDS: readonly string[] = ['list', 'watch', 'serve', 'audit', 'kill', 'record', 'history'];
+export const COMMANDS: readonly string[] = ['list', 'watch', 'serve', 'audit', 'kill', 'top', 'record', 'history'];
 
 export const FILTER_OPTIONS = {
   listen: { type: 'boolean' },

@@ -1,5 +1,5 @@
 import { inert, inertJson } from '../../shared/inert';
-import { describeNoOwner, formatEndpoint, formatLocal, type Snapshot, type Socket } from '../../shared/model';
+import { describeNoOwner, formatBytes, formatEndpoint, formatLocal, type Snapshot, type Socket } from '../../shared/model';
 export { csvField, formatCsv } from '../../shared/export';
 /** The one escape for untrusted text on a terminal (see shared/inert); index.ts uses it for kill's prompt. */
 export { inert, inertJson };
@@ -19,6 +19,15 @@ function owner(s: Socket): string {
   return s.ownerHidden ? `(${describeNoOwner('hidden')})` : '-';
 }
 
+/**
+ * `list --rates`: bytes a second, `-` before a second sight or for a TCP listener (its traffic is its
+ * connections'), and `n/a` where the kernel keeps no counters (UDP): never a 0 it did not count.
+ */
+function rateCell(s: Socket, rate: number | null | undefined): string {
+  if (s.bytesIn === null && s.bytesOut === null) return s.listening && s.protocol === 'tcp' ? '-' : 'n/a';
+  return rate === null || rate === undefined ? '-' : `${formatBytes(rate)}/s`;
+}
+
 /** What String.prototype.trimEnd would remove from the end of a line (its WhiteSpace and LineTerminator). */
 const TRAILING_SPACE = /\s$/;
 
@@ -29,10 +38,11 @@ const TRAILING_SPACE = /\s$/;
  * Built column by column and then line by line, with no array per row: at 10,000 sockets this runs once, cold,
  * and what it allocates and keeps is what the garbage collector copies.
  */
-export function formatTable(sockets: readonly Socket[]): string {
+export function formatTable(sockets: readonly Socket[], opts: { rates?: boolean } = {}): string {
   // a NETNS column only when some socket lives in another network namespace (root, with containers)
   const namespaces = sockets.some((s) => s.netns !== null);
-  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', ...(namespaces ? ['NETNS'] : []), 'PROCESS'];
+  const rates = opts.rates === true;
+  const header = ['PROTO', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'USER', ...(namespaces ? ['NETNS'] : []), ...(rates ? ['IN/S', 'OUT/S'] : []), 'PROCESS'];
   const n = sockets.length;
   const columns = header.map(() => new Array<string>(n));
   const widths = header.map((h) => h.length);
@@ -55,6 +65,10 @@ export function formatTable(sockets: readonly Socket[]): string {
     ours(c++, i, s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid));
     put(c++, i, s.user ?? (s.uid === null ? '-' : String(s.uid)));
     if (namespaces) put(c++, i, s.netns === null ? '-' : (s.container ?? s.netns));
+    if (rates) {
+      ours(c++, i, rateCell(s, s.rateIn));
+      ours(c++, i, rateCell(s, s.rateOut));
+    }
     put(c, i, owner(s));
   }
   const last = header.length - 1;

@@ -13,6 +13,7 @@ export const MAIN_HELP = `portwatch: every TCP and UDP socket on this machine, w
 Usage:
   portwatch list [options]     print the sockets once (table, --json or --csv); ss's flags work: list -tulpn
   portwatch watch [options]    one line per change (+ new, - gone, ~ changed), or NDJSON with --json
+  portwatch top [options]      who uses the network, live, busiest first (--once --json for scripts)
   portwatch serve [options]    the live UI in a browser, for machines without a display
   portwatch audit [options]    who can reach each listening port, and whether it was expected
   portwatch kill PID | --port N  end a process (SIGTERM, then --force for SIGKILL), safely
@@ -37,12 +38,15 @@ export const FILTER_HELP = `Filters (combine freely; --tcp --udp or -4 -6 togeth
   --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
 `;
 
-export const LIST_HELP = `Usage: portwatch list [--json | --csv] [filters] [QUERY WORDS]
+export const LIST_HELP = `Usage: portwatch list [--json | --csv] [--rates [--interval MS]] [filters] [QUERY WORDS]
 
 Prints the machine's sockets once, listeners first. Exits 0 when something matched, 1 when nothing did
 (a note says so on stderr, as lsof does), 2 for a usage error.
   --json            {"takenAt", "source", "sockets": [...]}, every field of the model
   --csv             one row per socket, RFC 4180
+  --rates           poll twice, an interval apart, and add each socket's bytes a second (IN/S, OUT/S;
+                    rateIn, rateOut in --json); n/a where the kernel keeps no counters (UDP)
+  --interval MS     with --rates: the time between the polls (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
 ss's and netstat's short flags, as you type them there, bundled or not (list -tulpn, -tlnp, -uan, -lt):
   -t, -u            TCP, UDP (the short forms follow ss: alone they show sockets that are not listening)
   -l                listening sockets only (--listen)
@@ -161,10 +165,26 @@ writes, and says which process records.
   --db PATH         the database (default ${HISTORY_DB})
 `;
 
+export const TOP_HELP = `Usage: portwatch top [--interval MS] [--filter QUERY] [--source NAME]
+       portwatch top --once [--json] [--interval MS] [--filter QUERY] [--source NAME]
+
+A live view of who uses the network, in the terminal: processes busiest first (bytes a second in and out,
+bytes so far, sockets), and under each, when opened, its connections. n/a: the kernel keeps no byte counters
+for that socket (UDP): its traffic is not in the numbers. Keys: s sort (rate, in, out, total, name, pid),
+/ filter (the --filter language; esc cancels), space freeze, up/down move, enter open a process or a
+connection's details, k kill the process (asks first, as portwatch kill does), q or Ctrl-C quit.
+  --interval MS     poll every MS milliseconds (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
+  --filter QUERY    show only the sockets that match, e.g. "proc:nginx" or "-proto:udp"
+  --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
+  --once            poll twice, an interval apart, print the processes once and exit
+  --json            with --once: {"takenAt", "source", "intervalMs", "totals", "processes": [...]} for scripts
+`;
+
 /** Each command's --help, by command name. */
 export const COMMAND_HELP = {
   list: LIST_HELP,
   watch: WATCH_HELP,
+  top: TOP_HELP,
   serve: SERVE_HELP,
   audit: AUDIT_HELP,
   kill: KILL_HELP,

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { Socket } from '../../shared/model';
 import { createSource } from '../engine/sources';
-import { FILTER_OPTIONS, filterFrom, flagError, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
-import { socketMatcher } from './filter';
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
+import { FILTER_OPTIONS, filterFrom, flagError, intFlag, reportFailure, siHelper, sourceFlag, UsageError, type CliIo } from './args';
+import { socketMatcher, type SocketFilter } from './filter';
+import { sampleTraffic } from './top/sample';
 import { formatCsv, formatJson, formatTable, inert, sortForListing } from './format';
 import { LIST_HELP } from './help';
 
@@ -23,6 +25,8 @@ export const LIST_OPTIONS = {
   processes: { type: 'boolean', short: 'p' },
   json: { type: 'boolean' },
   csv: { type: 'boolean' },
+  rates: { type: 'boolean' },
+  interval: { type: 'string' },
 } as const;
 
 /** ss and netstat flags Portwatch does not have, and what to do instead. */
@@ -68,8 +72,11 @@ export async function list(args: string[], io: CliIo): Promise<number> {
   }
   if (v.json && v.csv) throw new UsageError('portwatch list: choose one of --json and --csv');
   const states = stateChoice(parsed.tokens);
+  if (v.interval !== undefined && !v.rates) throw new UsageError('portwatch list: --interval goes with --rates');
+  const intervalMs = intFlag('list', 'interval', v.interval, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
   // -a is "every state": the long --listen beside it is then not a narrowing either
   const filter = { ...filterFrom('list', v, parsed.positionals), listening: states === 'listening' };
+  if (v.rates) return listRates(v, filter, states, intervalMs, io);
   const source = createSource(sourceFlag('list', v.source), {
     siHelper: siHelper(),
     oneShot: true,
@@ -89,6 +96,32 @@ export async function list(args: string[], io: CliIo): Promise<number> {
   if (sockets.length > 0) return 0;
   // as lsof: nothing found is status 1, so that `portwatch list --port 3000 && ...` means something
   const n = result.sockets.length;
+  io.err(`portwatch list: nothing matches (${n} socket${n === 1 ? '' : 's'} looked at)\n`);
+  return 1;
+}
+
+/**
+ * `list --rates`: the same two-poll sample as `top --once` (sockets that lived through both polls have
+ * rateIn/rateOut), listed as `list` lists them.
+ */
+async function listRates(
+  v: { json?: boolean; csv?: boolean; source?: string },
+  filter: SocketFilter,
+  states: ReturnType<typeof stateChoice>,
+  intervalMs: number,
+  io: CliIo,
+): Promise<number> {
+  const source = createSource(sourceFlag('list', v.source), { siHelper: siHelper(), listenersOnly: filter.listening === true });
+  const sample = await sampleTraffic(source, intervalMs);
+  for (const w of sample.warnings) io.err(`portwatch: warning: ${inert(w)}\n`);
+  const match = socketMatcher(filter);
+  const wanted = states === 'not-listening' ? (s: Socket): boolean => !s.listening && match(s) : match;
+  const sockets = sortForListing(sample.snapshot.sockets.filter(wanted));
+  if (v.json) io.out(formatJson(sample.snapshot, sockets));
+  else if (v.csv) io.out(formatCsv(sockets));
+  else if (sockets.length > 0) io.out(formatTable(sockets, { rates: true }));
+  if (sockets.length > 0) return 0;
+  const n = sample.snapshot.sockets.length;
   io.err(`portwatch list: nothing matches (${n} socket${n === 1 ? '' : 's'} looked at)\n`);
   return 1;
 }

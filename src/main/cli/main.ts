@@ -2,15 +2,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { bundlePath, NOT_BUILT } from '../engine/bundles';
+import { bundlePath, esmBundlePath, NOT_BUILT } from '../engine/bundles';
 import { quickAnswer } from './help';
 
 /**
  * Process entry for bin/portwatch (out/node/portwatch.cjs): real stdio, signals, exit codes. It is small on
  * purpose: help, --version and unknown commands are answered from help.ts alone, and a command's bundle is
  * loaded only to run it: out/node/cli-list.cjs (list.ts: the sources and the table, a few hundred KB) for
- * `list`, out/node/cli-impl.cjs (index.ts: every command with the engine and the server, megabytes) otherwise.
+ * `list`, out/node/cli-top.mjs (top/index.ts, with Ink: an ES module, import()ed) for `top`, out/node/cli-impl.cjs
+ * (index.ts: every command with the engine and the server, megabytes) otherwise.
  */
 
 // `portwatch list | head`: the reader went away; that is not an error.
@@ -53,7 +55,8 @@ function loadBundle(filename: string): unknown {
 
 const argv = process.argv.slice(2);
 const answer = quickAnswer(argv, version);
-const bundle = bundlePath(argv[0] === 'list' ? 'cli-list' : 'cli-impl');
+// `top` is an ES module (Ink): import()ed for `top` alone, so nothing else pays for it
+const bundle = argv[0] === 'top' ? esmBundlePath('cli-top') : bundlePath(argv[0] === 'list' ? 'cli-list' : 'cli-impl');
 if (answer) {
   process.stdout.write(answer.out);
   process.stderr.write(answer.err);
@@ -77,7 +80,9 @@ if (answer) {
   const run =
     argv[0] === 'list'
       ? (loadBundle(bundle) as typeof import('./list')).runList(argv.slice(1), io)
-      : (createRequire(__filename)(bundle) as typeof import('./index')).runCli(argv, io);
+      : argv[0] === 'top'
+        ? (import(pathToFileURL(bundle).href) as Promise<typeof import('./top/index')>).then((m) => m.runTop(argv.slice(1), io))
+        : (createRequire(__filename)(bundle) as typeof import('./index')).runCli(argv, io);
   void run.then((code) => {
     process.exitCode = code;
     // stdout may still be draining into a pipe: let it, then leave.

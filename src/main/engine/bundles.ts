@@ -34,6 +34,17 @@ export const NODE_ENTRIES = {
 
 export type NodeBundle = keyof typeof NODE_ENTRIES;
 
+/**
+ * The Node bundles built as ES modules: name -> entry, each written to out/node/<name>.mjs and loaded with
+ * import(). `top` uses Ink, which is ESM, and yoga-layout's top-level await cannot be in a CommonJS bundle.
+ */
+export const ESM_NODE_ENTRIES = {
+  /** `portwatch top` (Ink and React): imported by main.ts for `top` alone, so other commands never load it. */
+  'cli-top': 'src/main/cli/top/index.ts',
+} as const;
+
+export type EsmNodeBundle = keyof typeof ESM_NODE_ENTRIES;
+
 /** Where the Node bundles go, under out/. */
 export const NODE_DIR = 'node';
 
@@ -58,6 +69,11 @@ export const OUT_DIR: string = basename(dirname(__dirname)) === 'out' ? dirname(
 /** A Node bundle's file: out/node/<name>.cjs. */
 export function bundlePath(name: NodeBundle, outDir: string = OUT_DIR): string {
   return join(outDir, NODE_DIR, `${name}.cjs`);
+}
+
+/** An ESM Node bundle's file: out/node/<name>.mjs. */
+export function esmBundlePath(name: EsmNodeBundle, outDir: string = OUT_DIR): string {
+  return join(outDir, NODE_DIR, `${name}.mjs`);
 }
 
 /** An Electron app bundle's directory (out/main, out/preload, out/renderer). */

@@ -21,7 +21,8 @@ const INTERVAL = ['249', 'fast', '', '3600001', '-1000'];
 
 /** Bad values for each flag that takes one, by command. */
 const VALUES: Record<string, Record<string, string[]>> = {
-  list: FILTERS,
+  list: { ...FILTERS, interval: INTERVAL },
+  top: { interval: INTERVAL, filter: FILTERS.filter as string[], source: FILTERS.source as string[] },
   watch: { ...FILTERS, interval: INTERVAL },
   serve: {
     port: ['70000', 'eighty', ''],
@@ -42,7 +43,8 @@ const VALUES: Record<string, Record<string, string[]>> = {
 
 /** Flags that take no value. */
 const SWITCHES: Record<string, string[]> = {
-  list: ['listen', 'exposed', 'tcp', 'udp', 'all', 'ipv4', 'ipv6', 'json', 'csv', 'help'],
+  list: ['listen', 'exposed', 'tcp', 'udp', 'all', 'ipv4', 'ipv6', 'json', 'csv', 'rates', 'help'],
+  top: ['once', 'json', 'help'],
   watch: ['listen', 'exposed', 'tcp', 'udp', 'ipv4', 'ipv6', 'json', 'help'],
   serve: ['allow-remote', 'remote-control', 'read-only', 'open', 'help'],
   audit: ['json', 'help'],
@@ -61,6 +63,9 @@ const OTHERS: Case[] = [
   [['list', '--json', '--csv'], /choose one of --json and --csv/],
   // trailing words are list's query (as ss takes its filter): a bad one is a usage error
   [['list', 'state:bogus'], /filter "state:bogus"/],
+  [['list', '--interval', '1000'], /--interval goes with --rates/],
+  [['top', '--json'], /--json goes with --once/],
+  [['top', 'extra'], /Unexpected argument 'extra'/],
   [['watch', 'extra'], /Unexpected argument 'extra'/],
   [['serve', '--host', '0.0.0.0'], /reachable from other machines; add --allow-remote/],
   // parsers disagree on what these mean (127.0.0.1? something else?): refused, not guessed

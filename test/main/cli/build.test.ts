@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlin
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { APP_ENTRIES, appDir, appPath, bundlePath, NODE_ENTRIES, OUT_DIR, type NodeBundle } from '../../../src/main/engine/bundles';
+import { APP_ENTRIES, appDir, appPath, bundlePath, ESM_NODE_ENTRIES, NODE_ENTRIES, OUT_DIR, type NodeBundle } from '../../../src/main/engine/bundles';
 import type { CliRun } from '../../helpers/cli';
 import { ROOT } from '../../helpers/paths';
 
@@ -72,6 +72,7 @@ describe('the build', () => {
     // out/node: the Node bundles (with their source maps), the list bundle's code cache and what went into it
     const expected = nodeBundles.flatMap((b) => [`${b}.cjs`, `${b}.cjs.map`]);
     expected.push('cli-list.cjs.v8cache', 'cli-list.meta.json');
+    for (const b of Object.keys(ESM_NODE_ENTRIES)) expected.push(`${b}.mjs`, `${b}.mjs.map`);
     expect(readdirSync(dirname(bundlePath('worker', out))).sort()).toEqual(expected.sort());
     // the Electron app's: main and preload one file each (no second worker, no helper, no chunks), the renderer
     for (const app of ['main', 'preload'] as const) expect(readdirSync(appDir(app, out)), app).toEqual([APP_ENTRIES[app].file]);
