@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MonitorHost } from '../../src/main/engine/monitorHost';
 import { startServer, type RunningServer } from '../../src/main/server';
 import { launchChromium } from '../helpers/browser';
-import { NODE_LISTENER, spawnReady, type Child } from '../helpers/children';
+import { NODE_LISTENER, spawnReady, waitFor, type Child } from '../helpers/children';
 import { ROOT, WORKER } from '../helpers/paths';
 
 /** Our listeners' process name (a symlink to node), of this run only, fifteen characters (all a name keeps). */
@@ -212,6 +212,9 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
   it('the Exposure view applies the filter bar and its toggles, counts what it shows, sorts, and has one line a row', async () => {
     const local = await listener('127.0.0.1');
     const wide = await listener('0.0.0.0');
+    // both already in the engine's state when the page first looks (else the page sees them open, and says so)
+    const inState = (c: Child): boolean => monitor.getSnapshot()?.sockets.some((s) => s.listening && s.localPort === Number(c.firstLine)) ?? false;
+    await waitFor(() => (inState(local) && inState(wide) ? true : undefined), 10_000, 'both listeners polled');
     const server = await serve();
     const page = await open(server.url, 1440, 900);
     await page.getByTestId('view-exposure').click();
