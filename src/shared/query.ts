@@ -23,6 +23,9 @@ import { registryServicePorts } from './query/registry';
  *   user:root  proto:udp  family:6  iface:lo  netns:docker   as before
  *   exposure:all         listeners by who can reach them: all, interface, loopback
  *   unexpected  risk     listeners the baseline does not expect; listeners on a port risky to expose
+ *   dir:in  dir:out      which way a connection goes (Socket.direction, a guess included)
+ *   rate>10k  in>=1M  out<500  bytes>1G   bytes a second (rate: in + out) or so far; k M G T in thousands;
+ *                        a socket without the number (UDP without counters, first sight) never matches
  * Every field takes a list: port:80,443 state:listen,established (any of them).
  *
  * Combining: juxtaposition or `and` / `&&`; `or` / `|` / `||`; `not` / `!` / a leading `-`; parentheses

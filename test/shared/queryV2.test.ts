@@ -427,3 +427,33 @@ describe('errors say what was expected, and where', () => {
     expect(parseQuery(null as unknown as string)).toMatchObject({ ok: false });
   });
 });
+
+describe('traffic terms: dir: and rate comparisons', () => {
+  const base = { state: 'ESTABLISHED' as const, listening: false, remoteAddress: '10.0.0.9', remotePort: 443 };
+  const busy = makeSocket({ ...base, id: 'busy', direction: 'out', rateIn: 50_000, rateOut: 1000, bytesIn: 5e6, bytesOut: 1e5 });
+  const idle = makeSocket({ ...base, id: 'idle', direction: 'in', rateIn: 0, rateOut: 0, bytesIn: 10, bytesOut: 10 });
+  const udp = makeSocket({ ...base, id: 'udp', protocol: 'udp', direction: 'out', rateIn: null, rateOut: null, bytesIn: null, bytesOut: null });
+  const all = [busy, idle, udp];
+  const hits = (q: string): string[] => {
+    const p = parseQuery(q);
+    if (!p.ok) throw new Error(`${q}: ${p.message}`);
+    return all.filter((s) => matchesQuery(p.query, s)).map((s) => s.id);
+  };
+
+  it('dir:in and dir:out follow Socket.direction', () => {
+    expect(hits('dir:out')).toEqual(['busy', 'udp']);
+    expect(hits('direction:in')).toEqual(['idle']);
+    expect(parseQuery('dir:sideways')).toMatchObject({ ok: false, message: expect.stringMatching(/not a direction/) });
+  });
+
+  it('rate, in, out and bytes compare with SI amounts; a socket without the number never matches', () => {
+    expect(hits('rate>10k')).toEqual(['busy']);
+    expect(hits('rate:>10k')).toEqual(['busy']);
+    expect(hits('in>=50k')).toEqual(['busy']);
+    expect(hits('out<500')).toEqual(['idle']);
+    expect(hits('bytes>1M')).toEqual(['busy']);
+    expect(hits('rate=0')).toEqual(['idle']);
+    expect(hits('-rate>10k')).toEqual(['idle', 'udp']);
+    expect(hits('dir:out rate>1k')).toEqual(['busy']);
+  });
+});

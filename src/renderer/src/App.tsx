@@ -32,6 +32,7 @@ const GROUP_LABELS: Record<GroupBy, string> = {
   process: 'Process',
   'local-port': 'Local port',
   'remote-host': 'Remote host',
+  direction: 'Direction',
   state: 'State',
   netns: 'Namespace',
   none: 'No grouping',

@@ -1,5 +1,6 @@
 import { formatEndpoint, PROTOCOLS, type Protocol } from '../model';
 import { canonicalAddress, parseCidr } from './addresses';
+import type { CompareOp } from './lexer';
 import type { ServicePorts } from './services';
 import { quote, STATE_NAMES_HELP, statesNamed, type QueryNode, type QueryTerm } from './terms';
 
@@ -18,7 +19,23 @@ export interface Fail {
   position: number;
 }
 
-export const FIELDS = ['port', 'lport', 'rport', 'proc', 'pid', 'state', 'host', 'user', 'proto', 'family', 'iface', 'netns', 'exposure'] as const;
+export const FIELDS = [
+  'port',
+  'lport',
+  'rport',
+  'proc',
+  'pid',
+  'state',
+  'host',
+  'user',
+  'proto',
+  'family',
+  'iface',
+  'netns',
+  'exposure',
+  'dir',
+  'rate',
+] as const;
 type Field = (typeof FIELDS)[number];
 const FIELD_ALIASES: Record<string, Field> = {
   process: 'proc',
@@ -32,7 +49,21 @@ const FIELD_ALIASES: Record<string, Field> = {
   interface: 'iface',
   ns: 'netns',
   container: 'netns',
+  direction: 'dir',
 };
+
+/** `rate>10k`, `in>=1.5M`, `bytes<1g`: what, the comparison, and the amount (k, M, G in thousands, SI as elsewhere). */
+const TRAFFIC = /^(rate|in|out|bytes)(>=|<=|!=|==|=|>|<)(\d+(?:\.\d+)?)([kmgt]?)(?:b|b\/s)?$/i;
+const SCALE: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+
+/** A traffic comparison, or null when the text is not one. */
+export function trafficTerm(text: string, at: number): QueryNode | null {
+  const m = TRAFFIC.exec(text);
+  if (!m) return null;
+  const op = (m[2] === '==' ? '=' : m[2]) as CompareOp;
+  const value = Number(m[3]) * (SCALE[(m[4] ?? '').toLowerCase()] ?? 1);
+  return term({ field: 'traffic', what: (m[1] as string).toLowerCase() as 'rate' | 'in' | 'out' | 'bytes', op, value }, at);
+}
 
 const isField = (name: string): name is Field => (FIELDS as readonly string[]).includes(name);
 
@@ -114,6 +145,12 @@ function fieldValue(field: Field, value: string, at: number, env: ParseEnv): Que
     case 'exposure':
       if (lower !== 'all' && lower !== 'interface' && lower !== 'loopback') return `${quote(value)} is not an exposure (all, interface, loopback)`;
       return term({ field, exposure: lower }, at);
+    case 'dir':
+      if (lower !== 'in' && lower !== 'out') return `${quote(value)} is not a direction (in, out)`;
+      return term({ field, direction: lower }, at);
+    case 'rate':
+      // `rate:>10k` as well as `rate>10k`; a bare amount means at least that
+      return trafficTerm(/^[<>=!]/.test(lower) ? `rate${lower}` : `rate>=${lower}`, at) ?? `${quote(value)} is not a rate (e.g. >10k, >=1.5M, <500)`;
     case 'host': {
       const cidr = parseCidr(lower, 'remote');
       if (typeof cidr === 'string') return cidr;
@@ -136,6 +173,8 @@ function displayedForm(text: string, at: number, env: ParseEnv): QueryNode | str
   const lower = text.toLowerCase();
   if (lower === 'unexpected') return term({ field: 'unexpected' }, at);
   if (lower === 'risk') return term({ field: 'risk' }, at);
+  const traffic = trafficTerm(lower, at);
+  if (traffic) return traffic;
   const proto = /^[a-z]+[46]$/.test(lower) ? protocolOf(lower) : null;
   if (proto) return term({ field: 'proto', ...proto }, at);
   if (lower.startsWith(':')) {

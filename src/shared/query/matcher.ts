@@ -182,6 +182,25 @@ function termPredicate(t: QueryTerm): Predicate {
       return (s, ctx) => s.listening && ctx.expected?.(s) === false;
     case 'risk':
       return (s) => s.listening && riskOf(s.localPort, s.protocol) !== null;
+    case 'dir':
+      return (s) => s.direction === t.direction;
+    case 'traffic':
+      return (s) => {
+        // a socket without the number (no counters, first sight) never matches a comparison
+        const v =
+          t.what === 'bytes'
+            ? s.bytesIn === null && s.bytesOut === null
+              ? null
+              : (s.bytesIn ?? 0) + (s.bytesOut ?? 0)
+            : t.what === 'in'
+              ? (s.rateIn ?? null)
+              : t.what === 'out'
+                ? (s.rateOut ?? null)
+                : (s.rateIn ?? null) === null && (s.rateOut ?? null) === null
+                  ? null
+                  : (s.rateIn ?? 0) + (s.rateOut ?? 0);
+        return compare(v, t.op, t.value);
+      };
     case 'text': {
       const v = t.value;
       return (s, ctx) => {

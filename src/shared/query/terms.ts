@@ -34,7 +34,11 @@ export type QueryTerm =
   /** An endpoint exactly as the table shows it, local or remote: `127.0.0.1:19002`, `[::1]:19005`, `*:53`. */
   | { field: 'endpoint'; text: string; port: number }
   | { field: 'unexpected' }
-  | { field: 'risk' };
+  | { field: 'risk' }
+  /** `dir:in` / `dir:out`: which way a connection goes (Socket.direction; a guess counts too). */
+  | { field: 'dir'; direction: 'in' | 'out' }
+  /** `rate>10k`, `in>=1M`, `out<500`, `bytes>1G`: bytes a second (in + out for `rate`) or bytes so far. */
+  | { field: 'traffic'; what: 'rate' | 'in' | 'out' | 'bytes'; op: CompareOp; value: number };
 
 /** A query's tree. `and` with no items holds for everything (the empty query). */
 export type QueryNode =

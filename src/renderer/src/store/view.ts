@@ -1,4 +1,5 @@
-import { describeNoOwner, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
+import { describeNoOwner, formatBytes, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
+import { formatRate } from '../../../shared/traffic';
 import { commandLine, processSummary } from '../../../shared/processSummary';
 import { matchesQuickFilters } from '../../../shared/quickFilters';
 import { matchesQuery, type MatchContext, type QueryParse } from '../../../shared/query';
@@ -8,10 +9,10 @@ import type { Row } from './socketStore';
 
 /** Pure view logic: filter, sort and group the shown rows. No React, no DOM. */
 
-export const GROUP_BY = ['process', 'local-port', 'remote-host', 'state', 'netns', 'none'] as const;
+export const GROUP_BY = ['process', 'local-port', 'remote-host', 'direction', 'state', 'netns', 'none'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
-export const COLUMNS = ['proto', 'local', 'service', 'remote', 'host', 'state', 'pid', 'process', 'user', 'age'] as const;
+export const COLUMNS = ['proto', 'local', 'service', 'remote', 'host', 'state', 'pid', 'process', 'user', 'age', 'rateIn', 'rateOut', 'bytes'] as const;
 export type Column = (typeof COLUMNS)[number];
 export const COLUMN_TITLES: Record<Column, string> = {
   proto: 'Proto',
@@ -24,7 +25,28 @@ export const COLUMN_TITLES: Record<Column, string> = {
   process: 'Process',
   user: 'User',
   age: 'Age',
+  rateIn: 'In/s',
+  rateOut: 'Out/s',
+  bytes: 'Bytes',
 };
+
+/** The kernel keeps byte counters for this socket (TCP; UDP where conntrack counts it). */
+function counted(s: Socket): boolean {
+  return s.bytesIn !== null || s.bytesOut !== null;
+}
+
+/** A rate cell: `n/a` without counters (never a fake 0), `…` on first sight (the rate comes with the next poll). */
+function rateText(s: Socket, rate: number | null | undefined): string {
+  if (s.listening) return '';
+  if (!counted(s)) return 'n/a';
+  return rate === null || rate === undefined ? '…' : formatRate(rate);
+}
+
+/** Which way a connection goes, as an arrow: ← came in to a listener here, → went out; `?` marks a guess. */
+export function directionMark(s: Socket): string {
+  if (s.direction === null || s.direction === undefined) return '';
+  return `${s.direction === 'in' ? '←' : '→'}${s.directionGuessed ? '?' : ''}`;
+}
 
 export interface Toggles {
   listening: boolean;
@@ -82,8 +104,16 @@ export function cellText(col: Column, r: Row, ctx: ViewContext, now: number): st
       return formatLocal(s);
     case 'service':
       return serviceLabel(s.localPort, s.protocol)?.text ?? '';
-    case 'remote':
-      return formatEndpoint(s.remoteAddress, s.remotePort);
+    case 'remote': {
+      const mark = directionMark(s);
+      return `${mark ? `${mark} ` : ''}${formatEndpoint(s.remoteAddress, s.remotePort)}`;
+    }
+    case 'rateIn':
+      return rateText(s, s.rateIn);
+    case 'rateOut':
+      return rateText(s, s.rateOut);
+    case 'bytes':
+      return s.listening ? '' : counted(s) ? formatBytes((s.bytesIn ?? 0) + (s.bytesOut ?? 0)) : 'n/a';
     case 'host':
       return s.remoteAddress === null ? '' : (ctx.hostName(s.remoteAddress) ?? '');
     case 'state':
@@ -127,6 +157,11 @@ export function cellTitle(col: Column, r: Row, text: string): string {
     if (s.process) return `${commandLine(s.process)} (pid ${s.process.pid})`;
     if (s.lastOwner && s.noOwner === 'closed') return `closed; last held by ${commandLine(s.lastOwner)} (pid ${s.lastOwner.pid})`;
   }
+  if (col === 'remote' && s.direction) {
+    return `${text}: ${s.direction === 'in' ? 'came in to a listener here' : 'opened from this host'}${s.directionGuessed ? ' (a guess: no listener and not from the ephemeral range)' : ''}`;
+  }
+  if ((col === 'rateIn' || col === 'rateOut' || col === 'bytes') && text === 'n/a') return 'n/a: the kernel keeps no byte counters for this socket (UDP)';
+  if ((col === 'rateIn' || col === 'rateOut') && text === '…') return 'first seen this poll: its rate comes with the next one';
   if (col === 'age' && !r.seenOpen) {
     return text.startsWith('≤')
       ? `${text}: already there at this window's first look; its process started then, so it is no older (unless inherited)`
@@ -158,6 +193,10 @@ export function compareRows(col: Column, a: Row, b: Row, ctx: ViewContext): numb
       return (x.pid ?? -1) - (y.pid ?? -1);
     case 'age':
       return openedAt(b) - openedAt(a);
+    case 'rateIn':
+    case 'rateOut':
+    case 'bytes':
+      return trafficValue(col, y) - trafficValue(col, x);
     default:
       return cmp(cellText(col, a, ctx, 0), cellText(col, b, ctx, 0));
   }
@@ -177,9 +216,20 @@ function sortKey(col: Column, r: Row, ctx: ViewContext): number | string {
       return s.pid ?? -1;
     case 'age':
       return -openedAt(r);
+    case 'rateIn':
+    case 'rateOut':
+    case 'bytes':
+      // busiest first when ascending would be odd: the numbers sort as numbers, what has none last
+      return -trafficValue(col, s);
     default:
       return cellText(col, r, ctx, 0);
   }
+}
+
+function trafficValue(col: 'rateIn' | 'rateOut' | 'bytes', s: Socket): number {
+  if (col === 'bytes') return counted(s) ? (s.bytesIn ?? 0) + (s.bytesOut ?? 0) : -1;
+  const v = col === 'rateIn' ? s.rateIn : s.rateOut;
+  return v === null || v === undefined ? -1 : v;
 }
 
 /**
@@ -289,6 +339,16 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext, listeners: ReadonlySe
       const name = ctx.hostName(s.remoteAddress);
       return { key: `h:${s.remoteAddress}`, label: name ?? s.remoteAddress, detail: name ? s.remoteAddress : '', hidden: false };
     }
+    case 'direction': {
+      const way = s.direction ?? null;
+      if (way === null)
+        return s.listening || s.remoteAddress === null
+          ? { key: 'd:none', label: 'listening and unconnected', detail: '', hidden: false }
+          : { key: 'd:unknown', label: 'direction not known', detail: 'no poll loop has judged it yet', hidden: false };
+      return way === 'in'
+        ? { key: 'd:in', label: '← incoming', detail: 'remote ends that connected to a listener here', hidden: false }
+        : { key: 'd:out', label: '→ outgoing', detail: 'connections this host opened', hidden: false };
+    }
     case 'state':
       return { key: `s:${s.state}`, label: s.state, detail: '', hidden: false };
     case 'netns':
@@ -309,6 +369,8 @@ function quickKey(mode: GroupBy, r: Row, listeners: ReadonlySet<string>): number
       return s.protocol === 'tcp' ? s.localPort * 2 : s.protocol === 'udp' ? s.localPort * 2 + 1 : `${s.protocol}:${s.localPort}`;
     case 'remote-host':
       return s.remoteAddress ?? '-';
+    case 'direction':
+      return s.direction ?? (s.listening || s.remoteAddress === null ? 'none' : 'unknown');
     case 'state':
       return s.state;
     case 'netns':
