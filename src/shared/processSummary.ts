@@ -72,13 +72,28 @@ export function processArgument(p: Pick<ProcessInfo, 'name' | 'exe' | 'cmdline'>
   return '';
 }
 
+/**
+ * Summaries by process object: every row of a process shares one (the sources and the wire hand out one object
+ * per process), and a list renders thousands of rows a second while it scrolls.
+ */
+const summaries = new WeakMap<object, string>();
+const lines = new WeakMap<object, string>();
+
 /** `python3 sneaky.py`, `node server.js`, `java -jar app.jar`, or just the name; at most SUMMARY_MAX characters. */
 export function processSummary(p: Pick<ProcessInfo, 'name' | 'exe' | 'cmdline'>): string {
+  const known = summaries.get(p);
+  if (known !== undefined) return known;
   const arg = processArgument(p);
-  return clip(arg === '' ? p.name : `${p.name} ${arg}`, SUMMARY_MAX);
+  const text = clip(arg === '' ? p.name : `${p.name} ${arg}`, SUMMARY_MAX);
+  summaries.set(p, text);
+  return text;
 }
 
 /** The whole command line as one line of text (the tooltip beside a summary); the name when it is empty. */
 export function commandLine(p: Pick<ProcessInfo, 'name' | 'cmdline'>): string {
-  return p.cmdline.length > 0 ? p.cmdline.join(' ') : p.name;
+  const known = lines.get(p);
+  if (known !== undefined) return known;
+  const text = p.cmdline.length > 0 ? p.cmdline.join(' ') : p.name;
+  lines.set(p, text);
+  return text;
 }
