@@ -4,6 +4,7 @@ import { planKill, planLines } from '../../shared/killPlan';
 import { describeNoOwner, formatEndpoint, type MonitorStatus, type NoOwner, type ProcessInfo } from '../../shared/model';
 import { processSummary } from '../../shared/processSummary';
 import { built, bundlePath, esmBundlePath } from '../engine/bundles';
+import { notInCi } from './top/ciEnv';
 import { pathToFileURL } from 'node:url';
 import { MonitorHost } from '../engine/monitorHost';
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
@@ -389,6 +390,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return history(rest, io);
       case 'top': {
         // an ES module of its own (Ink), as main.ts loads it: never part of this bundle
+        notInCi();
         const m = (await import(pathToFileURL(built(esmBundlePath('cli-top'))).href)) as typeof import('./top/index');
         // its own copy of UsageError: it reports its failures itself, as main.ts runs it
         return await m.runTop(rest, io);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { bundlePath, esmBundlePath, NOT_BUILT } from '../engine/bundles';
+import { notInCi } from './top/ciEnv';
 import { quickAnswer } from './help';
 
 /**
@@ -81,7 +82,7 @@ if (answer) {
     argv[0] === 'list'
       ? (loadBundle(bundle) as typeof import('./list')).runList(argv.slice(1), io)
       : argv[0] === 'top'
-        ? (import(pathToFileURL(bundle).href) as Promise<typeof import('./top/index')>).then((m) => m.runTop(argv.slice(1), io))
+        ? (notInCi(), import(pathToFileURL(bundle).href) as Promise<typeof import('./top/index')>).then((m) => m.runTop(argv.slice(1), io))
         : (createRequire(__filename)(bundle) as typeof import('./index')).runCli(argv, io);
   void run.then((code) => {
     process.exitCode = code;

@@ -90,7 +90,8 @@ describe.runIf(hasTmux)('portwatch top in a terminal', { timeout: 60_000 }, () =
     // every byte top writes to the terminal, to look for full-screen clears
     tmux('pipe-pane', '-t', 'top', '-o', `cat >> ${join(dir, 'pane.out')}`);
     tmux('set-option', '-t', 'top', 'window-size', 'manual');
-    keys(`${process.execPath} ${BIN} top --interval 1000; echo EXITED:$?`, 'Enter');
+    // CI set, as many shells and every CI runner have it: Ink must still draw every frame
+    keys(`CI=true ${process.execPath} ${BIN} top --interval 1000; echo EXITED:$?`, 'Enter');
   });
   afterAll(async () => {
     spawnSync('tmux', ['-L', SERVER, 'kill-server']);
