@@ -202,12 +202,17 @@ export function TopApp({ feed, killer, initialFilter, initialQuery }: TopProps):
       });
     }
   };
-  // keys typed faster than a read (a paste, tmux send-keys) arrive as one string: outside the filter's text,
-  // each character is a key of its own
+  // keys typed faster than a read (a paste, tmux send-keys, a loaded machine) arrive as one string, and Ink
+  // then flags none of them: each character is a key of its own, backspaces and Enter included (an escape
+  // sequence, an arrow key, stays whole)
   useInput((input, key) => {
     const plain = [...input];
-    if (ui.mode.kind === 'filter' || plain.length <= 1) onKey(input, key);
-    else for (const c of plain) onKey(c, key);
+    if (plain.length <= 1 || input.startsWith('\x1b')) return onKey(input, key);
+    for (const c of plain) {
+      if (c === '\x7f' || c === '\b') onKey('', { ...key, backspace: true });
+      else if (c === '\r' || c === '\n') onKey('', { ...key, return: true });
+      else onKey(c, key);
+    }
   });
 
   const lines: ReactElement[] = [];
