@@ -1,24 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-  type Stats,
-} from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { baselineVersion, BaselineRuleSchema, ruleKey, RULE_FIELDS, type Baseline, type BaselineRule } from '../../shared/baseline';
 import { configFile, currentPlace, legacyConfigFiles, type UserPlace } from './configDir';
+import { checkDirectoryChain, kindOf, lstatOrNull } from './safePath';
 
 /**
  * The expected-ports baseline as a settings file: JSON a person can read and edit, validated on load, written
@@ -326,25 +312,6 @@ function untrusted(st: Stats, subject: string, path: string, kind: 'file' | 'anc
   return null;
 }
 
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  return 'something other than a file';
-}
-
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
-
 /** Does something (a link, anything) stand at `path`? An error other than "no such file" counts as yes. */
 function existsOrUnknown(path: string): boolean {
   try {
@@ -390,42 +357,16 @@ function writeMarker(marker: string, merged: readonly string[]): void {
 }
 
 /**
- * Checks, top down, every directory from $HOME (when `dir` is inside it; else from /) to `dir`, creating
- * missing ones 0700: none may be a symbolic link (that would let its owner choose where root writes), each is
- * the user's or root's and not writable by others. $HOME itself may be a link (set up by the administrator).
- * Returns why not, or null. Top down, so a directory is created only inside one already found safe.
+ * Every directory from $HOME (or /) down to `dir`, created 0700 where missing: none a symbolic link (that would
+ * let its owner choose where root writes), each the user's or root's and not writable by others.
  */
 function safeDirectory(dir: string): string | null {
-  const home = homedir();
-  const inHome = isAbsolute(home) && (dir === home || dir.startsWith(home.endsWith(sep) ? home : home + sep));
-  const top = inHome ? resolve(home) : parse(dir).root;
-  const chain: string[] = [];
-  for (let d = dir; ; d = dirname(d)) {
-    chain.unshift(d);
-    if (d === top || dirname(d) === d) break;
-  }
-  for (const d of chain) {
-    let st: Stats | null;
-    try {
-      st = d === top && inHome ? statSync(d) : lstatOrNull(d);
-      if (st === null) {
-        try {
-          mkdirSync(d, { mode: 0o700 });
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        }
-        st = lstatSync(d);
-      }
-    } catch (e) {
-      return `${d}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-    }
-    if (st.isSymbolicLink())
-      return `${d} is a symbolic link; Portwatch writes only into real directories, so that a link cannot send it elsewhere (name the directory it points to)`;
-    if (!st.isDirectory()) return `${d} is ${kindOf(st)}, not a directory`;
-    const why = untrusted(st, d, d, d === dir ? 'directory' : 'ancestor');
-    if (why) return why;
-  }
-  return null;
+  return checkDirectoryChain(
+    dir,
+    true,
+    'Portwatch writes only into real directories, so that a link cannot send it elsewhere (name the directory it points to)',
+    (st, d, role) => untrusted(st, d, d, role),
+  );
 }
 
 // --- errors that never quote the file ---

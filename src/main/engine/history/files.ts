@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, parse, posix, resolve, sep, win32 } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, type Stats } from 'node:fs';
+import { dirname, posix, resolve, win32 } from 'node:path';
 import { currentPlace, stateDir, type UserPlace } from '../configDir';
+import { checkDirectoryChain, kindOf, lstatOrNull } from '../safePath';
 
 /**
  * Where the history database lives and whether it may be opened. Portwatch records as root on servers, so a
@@ -26,25 +26,6 @@ export function companions(path: string): string[] {
 
 export type PathCheck = { ok: true; exists: boolean } | { ok: false; message: string };
 
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
-
-export function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  return 'something other than a file';
-}
-
 const me = (): number | undefined => process.geteuid?.();
 
 /** Why a file or directory is not to be trusted, or null. `sticky`: an ancestor such as /tmp is fine. */
@@ -62,42 +43,11 @@ function untrusted(st: Stats, path: string, what: 'file' | 'ancestor' | 'directo
   return null;
 }
 
-/**
- * Checks, top down, every directory from $HOME (when `dir` is inside it; else from /) to `dir`, creating the
- * missing ones 0700 when `create` (only inside one already found safe). $HOME itself may be a link (set up by
- * the administrator). Why not, or null.
- */
+/** Every directory from $HOME (or /) down to `dir`, created 0700 when `create`; why not, or null. */
 export function checkDirectory(dir: string, create: boolean): string | null {
-  const home = homedir();
-  const inHome = isAbsolute(home) && (dir === home || dir.startsWith(home.endsWith(sep) ? home : home + sep));
-  const top = inHome ? resolve(home) : parse(dir).root;
-  const chain: string[] = [];
-  for (let d = dir; ; d = dirname(d)) {
-    chain.unshift(d);
-    if (d === top || dirname(d) === d) break;
-  }
-  for (const d of chain) {
-    let st: Stats | null;
-    try {
-      st = d === top && inHome ? statSync(d) : lstatOrNull(d);
-      if (st === null) {
-        if (!create) return `${d} does not exist`;
-        try {
-          mkdirSync(d, { mode: 0o700 });
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        }
-        st = lstatSync(d);
-      }
-    } catch (e) {
-      return `${d}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-    }
-    if (st.isSymbolicLink()) return `${d} is a symbolic link; Portwatch keeps its history only in real directories (name the directory it points to)`;
-    if (!st.isDirectory()) return `${d} is ${kindOf(st)}, not a directory`;
-    const why = untrusted(st, d, d === dir ? 'directory' : 'ancestor');
-    if (why) return why;
-  }
-  return null;
+  return checkDirectoryChain(dir, create, 'Portwatch keeps its history only in real directories (name the directory it points to)', (st, d, role) =>
+    untrusted(st, d, role),
+  );
 }
 
 /** One file of the database (or beside it): absent, or a regular file of the user's that others cannot write. */
