@@ -29,20 +29,8 @@ export interface Retention {
 export const DAY_MS = 86_400_000;
 export const DEFAULT_RETENTION: Retention = { eventsMs: 7 * DAY_MS, flowsMs: 365 * DAY_MS, maxBytes: 1 << 30, batchRows: 2000 };
 
-export interface FlowRow {
-  program: string;
-  name: string;
-  remoteAddress: string;
-  port: number;
-  protocol: Protocol;
-  direction: Direction;
-  opened: number;
-  closed: number;
-  bytesIn: number;
-  bytesOut: number;
-  firstSeen: number;
-  lastSeen: number;
-}
+/** A flow summed over a range: what a poll's increments hold, without their hour. */
+export type FlowRow = Omit<FlowIncrement, 'hour'>;
 
 export interface ListenerSpan {
   protocol: Protocol;
