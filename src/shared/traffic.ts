@@ -53,10 +53,20 @@ function addSocket(t: TrafficSum, s: Socket): void {
   t.bytesOut += s.bytesOut ?? 0;
 }
 
-function addClosed(t: TrafficSum, c: ClosedConnection, seconds: number): void {
+/**
+ * What a connection that closed during the last interval adds to a rate: the bytes no poll saw, spread over the
+ * interval (`intervalMs`; one second when unknown).
+ */
+export function closedRate(c: Pick<ClosedConnection, 'unseenBytesIn' | 'unseenBytesOut'>, intervalMs: number): { rateIn: number; rateOut: number } {
+  const seconds = intervalMs > 0 ? intervalMs / 1000 : 1;
+  return { rateIn: Math.round((c.unseenBytesIn ?? 0) / seconds), rateOut: Math.round((c.unseenBytesOut ?? 0) / seconds) };
+}
+
+function addClosed(t: TrafficSum, c: ClosedConnection, intervalMs: number): void {
+  const r = closedRate(c, intervalMs);
   t.closed++;
-  t.rateIn += Math.round((c.unseenBytesIn ?? 0) / seconds);
-  t.rateOut += Math.round((c.unseenBytesOut ?? 0) / seconds);
+  t.rateIn += r.rateIn;
+  t.rateOut += r.rateOut;
   t.bytesIn += c.bytesIn ?? 0;
   t.bytesOut += c.bytesOut ?? 0;
 }
@@ -78,10 +88,9 @@ export function sumTraffic(by: TrafficKey, sockets: Iterable<Socket>, closed: re
     const key = keyOf(by, s);
     if (key !== null) addSocket(at(key, by === 'process' ? (s.process?.name ?? key) : by === 'remote-host' ? key : String(s.localPort)), s);
   }
-  const seconds = intervalMs > 0 ? intervalMs / 1000 : 1;
   for (const c of closed) {
     const key = keyOf(by, c);
-    if (key !== null) addClosed(at(key, by === 'process' ? (c.name ?? key) : by === 'remote-host' ? key : String(c.localPort)), c, seconds);
+    if (key !== null) addClosed(at(key, by === 'process' ? (c.name ?? key) : by === 'remote-host' ? key : String(c.localPort)), c, intervalMs);
   }
   return [...sums.values()].sort(
     (a, b) => b.rateIn + b.rateOut - (a.rateIn + a.rateOut) || b.bytesIn + b.bytesOut - (a.bytesIn + a.bytesOut) || a.key.localeCompare(b.key),
@@ -92,8 +101,7 @@ export function sumTraffic(by: TrafficKey, sockets: Iterable<Socket>, closed: re
 export function totalTraffic(sockets: Iterable<Socket>, closed: readonly ClosedConnection[], intervalMs: number): TrafficSum {
   const t = empty('all', 'all');
   for (const s of sockets) if (!s.listening) addSocket(t, s);
-  const seconds = intervalMs > 0 ? intervalMs / 1000 : 1;
-  for (const c of closed) addClosed(t, c, seconds);
+  for (const c of closed) addClosed(t, c, intervalMs);
   return t;
 }
 

@@ -4,7 +4,7 @@ import { describeNoOwner, formatBytes, formatEndpoint, type ClosedConnection, ty
 import { inert } from '../../../shared/inert';
 import { processSummary } from '../../../shared/processSummary';
 import { matchesQuery, type Query } from '../../../shared/query';
-import { totalTraffic, type TrafficSum } from '../../../shared/traffic';
+import { closedRate, totalTraffic, type TrafficSum } from '../../../shared/traffic';
 
 /*
  * `portwatch top`'s view, as pure functions: the rows (processes, then their connections) from a poll's
@@ -180,14 +180,14 @@ export function buildRows(sockets: readonly Socket[], closed: readonly ClosedCon
     g.total += row.total ?? 0;
   }
   if (query === null) {
-    const seconds = intervalMs > 0 ? intervalMs / 1000 : 1;
     for (const c of closed) {
       const g = groups.get(c.pid === null ? 'none' : `pid:${c.pid}`);
       if (!g) continue;
+      const r = closedRate(c, intervalMs);
       g.closed++;
       g.counted = true;
-      g.rateIn += Math.round((c.unseenBytesIn ?? 0) / seconds);
-      g.rateOut += Math.round((c.unseenBytesOut ?? 0) / seconds);
+      g.rateIn += r.rateIn;
+      g.rateOut += r.rateOut;
       g.total += (c.bytesIn ?? 0) + (c.bytesOut ?? 0);
     }
   }
