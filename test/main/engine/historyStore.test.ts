@@ -8,6 +8,7 @@ import { Emitter } from '../../../src/main/engine/events';
 import { HistoryLock } from '../../../src/main/engine/history/lock';
 import { HistoryRecorder } from '../../../src/main/engine/history/recorder';
 import type { MonitorEvents } from '../../../src/main/engine/monitor';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../src/main/engine/history/schema';
 import { DAY_MS, HistoryStore, type OpenResult } from '../../../src/main/engine/history/store';
 import { HistoryTracker, HOUR_MS, type HistoryBatch, type HistoryEvent } from '../../../src/main/engine/history/tracker';
 import type { ClosedConnection } from '../../../src/shared/model';
@@ -118,13 +119,13 @@ function event(at: number, over: Partial<HistoryEvent> = {}): HistoryEvent {
 }
 
 describe('HistoryStore: schema', () => {
-  it('creates version 1 in WAL mode, keeps what it wrote across a reopen, and refuses a newer schema without touching it', () => {
+  it('creates the current version in WAL mode, keeps what it wrote across a reopen, and refuses a newer schema without touching it', () => {
     const path = join(dir, 'h.db');
     const store = opened(HistoryStore.open(path, { mode: 'write', command: 'test' }));
     store.write({ events: [event(T0)], flows: [] });
     store.close();
     const raw = new Database(path);
-    expect((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(1);
+    expect((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
     expect((raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
     raw.close();
     const again = opened(HistoryStore.open(path, { mode: 'read' }));
@@ -136,10 +137,59 @@ describe('HistoryStore: schema', () => {
     const before = readFileSync(path);
     const r = HistoryStore.open(path, { mode: 'write' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(/newer Portwatch \(schema 99; this one knows 1\)/);
+    if (!r.ok) expect(r.message).toMatch(new RegExp(`newer Portwatch \\(schema 99; this one knows ${SCHEMA_VERSION}\\)`));
     expect(readFileSync(path).equals(before)).toBe(true);
     // the refusal released the lock
     expect(HistoryLock.holder(`${path}.lock`)).toBeNull();
+  });
+});
+
+describe('HistoryStore: an older database', () => {
+  /** A database as schema 1 left it: one table of hourly flows keyed by five text columns. */
+  function version1(path: string): void {
+    const raw = new Database(path);
+    raw.exec('PRAGMA journal_mode = WAL');
+    raw.exec(MIGRATIONS[0] as string);
+    raw.exec('PRAGMA user_version = 1');
+    const put = raw.prepare('INSERT INTO flows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)');
+    for (const [hour, bytesIn] of [
+      [T0, 100],
+      [T0 + HOUR_MS, 50],
+    ] as const) {
+      put.run(hour, '/usr/bin/curl', 'curl', '93.184.216.34', 443, 'tcp', 'out', 2, 2, bytesIn, 10, hour + 5, hour + 60_000);
+      put.run(hour, '/usr/bin/ssh', 'ssh', '10.0.0.9', 22, 'tcp', 'out', 1, 0, 7, 7, hour + 9, hour + 9);
+    }
+    raw.close();
+  }
+
+  it('a reader refuses it and leaves it byte for byte; the next writer migrates it, keeping every flow', () => {
+    const path = join(dir, 'h.db');
+    version1(path);
+    const before = readFileSync(path);
+    const r = HistoryStore.open(path, { mode: 'read' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.code).toBe('older');
+      expect(r.message).toMatch(/older Portwatch \(schema 1; .*the next recording .* brings it up to date/);
+    }
+    expect(readFileSync(path).equals(before)).toBe(true);
+    const store = opened(HistoryStore.open(path, { mode: 'write' }));
+    expect(store.counts()).toMatchObject({ flows: 4, keys: 2 });
+    const flows = store.flows({ since: T0, until: T0 + 2 * HOUR_MS });
+    expect(flows.map((f) => [f.program, f.opened, f.bytesIn, f.firstSeen, f.lastSeen])).toEqual([
+      ['/usr/bin/curl', 4, 150, T0 + 5, T0 + HOUR_MS + 60_000],
+      ['/usr/bin/ssh', 2, 14, T0 + 9, T0 + HOUR_MS + 9],
+    ]);
+    // and it records on in the new shape, into the same flow
+    const tracker = new HistoryTracker();
+    store.write(tracker.snapshot({ seq: 1, takenAt: T0 + 2 * HOUR_MS, source: 'netlink', sockets: [] }));
+    store.write(tracker.delta(delta(2, T0 + 2 * HOUR_MS + 1000, { added: [conn(50000, 1, 1)] })));
+    expect(store.counts()).toMatchObject({ flows: 5, keys: 2 });
+    expect(store.flows({ since: T0, until: T0 + 3 * HOUR_MS })[0]).toMatchObject({ program: '/usr/bin/curl', opened: 5, bytesIn: 151 });
+    store.close();
+    const raw = new Database(path);
+    expect((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
+    raw.close();
   });
 });
 
@@ -284,7 +334,8 @@ describe('HistoryStore: retention', () => {
     expect(store.counts()).toMatchObject({ events: 0, flows: 1 });
     now = T0 + 366 * DAY_MS;
     store.prune();
-    expect(store.counts().flows).toBe(0);
+    // the hours go, and with them the key (what curl contacted) they summed
+    expect(store.counts()).toMatchObject({ flows: 0, keys: 0 });
     store.close();
   });
 

@@ -53,7 +53,7 @@ export interface TimeRange {
   until: number;
 }
 
-export type OpenFailure = { ok: false; code: 'unsafe' | 'missing' | 'corrupt' | 'newer' | 'locked'; message: string; holder?: LockHolder | null };
+export type OpenFailure = { ok: false; code: 'unsafe' | 'missing' | 'corrupt' | 'newer' | 'older' | 'locked'; message: string; holder?: LockHolder | null };
 export type OpenResult = { ok: true; store: HistoryStore; notes: string[] } | OpenFailure;
 
 export interface OpenOptions {
@@ -81,7 +81,8 @@ export class HistoryStore {
   readonly retention: Retention;
   private readonly now: () => number;
   private readonly insertEvent;
-  private readonly upsertFlow;
+  private readonly upsertKey;
+  private readonly upsertHour;
   private readonly startListener;
   private readonly stopListener;
   private closed = false;
@@ -98,11 +99,16 @@ export class HistoryStore {
       `INSERT INTO events (at, kind, socket_id, protocol, family, local_address, local_port, remote_address, remote_port, direction,
          pid, name, exe, user, uid, bytes_in, bytes_out, duration_ms, netns, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
-    this.upsertFlow = db.prepare(
-      `INSERT INTO flows (hour, program, name, remote_address, port, protocol, direction, opened, closed, bytes_in, bytes_out, first_seen, last_seen)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-       ON CONFLICT (hour, program, remote_address, port, protocol, direction) DO UPDATE SET
-         name = excluded.name, opened = opened + excluded.opened, closed = closed + excluded.closed,
+    this.upsertKey = db.prepare(
+      `INSERT INTO flow_keys (program, name, remote_address, port, protocol, direction, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?)
+       ON CONFLICT (program, remote_address, port, protocol, direction) DO UPDATE SET
+         name = excluded.name, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
+       RETURNING id`,
+    );
+    this.upsertHour = db.prepare(
+      `INSERT INTO flow_hours (hour, flow, opened, closed, bytes_in, bytes_out, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?)
+       ON CONFLICT (hour, flow) DO UPDATE SET
+         opened = opened + excluded.opened, closed = closed + excluded.closed,
          bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
     );
@@ -167,7 +173,16 @@ export class HistoryStore {
       if (version < SCHEMA_VERSION) {
         if (!write) {
           db.close();
-          return fail({ ok: false, code: 'missing', message: `${file} holds no history yet (schema ${version}): portwatch record writes it` });
+          // a reader never changes the file: the next recording migrates it
+          return fail(
+            version === 0
+              ? { ok: false, code: 'missing', message: `${file} holds no history yet: portwatch record writes it` }
+              : {
+                  ok: false,
+                  code: 'older',
+                  message: `${file} was written by an older Portwatch (schema ${version}; this one reads ${SCHEMA_VERSION}): the next recording (portwatch record) brings it up to date, keeping what it holds`,
+                },
+          );
         }
         HistoryStore.migrate(db, version, opts.now ?? Date.now);
       }
@@ -259,21 +274,8 @@ export class HistoryStore {
   }
 
   private writeFlow(f: FlowIncrement): void {
-    this.upsertFlow.run(
-      f.hour,
-      f.program,
-      f.name,
-      f.remoteAddress,
-      f.port,
-      f.protocol,
-      f.direction,
-      f.opened,
-      f.closed,
-      f.bytesIn,
-      f.bytesOut,
-      f.firstSeen,
-      f.lastSeen,
-    );
+    const key = this.upsertKey.get(f.program, f.name, f.remoteAddress, f.port, f.protocol, f.direction, f.firstSeen, f.lastSeen) as Row;
+    this.upsertHour.run(f.hour, num(key.id), f.opened, f.closed, f.bytesIn, f.bytesOut, f.firstSeen, f.lastSeen);
   }
 
   /** The listening ports the history has as still listening: a new recording closes the ones gone. */
@@ -305,12 +307,18 @@ export class HistoryStore {
       if (changes >= n) more = true;
     };
     step('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)', now - this.retention.eventsMs, n);
-    step('DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows WHERE hour < ? LIMIT ?)', now - this.retention.flowsMs, n);
+    step('DELETE FROM flow_hours WHERE (hour, flow) IN (SELECT hour, flow FROM flow_hours WHERE hour < ? LIMIT ?)', now - this.retention.flowsMs, n);
+    // a key last seen before the oldest hour kept has no hours left
+    step(
+      'DELETE FROM flow_keys WHERE id IN (SELECT id FROM flow_keys WHERE last_seen < coalesce((SELECT min(hour) FROM flow_hours), ?) LIMIT ?)',
+      now - this.retention.flowsMs,
+      n,
+    );
     step('DELETE FROM listeners WHERE id IN (SELECT id FROM listeners WHERE stopped_at < ? LIMIT ?)', now - this.retention.flowsMs, n);
     if (this.usedBytes() > this.retention.maxBytes) {
       const before = deleted;
       step('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY at LIMIT ?)', n);
-      if (deleted === before) step('DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows ORDER BY hour LIMIT ?)', n);
+      if (deleted === before) step('DELETE FROM flow_hours WHERE (hour, flow) IN (SELECT hour, flow FROM flow_hours ORDER BY hour LIMIT ?)', n);
       more = deleted > before;
     }
     if (deleted > 0) this.db.exec('PRAGMA incremental_vacuum');
@@ -324,13 +332,14 @@ export class HistoryStore {
   flows(range: TimeRange): FlowRow[] {
     const rows = this.db
       .prepare(
-        `SELECT program, max(name) AS name, remote_address, port, protocol, direction, sum(opened) AS opened, sum(closed) AS closed,
-           sum(bytes_in) AS bytes_in, sum(bytes_out) AS bytes_out, min(first_seen) AS first_seen, max(last_seen) AS last_seen
-         FROM flows WHERE hour >= ? AND hour <= ? AND last_seen >= ? AND first_seen <= ?
-         GROUP BY program, remote_address, port, protocol, direction
-         ORDER BY sum(bytes_in) + sum(bytes_out) DESC, sum(opened) DESC, program, remote_address, port`,
+        `SELECT k.program, k.name, k.remote_address, k.port, k.protocol, k.direction, s.opened, s.closed, s.bytes_in, s.bytes_out, s.first_seen, s.last_seen
+         FROM (SELECT flow, sum(opened) AS opened, sum(closed) AS closed, sum(bytes_in) AS bytes_in, sum(bytes_out) AS bytes_out,
+                 min(first_seen) AS first_seen, max(last_seen) AS last_seen
+               FROM flow_hours WHERE hour >= ? AND hour <= ? AND last_seen >= ? AND first_seen <= ? GROUP BY flow) s
+         JOIN flow_keys k ON k.id = s.flow
+         ORDER BY s.bytes_in + s.bytes_out DESC, s.opened DESC, k.program, k.remote_address, k.port`,
       )
-      // the hour range first: the key's index finds a day among a year's rows without reading the rest
+      // the hour range first: the primary key finds a day among a year's rows without reading the rest
       .all(hourOf(range.since), range.until, range.since, range.until) as Row[];
     return rows.map((r) => ({
       program: str(r.program),
@@ -396,9 +405,9 @@ export class HistoryStore {
   }
 
   /** Row counts, for tests and the bench. */
-  counts(): { events: number; flows: number; listeners: number } {
+  counts(): { events: number; flows: number; keys: number; listeners: number } {
     const c = (t: string): number => num((this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as Row).n);
-    return { events: c('events'), flows: c('flows'), listeners: c('listeners') };
+    return { events: c('events'), flows: c('flow_hours'), keys: c('flow_keys'), listeners: c('listeners') };
   }
 
   /** Checkpoints the WAL into the database, closes it, and releases the lock. Idempotent. */
