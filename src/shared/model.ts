@@ -192,6 +192,12 @@ export interface ClosedConnection {
   unseenBytesOut?: number | null;
   /** Epoch ms of the first poll that listed it; null when it lived between two polls. */
   firstSeen: number | null;
+  /**
+   * How the owner of one that lived between two polls was guessed (absent when a poll saw it, or nothing was
+   * guessed): `listener`, the owner of the listener it came in to; `destination`, the owner of the last
+   * connection a poll saw from this host to the same remote host and port.
+   */
+  ownerGuess?: 'listener' | 'destination';
   /** Epoch ms when the event was read. */
   closedAt: number;
   netns: string | null;

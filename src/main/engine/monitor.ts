@@ -8,6 +8,10 @@ import type { SocketSource } from './sources/source';
 
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from '../../shared/polling';
 
+/** Outbound destinations remembered for guessing the owner of a connection no poll saw, and for how long. */
+const MAX_RECENT_CLIENTS = 20_000;
+const RECENT_CLIENT_MS = 10 * 60_000;
+
 export type MonitorEvents = {
   snapshot: Snapshot;
   delta: Delta;
@@ -88,6 +92,13 @@ export class Monitor implements MonitorLike {
     string,
     { firstSeen: number; pid: number | null; name: string | null; uid: number | null; process: ProcessInfo | null }
   >();
+
+  /**
+   * The last owned outbound connection to each remote host and port (by namespace), oldest first, at most
+   * MAX_RECENT_CLIENTS: the owner a connection that lived between two polls most likely had (a client that
+   * connects again and again: curl in a loop, a health check, a pool).
+   */
+  private readonly recentClients = new Map<string, { pid: number; name: string | null; uid: number | null; at: number }>();
 
   private readonly traffic = new TrafficTracker();
   private portsCache: Record<string, HostPorts> | null = null;
@@ -228,7 +239,7 @@ export class Monitor implements MonitorLike {
       const delta = diffSockets(this.current, next, this.seq, takenAt);
       if (traffic.closed.length > 0) {
         const listeners = Monitor.tcpListeners(traffic.sockets);
-        delta.closed = traffic.closed.map((c) => this.complete(c, listeners));
+        delta.closed = traffic.closed.map((c) => this.complete(c, listeners, takenAt));
       }
       for (const s of delta.added) this.track(s, takenAt);
       for (const s of delta.changed) this.track(s, takenAt);
@@ -256,6 +267,8 @@ export class Monitor implements MonitorLike {
   private track(s: Socket, at: number): void {
     if (s.protocol !== 'tcp' || s.remoteAddress === null) return;
     const known = this.connections.get(s.id);
+    // a new owned client, or one that found its owner: one Map move per connection, not one per poll
+    if (s.pid !== null && s.direction === 'out' && known?.pid !== s.pid) this.rememberClient(s, at);
     if (!known) this.connections.set(s.id, { firstSeen: at, pid: s.pid, name: s.process?.name ?? null, uid: s.uid, process: s.process });
     else if (s.pid !== null) {
       known.pid = s.pid;
@@ -277,15 +290,34 @@ export class Monitor implements MonitorLike {
     }
   }
 
+  private rememberClient(s: Socket, at: number): void {
+    if (s.pid === null) return;
+    const key = `${s.netns ?? ''}|${s.remoteAddress ?? ''}|${s.remotePort ?? ''}`;
+    this.recentClients.delete(key);
+    this.recentClients.set(key, { pid: s.pid, name: s.process?.name ?? null, uid: s.uid, at });
+    if (this.recentClients.size > MAX_RECENT_CLIENTS) {
+      const oldest = this.recentClients.keys().next();
+      if (!oldest.done) this.recentClients.delete(oldest.value);
+    }
+  }
+
   /**
    * A closed record with the owner and first sighting a poll saw, when one did. One that lived between two polls
-   * and came in to a listener is the listener owner's (the process that accepted it, or its ancestor).
+   * has its owner guessed, and says so (`ownerGuess`): coming in to a listener, the listener's owner (the process
+   * that accepted it, or its ancestor); going out, the owner of the last connection a poll saw to the same remote
+   * host and port, within RECENT_CLIENT_MS and of the same user (the kernel's uid 0 for a freed socket proves
+   * nothing, so it matches any).
    */
-  private complete(c: ClosedConnection, listeners: ReadonlyMap<string, Socket>): ClosedConnection {
+  private complete(c: ClosedConnection, listeners: ReadonlyMap<string, Socket>, at: number): ClosedConnection {
     const known = this.connections.get(c.id);
     if (known) return { ...c, pid: known.pid, name: known.name, uid: known.uid, firstSeen: known.firstSeen };
     const owner = listeners.get(`${c.netns ?? ''}|${c.localPort}`);
-    return owner?.process ? { ...c, pid: owner.process.pid, name: owner.process.name, uid: owner.uid } : c;
+    if (owner?.process) return { ...c, pid: owner.process.pid, name: owner.process.name, uid: owner.uid, ownerGuess: 'listener' };
+    const client = this.recentClients.get(`${c.netns ?? ''}|${c.remoteAddress}|${c.remotePort}`);
+    if (client && at - client.at <= RECENT_CLIENT_MS && (c.uid === null || c.uid === 0 || c.uid === client.uid)) {
+      return { ...c, pid: client.pid, name: client.name, uid: client.uid, ownerGuess: 'destination' };
+    }
+    return c;
   }
 
   /** The owned TCP listeners by namespace and port, for closed records no poll saw. */

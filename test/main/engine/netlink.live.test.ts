@@ -226,6 +226,54 @@ describe.runIf(canNetns)('closed connections through the monitor', () => {
   });
 });
 
+describe.runIf(canNetns)('the owner of a connection no poll saw', () => {
+  const ns = Netns.unique('pw-guess-');
+  beforeAll(() => ns.create());
+  afterAll(() => ns.remove());
+
+  it("going out: the owner of the client's earlier connection to the same host and port; coming in: the listener's, each marked a guess", async () => {
+    const server = await spawnReady('ip', ns.exec(PYTHON, '-c', ECHO_SERVER));
+    const port = Number(server.firstLine);
+    const client = await spawnReady('ip', ns.exec(PYTHON, '-c', REPEAT_CLIENT, String(port)), { stdin: true });
+    const lines: string[] = [];
+    client.proc.stdout?.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
+    // polled by hand: nothing runs while the short connection lives
+    const monitor = new Monitor({ source: new NetlinkSource({ helperThreads: false }), intervalMs: 60_000 });
+    const closed: ClosedConnection[] = [];
+    let polls = 0;
+    monitor.on('snapshot', () => polls++);
+    monitor.on('delta', (d: Delta) => {
+      polls++;
+      closed.push(...d.closed);
+    });
+    try {
+      await monitor.pollOnce(); // sees the long connection, owned by the client
+      expect(monitor.getSnapshot()?.sockets.some((s) => s.pid === client.pid && s.remotePort === port && s.direction === 'out')).toBe(true);
+      client.proc.stdin?.write('\n');
+      const shortPort = Number((await waitFor(() => lines.find((l) => l.startsWith('short ')), 5000, 'the short connection')).slice(6));
+      const ends = await waitFor(
+        async () => {
+          await monitor.pollOnce();
+          const hit = closed.filter((x) => x.localPort === shortPort || (x.localPort === port && x.remotePort === shortPort));
+          return hit.length === 2 ? hit : undefined;
+        },
+        10_000,
+        'both ends of the short connection closed',
+      );
+      const out = ends.find((x) => x.localPort === shortPort) as ClosedConnection;
+      const inbound = ends.find((x) => x.localPort === port) as ClosedConnection;
+      expect(polls).toBeGreaterThanOrEqual(2);
+      expect([out.firstSeen, inbound.firstSeen]).toEqual([null, null]); // no poll saw it
+      expect(out).toMatchObject({ pid: client.pid, ownerGuess: 'destination', bytesOut: 300 });
+      expect(out.name).toMatch(/python/);
+      expect(inbound).toMatchObject({ pid: server.pid, ownerGuess: 'listener', bytesIn: 300 });
+    } finally {
+      await client.stop();
+      await server.stop();
+    }
+  });
+});
+
 describe.runIf(canNetns)('netlink source under churn', () => {
   const ns = Netns.unique('pw-churn-');
   beforeAll(() => ns.create());
@@ -346,6 +394,29 @@ print(srv.getsockname()[1], flush=True)
 sys.stdin.readline()
 c.close(); a.close()
 time.sleep(600)
+`;
+
+/** A server that reads until its client closes, for every client; prints its port. */
+const ECHO_SERVER = String.raw`
+import socket, threading
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
+def drain(a):
+    while a.recv(65536): pass
+    a.close()
+print(srv.getsockname()[1], flush=True)
+while True:
+    a, _ = srv.accept(); threading.Thread(target=drain, args=(a,), daemon=True).start()
+`;
+
+/** Holds one connection to the port in argv; on each newline opens a short one (300 bytes out), closes it, prints its local port. */
+const REPEAT_CLIENT = String.raw`
+import socket, sys
+port = int(sys.argv[1])
+keep = socket.create_connection(('127.0.0.1', port))
+print('ready', flush=True)
+for _ in sys.stdin:
+    c = socket.create_connection(('127.0.0.1', port)); c.sendall(b'z' * 300); local = c.getsockname()[1]; c.close()
+    print('short', local, flush=True)
 `;
 
 /** On "go", 500 short connections a second (each a few bytes each way) until "stop". */

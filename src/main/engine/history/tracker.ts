@@ -40,7 +40,7 @@ export interface HistoryEvent {
   /** close: since the first poll that listed it; unlisten: since it was seen listening; null when unknown. */
   durationMs: number | null;
   netns: string | null;
-  /** owner: the pid before. close: 'between-polls' for a connection no poll saw; unlisten: 'not-recording'. */
+  /** owner: the pid before. close: 'between-polls' for a connection no poll saw (with how its owner was guessed, if it was); unlisten: 'not-recording'. */
   note: string | null;
 }
 
@@ -299,7 +299,7 @@ export class HistoryTracker {
       this.closeTracked(known, c.closedAt, c.bytesIn, c.bytesOut);
       return;
     }
-    // lived between two polls: all its bytes are this interval's, its owner is the Monitor's guess (the listener's)
+    // lived between two polls: all its bytes are this interval's, its owner the Monitor's guess (c.ownerGuess)
     const proc = c.pid === null ? undefined : this.processes.get(c.pid);
     const owner: Owner = { pid: c.pid, name: c.name ?? proc?.name ?? null, exe: proc?.exe ?? null, user: proc?.user ?? null, uid: c.uid };
     const direction: Direction = this.isListening(c) ? 'in' : 'out';
@@ -330,7 +330,8 @@ export class HistoryTracker {
       process: null,
     };
     const t: Tracked = { socket, owner, bytesIn: 0, bytesOut: 0, openedAt: null };
-    this.event(socket, 'close', c.closedAt, { owner, bytes: [c.bytesIn, c.bytesOut], durationMs: null, note: 'between-polls' });
+    const note = c.ownerGuess ? `between-polls, owner guessed from its ${c.ownerGuess}` : 'between-polls';
+    this.event(socket, 'close', c.closedAt, { owner, bytes: [c.bytesIn, c.bytesOut], durationMs: null, note });
     this.count(t, c.closedAt, { opened: 1, closed: 1, bytesIn: c.bytesIn ?? 0, bytesOut: c.bytesOut ?? 0 });
   }
 
