@@ -216,6 +216,18 @@ describe('alerts end to end, in Chromium', { timeout: 120_000 }, () => {
     await page.locator(`[data-testid=socket-row][data-socket-id="${socketId}"][aria-selected=true]`).waitFor({ timeout: 10_000 });
     expect(await page.getByTestId('view-sockets').getAttribute('aria-selected')).toBe('true');
 
+    // one the filter hides: the filter is cleared to show it, and offered back
+    await page.getByTestId('search').fill('proc:nothing-like-it');
+    await page.locator(`[data-testid=socket-row][data-socket-id="${socketId}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    await openAlerts();
+    await entry.getByTestId('alert-show').click();
+    await page.locator(`[data-testid=socket-row][data-socket-id="${socketId}"][aria-selected=true]`).waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('filter-cleared').textContent()).toContain('“proc:nothing-like-it” hid the socket');
+    await page.getByTestId('restore-filter').click();
+    expect(await page.getByTestId('search').inputValue()).toBe('proc:nothing-like-it');
+    await page.locator(`[data-testid=socket-row][data-socket-id="${socketId}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    await page.getByTestId('search').fill('');
+
     // mute its process: another listener of the same program raises nothing
     await openAlerts();
     await entry.getByTestId('alert-mute-process').click();

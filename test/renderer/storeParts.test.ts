@@ -186,6 +186,20 @@ describe('the window arrangement, in one reducer', () => {
     expect([...s.collapsed]).toEqual(['x', 'y']);
     expect(uiReducer(s, { type: 'collapseAll', keys: ['x', 'y'] }).collapsed.size).toBe(0);
   });
+
+  it('"show me" of a socket the filter hides clears the filter, keeps it to restore, and a new query forgets it', () => {
+    let s = uiReducer(INITIAL_UI, { type: 'query', query: 'proc:redis' });
+    s = uiReducer(s, { type: 'toggle', key: 'hideTimeWait' });
+    s = uiReducer(s, { type: 'revealHidden', id: 'tcp|0.0.0.0|9|*|*' });
+    expect([s.query, s.toggles.hideTimeWait, s.selectedId, s.reveal]).toEqual(['', false, 'tcp|0.0.0.0|9|*|*', 1]);
+    // a second one before restoring keeps the user's filter, not the empty one
+    s = uiReducer(s, { type: 'revealHidden', id: 'b' });
+    expect(s.clearedFilter?.query).toBe('proc:redis');
+    const restored = uiReducer(s, { type: 'restoreFilter' });
+    expect([restored.query, restored.toggles.hideTimeWait, restored.clearedFilter]).toEqual(['proc:redis', true, null]);
+    expect(uiReducer(s, { type: 'query', query: 'x' }).clearedFilter).toBeNull();
+    expect(uiReducer(INITIAL_UI, { type: 'restoreFilter' })).toBe(INITIAL_UI);
+  });
 });
 
 describe('components never touch the API', () => {

@@ -152,8 +152,11 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   const showAlert = (a: Alert): boolean => {
     if (!store.liveSocket(a.socketId)) return false;
     dispatch({ type: 'tab', tab: 'sockets' });
-    // brought into view once (opening its group), as the arrow keys do; a plain selection never scrolls
-    dispatch({ type: 'select', id: a.socketId, reveal: true });
+    // brought into view once (opening its group), as the arrow keys do; a plain selection never scrolls. One the
+    // filter hides is shown by clearing the filter, which the banner then offers back.
+    const row = view.rows.find((r) => r.socket.id === a.socketId);
+    const hidden = row !== undefined && filterRows([row], toggles, parsed, ctx).length === 0;
+    dispatch(hidden ? { type: 'revealHidden', id: a.socketId } : { type: 'select', id: a.socketId, reveal: true });
     dispatch({ type: 'alerts', seen: newestAlert });
     return true;
   };
@@ -398,6 +401,14 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         shown={exposureOn ? listeners.length : shownCount}
         total={exposureOn ? listenerTotal : totalCount}
       />
+      {ui.clearedFilter && (
+        <div className="banner" data-testid="filter-cleared" role="status">
+          The filter{ui.clearedFilter.query ? ` “${ui.clearedFilter.query}”` : ''} hid the socket you asked to see, so it was cleared.{' '}
+          <button data-testid="restore-filter" onClick={() => dispatch({ type: 'restoreFilter' })}>
+            Restore the filter
+          </button>
+        </div>
+      )}
       {view.baseline && !view.baseline.ok && view.baseline.path !== '' && (
         <div className="banner error" data-testid="baseline-error">
           The expected-ports file is broken and was left as it is: {view.baseline.message}

@@ -36,6 +36,11 @@ export interface UiState {
   /** The listener whose "Mark as expected" choices are open. */
   markId: string | null;
   rulesOpen: boolean;
+  /**
+   * The filter "show me" cleared because it hid the socket asked for (null when it did not): the banner offers
+   * it back. Typing a query or flipping a toggle drops it (the user moved on).
+   */
+  clearedFilter: { query: string; toggles: Toggles } | null;
 }
 
 export const INITIAL_UI: UiState = {
@@ -59,6 +64,7 @@ export const INITIAL_UI: UiState = {
   exposureSort: { col: 'exposure', dir: 1 },
   markId: null,
   rulesOpen: false,
+  clearedFilter: null,
 };
 
 export type UiAction =
@@ -70,6 +76,9 @@ export type UiAction =
   | { type: 'collapseAll'; keys: readonly string[] }
   /** reveal: scroll the row into view once (keyboard navigation, "show me"). */
   | { type: 'select'; id: string | null; open?: boolean; reveal?: boolean }
+  /** "Show me" of a socket the filter hides: the filter is cleared (and kept, for restoreFilter), the row selected and brought into view. */
+  | { type: 'revealHidden'; id: string }
+  | { type: 'restoreFilter' }
   /** A click on a row: selects it and opens its details, or deselects it when it was the selected one. */
   | { type: 'clickRow'; id: string }
   | { type: 'menu'; menu: UiState['menu'] }
@@ -88,9 +97,21 @@ export type UiAction =
 export function uiReducer(s: UiState, a: UiAction): UiState {
   switch (a.type) {
     case 'query':
-      return { ...s, query: a.query };
+      return { ...s, query: a.query, clearedFilter: null };
     case 'toggle':
-      return { ...s, toggles: { ...s.toggles, [a.key]: !s.toggles[a.key] } };
+      return { ...s, toggles: { ...s.toggles, [a.key]: !s.toggles[a.key] }, clearedFilter: null };
+    case 'revealHidden':
+      return {
+        ...s,
+        query: '',
+        toggles: NO_TOGGLES,
+        // a second one keeps the user's filter, not the empty one the first left
+        clearedFilter: s.clearedFilter ?? { query: s.query, toggles: s.toggles },
+        selectedId: a.id,
+        reveal: s.reveal + 1,
+      };
+    case 'restoreFilter':
+      return s.clearedFilter ? { ...s, ...s.clearedFilter, clearedFilter: null } : s;
     case 'groupBy':
       return { ...s, groupBy: a.groupBy };
     case 'sort':
