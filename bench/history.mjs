@@ -233,4 +233,12 @@ const lines = [
 ];
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'history.md'), lines.join('\n'));
+writeFileSync(
+  join(root, 'bench', 'results', 'history.json'),
+  JSON.stringify(
+    { polls: POLLS, dayQueryMs: day.ms, dayRows: day.stored, dayFlows: day.rows, bytesPerEvent: perEvent, writeMedianMs: pct(writeMs, 50) },
+    null,
+    2,
+  ) + '\n',
+);
 process.stdout.write(lines.join('\n'));

@@ -1,7 +1,7 @@
 // The one report of a `npm run bench` run: every budget of DESIGN.md (and issue 2's cold-poll target, and the
 // whole-process CLI budgets) with what was measured, met or not and by how much, then each benchmark's own
-// table. Reads the results that collect.mjs, web.mjs, renderer.mjs, soak.mjs, query.mjs and traffic.mjs just wrote; writes
-// bench/results/bench.md and bench.json, and puts the Markdown into README.md between the bench markers.
+// table. Reads the results that collect.mjs, web.mjs, renderer.mjs, soak.mjs, query.mjs, traffic.mjs, history.mjs
+// and recorder.mjs just wrote; writes bench/results/bench.md and bench.json, and puts the Markdown into README.md between the bench markers.
 //   node bench/report.mjs     (the last step of npm run bench)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,6 +25,8 @@ const renderer = load('renderer');
 const soak = load('soak');
 const traffic = load('traffic');
 const query = load('query');
+const history = load('history');
+const recorder = load('recorder');
 
 const at10k = collect.json.rows.find((r) => r.target === 10000);
 if (!at10k) throw new Error('bench/report.mjs: collect.json has no 10,000-socket row');
@@ -142,6 +144,22 @@ const budgets = [
     0.05,
     `${traffic.json.total.measured} B for ${traffic.json.total.expected}: ${traffic.json.total.errorPct.toFixed(1)}% (burst alone ${traffic.json.burst.clientSide.errorPct.toFixed(1)}%)`,
   ),
+  budget(
+    `\`portwatch record\` at ${Math.round(recorder.json.eventsPerSecond)} connection events a second for ${recorder.json.seconds / 60} min: its CPU, all threads`,
+    '< 10% of one core',
+    recorder.json.cpuPct,
+    10,
+    `${n1(recorder.json.cpuPct)}% (busiest 10 s ${n1(recorder.json.cpuMaxWindowPct)}%); ${n1(recorder.json.bytesPerMillion / 1e6)} MB per million events`,
+    '%',
+  ),
+  budget(
+    `A day's flows from the history (${history.json.dayRows.toLocaleString('en-US')} hourly rows into ${history.json.dayFlows.toLocaleString('en-US')} flows)`,
+    '< 200 ms',
+    history.json.dayQueryMs,
+    200,
+    `${n1(history.json.dayQueryMs)} ms (median of 5)`,
+    'ms',
+  ),
   ...memory.map(([what, m]) =>
     budget(
       `Memory over ${soak.json.seconds / 60} min at 1 Hz with 5% churn: ${what}, end vs start`,
@@ -199,6 +217,14 @@ ${strip(query.md).trim()}
 ## Traffic (bench/traffic.mjs)
 
 ${strip(traffic.md).trim()}
+
+## History (bench/history.mjs)
+
+${strip(history.md).trim()}
+
+## The recorder (bench/recorder.mjs)
+
+${strip(recorder.md).trim()}
 `;
 
 writeFileSync(join(results, 'bench.md'), md);
@@ -215,6 +241,8 @@ writeFileSync(
       soak: soak.json,
       query: query.json,
       traffic: traffic.json,
+      history: history.json,
+      recorder: recorder.json,
     },
     null,
     2,
