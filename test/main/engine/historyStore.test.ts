@@ -305,6 +305,31 @@ describe("HistoryStore: what a monitor's polls become", () => {
     store.close();
   });
 
+  it('a clock stepped back reorders nothing: later events keep the last time until the clock passes it, also after a restart', () => {
+    const path = join(dir, 'h.db');
+    let store = opened(HistoryStore.open(path, { mode: 'write' }));
+    const tracker = new HistoryTracker();
+    store.write(tracker.snapshot({ seq: 1, takenAt: T0 + HOUR_MS, source: 'netlink', sockets: [listener] }));
+    // the clock steps back an hour: a connection opens, another only the kernel saw closes
+    store.write(tracker.delta(delta(2, T0 + 1000, { added: [conn(50000, 10, 1)], closed: [closedRecord(50001, 5, 5, T0 + 900)] })));
+    store.write(tracker.delta(delta(3, T0 + HOUR_MS + 5000, { removed: [listener.id] })));
+    const order = (s: HistoryStore) => s.events({ since: 0, until: T0 + 2 * HOUR_MS }).map((e) => [e.kind, e.at]);
+    expect(order(store)).toEqual([
+      ['listen', T0 + HOUR_MS],
+      ['open', T0 + HOUR_MS],
+      ['close', T0 + HOUR_MS],
+      ['unlisten', T0 + HOUR_MS + 5000],
+    ]);
+    // every flow went to the hour it was really in, none to the hour before
+    expect(store.flows({ since: T0 - HOUR_MS, until: T0 + HOUR_MS - 1 })).toEqual([]);
+    store.close();
+    // restarted with the clock still behind: the store stamps nothing before what it holds
+    store = opened(HistoryStore.open(path, { mode: 'write' }));
+    store.write({ events: [event(T0)], flows: [] });
+    expect(order(store).at(-1)).toEqual(['open', T0 + HOUR_MS + 5000]);
+    store.close();
+  });
+
   it('writes a batch in one transaction: a row that fails takes the whole batch back', () => {
     const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));
     const bad = { ...event(T0 + 2), kind: 'bogus' } as unknown as HistoryEvent;

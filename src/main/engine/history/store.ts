@@ -86,6 +86,8 @@ export class HistoryStore {
   private readonly startListener;
   private readonly stopListener;
   private closed = false;
+  /** The latest event time written: after a clock stepped back (also across a restart) no event is stamped earlier. */
+  private lastAt: number;
 
   private constructor(
     private readonly db: Database.Database,
@@ -116,6 +118,7 @@ export class HistoryStore {
       `INSERT INTO listeners (key, protocol, local_address, local_port, netns, pid, name, exe, user, started_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
     );
     this.stopListener = db.prepare(`UPDATE listeners SET stopped_at = ?, stop_note = ? WHERE key = ? AND stopped_at IS NULL`);
+    this.lastAt = num((db.prepare('SELECT max(at) AS at FROM events').get() as Row).at);
   }
 
   /**
@@ -229,19 +232,24 @@ export class HistoryStore {
   write(batch: HistoryBatch): number {
     const started = performance.now();
     if (batch.events.length === 0 && batch.flows.length === 0) return 0;
+    const floor = this.lastAt;
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const e of batch.events) this.writeEvent(e);
+      for (const e of batch.events) this.writeEvent(e, floor);
       for (const f of batch.flows) this.writeFlow(f);
       this.db.exec('COMMIT');
     } catch (e) {
       this.db.exec('ROLLBACK');
+      this.lastAt = floor;
       throw e;
     }
     return performance.now() - started;
   }
 
-  private writeEvent(e: HistoryEvent): void {
+  /** `floor`: the latest time of the batches before (within a batch the tracker keeps its own order). */
+  private writeEvent(event: HistoryEvent, floor: number): void {
+    const e = event.at < floor ? { ...event, at: floor } : event;
+    if (e.at > this.lastAt) this.lastAt = e.at;
     this.insertEvent.run(
       e.at,
       e.kind,

@@ -132,13 +132,35 @@ export class HistoryTracker {
   private processes = new Map<number, ProcessInfo>();
   private flows = new Map<string, FlowIncrement>();
   private events: HistoryEvent[] = [];
+  /**
+   * The latest time stamped so far. A clock stepped back stamps nothing earlier: what follows keeps this time
+   * until the clock passes it again, so the history keeps the order things happened in (the store does the same
+   * across restarts).
+   */
+  private clock = -Infinity;
+
+  private stamp(t: number): number {
+    if (t > this.clock) this.clock = t;
+    return this.clock;
+  }
+
+  /** The delta with its times never before the last ones (see `clock`); the same object when the clock ran forward. */
+  private monotonic(d: Delta): Delta {
+    let closed = d.closed;
+    if (d.closed.some((c) => c.closedAt < this.clock)) closed = d.closed.map((c) => (c.closedAt < this.clock ? { ...c, closedAt: this.clock } : c));
+    for (const c of closed) this.stamp(c.closedAt);
+    const takenAt = this.stamp(d.takenAt);
+    return takenAt === d.takenAt && closed === d.closed ? d : { ...d, takenAt, closed };
+  }
 
   /**
    * The first poll. Its connections are counted from here on (bytes before the recording started are not
    * history's); its listeners are compared with the ones the store still has open (`openListeners`: key ->
    * since): a new one is a listen event, one the store has that is gone closed while nothing recorded.
    */
-  snapshot(s: Snapshot, openListeners: ReadonlySet<string> = new Set()): HistoryBatch {
+  snapshot(snap: Snapshot, openListeners: ReadonlySet<string> = new Set()): HistoryBatch {
+    const takenAt = this.stamp(snap.takenAt);
+    const s = takenAt === snap.takenAt ? snap : { ...snap, takenAt };
     this.connections.clear();
     this.listeners.clear();
     this.pending.clear();
@@ -185,7 +207,8 @@ export class HistoryTracker {
   }
 
   /** One poll's delta. */
-  delta(d: Delta): HistoryBatch {
+  delta(delta: Delta): HistoryBatch {
+    const d = this.monotonic(delta);
     for (const s of d.added) this.remember(s);
     for (const s of d.changed) this.remember(s);
     // first what the poll listed, then the kernel's records: a connection listed and freed in the same poll is
