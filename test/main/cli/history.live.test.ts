@@ -244,3 +244,72 @@ describe('portwatch record and history (live)', () => {
     expect(csv.stdout).toContain(`${node},node,out,tcp,127.0.0.1,${port},`);
   }, 180_000);
 });
+
+describe('portwatch record killed with SIGKILL (live)', () => {
+  let dir: string;
+  let db: string;
+  const servers: Server[] = [];
+  const children: ChildProcess[] = [];
+
+  const listen = async (): Promise<number> => {
+    const s = createServer((c) => c.on('error', () => {}));
+    servers.push(s);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    return (s.address() as AddressInfo).port;
+  };
+  const record = async (): Promise<{ proc: ChildProcess; err: () => string; exit: Promise<number | null> }> => {
+    let err = '';
+    const proc = spawn(process.execPath, [BIN, 'record', '--db', db, '--interval', '250'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(proc);
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    await waitFor(() => (/recording to /.test(err) ? true : proc.exitCode !== null ? false : undefined), 15_000, 'the recorder to start');
+    return { proc, err: () => err, exit };
+  };
+  const spans = async (): Promise<ListenerJson[]> => (await historyJson<{ listeners: ListenerJson[] }>(db, ['--listeners'])).body?.listeners ?? [];
+  const recorded = (port: number) => async () => ((await spans()).some((l) => l.localPort === port) ? true : undefined);
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pw-record-kill-'));
+    db = join(dir, 'history.db');
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every poll it wrote, leaves a readable database and no stale lock: a new recorder goes on at once', async () => {
+    const first = await record();
+    const a = await listen();
+    await waitFor(recorded(a), 20_000, 'the first listener in the history');
+    const b = await listen();
+    await waitFor(recorded(b), 20_000, 'the second listener in the history');
+    first.proc.kill('SIGKILL');
+    await first.exit;
+
+    // what it had written is there, whole: the WAL's committed transactions survive the process
+    const read = await runPortwatch(['history', '--db', db, '--since', '1h', '--listeners', '--json']);
+    expect(read.code).toBe(0);
+    expect(read.stderr).not.toMatch(/corrupt|being recorded now/);
+    const before = (JSON.parse(read.stdout) as { listeners: ListenerJson[] }).listeners.filter((l) => l.localPort === a || l.localPort === b);
+    expect(before.map((l) => [l.localPort, l.pid, l.stoppedAt])).toEqual([
+      [a, process.pid, null],
+      [b, process.pid, null],
+    ]);
+
+    // the kernel let go of the lock with the process: the next recorder is not refused, and goes on from there
+    const second = await record();
+    expect(second.err()).not.toMatch(/another Portwatch is recording/);
+    await new Promise<void>((resolve) => (servers[0] as Server).close(() => resolve()));
+    await waitFor(async () => ((await spans()).find((l) => l.localPort === a)?.stoppedAt ? true : undefined), 20_000, 'the first listener stopped');
+    const after = (await spans()).filter((l) => l.localPort === a || l.localPort === b);
+    // one span each: the restart did not open a second one for the listener still there
+    expect(after.map((l) => [l.localPort, l.stoppedAt === null])).toEqual([
+      [a, false],
+      [b, true],
+    ]);
+    second.proc.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+  }, 120_000);
+});
