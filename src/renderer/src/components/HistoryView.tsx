@@ -365,7 +365,9 @@ function FlowTable(props: {
                 <td className="h-port mono">{f.port}</td>
                 <td className="h-protocol">{f.protocol}</td>
                 <td className="h-direction">{f.direction}</td>
-                <td className="h-connections num">{f.opened}</td>
+                <td className="h-connections num" title={`${f.opened} opened, ${f.closed} closed in this range`}>
+                  {f.opened}
+                </td>
                 <td className="h-bytesIn num">{formatBytes(f.bytesIn)}</td>
                 <td className="h-bytesOut num">{formatBytes(f.bytesOut)}</td>
                 <td className="h-firstSeen muted" title={fullTime(f.firstSeen)}>
