@@ -34,8 +34,12 @@ import {
 } from '../store/historyView';
 import '../history.css';
 
-/** Preset ranges ("last hour") move with the clock: asked again this often while the view is open. */
-const REFRESH_MS = 10_000;
+/**
+ * Preset ranges ("last hour") move with the clock: asked again this often while the view is open. The engine
+ * reads the history on the thread that serves every client, and a day of a busy machine's flows takes it a few
+ * hundred ms: the wider ranges are asked again less often.
+ */
+const REFRESH_MS: Record<RangeChoice, number | null> = { hour: 10_000, day: 60_000, week: 300_000, custom: null };
 /** Typing in the filter asks the engine after this pause. */
 const TYPING_MS = 250;
 
@@ -85,8 +89,9 @@ export function HistoryView({ queries, hostName }: { queries: HistoryQueries; ho
     return () => clearTimeout(t);
   }, [text]);
   useEffect(() => {
-    if (choice === 'custom') return;
-    const t = setInterval(() => setTick((n) => n + 1), REFRESH_MS);
+    const every = REFRESH_MS[choice];
+    if (every === null) return;
+    const t = setInterval(() => setTick((n) => n + 1), every);
     return () => clearInterval(t);
   }, [choice]);
 
