@@ -62,7 +62,7 @@ export class EngineApi {
       onSettings: (s) => this.events.emit('alertSettings', s),
     });
     this.log = new ActionLog((e) => this.events.emit('action', e));
-    this.history = new HistoryReader(opts.historyPath ?? defaultHistoryPath());
+    this.history = new HistoryReader(opts.historyPath ?? defaultHistoryPath(), () => this.names.known());
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
     // names are looked up as remote addresses appear, beside the poll, never inside it
     this.offMonitor = [

@@ -31,7 +31,11 @@ export class HistoryReader {
   /** The file the open store reads (device and inode), to notice one put in its place. */
   private identity = '';
 
-  constructor(readonly path: string) {}
+  /** `hostNames`: the names reverse DNS found (the live view's), for `host:` and free text to find them too. */
+  constructor(
+    readonly path: string,
+    private readonly hostNames: () => Readonly<Record<string, string>> = () => ({}),
+  ) {}
 
   /** Flows overlapping the range, busiest first, filtered by the filter language (fields a flow keeps). */
   flows(range: HistoryRange, query = ''): ApiResult<HistoryFlows> {
@@ -40,7 +44,9 @@ export class HistoryReader {
     return this.read((store) => {
       const all = store.flows(range);
       const filter = q.query;
-      const matched = filter === null ? all : all.filter((f) => matchesQuery(filter, flowAsSocket(f)));
+      const names = this.hostNames();
+      const ctx = { hostName: (a: string): string | undefined => (Object.hasOwn(names, a) ? names[a] : undefined) };
+      const matched = filter === null ? all : all.filter((f) => matchesQuery(filter, flowAsSocket(f), ctx));
       return {
         db: store.path,
         flows: matched.slice(0, MAX_HISTORY_FLOWS),

@@ -32,8 +32,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function reader(path = db): HistoryReader {
-  const r = new HistoryReader(path);
+function reader(path = db, names?: Record<string, string>): HistoryReader {
+  const r = new HistoryReader(path, names && (() => names));
   readers.push(r);
   return r;
 }
@@ -174,6 +174,11 @@ describe('HistoryReader', () => {
     expect(value(r.flows(RANGE, 'proc:wget')).flows.map((f) => f.program)).toEqual(['/usr/bin/wget']);
     expect(value(r.flows(RANGE, '-proc:wget :443 dir:out')).matched).toBe(2);
     expect(value(r.flows({ since: T0 + 2 * HOUR_MS, until: T0 + 3 * HOUR_MS }, '')).flows).toEqual([]);
+    // the names reverse DNS found: host: and free text find them, as in the live view
+    const named = reader(db, { '1.1.1.1': 'one.one.one.one' });
+    expect(value(named.flows(RANGE, 'host:one.one')).flows.map((f) => f.remoteAddress)).toEqual(['1.1.1.1']);
+    expect(value(named.flows(RANGE, 'one.one.one')).flows.map((f) => f.remoteAddress)).toEqual(['1.1.1.1']);
+    expect(value(r.flows(RANGE, 'host:one.one')).flows).toEqual([]);
 
     const pid = r.flows(RANGE, 'pid:1');
     expect(pid).toMatchObject({ ok: false, code: 'bad-query' });
