@@ -240,6 +240,24 @@ describe('the History view, in Chromium', () => {
     await page.getByTestId('history-port').fill(String(port));
     await page.getByTestId('history-listener-answer').waitFor();
 
+    // a custom range: from and to (local time, to the minute); one before the recording holds nothing
+    const local = (at: number): string => {
+      const d = new Date(at);
+      const p = (n: number): string => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    };
+    await page.getByTestId('history-filter').fill(`:${port}`);
+    await page.getByTestId('history-range-custom').click();
+    await page.getByTestId('history-from').fill(local(Date.now() - 3 * 3_600_000));
+    await page.getByTestId('history-to').fill(local(Date.now() - 2 * 3_600_000));
+    await page.getByTestId('history-flows-empty').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('history-flows-empty').textContent()).toBe('No flow in this range matches the filter.');
+    await page.getByTestId('history-to').fill(local(Date.now() - 4 * 3_600_000));
+    expect(await page.getByTestId('history-range-error').textContent()).toBe('From is after To.');
+    await page.getByTestId('history-to').fill('');
+    await page.waitForFunction((p) => document.querySelector(`[data-testid=history-flow][data-port="${p}"]`) !== null, port, { timeout: 10_000 });
+    await page.getByTestId('history-range-hour').click();
+
     // sorted by a column: bytes out, largest first, then reversed
     await page.getByTestId('history-filter').fill('');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=history-flow]').length >= 2);
