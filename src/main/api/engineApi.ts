@@ -7,7 +7,7 @@ import { defaultHistoryPath } from '../engine/history';
 import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
-import { HistoryReader } from './historyReader';
+import { HistoryThread } from './historyThread';
 import { HostNames, type LookupFn } from './hostNames';
 import { ProcessActions } from './processActions';
 
@@ -44,7 +44,7 @@ export class EngineApi {
   private readonly baseline: BaselineService;
   private readonly log: ActionLog;
   private readonly actions: ProcessActions;
-  private readonly history: HistoryReader;
+  private readonly history: HistoryThread;
   private readonly offMonitor: Unsubscribe[];
   private readonly subscribers = new Set<Unsubscribe>();
   private disposed = false;
@@ -62,7 +62,7 @@ export class EngineApi {
       onSettings: (s) => this.events.emit('alertSettings', s),
     });
     this.log = new ActionLog((e) => this.events.emit('action', e));
-    this.history = new HistoryReader(opts.historyPath ?? defaultHistoryPath(), () => this.names.known());
+    this.history = new HistoryThread(opts.historyPath ?? defaultHistoryPath(), () => this.names.known());
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
     // names are looked up as remote addresses appear, beside the poll, never inside it
     this.offMonitor = [

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineApi } from '../../../src/main/api/engineApi';
 import { HistoryReader } from '../../../src/main/api/historyReader';
+import { HistoryThread } from '../../../src/main/api/historyThread';
 import { Monitor } from '../../../src/main/engine/monitor';
 import { HistoryStore, type OpenResult } from '../../../src/main/engine/history/store';
 import { HistoryTracker, HOUR_MS, type FlowIncrement } from '../../../src/main/engine/history/tracker';
@@ -286,6 +287,55 @@ describe('HistoryReader', () => {
     renameSync(db, join(dir, 'aside.db'));
     opened(HistoryStore.open(db, { mode: 'write' })).close();
     expect(value(r.flows(RANGE, '')).flows).toEqual([]);
+  });
+});
+
+describe('HistoryThread: the reads in a thread of their own', () => {
+  it('answers as the reader does, starts again after its thread died, and answers disconnected once disposed', async () => {
+    record();
+    const t = new HistoryThread(db, () => ({ '1.1.1.1': 'one.one.one.one' }));
+    try {
+      expect(value(await t.flows(RANGE, 'host:one.one')).flows.map((f) => f.remoteAddress)).toEqual(['1.1.1.1']);
+      expect(value(await t.listeners(RANGE, 8080)).listeners).toHaveLength(2);
+      expect(value(await t.events(curlKey, RANGE)).events.map((e) => e.kind)).toEqual(['open']);
+      expect(value(await t.timeline(RANGE, 24)).points).toHaveLength(25);
+      // its thread gone: the next question starts a new one
+      await (t as unknown as { worker: { terminate(): Promise<number> } | null }).worker?.terminate();
+      expect(value(await t.flows(RANGE, '')).flows).toHaveLength(3);
+    } finally {
+      t.dispose();
+    }
+    expect(await t.flows(RANGE, '')).toMatchObject({ ok: false, code: 'disconnected' });
+  });
+
+  it('gives up a question not answered in time, and one its thread died with, each with a value', async () => {
+    record();
+    // a thread that never answers
+    const silent = join(dir, 'silent.cjs');
+    writeFileSync(silent, "require('node:worker_threads').parentPort.on('message', () => {});\n");
+    const t = new HistoryThread(db, () => ({}), silent, 200);
+    try {
+      expect(await t.listeners(RANGE, null)).toMatchObject({
+        ok: false,
+        code: 'history-unreadable',
+        message: expect.stringMatching(/did not answer within 0 s/),
+      });
+    } finally {
+      t.dispose();
+    }
+    // and a thread that dies with a question open: that question is answered with why
+    const dying = new HistoryThread(db, () => ({}), silent);
+    try {
+      const asked = dying.flows(RANGE, '');
+      await (dying as unknown as { worker: { terminate(): Promise<number> } | null }).worker?.terminate();
+      expect(await asked).toMatchObject({
+        ok: false,
+        code: 'history-unreadable',
+        message: expect.stringMatching(/^the history reader stopped \(exit code \d+\)$/),
+      });
+    } finally {
+      dying.dispose();
+    }
   });
 });
 

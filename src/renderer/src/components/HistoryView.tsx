@@ -35,9 +35,8 @@ import {
 import '../history.css';
 
 /**
- * Preset ranges ("last hour") move with the clock: asked again this often while the view is open. The engine
- * reads the history on the thread that serves every client, and a day of a busy machine's flows takes it a few
- * hundred ms: the wider ranges are asked again less often.
+ * Preset ranges ("last hour") move with the clock: asked again this often while the view is open. A day of a
+ * busy machine's flows takes the engine's reader thread most of a second: the wider ranges less often.
  */
 const REFRESH_MS: Record<RangeChoice, number | null> = { hour: 10_000, day: 60_000, week: 300_000, custom: null };
 /** Typing in the filter asks the engine after this pause. */
