@@ -17,7 +17,13 @@ export type ApiErrorCode =
   /** No answer: the connection to the engine is down. */
   | 'disconnected'
   /** The engine failed while answering. */
-  | 'internal';
+  | 'internal'
+  /** The history database does not exist yet (nothing recorded). */
+  | 'no-history'
+  /** The history database cannot be read: corrupt, newer, unsafe. */
+  | 'history-unreadable'
+  /** A history filter that does not parse, or names a field the history does not keep. */
+  | 'bad-query';
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; code: ApiErrorCode; message: string };
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ActionEntry, Alert, AlertSettings, ApiResult, BaselineState, CloseResult, EngineState, InterfaceRate, KillResult, Unsubscribe } from './api';
 import type { Delta, MonitorStatus, Snapshot } from './model';
 import { BaselineRuleSchema } from './baseline';
+import { MAX_HISTORY_SPAN_MS, MAX_TIMELINE_BUCKETS, type HistoryEvents, type HistoryFlows, type HistoryListeners, type HistoryTimeline } from './history';
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './polling';
 
 /*
@@ -27,6 +28,20 @@ const socketId = z.string().min(1).max(512);
 const rule = BaselineRuleSchema;
 /** How wide "Mark as expected" makes its rule: this port, any port or a range; this exposure or any. */
 const ruleChoice = z.strictObject({ ports: z.union([z.enum(['this', 'any']), z.string().regex(/^\d{1,5}-\d{1,5}$/)]), exposure: z.enum(['this', 'any']) });
+const epochMs = z.number().int().min(0).max(8.64e15);
+/** A history range: epoch ms, since at most until, at most MAX_HISTORY_SPAN_MS wide. */
+const historyRange = z
+  .strictObject({ since: epochMs, until: epochMs })
+  .refine((r) => r.since <= r.until, 'since is after until')
+  .refine((r) => r.until - r.since <= MAX_HISTORY_SPAN_MS, 'the range is wider than 400 days');
+const port = z.number().int().min(0).max(65535);
+const flowKey = z.strictObject({
+  program: z.string().max(4096),
+  remoteAddress: z.string().min(1).max(64),
+  port,
+  protocol: z.enum(['tcp', 'udp', 'udplite', 'raw', 'icmp', 'mptcp']),
+  direction: z.enum(['in', 'out']),
+});
 const alertMute = z.union([z.strictObject({ process: z.string().min(1).max(256) }), z.strictObject({ port: z.number().int().min(0).max(65535) })]);
 
 export const METHODS = {
@@ -93,6 +108,14 @@ export const METHODS = {
   /** Closes one TCP connection (Linux, SOCK_DESTROY) by socket id. */
   closeConnection: { args: z.tuple([socketId]), returns: carries<CloseResult>(), right: 'change' },
   getActionLog: { args: z.tuple([]), returns: carries<ActionEntry[]>(), right: 'view' },
+  /** The history's flows overlapping a range, busiest first (at most MAX_HISTORY_FLOWS), filtered by the filter language ('': all). */
+  historyFlows: { args: z.tuple([historyRange, z.string().max(2000)]), returns: carries<HistoryFlows>(), right: 'view' },
+  /** The times ports listened (who, from, until) overlapping a range; of one local port, or all (null). */
+  historyListeners: { args: z.tuple([historyRange, port.nullable()]), returns: carries<HistoryListeners>(), right: 'view' },
+  /** One flow's events (opened, closed with bytes and duration, owner changes) in a range, oldest first (bounded). */
+  historyEvents: { args: z.tuple([flowKey, historyRange]), returns: carries<HistoryEvents>(), right: 'view' },
+  /** Connections and bytes per bucket over a range, about `buckets` of them, for the History view's chart. */
+  historyTimeline: { args: z.tuple([historyRange, z.number().int().min(1).max(MAX_TIMELINE_BUCKETS)]), returns: carries<HistoryTimeline>(), right: 'view' },
 } as const satisfies Record<string, { args: z.ZodTuple; returns: Carries<unknown>; right: ApiRight }>;
 
 export const EVENTS = {

@@ -62,6 +62,10 @@ class FakeApi implements PortwatchApi {
   closeConnection = async (id: string) => ({ ok: true as const, value: { result: 'closed' as const, id } });
   getActionLog = async () => ({ ok: true as const, value: [] });
   onAction = () => () => {};
+  historyFlows = async (): Promise<ApiResult<never>> => ({ ok: false, code: 'no-history', message: 'no history yet' });
+  historyListeners = this.historyFlows;
+  historyEvents = this.historyFlows;
+  historyTimeline = this.historyFlows;
   push = {
     snapshot: (s: Snapshot) => this.l.snapshot.forEach((f) => f(s)),
     delta: (d: Delta) => this.l.delta.forEach((f) => f(d)),

@@ -21,6 +21,10 @@ describe('the contract table', () => {
       'getBaseline',
       'getNetworkRates',
       'getState',
+      'historyEvents',
+      'historyFlows',
+      'historyListeners',
+      'historyTimeline',
     ]);
     expect(rightOf('__proto__')).toBeNull();
     expect(rightOf('constructor')).toBeNull();

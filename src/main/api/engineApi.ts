@@ -3,9 +3,11 @@ import type { Alert, AlertSettings, ApiResult, BaselineState, EngineState, Inter
 import { dispatch, type ApiEventMessage, type ApiHandlers } from '../../shared/contract';
 import type { Socket } from '../../shared/model';
 import { Emitter, type MonitorLike, ProcessKiller, UserDirectory } from '../engine';
+import { defaultHistoryPath } from '../engine/history';
 import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
+import { HistoryThread } from './historyThread';
 import { HostNames, type LookupFn } from './hostNames';
 import { ProcessActions } from './processActions';
 
@@ -20,6 +22,8 @@ export interface EngineApiOptions {
   killer?: ProcessKiller;
   /** Runs ss for closing connections (tests wrap it in a namespace). */
   ssCommand?: string[];
+  /** The history database the History view reads (`--db`); default: the per-user one (defaultHistoryPath). */
+  historyPath?: string;
 }
 
 type ServiceEvents = { hostNames: Record<string, string>; baseline: BaselineState; alert: Alert; alertSettings: AlertSettings; action: ActionEntry };
@@ -40,6 +44,7 @@ export class EngineApi {
   private readonly baseline: BaselineService;
   private readonly log: ActionLog;
   private readonly actions: ProcessActions;
+  private readonly history: HistoryThread;
   private readonly offMonitor: Unsubscribe[];
   private readonly subscribers = new Set<Unsubscribe>();
   private disposed = false;
@@ -57,6 +62,7 @@ export class EngineApi {
       onSettings: (s) => this.events.emit('alertSettings', s),
     });
     this.log = new ActionLog((e) => this.events.emit('action', e));
+    this.history = new HistoryThread(opts.historyPath ?? defaultHistoryPath(), () => this.names.known());
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
     // names are looked up as remote addresses appear, beside the poll, never inside it
     this.offMonitor = [
@@ -113,6 +119,10 @@ export class EngineApi {
         return s ? ok(await this.actions.close(s)) : { ok: false, code: 'bad-request', message: 'no such socket now' };
       },
       getActionLog: () => ok(this.log.all()),
+      historyFlows: (range, query) => this.history.flows(range, query),
+      historyListeners: (range, port) => this.history.listeners(range, port),
+      historyEvents: (key, range) => this.history.events(key, range),
+      historyTimeline: (range, buckets) => this.history.timeline(range, buckets),
     };
   }
 
@@ -164,6 +174,7 @@ export class EngineApi {
     for (const off of this.offMonitor) off();
     for (const off of [...this.subscribers]) off();
     this.names.setEnabled(false);
+    this.history.dispose();
   }
 
   private processName(pid: number): string | undefined {

@@ -1,7 +1,7 @@
-import { basename } from 'node:path';
 import { csvField } from '../../shared/export';
-import { formatBytes, formatEndpoint, type Socket } from '../../shared/model';
-import { matchesQuery, parseQuery, type Query, type QueryNode, type QueryTerm } from '../../shared/query';
+import { flowAsSocket, listenerAsSocket, parseHistoryQuery, programName } from '../../shared/history';
+import { formatBytes, formatEndpoint } from '../../shared/model';
+import { matchesQuery, type Query } from '../../shared/query';
 import { parseTimeSpec } from '../../shared/timeSpec';
 import { describeHolder, HistoryLock } from '../engine/history/lock';
 import { HistoryStore, type FlowRow, type ListenerSpan } from '../engine/history/store';
@@ -10,114 +10,19 @@ import { inert, inertCell, inertJson } from './format';
 import { HISTORY_HELP } from './help';
 import { historyPath } from './record';
 
+export { flowAsSocket, listenerAsSocket } from '../../shared/history';
+
 /**
  * `portwatch history`: what the history holds for a time range: flows (hourly aggregates summed per program,
  * remote host, port, protocol and direction), or with --listeners the listener timeline. Reads while a recorder
  * writes (WAL), changes nothing, and says who is recording.
  */
 
-/**
- * The filter fields a stored flow or listener span can answer; the others (pid, user, state, iface, netns) name
- * what the history does not keep per flow, and are refused rather than silently matching nothing.
- */
-/** The query's terms a stored flow can answer (a flow keeps its program, remote host and port, protocol, direction). */
-const HISTORY_FIELDS = new Set<string>([
-  'text',
-  'proc',
-  'port',
-  'lport',
-  'rport',
-  'portCompare',
-  'host',
-  'cidr',
-  'address',
-  'hostName',
-  'endpoint',
-  'proto',
-  'family',
-  'dir',
-]);
-
-function termsOf(n: QueryNode, out: QueryTerm[] = []): QueryTerm[] {
-  if (n.kind === 'term') out.push(n.term);
-  else if (n.kind === 'not') termsOf(n.item, out);
-  else for (const item of n.items) termsOf(item, out);
-  return out;
-}
-
-/** A flow as a Socket, for matchesQuery: the service port is the local one coming in, the remote one going out. */
-export function flowAsSocket(f: FlowRow): Socket {
-  const inbound = f.direction === 'in';
-  return {
-    id: '',
-    protocol: f.protocol,
-    family: f.remoteAddress.includes(':') ? 6 : 4,
-    localAddress: '',
-    localPort: inbound ? f.port : -1,
-    remoteAddress: f.remoteAddress,
-    remotePort: inbound ? null : f.port,
-    state: 'ESTABLISHED',
-    listening: false,
-    pid: null,
-    pids: [],
-    uid: null,
-    user: null,
-    ownerHidden: false,
-    noOwner: null,
-    interface: null,
-    v6only: null,
-    bytesIn: f.bytesIn,
-    bytesOut: f.bytesOut,
-    rttMs: null,
-    direction: f.direction,
-    netns: null,
-    container: null,
-    process: { pid: 0, ppid: null, name: f.name, exe: f.program || null, cmdline: f.program ? [f.program] : [], uid: null, user: null, startTime: null },
-  };
-}
-
-/** A listener span as a Socket, for matchesQuery. */
-export function listenerAsSocket(l: ListenerSpan): Socket {
-  return {
-    ...flowAsSocket({
-      program: l.exe ?? '',
-      name: l.name ?? '',
-      remoteAddress: '',
-      port: 0,
-      protocol: l.protocol,
-      direction: 'in',
-      opened: 0,
-      closed: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      firstSeen: 0,
-      lastSeen: 0,
-    }),
-    family: l.localAddress.includes(':') ? 6 : 4,
-    localAddress: l.localAddress,
-    localPort: l.localPort,
-    remoteAddress: null,
-    remotePort: null,
-    state: l.protocol === 'tcp' ? 'LISTEN' : 'UNCONN',
-    listening: true,
-    direction: null,
-    pid: l.pid,
-    pids: l.pid === null ? [] : [l.pid],
-    user: l.user,
-    netns: l.netns,
-  };
-}
-
+/** The filter, parsed for stored flows (shared/history.ts: the fields the history keeps). */
 function historyFilter(text: string | undefined): Query | null {
   if (text === undefined) return null;
-  const q = parseQuery(text);
-  if (!q.ok) throw new UsageError(`portwatch history: --filter: ${q.message} (at character ${q.position + 1})`);
-  const unsupported = termsOf(q.query.root).find((t) => !HISTORY_FIELDS.has(t.field));
-  if (unsupported) {
-    throw new UsageError(
-      `portwatch history: --filter: the history keeps no ${unsupported.field} per flow; it filters on free text, proc, port, lport, rport, host, proto, family`,
-    );
-  }
+  const q = parseHistoryQuery(text);
+  if (!q.ok) throw new UsageError(`portwatch history: --filter: ${q.message}${q.position === null ? '' : ` (at character ${q.position + 1})`}`);
   return q.query;
 }
 
@@ -139,8 +44,6 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
       .trimEnd();
   return [line(header), ...cells.map(line)].join('\n') + '\n';
 }
-
-const programName = (name: string | null, program: string | null): string => name || (program ? basename(program) : '') || '(no owner)';
 
 function flowTable(flows: readonly FlowRow[]): string {
   return table(

@@ -30,6 +30,8 @@ export const NODE_ENTRIES = {
   history: 'src/main/engine/history/index.ts',
   /** The history's store in a thread of its own (engine/history/writer.ts), which `record` writes through. */
   'history-writer': 'src/main/engine/history/writerMain.ts',
+  /** The History view's reads (api/historyThread.ts) in a thread of their own, so a day's flows never hold a host's event loop. */
+  'history-reader': 'src/main/api/historyReaderMain.ts',
 } as const;
 
 export type NodeBundle = keyof typeof NODE_ENTRIES;

@@ -77,6 +77,8 @@ export interface ServeOptions {
   maxClients?: number;
   /** The expected-ports baseline file (the CLI passes the user's XDG one). */
   baselinePath?: string;
+  /** The history database the History view reads (default: the per-user one). */
+  historyPath?: string;
   /** Sees every HTTP request and WebSocket upgrade before it is answered (tests log them). */
   onRequest?: (req: IncomingMessage) => void;
   /** The clock one-time codes expire by. */
@@ -148,7 +150,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
   const maxClients = opts.maxClients ?? MAX_CLIENTS;
   const assets = await loadAssets(opts.staticDir);
-  const engineApi = new EngineApi(opts.monitor, { baselinePath: opts.baselinePath });
+  const engineApi = new EngineApi(opts.monitor, { baselinePath: opts.baselinePath, historyPath: opts.historyPath });
   const wildcard = host === '0.0.0.0' || host === '::';
   // on the server's thread: a uid passwd does not list is asked of getent in the background, never waited for
   const users = new UserDirectory(undefined, 'background');

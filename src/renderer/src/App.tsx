@@ -16,6 +16,7 @@ import { planKill } from '../../shared/killPlan';
 import type { ProcessInfo, Protocol, Socket } from '../../shared/model';
 import { Charts } from './components/Charts';
 import { ExposureView } from './components/ExposureView';
+import { HistoryView } from './components/HistoryView';
 import { DetailsPanel } from './components/DetailsPanel';
 import { FilterBar } from './components/FilterBar';
 import { OverflowMenu, SteadyLabel } from './components/ToolbarParts';
@@ -165,6 +166,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       const inField = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+      // the History view has no socket rows: only Esc (closing what is open) applies there
+      if (tab === 'history' && e.key !== 'Escape') return;
       if (e.key === '/' && !inField) {
         e.preventDefault();
         searchRef.current?.focus();
@@ -192,7 +195,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rowIds, selectedId, detailsOpen, killPlan, markId, rulesOpen, store, view.rows]);
+  }, [rowIds, selectedId, detailsOpen, killPlan, markId, rulesOpen, store, view.rows, tab]);
 
   // One pass over the live sockets per poll (not per render): what the selected process owns, and its
   // parent's name when the parent holds a socket too.
@@ -299,6 +302,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           <button role="tab" data-testid="view-exposure" aria-selected={tab === 'exposure'} onClick={() => dispatch({ type: 'tab', tab: 'exposure' })}>
             Exposure
           </button>
+          <button role="tab" data-testid="view-history" aria-selected={tab === 'history'} onClick={() => dispatch({ type: 'tab', tab: 'history' })}>
+            History
+          </button>
         </span>
         <button
           data-testid="freeze"
@@ -391,17 +397,20 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           )}
         </OverflowMenu>
       </header>
-      <FilterBar
-        toggles={toggles}
-        onToggle={(key) => dispatch({ type: 'toggle', key })}
-        query={query}
-        onQuery={(q) => dispatch({ type: 'query', query: q })}
-        error={parsed.ok ? null : { message: parsed.message, position: parsed.position }}
-        searchRef={searchRef}
-        shown={exposureOn ? listeners.length : shownCount}
-        total={exposureOn ? listenerTotal : totalCount}
-      />
-      {ui.clearedFilter && (
+      {/* the History view has its own filter: the live toggles do not apply to what was recorded */}
+      {tab !== 'history' && (
+        <FilterBar
+          toggles={toggles}
+          onToggle={(key) => dispatch({ type: 'toggle', key })}
+          query={query}
+          onQuery={(q) => dispatch({ type: 'query', query: q })}
+          error={parsed.ok ? null : { message: parsed.message, position: parsed.position }}
+          searchRef={searchRef}
+          shown={exposureOn ? listeners.length : shownCount}
+          total={exposureOn ? listenerTotal : totalCount}
+        />
+      )}
+      {ui.clearedFilter && tab !== 'history' && (
         <div className="banner" data-testid="filter-cleared" role="status">
           The filter{ui.clearedFilter.query ? ` “${ui.clearedFilter.query}”` : ''} hid the socket you asked to see, so it was cleared.{' '}
           <button data-testid="restore-filter" onClick={() => dispatch({ type: 'restoreFilter' })}>
@@ -471,7 +480,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
       )}
       {chartsOpen && <Charts history={view.history} rates={view.rates} ratesError={view.ratesError} sockets={liveSockets} />}
       <main>
-        {tab === 'exposure' ? (
+        {tab === 'history' ? (
+          <HistoryView queries={store.history} hostName={ctx.hostName} />
+        ) : tab === 'exposure' ? (
           <ExposureView
             listeners={listeners}
             now={now}
@@ -507,7 +518,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
         {menu && menuActions && (
           <RowMenu actions={menuActions} x={menu.x} y={menu.y} onRun={runAction} onClose={() => dispatch({ type: 'menu', menu: null })} />
         )}
-        {detailsOpen && selected && (
+        {detailsOpen && selected && tab !== 'history' && (
           <DetailsPanel
             socket={selected}
             owned={owned}

@@ -57,6 +57,13 @@ const VALID: Record<string, unknown[]> = {
   killProcess: [12345, null, false],
   closeConnection: ['id'],
   getActionLog: [],
+  historyFlows: [{ since: 0, until: 3_600_000 }, 'proc:curl'],
+  historyListeners: [{ since: 0, until: 3_600_000 }, null],
+  historyEvents: [
+    { program: '/usr/bin/curl', remoteAddress: '127.0.0.1', port: 443, protocol: 'tcp', direction: 'out' },
+    { since: 0, until: 3_600_000 },
+  ],
+  historyTimeline: [{ since: 0, until: 3_600_000 }, 60],
 };
 
 function attempts(method: string): unknown[] {

@@ -4,6 +4,7 @@
  * and not part of engine/index.ts, so that hosts which do not record never load libsql's native module.
  */
 export { HistoryStore, DEFAULT_RETENTION, DAY_MS, type Retention, type FlowRow, type ListenerSpan, type OpenResult, type TimeRange } from './store';
+export type { FlowKey, FlowEventRow, TimelineRow, OpenFailure } from './store';
 export { HistoryTracker, HOUR_MS, hourOf, listenerKey, type HistoryBatch, type HistoryEvent, type FlowIncrement } from './tracker';
 export { HistoryRecorder, type WriteStats } from './recorder';
 export { HistoryWriter, type HistorySink, type WriterStats } from './writer';

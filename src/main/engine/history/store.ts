@@ -48,6 +48,23 @@ export interface ListenerSpan {
   stopNote: string | null;
 }
 
+/** What names a flow (its key in the hourly table, less the hour). */
+export type FlowKey = Pick<FlowRow, 'program' | 'remoteAddress' | 'port' | 'protocol' | 'direction'>;
+
+/** One event of a flow's connections. */
+export type FlowEventRow = Pick<
+  HistoryEvent,
+  'at' | 'socketId' | 'localAddress' | 'localPort' | 'remotePort' | 'pid' | 'name' | 'bytesIn' | 'bytesOut' | 'durationMs' | 'note'
+> & { kind: 'open' | 'close' | 'owner' };
+
+/** Connections and bytes in one bucket of a timeline. */
+export interface TimelineRow {
+  at: number;
+  connections: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface TimeRange {
   since: number;
   until: number;
@@ -428,5 +445,56 @@ export class HistoryStore {
       this.db.close();
       this.lock?.release();
     }
+  }
+
+  /**
+   * The events of one flow's connections (opened, closed with bytes and duration, owner changes) in a range,
+   * oldest first, at most `limit`. A flow is keyed as the tracker counts it: program = executable, else process
+   * name; port = the local one coming in, the remote one going out. Found through the (remote_address, at)
+   * index: only that host's events in the range are read, and it stops at `limit` matches.
+   */
+  flowEvents(key: FlowKey, range: TimeRange, limit: number): FlowEventRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT at, kind, socket_id, local_address, local_port, remote_port, pid, name, bytes_in, bytes_out, duration_ms, note FROM events
+         WHERE at >= ? AND at <= ? AND kind IN ('open', 'close', 'owner') AND remote_address = ? AND protocol = ?
+           AND coalesce(direction, 'out') = ? AND coalesce(exe, name, '') = ?
+           AND (CASE WHEN coalesce(direction, 'out') = 'in' THEN local_port ELSE coalesce(remote_port, 0) END) = ?
+         ORDER BY at, id LIMIT ?`,
+      )
+      .all(range.since, range.until, key.remoteAddress, key.protocol, key.direction, key.program, key.port, limit) as Row[];
+    return rows.map((r) => ({
+      at: num(r.at),
+      kind: str(r.kind) as FlowEventRow['kind'],
+      socketId: str(r.socket_id),
+      localAddress: str(r.local_address),
+      localPort: num(r.local_port),
+      remotePort: numOrNull(r.remote_port),
+      pid: numOrNull(r.pid),
+      name: strOrNull(r.name),
+      bytesIn: numOrNull(r.bytes_in),
+      bytesOut: numOrNull(r.bytes_out),
+      durationMs: numOrNull(r.duration_ms),
+      note: strOrNull(r.note),
+    }));
+  }
+
+  /**
+   * Connections and bytes per bucket of `bucketMs` from `origin` over a range, from the hourly flows (exact
+   * bytes; `bucketMs` a whole number of hours) or from the raw events (connections when they opened, or closed
+   * unseen between two polls; bytes when their connection closed). Buckets without any are left out.
+   */
+  timeline(range: TimeRange, origin: number, bucketMs: number, source: 'flows' | 'events'): TimelineRow[] {
+    const sql =
+      source === 'flows'
+        ? `SELECT CAST((hour - ?) / ? AS INTEGER) AS b, sum(opened) AS connections, sum(bytes_in) AS bytes_in, sum(bytes_out) AS bytes_out
+           FROM flow_hours WHERE hour >= ? AND hour <= ? GROUP BY b ORDER BY b`
+        : `SELECT CAST((at - ?) / ? AS INTEGER) AS b, sum(kind = 'open' OR note LIKE 'between-polls%') AS connections,
+             sum(CASE WHEN kind = 'close' THEN coalesce(bytes_in, 0) ELSE 0 END) AS bytes_in,
+             sum(CASE WHEN kind = 'close' THEN coalesce(bytes_out, 0) ELSE 0 END) AS bytes_out
+           FROM events WHERE at >= ? AND at <= ? AND kind IN ('open', 'close') AND remote_address IS NOT NULL GROUP BY b ORDER BY b`;
+    const since = source === 'flows' ? hourOf(range.since) : range.since;
+    const rows = this.db.prepare(sql).all(origin, bucketMs, since, range.until) as Row[];
+    return rows.map((r) => ({ at: origin + num(r.b) * bucketMs, connections: num(r.connections), bytesIn: num(r.bytes_in), bytesOut: num(r.bytes_out) }));
   }
 }

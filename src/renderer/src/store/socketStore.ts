@@ -4,6 +4,7 @@ import type { BaselineRule, RuleChoice } from '../../../shared/baseline';
 import type { PortwatchApi } from '../../../shared/contract';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
 import { EngineMirror } from './engineMirror';
+import { HistoryQueries } from './historyView';
 import { RowTracker, type Row } from './rows';
 import { RATE_SAMPLE_MS, withRatePoint, withStatePoint, type RatePoint, type StatePoint } from './series';
 
@@ -58,6 +59,8 @@ export interface StoreView {
 export class SocketStore {
   private readonly mirror: EngineMirror;
   private readonly rowTracker: RowTracker;
+  /** The History view's questions (the history database, read by the engine). */
+  readonly history: HistoryQueries;
   private view: StoreView = {
     version: 0,
     rows: [],
@@ -96,6 +99,7 @@ export class SocketStore {
     private readonly now: () => number = Date.now,
   ) {
     this.rowTracker = new RowTracker(now);
+    this.history = new HistoryQueries(api);
     this.mirror = new EngineMirror({
       replaced: (s) => this.replaced(s),
       applied: (d) => this.applied(d),

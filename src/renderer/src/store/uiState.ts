@@ -22,7 +22,7 @@ export interface UiState {
   menu: { socket: Socket; x: number; y: number } | null;
   detailsOpen: boolean;
   chartsOpen: boolean;
-  tab: 'sockets' | 'exposure';
+  tab: 'sockets' | 'exposure' | 'history';
   alertsOpen: boolean;
   logOpen: boolean;
   /** The kill being confirmed. */
