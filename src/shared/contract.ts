@@ -93,6 +93,12 @@ export const METHODS = {
   /** Closes one TCP connection (Linux, SOCK_DESTROY) by socket id. */
   closeConnection: { args: z.tuple([socketId]), returns: carries<CloseResult>(), right: 'change' },
   getActionLog: { args: z.tuple([]), returns: carries<ActionEntry[]>(), right: 'view' },
+  /**
+   * Turns on conntrack's byte accounting (`net.netfilter.nf_conntrack_acct=1`) in the engine's network namespace,
+   * so UDP flows get counters. Only on this call (a user confirmed it), never by itself; root only. Answers the
+   * switch as read back.
+   */
+  enableConntrackAccounting: { args: z.tuple([]), returns: carries<boolean>(), right: 'change' },
 } as const satisfies Record<string, { args: z.ZodTuple; returns: Carries<unknown>; right: ApiRight }>;
 
 export const EVENTS = {

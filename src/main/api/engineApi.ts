@@ -6,6 +6,7 @@ import { Emitter, type MonitorLike, ProcessKiller, UserDirectory } from '../engi
 import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
+import { enableConntrackAccounting } from './conntrackAccounting';
 import { HostNames, type LookupFn } from './hostNames';
 import { ProcessActions } from './processActions';
 
@@ -113,6 +114,7 @@ export class EngineApi {
         return s ? ok(await this.actions.close(s)) : { ok: false, code: 'bad-request', message: 'no such socket now' };
       },
       getActionLog: () => ok(this.log.all()),
+      enableConntrackAccounting: () => enableConntrackAccounting(),
     };
   }
 
