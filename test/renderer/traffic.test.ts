@@ -106,6 +106,8 @@ describe('the sparklines: 60 s of each process, bounded, pruned', () => {
       ).d.match(/M/g),
     ).toHaveLength(2);
     expect(sparkPath([{ t: 0, v: null }]).d).toBe('');
+    // one point alone: a short tick, not an invisible dot
+    expect(sparkPath([{ t: 0, v: 5 }], 60, 12).d).toBe('M58.0 1.0L60.0 1.0');
   });
 });
 

@@ -84,15 +84,18 @@ export function sparkPath(points: readonly SparkPoint[], width = SPARK_WIDTH, he
   const scale = peak > 0 ? (height - 2) / peak : 0;
   let d = '';
   let pen = false;
+  let drawn = 0;
   for (const p of points) {
     if (p.v === null) {
       pen = false;
       continue;
     }
     const x = width - ((last.t - p.t) / SPARK_WINDOW_MS) * width;
-    const y = height - 1 - p.v * scale;
-    d += `${pen ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)}`;
+    const y = (height - 1 - p.v * scale).toFixed(1);
+    // a point alone would be invisible: the first one starts as a short tick ending at it
+    d += pen ? `L${x.toFixed(1)} ${y}` : drawn === 0 && points.length === 1 ? `M${(x - 2).toFixed(1)} ${y}L${x.toFixed(1)} ${y}` : `M${x.toFixed(1)} ${y}`;
     pen = true;
+    drawn++;
   }
   return { d, peak };
 }
