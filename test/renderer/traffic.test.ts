@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Row } from '../../src/renderer/src/store/socketStore';
 import { processKey, SPARK_MAX_POINTS, SPARK_WINDOW_MS, SparkHistory, sparkPath } from '../../src/renderer/src/store/sparkHistory';
-import { treeItems, type TreeNode } from '../../src/renderer/src/store/tree';
+import { treeItems, treePath, type TreeNode } from '../../src/renderer/src/store/tree';
 import { OTHER, TRAFFIC_TOP, trafficStack, withCeiling, withTrafficPoint, type TrafficPoint } from '../../src/renderer/src/store/trafficSeries';
 import { cellText, cellTitle, groupRows, type ViewContext } from '../../src/renderer/src/store/view';
 import type { ClosedConnection, ProcessInfo, Socket } from '../../src/shared/model';
@@ -32,6 +32,12 @@ const curl = makeProcess(20, 'curl');
 const nginx = makeProcess(10, 'nginx');
 
 describe('the sparklines: 60 s of each process, bounded, pruned', () => {
+  it('two objects describing one process (pid and start time) are one series', () => {
+    const h = new SparkHistory();
+    const copy = { ...curl };
+    expect(h.record(1000, [conn(curl, '1.1.1.1', 443, 1, 2), conn(copy, '1.1.1.1', 443, 3, 4)]).get(processKey(curl))).toEqual([{ t: 1000, v: 10 }]);
+  });
+
   it('sums in + out per process and poll; a process with no counted socket has no value (not 0)', () => {
     const h = new SparkHistory();
     const udpOnly = makeProcess(30, 'dnsmasq');
@@ -165,6 +171,15 @@ describe('tree mode: process -> remote host -> port', () => {
       sockets[1]?.id,
     ]);
   });
+
+  it("names the headings a socket sits under (what a reveal opens) with the tree's own keys", () => {
+    const g = groups.find((x) => x.label === 'curl');
+    const r = g?.rows.find((x) => x.socket.id === sockets[3]?.id);
+    if (!g || !r) throw new Error('no curl group');
+    const path = treePath(g.key, r);
+    const items = treeItems(groups, ctx, (x) => !x.folded || path.includes(x.key));
+    expect(items.filter((i) => i.kind === 'row').map((i) => i.key)).toEqual([sockets[3]?.id]);
+  });
 });
 
 describe('the Traffic chart: bounded series', () => {
@@ -192,6 +207,13 @@ describe('the Traffic chart: bounded series', () => {
     expect(['s0', 's1', 's2', 's3', 's4', OTHER].reduce((a, k) => a + (row0[k] ?? NaN), 0)).toBe(total);
     const hosts = trafficStack(series, 'hosts', 5, (k) => `host ${k}`);
     expect(hosts.series[0]).toMatchObject({ key: '10.1.0.19', label: 'host 10.1.0.19' });
+  });
+
+  it("counts an ownerless socket's traffic for its host, not for a process", () => {
+    const orphan = { ...conn(curl, '5.5.5.5', 443, 40, 2), process: null, pid: null, pids: [] };
+    const [p] = withTrafficPoint([], 0, [orphan, conn(curl, '5.5.5.5', 443, 1, 1)], [], 1000);
+    expect(p?.hosts).toEqual([{ key: '5.5.5.5', label: '5.5.5.5', rate: 44 }]);
+    expect(p?.processes).toEqual([{ key: processKey(curl), label: 'curl (20)', rate: 2 }]);
   });
 
   it('sets the ceiling of each point from the last throughput sample at or before it', () => {

@@ -24,7 +24,7 @@ import { SocketTable, type Item } from './components/SocketTable';
 import { StatusBar } from './components/StatusBar';
 import { UdpCountersNote } from './components/UdpCountersNote';
 import { sourceHasRates, whyNoUdpCounters } from '../../shared/traffic';
-import { treeItems } from './store/tree';
+import { treeItems, treePath } from './store/tree';
 import type { SocketStore } from './store/socketStore';
 import { countListeners, listenerRows, sortListeners, type ExposureColumn } from './store/exposureRows';
 import { processHoldsSockets, rowActions, type RowAction } from './store/rowActions';
@@ -137,6 +137,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     if (reveal === 0 || selectedId === null) return;
     const g = groups.find((x) => x.rows.some((r) => r.socket.id === selectedId));
     if (g && !isGroupOpen({ collapsed, unfolded }, g)) dispatch({ type: 'toggleGroup', key: g.key, folded: g.folded });
+    // in the tree, its host and port headings too (closed until opened)
+    const r = groupBy === 'tree' ? g?.rows.find((x) => x.socket.id === selectedId) : undefined;
+    if (g && r) for (const key of treePath(g.key, r)) if (!unfolded.has(key)) dispatch({ type: 'toggleGroup', key, folded: true });
     // only when a reveal is asked for, not when the groups change
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [reveal]);

@@ -18,12 +18,20 @@ export function UdpCountersNote({
 }): ReactElement | null {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** Turned on from here: the engine reads the switch again within a few polls, and the status then says so. */
+  const [turnedOn, setTurnedOn] = useState(false);
   if (state === undefined) return null;
   const counted = state === 'conntrack';
   return (
     <span data-testid="udp-counters" data-state={state} title={describeUdpCounters(state)}>
       {counted ? 'UDP counted by conntrack' : 'UDP rates n/a'}
-      {canEnable && state === 'acct-off' && (
+      {turnedOn && state === 'acct-off' && (
+        <span className="muted" data-testid="conntrack-on">
+          {' '}
+          (accounting on: UDP counts within a few polls)
+        </span>
+      )}
+      {canEnable && state === 'acct-off' && !turnedOn && (
         <>
           {' '}
           <button className="link-button" data-testid="conntrack-offer" onClick={() => setAsking(true)}>
@@ -55,9 +63,11 @@ export function UdpCountersNote({
                 disabled={busy}
                 onClick={() => {
                   setBusy(true);
-                  void onEnable().then(() => {
+                  void onEnable().then((ok) => {
                     setBusy(false);
                     setAsking(false);
+                    // a failure is the status bar's command error
+                    setTurnedOn(ok);
                   });
                 }}
               >

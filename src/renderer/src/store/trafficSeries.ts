@@ -2,7 +2,7 @@ import { unmapIpv4, type ClosedConnection, type ProcessInfo, type Socket } from 
 import { processSummary } from '../../../shared/processSummary';
 import { closedRate, hasCounters } from '../../../shared/traffic';
 import { HISTORY_POINTS, type RatePoint } from './series';
-import { processKey } from './sparkHistory';
+import { processKey, sumByProcess } from './sparkHistory';
 
 /** One share of a traffic point: a process (by processKey) or a remote host (by address), and its rate in + out. */
 export interface TrafficShare {
@@ -26,6 +26,8 @@ export interface TrafficPoint {
 
 /** The shares a point keeps of each kind. */
 export const TRAFFIC_TOP = 8;
+
+const rateOf = (s: Socket): number => (hasCounters(s) ? (s.rateIn ?? 0) + (s.rateOut ?? 0) : 0);
 
 /** Two processes running the same thing are told apart by their pid. */
 const processLabel = (p: ProcessInfo): string => `${processSummary(p)} (${p.pid})`;
@@ -59,18 +61,33 @@ export function withTrafficPoint(
   if (last && t - last.t < 1000) return series;
   const processes = new Map<string, TrafficShare>();
   const hosts = new Map<string, TrafficShare>();
-  const byPid = new Map<number, Socket['process']>();
+  const byPid = new Map<number, ProcessInfo>();
+  // by object and raw address first (cheap at 10,000 sockets), then by key: a few hundred of each
+  const byAddress = new Map<string, number>();
+  const perProcess = sumByProcess(
+    sockets,
+    () => ({ rate: 0 }),
+    (acc, s) => {
+      const rate = rateOf(s);
+      if (rate <= 0) return;
+      acc.rate += rate;
+      if (s.remoteAddress !== null) byAddress.set(s.remoteAddress, (byAddress.get(s.remoteAddress) ?? 0) + rate);
+    },
+    (a, b) => void (a.rate += b.rate),
+  );
+  for (const [key, { process: p, sum }] of perProcess) {
+    byPid.set(p.pid, p);
+    if (sum.rate > 0) add(processes, key, () => processLabel(p), sum.rate);
+  }
+  // sockets without an owner (kernel-held, hidden) still carried traffic to their hosts
   for (const s of sockets) {
-    if (s.process) byPid.set(s.process.pid, s.process);
-    if (!hasCounters(s)) continue;
-    const rate = (s.rateIn ?? 0) + (s.rateOut ?? 0);
-    if (rate <= 0) continue;
-    const p = s.process;
-    if (p) add(processes, processKey(p), () => processLabel(p), rate);
-    if (s.remoteAddress !== null) {
-      const host = unmapIpv4(s.remoteAddress);
-      add(hosts, host, () => host, rate);
-    }
+    if (s.process || s.remoteAddress === null) continue;
+    const rate = rateOf(s);
+    if (rate > 0) byAddress.set(s.remoteAddress, (byAddress.get(s.remoteAddress) ?? 0) + rate);
+  }
+  for (const [address, rate] of byAddress) {
+    const host = unmapIpv4(address);
+    add(hosts, host, () => host, rate);
   }
   for (const c of closed) {
     const r = closedRate(c, intervalMs);

@@ -62,6 +62,15 @@ const portOf = (r: Row): string => {
   return s.remotePort === null ? `${s.protocol}:local:${s.localPort}` : `${s.protocol}:${s.remotePort}`;
 };
 
+/**
+ * The keys of the host and port headings a socket sits under, below its process group's `groupKey`: what a
+ * reveal ("show me", the keyboard) opens so that the row is in the list.
+ */
+export function treePath(groupKey: string, r: Row): [host: string, port: string] {
+  const host = `${groupKey}|h:${hostOf(r)}`;
+  return [host, `${host}|p:${portOf(r)}`];
+}
+
 function hostNode(parent: string, host: string, rows: readonly Row[], ctx: ViewContext): TreeNode {
   const key = `${parent}|h:${host}`;
   if (host === '-')
