@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -10,43 +10,10 @@ import { whyNoUdpCounters } from '../../src/shared/traffic';
 import { launchChromium } from '../helpers/browser';
 import { spawnReady, waitFor, type Child } from '../helpers/children';
 import { ROOT, WORKER } from '../helpers/paths';
+import { MOVER, readAcct } from '../helpers/traffic';
 
 /** Our processes' name (a symlink to node), of this run only: `proc:NAME` matches nothing else on the machine. */
 const NAME = `pw-trf-${randomBytes(4).toString('hex')}`;
-
-/**
- * Node: a TCP listener on loopback and a client of it that writes `chunk` bytes every 20 ms (both ends are this
- * process), and a connected UDP pair that sends 500 bytes every 20 ms. Prints "tcpPort udpClientPort".
- */
-const MOVER = `
-const net = require('net');
-const dgram = require('dgram');
-const chunk = Number(process.argv[1]);
-const srv = net.createServer((c) => { c.on('data', () => {}); c.on('error', () => {}); }).listen(0, '127.0.0.1', () => {
-  const port = srv.address().port;
-  const c = net.connect(port, '127.0.0.1', () => {
-    if (chunk > 0) setInterval(() => c.write(Buffer.alloc(chunk)), 20);
-    const a = dgram.createSocket('udp4');
-    a.bind(0, '127.0.0.1', () => {
-      const b = dgram.createSocket('udp4');
-      b.connect(a.address().port, '127.0.0.1', () => {
-        if (chunk > 0) setInterval(() => b.send(Buffer.alloc(500)), 20);
-        console.log(port, b.address().port);
-      });
-    });
-  });
-  c.on('error', () => {});
-});
-`;
-
-const ACCT = '/proc/sys/net/netfilter/nf_conntrack_acct';
-const readAcct = (): string | null => {
-  try {
-    return readFileSync(ACCT, 'latin1').trim();
-  } catch {
-    return null;
-  }
-};
 
 /**
  * Traffic in the UI, in a real Chromium over web mode, with real loopback traffic: the process groups'
@@ -235,7 +202,7 @@ describe('traffic in the UI, in Chromium', { timeout: 120_000 }, () => {
     expect(await dialog.textContent()).toContain('net.netfilter.nf_conntrack_acct=1');
     await page.getByTestId('conntrack-cancel').click();
     await dialog.waitFor({ state: 'detached' });
-    // cancelled: nothing written (turning it on is tested in a namespace of its own: test/main/api/conntrackAccounting)
+    // cancelled: nothing written (confirmed, in a namespace of its own: trafficNetns.e2e.test.ts)
     expect(readAcct()).toBe(before);
   });
 
