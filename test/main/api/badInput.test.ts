@@ -10,6 +10,7 @@ import { startServer } from '../../../src/main/server';
 import { ipcInvokeChannel, WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api';
 import { API_METHODS, type ApiMethod } from '../../../src/shared/contract';
 import { ROOT } from '../../helpers/paths';
+import { readAcct } from '../../helpers/traffic';
 
 /** What every method must refuse: wrong types, missing and extra arguments, huge strings, odd numbers. */
 const HOSTILE: unknown[] = [
@@ -57,6 +58,7 @@ const VALID: Record<string, unknown[]> = {
   killProcess: [12345, null, false],
   closeConnection: ['id'],
   getActionLog: [],
+  enableConntrackAccounting: [],
 };
 
 function attempts(method: string): unknown[] {
@@ -104,6 +106,7 @@ describe('every API method against hostile arguments', () => {
   });
 
   async function expectAllRefused(call: Call, only: (args: unknown) => boolean = () => true): Promise<void> {
+    const acctBefore = readAcct();
     expect(Object.keys(VALID).sort()).toEqual([...API_METHODS].sort());
     let calls = 0;
     for (const method of API_METHODS) {
@@ -119,6 +122,7 @@ describe('every API method against hostile arguments', () => {
     expect(monitor.getIntervalMs()).toBe(1000);
     expect(monitor.isPaused()).toBe(false);
     expect(existsSync(baselinePath)).toBe(false);
+    expect(readAcct()).toBe(acctBefore);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   }
 
