@@ -209,6 +209,12 @@ describe('the Traffic chart: bounded series', () => {
     expect(hosts.series[0]).toMatchObject({ key: '10.1.0.19', label: 'host 10.1.0.19' });
   });
 
+  it('a long process name gives way in its label, its pid stays', () => {
+    const long = makeProcess(4242, 'python3', { cmdline: ['python3', 'a-really-long-service-name.py'] });
+    const [p] = withTrafficPoint([], 0, [conn(long, '1.1.1.1', 443, 5, 5)], [], 1000);
+    expect(p?.processes[0]?.label).toMatch(/^.{19}… \(4242\)$/);
+  });
+
   it("counts an ownerless socket's traffic for its host, not for a process", () => {
     const orphan = { ...conn(curl, '5.5.5.5', 443, 40, 2), process: null, pid: null, pids: [] };
     const [p] = withTrafficPoint([], 0, [orphan, conn(curl, '5.5.5.5', 443, 1, 1)], [], 1000);

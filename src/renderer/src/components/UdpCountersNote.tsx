@@ -51,7 +51,9 @@ export function UdpCountersNote({
             <ul className="muted">
               <li>It counts every tracked connection from now on: a small cost per packet, for the whole machine.</li>
               <li>It counts only flows conntrack tracks (where a firewall rule or NAT uses it), whole IP packets.</li>
-              <li>It stays on until changed back (`sysctl -w net.netfilter.nf_conntrack_acct=0`) or a reboot; Portwatch never turns it off.</li>
+              <li>
+                It stays on until changed back (<code>sysctl -w net.netfilter.nf_conntrack_acct=0</code>) or a reboot; Portwatch never turns it off.
+              </li>
             </ul>
             <footer>
               <button data-testid="conntrack-cancel" onClick={() => setAsking(false)}>

@@ -30,7 +30,11 @@ export const TRAFFIC_TOP = 8;
 const rateOf = (s: Socket): number => (hasCounters(s) ? (s.rateIn ?? 0) + (s.rateOut ?? 0) : 0);
 
 /** Two processes running the same thing are told apart by their pid. */
-const processLabel = (p: ProcessInfo): string => `${processSummary(p)} (${p.pid})`;
+const processLabel = (p: ProcessInfo): string => {
+  const name = processSummary(p);
+  // a legend has room for about 28 characters: the name gives way, the pid that tells it apart stays
+  return `${name.length > 20 ? `${name.slice(0, 19)}…` : name} (${p.pid})`;
+};
 
 function add(map: Map<string, TrafficShare>, key: string, label: () => string, rate: number): void {
   const x = map.get(key);
