@@ -116,6 +116,12 @@ export const METHODS = {
   historyEvents: { args: z.tuple([flowKey, historyRange]), returns: carries<HistoryEvents>(), right: 'view' },
   /** Connections and bytes per bucket over a range, about `buckets` of them, for the History view's chart. */
   historyTimeline: { args: z.tuple([historyRange, z.number().int().min(1).max(MAX_TIMELINE_BUCKETS)]), returns: carries<HistoryTimeline>(), right: 'view' },
+  /**
+   * Turns on conntrack's byte accounting (`net.netfilter.nf_conntrack_acct=1`) in the engine's network namespace,
+   * so UDP flows get counters. Only on this call (a user confirmed it), never by itself; root only. Answers the
+   * switch as read back.
+   */
+  enableConntrackAccounting: { args: z.tuple([]), returns: carries<boolean>(), right: 'change' },
 } as const satisfies Record<string, { args: z.ZodTuple; returns: Carries<unknown>; right: ApiRight }>;
 
 export const EVENTS = {

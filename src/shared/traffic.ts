@@ -1,4 +1,4 @@
-import { formatBytes, unmapIpv4, type ClosedConnection, type Socket } from './model';
+import { describeUdpCounters, formatBytes, unmapIpv4, type ClosedConnection, type Socket, type SourceName, type UdpCounters } from './model';
 
 /*
  * Traffic summed the ways people ask about it: per process, per remote host, per local port, and for the machine.
@@ -108,4 +108,76 @@ export function totalTraffic(sockets: Iterable<Socket>, closed: readonly ClosedC
 /** `1.5 kB/s`, `0 B/s` (formatBytes a second); `—` where there is no rate (first sight, no counters). */
 export function formatRate(bytesPerSecond: number | null | undefined): string {
   return bytesPerSecond === null || bytesPerSecond === undefined ? '—' : `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Rates of some sockets added up, and how many of them could not be (for an honest total). */
+export interface RateSum {
+  rateIn: number;
+  rateOut: number;
+  /** Sockets with a rate in the sum. */
+  counted: number;
+  /** Sockets whose kernel keeps no byte counters (UDP without conntrack, another platform): not in the sum. */
+  uncounted: number;
+  /** Sockets with counters but no rate yet (first sight): in the sum from the next poll. */
+  pending: number;
+}
+
+/** The kernel keeps byte counters for this socket (TCP; UDP where conntrack counts it). */
+export function hasCounters(s: Pick<Socket, 'bytesIn' | 'bytesOut'>): boolean {
+  return s.bytesIn !== null || s.bytesOut !== null;
+}
+
+/** Adds up sockets' rates (listeners too: a UDP server's traffic is on its unconnected socket). */
+export function sumRates(sockets: Iterable<Socket>): RateSum {
+  const r: RateSum = { rateIn: 0, rateOut: 0, counted: 0, uncounted: 0, pending: 0 };
+  for (const s of sockets) addRate(r, s);
+  return r;
+}
+
+/** One more socket into a RateSum. */
+export function addRate(r: RateSum, s: Socket): void {
+  if (!hasCounters(s)) {
+    // a TCP listener has no counters to speak of: it carries no bytes itself, so it is no gap in the sum
+    if (!(s.listening && s.protocol === 'tcp')) r.uncounted++;
+    return;
+  }
+  if ((s.rateIn === null || s.rateIn === undefined) && (s.rateOut === null || s.rateOut === undefined)) {
+    r.pending++;
+    return;
+  }
+  r.counted++;
+  r.rateIn += s.rateIn ?? 0;
+  r.rateOut += s.rateOut ?? 0;
+}
+
+/**
+ * A sum as a short text: `↓ 1.2 kB/s ↑ 300 B/s`; `n/a` when nothing in it has counters (never a fake 0), `…`
+ * when what has counters was first seen this poll. A sum that leaves sockets out says so with `+n/a`.
+ */
+export function formatRateSum(r: RateSum): string {
+  if (r.counted === 0) return r.pending > 0 ? '…' : r.uncounted > 0 ? 'n/a' : '';
+  return `↓ ${formatRate(r.rateIn)} ↑ ${formatRate(r.rateOut)}${r.uncounted > 0 ? ' +n/a' : ''}`;
+}
+
+/** The tooltip of a sum: what it holds, and what it leaves out and why. */
+export function describeRateSum(r: RateSum, noCounters: string): string {
+  const parts: string[] = [];
+  if (r.counted > 0)
+    parts.push(`in ${formatRate(r.rateIn)}, out ${formatRate(r.rateOut)} over the last poll, from ${r.counted} socket${r.counted === 1 ? '' : 's'}`);
+  if (r.pending > 0) parts.push(`${r.pending} first seen this poll (their rate comes with the next)`);
+  if (r.uncounted > 0) parts.push(`${r.uncounted} not counted: ${noCounters}`);
+  return parts.join('; ');
+}
+
+/**
+ * Whether a source reads per-socket byte counters at all: netlink does (tcp_info); /proc/net and
+ * systeminformation (macOS, Windows) have none, so their rate columns would be n/a on every row.
+ */
+export function sourceHasRates(source: SourceName | null): boolean {
+  return source === null || source === 'netlink';
+}
+
+/** Why a UDP socket has no counters, from the status's `udpCounters`, for the n/a cells and sums. */
+export function whyNoUdpCounters(state: UdpCounters | undefined): string {
+  return state === 'conntrack' ? 'conntrack holds no flow of this socket (it counts only the connections it tracks)' : describeUdpCounters(state);
 }

@@ -291,8 +291,8 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
     await seqAtLeast(page, (await seq(page)) + 3);
     const opened = await page.evaluate(() => Date.now());
     await page.getByTestId('charts-toggle').click();
-    // the third chart: processes with the most sockets
-    const top = '[data-testid=charts] figure:nth-of-type(3)';
+    // the chart of the processes with the most sockets (by its name: the Traffic chart now sits before it)
+    const top = '[data-testid=chart-top]';
     await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .recharts-bar-rectangle`).length >= 10, top, { timeout: 20_000 });
     const chart = await page.evaluate((sel) => {
       const top = document.querySelector(sel) as HTMLElement;

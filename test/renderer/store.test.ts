@@ -61,6 +61,7 @@ class FakeApi implements PortwatchApi {
   killProcess = async (pid: number) => ({ ok: true as const, value: { result: 'already-gone' as const, pid } });
   closeConnection = async (id: string) => ({ ok: true as const, value: { result: 'closed' as const, id } });
   getActionLog = async () => ({ ok: true as const, value: [] });
+  enableConntrackAccounting = async () => ({ ok: true as const, value: true });
   onAction = () => () => {};
   historyFlows = async (): Promise<ApiResult<never>> => ({ ok: false, code: 'no-history', message: 'no history yet' });
   historyListeners = this.historyFlows;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClosedConnection } from '../../src/shared/model';
-import { formatRate, sumTraffic, totalTraffic } from '../../src/shared/traffic';
+import { describeRateSum, formatRate, formatRateSum, sourceHasRates, sumRates, sumTraffic, totalTraffic, whyNoUdpCounters } from '../../src/shared/traffic';
 import { makeProcess, makeSocket } from '../helpers/sockets';
 
 const nginx = makeProcess(10, 'nginx');
@@ -87,5 +87,27 @@ describe('formatRate', () => {
     expect(formatRate(3_400_000)).toBe('3.4 MB/s');
     expect(formatRate(null)).toBe('—');
     expect(formatRate(undefined)).toBe('—');
+  });
+});
+
+describe('sumRates and its words', () => {
+  it('adds what has a rate, and says n/a (never 0) when nothing in the sum has counters', () => {
+    const udp = conn(40001, 20, '9.9.9.9', null, null, 'udp');
+    expect(formatRateSum(sumRates([udp]))).toBe('n/a');
+    const both = sumRates([conn(40002, 20, '1.1.1.1', 1500, 200), udp]);
+    expect(both).toEqual({ rateIn: 1500, rateOut: 200, counted: 1, uncounted: 1, pending: 0 });
+    expect(formatRateSum(both)).toBe('↓ 1.5 kB/s ↑ 200 B/s +n/a');
+    expect(describeRateSum(both, whyNoUdpCounters('acct-off'))).toBe(
+      'in 1.5 kB/s, out 200 B/s over the last poll, from 1 socket; 1 not counted: no UDP counters: conntrack accounting is off (sysctl net.netfilter.nf_conntrack_acct=1)',
+    );
+    // first sight: counters, no rate yet
+    expect(formatRateSum(sumRates([conn(40003, 20, '1.1.1.1', null, null)]))).toBe('…');
+    // a TCP listener carries nothing itself: no gap in the sum, nothing to say
+    expect(formatRateSum(sumRates([makeSocket()]))).toBe('');
+  });
+
+  it('only netlink reads byte counters; conntrack that holds no flow says so', () => {
+    expect([sourceHasRates('netlink'), sourceHasRates('procfs'), sourceHasRates('systeminformation')]).toEqual([true, false, false]);
+    expect(whyNoUdpCounters('conntrack')).toMatch(/holds no flow/);
   });
 });

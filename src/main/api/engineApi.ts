@@ -8,6 +8,7 @@ import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
 import { HistoryThread } from './historyThread';
+import { enableConntrackAccounting } from './conntrackAccounting';
 import { HostNames, type LookupFn } from './hostNames';
 import { ProcessActions } from './processActions';
 
@@ -123,6 +124,7 @@ export class EngineApi {
       historyListeners: (range, port) => this.history.listeners(range, port),
       historyEvents: (key, range) => this.history.events(key, range),
       historyTimeline: (range, buckets) => this.history.timeline(range, buckets),
+      enableConntrackAccounting: () => enableConntrackAccounting(),
     };
   }
 

@@ -253,7 +253,9 @@ export class Monitor implements MonitorLike {
     const ok: MonitorStatus = { state: 'ok', source: this.source.name, lastPollAt: takenAt, pollMs: takenAt - started, warnings: result.warnings };
     if (result.namespaces) ok.namespaces = result.namespaces;
     if (result.udpCounters) ok.udpCounters = result.udpCounters;
-    if (!wasOk || warningsChanged) this.setStatus(ok);
+    // where UDP counters come from changes when conntrack accounting is turned on or off: clients show it
+    const udpChanged = wasOk && this.status?.state === 'ok' && this.status.udpCounters !== ok.udpCounters;
+    if (!wasOk || warningsChanged || udpChanged) this.setStatus(ok);
     else this.status = ok;
   }
 

@@ -23,6 +23,9 @@ import { OverflowMenu, SteadyLabel } from './components/ToolbarParts';
 import { RowMenu } from './components/RowMenu';
 import { SocketTable, type Item } from './components/SocketTable';
 import { StatusBar } from './components/StatusBar';
+import { UdpCountersNote } from './components/UdpCountersNote';
+import { sourceHasRates, whyNoUdpCounters } from '../../shared/traffic';
+import { treeItems, treePath } from './store/tree';
 import type { SocketStore } from './store/socketStore';
 import { countListeners, listenerRows, sortListeners, type ExposureColumn } from './store/exposureRows';
 import { processHoldsSockets, rowActions, type RowAction } from './store/rowActions';
@@ -31,6 +34,7 @@ import { filterRows, GROUP_BY, groupRows, rowsToJson, sortRows, type Column, typ
 
 const GROUP_LABELS: Record<GroupBy, string> = {
   process: 'Process',
+  tree: 'Process tree',
   'local-port': 'Local port',
   'remote-host': 'Remote host',
   direction: 'Direction',
@@ -95,9 +99,12 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   const parsed = useMemo(() => parseQuery(query), [query]);
   const hostNames = view.hostNames;
   const rules = view.baseline?.ok ? view.baseline.rules : null;
+  const udpCounters = view.status?.state === 'ok' ? view.status.udpCounters : undefined;
+  const noRates = !sourceHasRates(view.source);
+  const noCounters = noRates ? `the ${view.source ?? ''} source reads no byte counters` : whyNoUdpCounters(udpCounters);
   const ctx: ViewContext = useMemo(
-    () => ({ hostName: (a: string) => hostNames[a], serviceName: shownService, expected: (s) => (rules ? isExpected(rules, s) : null) }),
-    [hostNames, rules],
+    () => ({ hostName: (a: string) => hostNames[a], serviceName: shownService, expected: (s) => (rules ? isExpected(rules, s) : null), noCounters }),
+    [hostNames, rules, noCounters],
   );
 
   // In web mode the browser can notify too, once allowed (Electron notifies from the main process).
@@ -116,6 +123,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   const sorted = useMemo(() => sortRows(filtered, sort.col, sort.dir, ctx), [filtered, sort, ctx]);
   const groups = useMemo(() => groupRows(sorted, groupBy, ctx, rows), [sorted, groupBy, ctx, rows]);
   const items = useMemo(() => {
+    if (groupBy === 'tree') return treeItems(groups, ctx, (n) => isGroupOpen({ collapsed, unfolded }, n));
     const out: Item[] = [];
     for (const g of groups) {
       const open = isGroupOpen({ collapsed, unfolded }, g);
@@ -123,13 +131,16 @@ export function App({ store }: { store: SocketStore }): ReactElement {
       if (open || groupBy === 'none') for (const r of g.rows) out.push({ kind: 'row', key: r.socket.id, row: r });
     }
     return out;
-  }, [groups, collapsed, unfolded, groupBy]);
+  }, [groups, collapsed, unfolded, groupBy, ctx]);
 
   // a reveal ("show me") of a row in a closed group opens that group, so the table can bring the row into view
   useEffect(() => {
     if (reveal === 0 || selectedId === null) return;
     const g = groups.find((x) => x.rows.some((r) => r.socket.id === selectedId));
     if (g && !isGroupOpen({ collapsed, unfolded }, g)) dispatch({ type: 'toggleGroup', key: g.key, folded: g.folded });
+    // in the tree, its host and port headings too (closed until opened)
+    const r = groupBy === 'tree' ? g?.rows.find((x) => x.socket.id === selectedId) : undefined;
+    if (g && r) for (const key of treePath(g.key, r)) if (!unfolded.has(key)) dispatch({ type: 'toggleGroup', key, folded: true });
     // only when a reveal is asked for, not when the groups change
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [reveal]);
@@ -138,6 +149,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   const selected = selectedId ? (store.liveSocket(selectedId) ?? view.rows.find((r) => r.socket.id === selectedId)?.socket) : undefined;
 
   const onToggleGroup = useCallback((g: Group) => dispatch({ type: 'toggleGroup', key: g.key, folded: g.folded }), []);
+  const onToggleNode = useCallback((key: string, folded: boolean) => dispatch({ type: 'toggleGroup', key, folded }), []);
   // a click selects (a second one deselects) and never scrolls; picking a socket elsewhere brings it into view
   const onClickRow = useCallback((id: string) => dispatch({ type: 'clickRow', id }), []);
   const onSelect = useCallback((id: string) => dispatch({ type: 'select', id, open: true, reveal: true }), []);
@@ -478,7 +490,16 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           onClose={() => dispatch({ type: 'kill', plan: null })}
         />
       )}
-      {chartsOpen && <Charts history={view.history} rates={view.rates} ratesError={view.ratesError} sockets={liveSockets} />}
+      {chartsOpen && (
+        <Charts
+          history={view.history}
+          rates={view.rates}
+          ratesError={view.ratesError}
+          sockets={liveSockets}
+          traffic={noRates ? null : view.traffic}
+          hostName={ctx.hostName}
+        />
+      )}
       <main>
         {tab === 'history' ? (
           <HistoryView queries={store.history} hostName={ctx.hostName} />
@@ -510,6 +531,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
             selectedId={selectedId}
             onSelect={onClickRow}
             onToggle={onToggleGroup}
+            onToggleNode={onToggleNode}
+            noRates={noRates}
+            sparks={noRates ? undefined : view.sparks}
             onMenu={onMenu}
             onKill={view.control ? onKillGroup : null}
             reveal={reveal}
@@ -534,7 +558,13 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           />
         )}
       </main>
-      <StatusBar view={view} processes={groupBy === 'process' ? groups.length : null} />
+      <StatusBar
+        view={view}
+        processes={groupBy === 'process' || groupBy === 'tree' ? groups.length : null}
+        udp={
+          <UdpCountersNote state={udpCounters} canEnable={view.elevated && view.control} onEnable={() => store.enableConntrackAccounting().then((r) => r.ok)} />
+        }
+      />
     </div>
   );
 }

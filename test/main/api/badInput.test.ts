@@ -10,6 +10,7 @@ import { startServer } from '../../../src/main/server';
 import { ipcInvokeChannel, WS_PATH, type ApiResult, type WsMessage } from '../../../src/shared/api';
 import { API_METHODS, type ApiMethod } from '../../../src/shared/contract';
 import { ROOT } from '../../helpers/paths';
+import { readAcct } from '../../helpers/traffic';
 
 /** What every method must refuse: wrong types, missing and extra arguments, huge strings, odd numbers. */
 const HOSTILE: unknown[] = [
@@ -64,6 +65,7 @@ const VALID: Record<string, unknown[]> = {
     { since: 0, until: 3_600_000 },
   ],
   historyTimeline: [{ since: 0, until: 3_600_000 }, 60],
+  enableConntrackAccounting: [],
 };
 
 function attempts(method: string): unknown[] {
@@ -111,6 +113,7 @@ describe('every API method against hostile arguments', () => {
   });
 
   async function expectAllRefused(call: Call, only: (args: unknown) => boolean = () => true): Promise<void> {
+    const acctBefore = readAcct();
     expect(Object.keys(VALID).sort()).toEqual([...API_METHODS].sort());
     let calls = 0;
     for (const method of API_METHODS) {
@@ -126,6 +129,7 @@ describe('every API method against hostile arguments', () => {
     expect(monitor.getIntervalMs()).toBe(1000);
     expect(monitor.isPaused()).toBe(false);
     expect(existsSync(baselinePath)).toBe(false);
+    expect(readAcct()).toBe(acctBefore);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   }
 

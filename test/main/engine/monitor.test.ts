@@ -100,6 +100,18 @@ describe('Monitor', () => {
     await m.stop();
   });
 
+  it('tells of a change of where UDP counters come from (conntrack accounting turned on), and not of every poll', async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    const rec = record(m);
+    for (const udpCounters of ['acct-off', 'acct-off', 'conntrack', 'conntrack'] as const)
+      src.next.push(() => Promise.resolve({ sockets: [sock(1)], warnings: [], udpCounters }));
+    m.start();
+    await vi.advanceTimersByTimeAsync(3500);
+    expect(rec.statuses.map((s) => s.state === 'ok' && s.udpCounters)).toEqual(['acct-off', 'conntrack']);
+    await m.stop();
+  });
+
   it('reports a failing source with stale-since, keeps the last snapshot, and recovers by itself', async () => {
     const src = new ScriptedSource();
     const m = new Monitor({ source: src, intervalMs: 1000 });

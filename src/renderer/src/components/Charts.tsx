@@ -15,7 +15,8 @@ import {
   type YAxisTickContentProps,
 } from 'recharts';
 import { describeNoOwner, type Socket } from '../../../shared/model';
-import type { RatePoint, StatePoint } from '../store/socketStore';
+import type { RatePoint, StatePoint, TrafficPoint } from '../store/socketStore';
+import { TrafficChart } from './TrafficChart';
 
 const STATES: Array<[string, string]> = [
   ['LISTEN', '#1f8f5f'],
@@ -54,7 +55,8 @@ function NameTick({ x, y, payload }: YAxisTickContentProps): ReactElement {
 }
 
 /**
- * Sockets by state (10 minutes), interface throughput, and the processes with the most sockets. The series
+ * Sockets by state (10 minutes), interface throughput, traffic by process or remote host under it, and the
+ * processes with the most sockets. The series
  * are the store's, recorded from start-up: opening the panel shows the minutes before it.
  */
 export function Charts({
@@ -62,11 +64,16 @@ export function Charts({
   rates,
   ratesError: error,
   sockets,
+  traffic,
+  hostName,
 }: {
   history: readonly StatePoint[];
   rates: readonly RatePoint[];
   ratesError: string | null;
   sockets: () => Iterable<Socket>;
+  /** null: the source reads no byte counters, so there is no traffic to chart. */
+  traffic: readonly TrafficPoint[] | null;
+  hostName: (address: string) => string | undefined;
 }): ReactElement {
   const stateData = useMemo(
     () =>
@@ -126,6 +133,7 @@ export function Charts({
           </LineChart>
         </ResponsiveContainer>
       </figure>
+      {traffic && <TrafficChart traffic={traffic} rates={rates} hostName={hostName} />}
       <figure data-testid="chart-top" data-bars={top.length}>
         <figcaption>Processes with the most sockets</figcaption>
         <ResponsiveContainer width="100%" height={170}>

@@ -3,8 +3,13 @@ import { memo, useEffect, useRef, type MouseEvent, type ReactElement } from 'rea
 import type { Socket } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
 import { cellText, cellTitle, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
+import type { SparkPoint } from '../store/sparkHistory';
+import type { TreeItem } from '../store/tree';
+import { Sparkline } from './Sparkline';
+import { TreeNodeRow } from './TreeNodeRow';
 
-export type Item = { kind: 'group'; key: string; group: Group; open: boolean } | { kind: 'row'; key: string; row: Row };
+/** A group heading (with its process's sparkline, in process grouping), a heading of tree mode, or a socket. */
+export type Item = { kind: 'group'; key: string; group: Group; open: boolean } | Extract<TreeItem, { kind: 'node' }> | { kind: 'row'; key: string; row: Row };
 
 const ROW_HEIGHT = 26;
 
@@ -61,7 +66,7 @@ const SocketRow = memo(function SocketRow({
             </span>
           </span>
         ) : (
-          <span key={c} role="cell" className={cls} title={text || undefined}>
+          <span key={c} role="cell" className={cls} title={cellTitle(c, row, text, ctx) || undefined}>
             {text}
           </span>
         );
@@ -85,11 +90,15 @@ const SocketRow = memo(function SocketRow({
 function GroupRow({
   group,
   open,
+  spark,
+  noCounters,
   onToggle,
   onKill,
 }: {
   group: Group;
   open: boolean;
+  spark: readonly SparkPoint[] | undefined;
+  noCounters: string;
   onToggle: (g: Group) => void;
   onKill: ((g: Group) => void) | null;
 }): ReactElement {
@@ -124,6 +133,7 @@ function GroupRow({
         ))}
         {group.ports.length > 10 && <span className="muted">+{group.ports.length - 10}</span>}
       </span>
+      {spark && <Sparkline points={spark} noCounters={noCounters} />}
       {group.process && onKill && (
         <button
           className="kill-small"
@@ -162,6 +172,10 @@ export function SocketTable(props: {
   selectedId: string | null;
   onSelect: (id: string) => void;
   onToggle: (g: Group) => void;
+  /** Opens or closes a heading of tree mode. */
+  onToggleNode: (key: string, folded: boolean) => void;
+  /** The source reads no byte counters (procfs, systeminformation): the traffic columns give way. */
+  noRates: boolean;
   /** A row's menu, opened at a point of the window. */
   onMenu: (s: Socket, x: number, y: number) => void;
   /** null: this client may not kill (a read-only web client); no Kill buttons. */
@@ -171,9 +185,12 @@ export function SocketTable(props: {
    * then: a poll, a click or a re-sort leaves the scroll position where the user put it.
    */
   reveal: number;
+  /** Each process's traffic over the last 60 s, by process key (a process group's key), for the sparklines. */
+  sparks?: ReadonlyMap<string, readonly SparkPoint[]>;
 }): ReactElement {
   const parent = useRef<HTMLDivElement>(null);
   const { items } = props;
+  const noCounters = props.ctx.noCounters ?? 'no byte counters';
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => parent.current,
@@ -200,7 +217,7 @@ export function SocketTable(props: {
     virtualizer.scrollToIndex(i, { align: 'auto' });
   }, [props.reveal, props.selectedId, items, virtualizer]);
   return (
-    <div className="table" role="table">
+    <div className={props.noRates ? 'table no-rates' : 'table'} role="table" data-rates={props.noRates ? 'none' : 'shown'}>
       <div className="row header" role="row">
         {COLUMNS.map((c) => (
           <button
@@ -224,7 +241,23 @@ export function SocketTable(props: {
             return (
               <div key={vi.key} className="slot" style={{ transform: `translateY(${vi.start}px)`, height: vi.size }}>
                 {it.kind === 'group' ? (
-                  <GroupRow group={it.group} open={it.open} onToggle={props.onToggle} onKill={props.onKill} />
+                  <GroupRow
+                    group={it.group}
+                    open={it.open}
+                    spark={props.sparks?.get(it.group.key)}
+                    noCounters={noCounters}
+                    onToggle={props.onToggle}
+                    onKill={props.onKill}
+                  />
+                ) : it.kind === 'node' ? (
+                  <TreeNodeRow
+                    node={it.node}
+                    open={it.open}
+                    spark={it.node.depth === 0 ? props.sparks?.get(it.node.key) : undefined}
+                    noCounters={noCounters}
+                    onToggle={props.onToggleNode}
+                    onKill={props.onKill}
+                  />
                 ) : (
                   <SocketRow
                     row={it.row}

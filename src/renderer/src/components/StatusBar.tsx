@@ -1,4 +1,4 @@
-import type { ReactElement } from 'react';
+import type { ReactElement, ReactNode } from 'react';
 import type { StoreView } from '../store/socketStore';
 
 function time(ms: number | null): string {
@@ -6,7 +6,7 @@ function time(ms: number | null): string {
 }
 
 /** Source, last poll, counts, and any trouble: a failing source (with since when the data is stale) or a lost connection. */
-export function StatusBar({ view, processes }: { view: StoreView; processes: number | null }): ReactElement {
+export function StatusBar({ view, processes, udp }: { view: StoreView; processes: number | null; udp?: ReactNode }): ReactElement {
   let listening = 0;
   let total = 0;
   for (const r of view.rows) {
@@ -69,6 +69,7 @@ export function StatusBar({ view, processes }: { view: StoreView; processes: num
           {st.namespaces.listed ? ' included' : ': run as root to see into them'}
         </span>
       )}
+      {udp}
       {!view.control && (
         <span
           className="status-paused"

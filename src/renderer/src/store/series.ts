@@ -25,6 +25,11 @@ export interface RatePoint {
   t: number;
   rx: number;
   tx: number;
+  /**
+   * In plus out over every interface, loopback included: the ceiling of what sockets' rates can add up to (a
+   * byte over loopback is out at one end and in at the other, as it is tx and rx of lo).
+   */
+  all: number;
 }
 /** Five minutes at one sample every two seconds. */
 export const RATE_POINTS = 150;
@@ -38,5 +43,6 @@ export function withRatePoint(series: readonly RatePoint[], t: number, rates: re
   const last = series[series.length - 1];
   if (last && t - last.t < RATE_SAMPLE_MS / 2) return series;
   const sum = (k: 'rxPerSec' | 'txPerSec'): number => rates.filter((x) => x.iface !== 'lo').reduce((a, x) => a + x[k], 0);
-  return [...series.slice(1 - RATE_POINTS), { t, rx: sum('rxPerSec'), tx: sum('txPerSec') }];
+  const all = rates.reduce((a, x) => a + x.rxPerSec + x.txPerSec, 0);
+  return [...series.slice(1 - RATE_POINTS), { t, rx: sum('rxPerSec'), tx: sum('txPerSec'), all }];
 }

@@ -7,9 +7,13 @@ import { EngineMirror } from './engineMirror';
 import { HistoryQueries } from './historyView';
 import { RowTracker, type Row } from './rows';
 import { RATE_SAMPLE_MS, withRatePoint, withStatePoint, type RatePoint, type StatePoint } from './series';
+import { SparkHistory, type SparkPoint } from './sparkHistory';
+import { withTrafficPoint, type TrafficPoint } from './trafficSeries';
 
 export { HIGHLIGHT_MS, type Change, type Row } from './rows';
 export { HISTORY_POINTS, type RatePoint, type StatePoint } from './series';
+export type { SparkPoint } from './sparkHistory';
+export type { TrafficPoint } from './trafficSeries';
 
 /** What the UI renders from. A new object on every change; `rows` is rebuilt only when rows changed. */
 export interface StoreView {
@@ -46,6 +50,10 @@ export interface StoreView {
   /** Machine throughput, sampled every RATE_SAMPLE_MS from start-up, oldest first (bounded). */
   rates: readonly RatePoint[];
   ratesError: string | null;
+  /** Each process's traffic over the last 60 s (one point a poll), by process key; held while the view is frozen. */
+  sparks: ReadonlyMap<string, readonly SparkPoint[]>;
+  /** The busiest processes and remote hosts over the last ten minutes (at most one point a second), oldest first. */
+  traffic: readonly TrafficPoint[];
   /** A command that failed, to show once. */
   error: string | null;
 }
@@ -61,6 +69,7 @@ export class SocketStore {
   private readonly rowTracker: RowTracker;
   /** The History view's questions (the history database, read by the engine). */
   readonly history: HistoryQueries;
+  private readonly sparkHistory = new SparkHistory();
   private view: StoreView = {
     version: 0,
     rows: [],
@@ -81,6 +90,8 @@ export class SocketStore {
     history: [],
     rates: [],
     ratesError: null,
+    sparks: new Map(),
+    traffic: [],
     baseline: null,
     alerts: [],
     alertSettings: DEFAULT_ALERT_SETTINGS,
@@ -225,6 +236,11 @@ export class SocketStore {
     return this.command(this.api.closeConnection(id));
   }
 
+  /** Turns on conntrack accounting in the engine's namespace (the user confirmed it): UDP rates from the next polls. */
+  enableConntrackAccounting(): Promise<ApiResult<boolean>> {
+    return this.command(this.api.enableConntrackAccounting());
+  }
+
   /**
    * One throughput sample into the rolling series. Sampled from start-up, not from when the Charts open, so
    * the chart shows the minutes before it was opened (bounded: RATE_POINTS). A disconnected page skips it:
@@ -250,7 +266,7 @@ export class SocketStore {
       return;
     }
     this.rowTracker.catchUp(this.mirror.sockets(), (id) => this.mirror.has(id));
-    this.rowsChanged({ frozen: false, waiting: 0 });
+    this.rowsChanged({ frozen: false, waiting: 0, sparks: this.sparkHistory.current });
   }
 
   /** Ends highlights that are due; closed rows leave. Called by a timer; public for tests. */
@@ -308,9 +324,17 @@ export class SocketStore {
     }
   }
 
+  /** The traffic series after a poll: recorded whether or not the view is frozen (data keeps arriving). */
+  private trafficPatch(takenAt: number, closed: Delta['closed']): Pick<StoreView, 'traffic'> & Partial<Pick<StoreView, 'sparks'>> {
+    const intervalMs = this.view.takenAt === null ? 0 : takenAt - this.view.takenAt;
+    const sparks = this.sparkHistory.record(takenAt, this.mirror.sockets(), closed);
+    const traffic = withTrafficPoint(this.view.traffic, takenAt, this.mirror.sockets(), closed, intervalMs);
+    return this.view.frozen ? { traffic } : { traffic, sparks };
+  }
+
   private replaced(s: Snapshot): void {
     const history = withStatePoint(this.view.history, s.takenAt, this.mirror.sockets());
-    const meta = { seq: s.seq, takenAt: s.takenAt, source: s.source, history };
+    const meta = { seq: s.seq, takenAt: s.takenAt, source: s.source, history, ...this.trafficPatch(s.takenAt, []) };
     // a frozen view stays as it is; unfreezing compares it with what is live then
     if (this.view.frozen && !this.rowTracker.fresh) return this.set(meta);
     this.rowTracker.replace(this.mirror.sockets(), (id) => this.mirror.has(id), s.takenAt);
@@ -320,10 +344,11 @@ export class SocketStore {
   private applied(d: Delta): void {
     const count = d.added.length + d.removed.length + d.changed.length;
     const history = withStatePoint(this.view.history, d.takenAt, this.mirror.sockets());
-    if (this.view.frozen) return this.set({ seq: d.seq, takenAt: d.takenAt, history, waiting: this.view.waiting + count });
-    if (count === 0) return this.set({ seq: d.seq, takenAt: d.takenAt, history });
+    const traffic = this.trafficPatch(d.takenAt, d.closed);
+    if (this.view.frozen) return this.set({ seq: d.seq, takenAt: d.takenAt, history, ...traffic, waiting: this.view.waiting + count });
+    if (count === 0) return this.set({ seq: d.seq, takenAt: d.takenAt, history, ...traffic });
     this.rowTracker.apply(d);
-    this.rowsChanged({ seq: d.seq, takenAt: d.takenAt, history });
+    this.rowsChanged({ seq: d.seq, takenAt: d.takenAt, history, ...traffic });
   }
 
   private rowsChanged(patch: Partial<StoreView> = {}): void {

@@ -1,5 +1,6 @@
 import { describeNoOwner, formatBytes, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
-import { formatRate } from '../../../shared/traffic';
+import { formatRate, hasCounters } from '../../../shared/traffic';
+import { processKey } from './sparkHistory';
 import { commandLine, processSummary } from '../../../shared/processSummary';
 import { matchesQuickFilters } from '../../../shared/quickFilters';
 import { matchesQuery, type MatchContext, type QueryParse } from '../../../shared/query';
@@ -9,7 +10,8 @@ import type { Row } from './socketStore';
 
 /** Pure view logic: filter, sort and group the shown rows. No React, no DOM. */
 
-export const GROUP_BY = ['process', 'local-port', 'remote-host', 'direction', 'state', 'netns', 'none'] as const;
+/** `tree`: process, then remote host, then remote port (store/tree.ts), with the traffic summed at each level. */
+export const GROUP_BY = ['process', 'tree', 'local-port', 'remote-host', 'direction', 'state', 'netns', 'none'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 export const COLUMNS = ['proto', 'local', 'service', 'remote', 'host', 'state', 'pid', 'process', 'user', 'age', 'rateIn', 'rateOut', 'bytes'] as const;
@@ -30,14 +32,12 @@ export const COLUMN_TITLES: Record<Column, string> = {
   bytes: 'Bytes',
 };
 
-/** The kernel keeps byte counters for this socket (TCP; UDP where conntrack counts it). */
-function counted(s: Socket): boolean {
-  return s.bytesIn !== null || s.bytesOut !== null;
-}
+const counted = hasCounters;
 
 /** A rate cell: `n/a` without counters (never a fake 0), `…` on first sight (the rate comes with the next poll). */
 function rateText(s: Socket, rate: number | null | undefined): string {
-  if (s.listening) return '';
+  // a TCP listener carries no bytes itself; an unconnected UDP socket is where a UDP server's traffic is
+  if (s.listening && s.protocol === 'tcp') return '';
   if (!counted(s)) return 'n/a';
   return rate === null || rate === undefined ? '…' : formatRate(rate);
 }
@@ -73,6 +73,8 @@ export interface ViewContext extends MatchContext {
   hostName: (address: string) => string | undefined;
   /** For listeners: does the baseline expect it? null for other sockets. */
   expected?: (s: Socket) => boolean | null;
+  /** Why a socket without byte counters has none, as the status says (UDP without conntrack, a source without counters). */
+  noCounters?: string;
 }
 
 /**
@@ -113,7 +115,7 @@ export function cellText(col: Column, r: Row, ctx: ViewContext, now: number): st
     case 'rateOut':
       return rateText(s, s.rateOut);
     case 'bytes':
-      return s.listening ? '' : counted(s) ? formatBytes((s.bytesIn ?? 0) + (s.bytesOut ?? 0)) : 'n/a';
+      return s.listening && s.protocol === 'tcp' ? '' : counted(s) ? formatBytes((s.bytesIn ?? 0) + (s.bytesOut ?? 0)) : 'n/a';
     case 'host':
       return s.remoteAddress === null ? '' : (ctx.hostName(s.remoteAddress) ?? '');
     case 'state':
@@ -151,7 +153,7 @@ export function ownerText(s: Socket): string {
 }
 
 /** The tooltip of a cell: its whole text, and for the process the whole command line. */
-export function cellTitle(col: Column, r: Row, text: string): string {
+export function cellTitle(col: Column, r: Row, text: string, ctx?: Pick<ViewContext, 'noCounters'>): string {
   const s = r.socket;
   if (col === 'process') {
     if (s.process) return `${commandLine(s.process)} (pid ${s.process.pid})`;
@@ -160,7 +162,8 @@ export function cellTitle(col: Column, r: Row, text: string): string {
   if (col === 'remote' && s.direction) {
     return `${text}: ${s.direction === 'in' ? 'came in to a listener here' : 'opened from this host'}${s.directionGuessed ? ' (a guess: no listener and not from the ephemeral range)' : ''}`;
   }
-  if ((col === 'rateIn' || col === 'rateOut' || col === 'bytes') && text === 'n/a') return 'n/a: the kernel keeps no byte counters for this socket (UDP)';
+  if ((col === 'rateIn' || col === 'rateOut' || col === 'bytes') && text === 'n/a')
+    return `n/a: ${s.protocol === 'udp' || s.protocol === 'udplite' ? (ctx?.noCounters ?? 'the kernel keeps no byte counters per UDP socket') : 'no byte counters for this socket from this source'}`;
   if ((col === 'rateIn' || col === 'rateOut') && text === '…') return 'first seen this poll: its rate comes with the next one';
   if (col === 'age' && !r.seenOpen) {
     return text.startsWith('≤')
@@ -307,9 +310,10 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext, listeners: ReadonlySe
   const s = r.socket;
   switch (mode) {
     case 'process':
+    case 'tree':
       if (s.process)
         return {
-          key: `p:${s.process.pid}:${s.process.startTime ?? ''}`,
+          key: processKey(s.process),
           label: processSummary(s.process),
           title: commandLine(s.process),
           detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`,
@@ -363,6 +367,7 @@ function quickKey(mode: GroupBy, r: Row, listeners: ReadonlySet<string>): number
   const s = r.socket;
   switch (mode) {
     case 'process':
+    case 'tree':
       return s.process ? s.process.pid : s.pid !== null ? s.pid : s.ownerHidden ? `h${s.uid}` : s.noOwner === 'not-found' ? `nf${s.uid}` : 'none';
     case 'local-port':
       if (s.remotePort !== null && isClientEnd(s, listeners)) return `${s.protocol}:→${s.remotePort}`;
