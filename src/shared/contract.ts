@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionEntry, Alert, AlertSettings, ApiResult, BaselineState, CloseResult, EngineState, InterfaceRate, KillResult, Unsubscribe } from './api';
 import type { Delta, MonitorStatus, Snapshot } from './model';
+import type { RecordingStatus } from './recording';
 import { BaselineRuleSchema } from './baseline';
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './polling';
 
@@ -93,6 +94,10 @@ export const METHODS = {
   /** Closes one TCP connection (Linux, SOCK_DESTROY) by socket id. */
   closeConnection: { args: z.tuple([socketId]), returns: carries<CloseResult>(), right: 'change' },
   getActionLog: { args: z.tuple([]), returns: carries<ActionEntry[]>(), right: 'view' },
+  /** Whether this engine records the history (recording, off, starting, or paused and why), where, and how much. */
+  getHistoryStatus: { args: z.tuple([]), returns: carries<RecordingStatus>(), right: 'view' },
+  /** Turns recording the history on or off for this engine (the desktop app's and serve's setting; serve --no-record). */
+  setRecording: { args: z.tuple([z.boolean()]), returns: carries<RecordingStatus>(), right: 'change' },
 } as const satisfies Record<string, { args: z.ZodTuple; returns: Carries<unknown>; right: ApiRight }>;
 
 export const EVENTS = {
@@ -108,6 +113,8 @@ export const EVENTS = {
   /** Mutes, snooze, loopback shown, and how far the list was cleared. */
   alertSettings: carries<AlertSettings>(),
   action: carries<ActionEntry>(),
+  /** The recording's status changed (started, paused and why, off, resumed); the event count now and then. */
+  historyStatus: carries<RecordingStatus>(),
 } as const;
 
 type Methods = typeof METHODS;

@@ -97,6 +97,8 @@ function failingApi(): PortwatchApi {
     killProcess: no,
     closeConnection: no,
     getActionLog: no,
+    getHistoryStatus: no,
+    setRecording: no,
     onSnapshot: off,
     onDelta: off,
     onStatus: off,
@@ -105,6 +107,7 @@ function failingApi(): PortwatchApi {
     onAlert: off,
     onAlertSettings: off,
     onAction: off,
+    onHistoryStatus: off,
     onConnection: off,
   };
 }

@@ -19,6 +19,7 @@ describe('the contract table', () => {
       'getAlertSettings',
       'getAlerts',
       'getBaseline',
+      'getHistoryStatus',
       'getNetworkRates',
       'getState',
     ]);
@@ -33,6 +34,7 @@ describe('the contract table', () => {
       'onAlert',
       'onAlertSettings',
       'onAction',
+      'onHistoryStatus',
     ]);
   });
 

@@ -2,7 +2,8 @@ import si from 'systeminformation';
 import type { Alert, AlertSettings, ApiResult, BaselineState, EngineState, InterfaceRate, Unsubscribe, ActionEntry } from '../../shared/api';
 import { dispatch, type ApiEventMessage, type ApiHandlers } from '../../shared/contract';
 import type { Socket } from '../../shared/model';
-import { Emitter, type MonitorLike, ProcessKiller, UserDirectory } from '../engine';
+import { NO_HISTORY, type RecordingStatus } from '../../shared/recording';
+import { Emitter, HistoryRecording, type MonitorLike, ProcessKiller, UserDirectory } from '../engine';
 import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
@@ -20,9 +21,28 @@ export interface EngineApiOptions {
   killer?: ProcessKiller;
   /** Runs ss for closing connections (tests wrap it in a namespace). */
   ssCommand?: string[];
+  /**
+   * The history database this engine records into (with `record`) and a History view reads: the user's
+   * (defaultHistoryPath) or `--db PATH`. Without one this engine keeps no history.
+   */
+  historyPath?: string;
+  /** Record into historyPath from the start (the setting; setRecording changes it). Default false. */
+  record?: boolean;
+  /** Who records, as a second Portwatch names the lock's holder (`portwatch serve`). */
+  historyCommand?: string;
+  /** Problems of the recording for a log (the CLI's stderr), and its status as it changes. */
+  onHistoryError?: (message: string) => void;
+  onHistoryStatus?: (s: RecordingStatus) => void;
 }
 
-type ServiceEvents = { hostNames: Record<string, string>; baseline: BaselineState; alert: Alert; alertSettings: AlertSettings; action: ActionEntry };
+type ServiceEvents = {
+  hostNames: Record<string, string>;
+  baseline: BaselineState;
+  alert: Alert;
+  alertSettings: AlertSettings;
+  action: ActionEntry;
+  historyStatus: RecordingStatus;
+};
 
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
 
@@ -40,9 +60,11 @@ export class EngineApi {
   private readonly baseline: BaselineService;
   private readonly log: ActionLog;
   private readonly actions: ProcessActions;
+  private readonly recording: HistoryRecording | null;
   private readonly offMonitor: Unsubscribe[];
   private readonly subscribers = new Set<Unsubscribe>();
   private disposed = false;
+  private historyClosed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly monitor: MonitorLike,
@@ -58,6 +80,18 @@ export class EngineApi {
     });
     this.log = new ActionLog((e) => this.events.emit('action', e));
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
+    this.recording = opts.historyPath
+      ? new HistoryRecording(monitor, {
+          path: opts.historyPath,
+          command: opts.historyCommand ?? 'portwatch',
+          enabled: opts.record === true,
+          onStatus: (s) => {
+            opts.onHistoryStatus?.(s);
+            this.events.emit('historyStatus', s);
+          },
+          onError: opts.onHistoryError,
+        })
+      : null;
     // names are looked up as remote addresses appear, beside the poll, never inside it
     this.offMonitor = [
       monitor.on('snapshot', (s) => {
@@ -113,6 +147,9 @@ export class EngineApi {
         return s ? ok(await this.actions.close(s)) : { ok: false, code: 'bad-request', message: 'no such socket now' };
       },
       getActionLog: () => ok(this.log.all()),
+      getHistoryStatus: () => ok(this.recording?.status() ?? NO_HISTORY),
+      setRecording: (on) =>
+        this.recording ? ok(this.recording.setEnabled(on)) : { ok: false, code: 'bad-request', message: 'this Portwatch keeps no history' },
     };
   }
 
@@ -148,6 +185,7 @@ export class EngineApi {
       this.events.on('alert', (payload) => listener({ event: 'alert', payload })),
       this.events.on('alertSettings', (payload) => listener({ event: 'alertSettings', payload })),
       this.events.on('action', (payload) => listener({ event: 'action', payload })),
+      this.events.on('historyStatus', (payload) => listener({ event: 'historyStatus', payload })),
     ];
     const off = (): void => {
       offs.forEach((o) => o());
@@ -164,6 +202,13 @@ export class EngineApi {
     for (const off of this.offMonitor) off();
     for (const off of [...this.subscribers]) off();
     this.names.setEnabled(false);
+    this.historyClosed = this.recording?.dispose() ?? Promise.resolve();
+  }
+
+  /** Disposes (see dispose) and waits until the history is written and its database closed and unlocked. */
+  close(): Promise<void> {
+    this.dispose();
+    return this.historyClosed;
   }
 
   private processName(pid: number): string | undefined {

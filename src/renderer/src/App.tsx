@@ -374,6 +374,17 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           >
             Resolve names
           </button>
+          {view.recording && view.recording.path !== '' && (
+            <button
+              data-testid="record-history"
+              disabled={!view.control}
+              aria-pressed={view.recording.state !== 'off'}
+              onClick={() => void store.setRecording(view.recording?.state === 'off')}
+              title={`Record the history (every connection and listener, kept across restarts) into ${view.recording.path}, for every window and client`}
+            >
+              Record history
+            </button>
+          )}
           <button onClick={() => dispatch({ type: 'collapseAll', keys: groups.map((g) => g.key) })}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
           <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>
             Export CSV

@@ -57,6 +57,8 @@ const VALID: Record<string, unknown[]> = {
   killProcess: [12345, null, false],
   closeConnection: ['id'],
   getActionLog: [],
+  getHistoryStatus: [],
+  setRecording: [false],
 };
 
 function attempts(method: string): unknown[] {

@@ -63,6 +63,11 @@ export interface OpenOptions {
   command?: string;
   retention?: Partial<Retention>;
   now?: () => number;
+  /**
+   * What a writer does with a database it cannot read: move it aside and start a new one (`record`), or refuse,
+   * leaving it byte for byte as it is (the desktop app and `serve`, which record only on the side). Default move-aside.
+   */
+  onCorrupt?: 'move-aside' | 'refuse';
 }
 
 type Row = Record<string, unknown>;
@@ -136,7 +141,8 @@ export class HistoryStore {
       return f;
     };
     const corrupt = (): OpenFailure | null => {
-      if (!write) return { ok: false, code: 'corrupt', message: `${file} is not a readable history database (corrupt, or not SQLite); it is left as it is` };
+      if (!write || opts.onCorrupt === 'refuse')
+        return { ok: false, code: 'corrupt', message: `${file} is not a readable history database (corrupt, or not SQLite); it is left as it is` };
       const aside = moveAside(file, new Date(opts.now?.() ?? Date.now()));
       notes.push(`${file} was not a readable history database (corrupt, or not SQLite): moved it aside to ${aside} and started a new one`);
       return null;
@@ -220,7 +226,8 @@ export class HistoryStore {
       for (const f of batch.flows) this.writeFlow(f);
       this.db.exec('COMMIT');
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      // SQLite has rolled back itself after some errors (a full disk): a second ROLLBACK would hide the first error
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw e;
     }
     return performance.now() - started;
