@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -149,6 +150,60 @@ describe('HistoryRecording', () => {
     await livePolls(2);
     expect(() => readFileSync(target)).toThrow(/ENOENT/);
   });
+
+  it.runIf(process.getuid?.() === 0)(
+    'a full disk stops recording with a status and resumes when space returns (a small tmpfs)',
+    async () => {
+      const mnt = join(dir, 'small');
+      mkdirSync(mnt);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mnt]);
+      try {
+        db = join(mnt, 'history.db');
+        const r = record();
+        await state(r, 'recording');
+        // fill the file system to the last block, then make each poll write a batch
+        const filler = join(mnt, 'filler');
+        try {
+          execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'ignore' });
+        } catch {
+          // dd stops at ENOSPC, as meant
+        }
+        let port = 40000;
+        const churn = setInterval(() => {
+          for (let i = 0; i < 200; i++) sockets.push(conn(port++));
+          if (sockets.length > 2000) sockets.splice(0, 1000);
+        }, 200);
+        try {
+          const full = await state(r, 'paused', 'disk-full');
+          expect(full.state === 'paused' && full.message).toMatch(/full/i);
+          await livePolls(3);
+          const written = r.status().eventsWritten;
+          unlinkSync(filler);
+          const back = await state(r, 'recording');
+          await waitFor(() => (r.status().eventsWritten > written ? true : undefined), 20_000, 'writing again');
+          expect(back.path).toBe(db);
+        } finally {
+          clearInterval(churn);
+        }
+        expect(statuses.map((s) => (s.state === 'paused' ? s.reason : s.state)).filter((x, i, a) => x !== a[i - 1])).toEqual([
+          'starting',
+          'recording',
+          'disk-full',
+          'recording',
+        ]);
+        await r.dispose();
+        // what it wrote is a good database
+        const check = HistoryStore.open(db, { mode: 'read' });
+        expect(check.ok).toBe(true);
+        if (check.ok) check.store.close();
+      } finally {
+        await recording?.dispose();
+        recording = null;
+        execFileSync('umount', ['-l', mnt]);
+      }
+    },
+    90_000,
+  );
 
   it('off from the start opens nothing', async () => {
     const r = record({ enabled: false });
