@@ -58,6 +58,23 @@ export const METHODS = {
   getAlertSettings: { args: z.tuple([]), returns: carries<AlertSettings>(), right: 'view' },
   /** Shows loopback listeners (low alerts) in every client's list and unread count, or hides them again. */
   setAlertsIncludeLoopback: { args: z.tuple([z.boolean()]), returns: carries<AlertSettings>(), right: 'change' },
+  /**
+   * First-contact alerts (learning mode) on or off, optionally with how much history to learn from first (ms, an
+   * hour to a year; default a day). Needs the engine to be recording the history.
+   */
+  setFirstContact: {
+    args: z.tuple([
+      z.boolean(),
+      z
+        .number()
+        .int()
+        .min(3_600_000)
+        .max(365 * 86_400_000)
+        .optional(),
+    ]),
+    returns: carries<AlertSettings>(),
+    right: 'change',
+  },
   /** Mutes a process (by summary) or a port until unmuted: it raises no alert. */
   muteAlerts: { args: z.tuple([alertMute]), returns: carries<AlertSettings>(), right: 'change' },
   unmuteAlerts: { args: z.tuple([alertMute]), returns: carries<AlertSettings>(), right: 'change' },

@@ -53,6 +53,7 @@ class FakeApi implements PortwatchApi {
   alertSettings: AlertSettings = DEFAULT_ALERT_SETTINGS;
   getAlertSettings = async () => ({ ok: true as const, value: this.alertSettings });
   setAlertsIncludeLoopback = this.getAlertSettings;
+  setFirstContact = this.getAlertSettings;
   muteAlerts = this.getAlertSettings;
   unmuteAlerts = this.getAlertSettings;
   snoozeAlerts = this.getAlertSettings;

@@ -89,6 +89,7 @@ function failingApi(): PortwatchApi {
     getAlerts: no,
     getAlertSettings: no,
     setAlertsIncludeLoopback: no,
+    setFirstContact: no,
     muteAlerts: no,
     unmuteAlerts: no,
     snoozeAlerts: no,

@@ -7,6 +7,7 @@ import { Emitter, HistoryRecording, type MonitorLike, ProcessKiller, UserDirecto
 import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
+import { FirstContacts } from './firstContact';
 import { HostNames, type LookupFn } from './hostNames';
 import { ProcessActions } from './processActions';
 
@@ -33,6 +34,8 @@ export interface EngineApiOptions {
   /** Problems of the recording for a log (the CLI's stderr), and its status as it changes. */
   onHistoryError?: (message: string) => void;
   onHistoryStatus?: (s: RecordingStatus) => void;
+  /** First-contact alerts count loopback destinations too (tests with no other address to reach). */
+  firstContactLoopback?: boolean;
 }
 
 type ServiceEvents = {
@@ -61,6 +64,7 @@ export class EngineApi {
   private readonly log: ActionLog;
   private readonly actions: ProcessActions;
   private readonly recording: HistoryRecording | null;
+  private readonly contacts: FirstContacts;
   private readonly offMonitor: Unsubscribe[];
   private readonly subscribers = new Set<Unsubscribe>();
   private disposed = false;
@@ -80,6 +84,12 @@ export class EngineApi {
     });
     this.log = new ActionLog((e) => this.events.emit('action', e));
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
+    this.contacts = new FirstContacts({
+      onContact: (s) => this.alerts.contact(s),
+      enabled: () => this.alerts.settings().firstContact,
+      learningMs: () => this.alerts.settings().learningMs,
+      includeLoopback: opts.firstContactLoopback,
+    });
     this.recording = opts.historyPath
       ? new HistoryRecording(monitor, {
           path: opts.historyPath,
@@ -90,6 +100,8 @@ export class EngineApi {
             this.events.emit('historyStatus', s);
           },
           onError: opts.onHistoryError,
+          // what the history learned, each time it opens: first contacts are compared with it
+          onContacts: (c) => this.contacts.load(c, monitor.getSnapshot()),
         })
       : null;
     // names are looked up as remote addresses appear, beside the poll, never inside it
@@ -101,6 +113,7 @@ export class EngineApi {
       monitor.on('delta', (d) => {
         this.names.want([...d.added, ...d.changed].map((x) => x.remoteAddress));
         this.alerts.delta(d);
+        this.contacts.delta(d);
       }),
     ];
 
@@ -136,6 +149,7 @@ export class EngineApi {
       getAlerts: () => ok(this.alerts.all()),
       getAlertSettings: () => ok(this.alerts.settings()),
       setAlertsIncludeLoopback: (on) => ok(this.alerts.setIncludeLoopback(on)),
+      setFirstContact: (on, learningMs) => ok(this.alerts.setFirstContact(on, learningMs)),
       muteAlerts: (m) => ok(this.alerts.mute(m)),
       unmuteAlerts: (m) => ok(this.alerts.unmute(m)),
       snoozeAlerts: (ms) => ok(this.alerts.snooze(ms)),

@@ -30,3 +30,5 @@ export type { AppBundle, NodeBundle } from './bundles';
 // recording beside a live view (no libsql on this thread: the store runs in the history-writer bundle)
 export { HistoryRecording, type RecordingOptions } from './history/recording';
 export { defaultHistoryPath } from './history/files';
+export { contactKey, programOf } from './history/tracker';
+export type { LearnedContacts } from './history/writer';

@@ -49,6 +49,7 @@ const VALID: Record<string, unknown[]> = {
   getAlerts: [],
   getAlertSettings: [],
   setAlertsIncludeLoopback: [true],
+  setFirstContact: [true],
   muteAlerts: [{ port: 3000 }],
   unmuteAlerts: [{ process: 'node server.js' }],
   snoozeAlerts: [3_600_000],

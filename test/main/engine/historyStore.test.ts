@@ -9,6 +9,7 @@ import { HistoryLock } from '../../../src/main/engine/history/lock';
 import { HistoryRecorder } from '../../../src/main/engine/history/recorder';
 import type { MonitorEvents } from '../../../src/main/engine/monitor';
 import { DAY_MS, HistoryStore, type OpenResult } from '../../../src/main/engine/history/store';
+import { MIGRATIONS } from '../../../src/main/engine/history/schema';
 import { HistoryTracker, HOUR_MS, type HistoryBatch, type HistoryEvent } from '../../../src/main/engine/history/tracker';
 import type { ClosedConnection } from '../../../src/shared/model';
 import { makeProcess, makeSocket } from '../../helpers/sockets';
@@ -118,13 +119,13 @@ function event(at: number, over: Partial<HistoryEvent> = {}): HistoryEvent {
 }
 
 describe('HistoryStore: schema', () => {
-  it('creates version 1 in WAL mode, keeps what it wrote across a reopen, and refuses a newer schema without touching it', () => {
+  it('creates version 2 in WAL mode, keeps what it wrote across a reopen, and refuses a newer schema without touching it', () => {
     const path = join(dir, 'h.db');
     const store = opened(HistoryStore.open(path, { mode: 'write', command: 'test' }));
     store.write({ events: [event(T0)], flows: [] });
     store.close();
     const raw = new Database(path);
-    expect((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(1);
+    expect((raw.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(2);
     expect((raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
     raw.close();
     const again = opened(HistoryStore.open(path, { mode: 'read' }));
@@ -136,10 +137,39 @@ describe('HistoryStore: schema', () => {
     const before = readFileSync(path);
     const r = HistoryStore.open(path, { mode: 'write' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(/newer Portwatch \(schema 99; this one knows 1\)/);
+    if (!r.ok) expect(r.message).toMatch(/newer Portwatch \(schema 99; this one knows 2\)/);
     expect(readFileSync(path).equals(before)).toBe(true);
     // the refusal released the lock
     expect(HistoryLock.holder(`${path}.lock`)).toBeNull();
+  });
+
+  it('a version 1 database is read as it is, and a writer migrates it: the first-contact index, its flows kept', () => {
+    const path = join(dir, 'v1.db');
+    const raw = new Database(path);
+    raw.exec('PRAGMA journal_mode = WAL');
+    raw.exec(MIGRATIONS[0] as string);
+    raw.exec('PRAGMA user_version = 1');
+    raw
+      .prepare(
+        `INSERT INTO flows (hour, program, name, remote_address, port, protocol, direction, opened, closed, bytes_in, bytes_out, first_seen, last_seen)
+         VALUES (?, '/usr/bin/curl', 'curl', '93.184.216.34', 443, 'tcp', 'out', 1, 1, 5, 5, ?, ?)`,
+      )
+      .run(T0, T0, T0);
+    raw.close();
+    const reader = opened(HistoryStore.open(path, { mode: 'read' }));
+    expect(reader.flows({ since: T0, until: T0 + HOUR_MS })).toHaveLength(1);
+    reader.close();
+    const writer = opened(HistoryStore.open(path, { mode: 'write', command: 'test' }));
+    expect(writer.contacts(10)).toEqual({ keys: ['/usr/bin/curl|93.184.216.34|443|tcp'], truncated: false, since: T0 });
+    expect(writer.contacts(0)).toMatchObject({ keys: [], truncated: true });
+    writer.close();
+    const check = new Database(path);
+    expect((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(2);
+    const plan = check
+      .prepare(`EXPLAIN QUERY PLAN SELECT DISTINCT program, remote_address, port, protocol FROM flows WHERE direction = 'out' LIMIT 5`)
+      .all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/flows_contacts/);
+    check.close();
   });
 });
 

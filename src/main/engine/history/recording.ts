@@ -3,7 +3,7 @@ import type { RecordingHolder, RecordingPause, RecordingStatus } from '../../../
 import { HistoryLock } from './lock';
 import { HistoryRecorder } from './recorder';
 import type { Retention } from './store';
-import { HistoryWriter, type WriterOpen } from './writer';
+import { HistoryWriter, type LearnedContacts, type WriterOpen } from './writer';
 
 /**
  * Recording beside a live view: what the desktop app and `serve` run (`record` drives the writer itself). It
@@ -32,6 +32,8 @@ export interface RecordingOptions {
   /** The history-writer bundle (tests). */
   writerPath?: string;
   retention?: Partial<Retention>;
+  /** Each time the database opens: what it has learned each program contacts (first-contact alerts). */
+  onContacts?: (c: LearnedContacts) => void;
   /** How often a locked history is looked at again (ms). */
   retryMs?: number;
   now?: () => number;
@@ -145,6 +147,7 @@ export class HistoryRecording {
       return;
     }
     for (const note of r.notes) this.report(note);
+    this.opts.onContacts?.(r.contacts);
     this.writer = r.writer;
     this.recorder = new HistoryRecorder(this.monitor, r.writer, (m) => this.report(m));
     const snapshot = this.monitor.getSnapshot();

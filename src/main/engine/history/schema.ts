@@ -9,9 +9,10 @@
  * - listeners: one row per time a port listened (who, from when, until when), for "when did this start listening
  *   and who"; kept as long as the flows;
  * - meta: key/value (when the database was created, by which version).
+ * Version 2 adds an index of outbound flows by (program, remote host, port, protocol): first contacts.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const MIGRATIONS: readonly string[] = [
   `
@@ -73,5 +74,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX listeners_open ON listeners (key) WHERE stopped_at IS NULL;
   CREATE INDEX listeners_started ON listeners (started_at);
+  `,
+  // 1 -> 2: what each program has contacted going out, for first-contact alerts (the learned set is read by
+  // this index alone, and a candidate is looked up in it)
+  `
+  CREATE INDEX flows_contacts ON flows (program, remote_address, port, protocol) WHERE direction = 'out';
   `,
 ];

@@ -5,7 +5,7 @@ import type { Direction, Protocol } from '../../../shared/model';
 import { checkHistoryPath, looksLikeSqlite, moveAside } from './files';
 import { HistoryLock, type LockHolder } from './lock';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
-import { hourOf, listenerKey, type FlowIncrement, type HistoryBatch, type HistoryEvent } from './tracker';
+import { contactKey, hourOf, listenerKey, type FlowIncrement, type HistoryBatch, type HistoryEvent } from './tracker';
 
 /**
  * The history database (SQLite through libsql, N-API: one binary for Node and Electron): opened for writing by
@@ -171,7 +171,8 @@ export class HistoryStore {
         });
       }
       if (version < SCHEMA_VERSION) {
-        if (!write) {
+        // a reader reads an older version as it is (its tables are the same, it lacks an index at most)
+        if (!write && version === 0) {
           db.close();
           return fail({ ok: false, code: 'missing', message: `${file} holds no history yet (schema ${version}): portwatch record writes it` });
         }
@@ -286,6 +287,21 @@ export class HistoryStore {
   /** The listening ports the history has as still listening: a new recording closes the ones gone. */
   openListenerKeys(): Set<string> {
     return new Set((this.db.prepare('SELECT key FROM listeners WHERE stopped_at IS NULL').all() as Row[]).map((r) => str(r.key)));
+  }
+
+  /**
+   * What the history says each program has contacted going out, as contactKey()s, for first-contact alerts: at
+   * most `limit` (`truncated` when there are more), by the flows_contacts index alone; and since when the
+   * history reaches back (its oldest flow), null when it holds none.
+   */
+  contacts(limit: number): { keys: string[]; truncated: boolean; since: number | null } {
+    const rows = this.db.prepare(`SELECT DISTINCT program, remote_address, port, protocol FROM flows WHERE direction = 'out' LIMIT ?`).all(limit + 1) as Row[];
+    const since = (this.db.prepare('SELECT min(first_seen) AS since FROM flows').get() as Row).since;
+    return {
+      keys: rows.slice(0, limit).map((r) => contactKey(str(r.program), str(r.remote_address), num(r.port), str(r.protocol))),
+      truncated: rows.length > limit,
+      since: numOrNull(since),
+    };
   }
 
   /** Bytes the database's live pages take (its file may be larger until pages are given back). */

@@ -20,11 +20,23 @@ export interface WriterInit {
 
 export type HostToWriter = { type: 'batch'; batch: HistoryBatch } | { type: 'close' };
 export type WriterToHost =
-  | { type: 'opened'; ok: true; path: string; notes: string[]; openListeners: string[] }
+  | { type: 'opened'; ok: true; path: string; notes: string[]; openListeners: string[]; contacts: LearnedContacts }
   | { type: 'opened'; ok: false; code: string; message: string; holder: LockHolder | null }
   | { type: 'written'; ms: number; events: number }
   | { type: 'failed'; message: string; code: string | null }
   | { type: 'closed' };
+
+/** What the history has learned each program contacts (store.contacts), for first-contact alerts. */
+export interface LearnedContacts {
+  keys: string[];
+  /** More than MAX_CONTACTS: the set is not complete. */
+  truncated: boolean;
+  /** Since when the history reaches back (its oldest flow); null: it holds none. */
+  since: number | null;
+}
+
+/** How many learned contacts the writer hands over at most. */
+export const MAX_CONTACTS = 200_000;
 
 /** What a HistoryRecorder writes into: a HistoryStore in this thread (tests, the bench) or a HistoryWriter. */
 export interface HistorySink {
@@ -36,7 +48,8 @@ export interface HistorySink {
 }
 
 export type WriterOpen =
-  { ok: true; writer: HistoryWriter; path: string; notes: string[] } | { ok: false; code: string; message: string; holder: LockHolder | null };
+  | { ok: true; writer: HistoryWriter; path: string; notes: string[]; contacts: LearnedContacts }
+  | { ok: false; code: string; message: string; holder: LockHolder | null };
 
 /** What a host hears of each write besides the failures' messages: for a recording's status. */
 export interface WriterHooks {
@@ -119,7 +132,7 @@ export class HistoryWriter implements HistorySink {
           void worker.terminate();
           return resolve({ ok: false, code: m.code, message: m.message, holder: m.holder });
         }
-        resolve({ ok: true, writer: new HistoryWriter(worker, m.openListeners, onError, hooks), path: m.path, notes: m.notes });
+        resolve({ ok: true, writer: new HistoryWriter(worker, m.openListeners, onError, hooks), path: m.path, notes: m.notes, contacts: m.contacts });
       });
     });
   }

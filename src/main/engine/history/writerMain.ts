@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HistoryStore } from './store';
-import type { WriterInit, WriterToHost, HostToWriter } from './writer';
+import { MAX_CONTACTS, type WriterInit, type WriterToHost, type HostToWriter } from './writer';
 
 /**
  * The history writer thread (out/node/history-writer.cjs): opens the store (its lock is this thread's
@@ -16,7 +16,14 @@ if (port) {
     send({ type: 'opened', ok: false, code: opened.code, message: opened.message, holder: opened.holder ?? null });
   } else {
     const store = opened.store;
-    send({ type: 'opened', ok: true, path: store.path, notes: opened.notes, openListeners: [...store.openListenerKeys()] });
+    send({
+      type: 'opened',
+      ok: true,
+      path: store.path,
+      notes: opened.notes,
+      openListeners: [...store.openListenerKeys()],
+      contacts: store.contacts(MAX_CONTACTS),
+    });
     port.on('message', (m: HostToWriter) => {
       if (m.type === 'batch') {
         try {

@@ -200,6 +200,11 @@ export class SocketStore {
     return this.alertCommand(this.api.setAlertsIncludeLoopback(on));
   }
 
+  /** First-contact alerts (learning mode) on or off, for the engine. */
+  setFirstContact(on: boolean): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(this.api.setFirstContact(on));
+  }
+
   muteAlerts(m: AlertMute): Promise<ApiResult<AlertSettings>> {
     return this.alertCommand(this.api.muteAlerts(m));
   }
