@@ -89,6 +89,7 @@ export class EngineApi {
       enabled: () => this.alerts.settings().firstContact,
       learningMs: () => this.alerts.settings().learningMs,
       includeLoopback: opts.firstContactLoopback,
+      current: () => monitor.getSnapshot(),
     });
     this.recording = opts.historyPath
       ? new HistoryRecording(monitor, {

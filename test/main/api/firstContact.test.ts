@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Alerts } from '../../../src/main/api/alerts';
 import { FirstContacts } from '../../../src/main/api/firstContact';
 import type { Alert } from '../../../src/shared/api';
-import type { Delta, Socket } from '../../../src/shared/model';
+import type { ClosedConnection, Delta, Socket } from '../../../src/shared/model';
 import { makeProcess, makeSocket } from '../../helpers/sockets';
 
 const HOUR = 3_600_000;
@@ -96,6 +96,52 @@ describe('FirstContacts: learning mode', () => {
     expect(contacts.watching()).toBe(false);
     contacts.delta(added(1, out('198.51.100.1', 443)));
     expect(alerts).toHaveLength(0);
+  });
+
+  it('a connection that lived between two polls is a contact too, from its kernel record; one that came in to a listener is not', () => {
+    const clock = { t: 100 * HOUR };
+    const alerts: Alert[] = [];
+    const service = new Alerts({ rules: () => [], onAlert: (a) => alerts.push(a), now: () => clock.t });
+    service.setFirstContact(true);
+    const listener = makeSocket({ id: 'tcp|0.0.0.0|8443|*|*', localAddress: '0.0.0.0', localPort: 8443 });
+    const contacts = new FirstContacts({
+      onContact: (s) => service.contact(s),
+      enabled: () => true,
+      learningMs: () => 0,
+      now: () => clock.t,
+      current: () => ({ seq: 1, takenAt: 1, source: 'netlink', sockets: [listener, out('93.184.216.34', 443)] }),
+    });
+    contacts.load({ keys: [], truncated: false, since: 0 }, null);
+    const record = (localPort: number, remote: string, remotePort: number, firstSeen: number | null): ClosedConnection => ({
+      id: `tcp|10.0.0.2|${localPort}|${remote}|${remotePort}`,
+      protocol: 'tcp',
+      family: 4,
+      localAddress: '10.0.0.2',
+      localPort,
+      remoteAddress: remote,
+      remotePort,
+      state: 'CLOSE',
+      pid: curl.pid,
+      name: 'curl',
+      uid: 1000,
+      bytesIn: 1,
+      bytesOut: 1,
+      firstSeen,
+      closedAt: clock.t,
+      netns: null,
+    });
+    contacts.delta({
+      seq: 2,
+      takenAt: 2,
+      added: [],
+      removed: [],
+      changed: [],
+      closed: [record(51000, '198.51.100.9', 443, null), record(8443, '203.0.113.5', 40000, null), record(51001, '127.0.0.1', 5432, null)],
+    });
+    expect(alerts.map((a) => [a.remoteAddress, a.remotePort, a.summary])).toEqual([['198.51.100.9', 443, 'curl']]);
+    // its key is the executable's, as the history files it: a later listed connection to the same place is not news
+    contacts.delta(added(3, out('198.51.100.9', 443, 52000)));
+    expect(alerts).toHaveLength(1);
   });
 
   it('without a history open, nothing is compared', () => {
