@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CSP } from '../shared/csp';
 import { shouldNotify } from '../shared/alerts';
 import { EngineApi } from './api/engineApi';
-import { appDir, appPath, bundlePath, defaultHistoryPath, MonitorHost, userBaselinePath } from './engine';
+import { appDir, appPath, bundlePath, defaultHistoryPath, defaultSettingsPath, MonitorHost, userBaselinePath } from './engine';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
 import { denyAllPermissions } from './electron/permissions';
 import { appProtocolHandler, APP_SCHEME, registerAppScheme, rendererUrl } from './electron/protocol';
@@ -28,7 +28,10 @@ const baselinePath = userBaselinePath((line) => console.warn(`Portwatch: ${line}
 const engineApi = new EngineApi(monitor, {
   baselinePath,
   historyPath: defaultHistoryPath(),
-  record: true,
+  // Record history and the alert settings (mutes, snooze, first contacts) kept across restarts in the user's settings.json
+  record: 'setting',
+  settingsPath: defaultSettingsPath(),
+  onSettingsError: (message) => console.warn(`Portwatch: ${message}`),
   historyCommand: 'Portwatch desktop app',
   onHistoryError: (message) => console.warn(`Portwatch: history: ${message}`),
 });

@@ -23,6 +23,8 @@ export interface AlertOptions {
   keep?: number;
   /** How many alerts of one owning uid the list keeps. */
   perUid?: number;
+  /** Settings kept from an earlier run (the settings file): mutes, snooze, loopback and first contacts. */
+  initial?: Partial<Omit<AlertSettings, 'clearedThrough'>>;
 }
 
 /** How long "snooze" lasts when the caller does not say. */
@@ -73,6 +75,7 @@ export class Alerts {
     this.coalesceMs = opts.coalesceMs ?? 30_000;
     this.keep = opts.keep ?? 200;
     this.perUid = opts.perUid ?? 50;
+    if (opts.initial) this.settingsNow = { ...this.settingsNow, ...opts.initial, mutes: [...(opts.initial.mutes ?? [])] };
   }
 
   all(): Alert[] {

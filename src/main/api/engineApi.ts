@@ -3,7 +3,7 @@ import type { Alert, AlertSettings, ApiResult, BaselineState, EngineState, Inter
 import { dispatch, type ApiEventMessage, type ApiHandlers } from '../../shared/contract';
 import type { Socket } from '../../shared/model';
 import { NO_HISTORY, type RecordingStatus } from '../../shared/recording';
-import { Emitter, HistoryRecording, type MonitorLike, ProcessKiller, UserDirectory } from '../engine';
+import { Emitter, HistoryRecording, loadSettings, type MonitorLike, ProcessKiller, type SettingsFile, UserDirectory, writeSettings } from '../engine';
 import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
@@ -27,8 +27,18 @@ export interface EngineApiOptions {
    * (defaultHistoryPath) or `--db PATH`. Without one this engine keeps no history.
    */
   historyPath?: string;
-  /** Record into historyPath from the start (the setting; setRecording changes it). Default false. */
-  record?: boolean;
+  /**
+   * Record into historyPath from the start; setRecording changes it. `'setting'`: as the settings file says
+   * (default on), and setRecording is saved there (the desktop app). Default false.
+   */
+  record?: boolean | 'setting';
+  /**
+   * The user's settings file (defaultSettingsPath): alert mutes, snooze, loopback and first-contact settings
+   * are read from it at start and saved to it on each change. A file that cannot be trusted or read is left
+   * as it is (`onSettingsError` says why) and nothing is saved over it. Without one, settings last a run.
+   */
+  settingsPath?: string;
+  onSettingsError?: (message: string) => void;
   /** Who records, as a second Portwatch names the lock's holder (`portwatch serve`). */
   historyCommand?: string;
   /** Problems of the recording for a log (the CLI's stderr), and its status as it changes. */
@@ -65,6 +75,8 @@ export class EngineApi {
   private readonly actions: ProcessActions;
   private readonly recording: HistoryRecording | null;
   private readonly contacts: FirstContacts;
+  /** The settings file as read (null: none, or not to be written over). */
+  private settingsFile: SettingsFile | null;
   private readonly offMonitor: Unsubscribe[];
   private readonly subscribers = new Set<Unsubscribe>();
   private disposed = false;
@@ -72,15 +84,23 @@ export class EngineApi {
 
   constructor(
     private readonly monitor: MonitorLike,
-    opts: EngineApiOptions = {},
+    private readonly opts: EngineApiOptions = {},
   ) {
     const networkStats = opts.networkStats ?? (() => si.networkStats('*') as Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>);
     this.names = new HostNames((n) => this.events.emit('hostNames', n), opts.lookup);
     this.baseline = new BaselineService(opts.baselinePath ?? null, (b) => this.events.emit('baseline', b));
+    const saved = opts.settingsPath ? loadSettings(opts.settingsPath) : null;
+    if (saved && !saved.ok) opts.onSettingsError?.(saved.message);
+    this.settingsFile = saved?.ok ? saved.settings : null;
     this.alerts = new Alerts({
       rules: () => this.baseline.rules(),
       onAlert: (a) => this.events.emit('alert', a),
-      onSettings: (s) => this.events.emit('alertSettings', s),
+      onSettings: (s) => {
+        this.events.emit('alertSettings', s);
+        const { mutes, snoozedUntil, includeLoopback, firstContact, learningMs } = s;
+        this.saveSettings({ alerts: { mutes, snoozedUntil, includeLoopback, firstContact, learningMs } });
+      },
+      initial: this.settingsFile?.alerts,
     });
     this.log = new ActionLog((e) => this.events.emit('action', e));
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
@@ -95,7 +115,7 @@ export class EngineApi {
       ? new HistoryRecording(monitor, {
           path: opts.historyPath,
           command: opts.historyCommand ?? 'portwatch',
-          enabled: opts.record === true,
+          enabled: opts.record === 'setting' ? (this.settingsFile?.recordHistory ?? true) : opts.record === true,
           onStatus: (s) => {
             opts.onHistoryStatus?.(s);
             this.events.emit('historyStatus', s);
@@ -163,8 +183,11 @@ export class EngineApi {
       },
       getActionLog: () => ok(this.log.all()),
       getHistoryStatus: () => ok(this.recording?.status() ?? NO_HISTORY),
-      setRecording: (on) =>
-        this.recording ? ok(this.recording.setEnabled(on)) : { ok: false, code: 'bad-request', message: 'this Portwatch keeps no history' },
+      setRecording: (on) => {
+        if (!this.recording) return { ok: false, code: 'bad-request', message: 'this Portwatch keeps no history' };
+        if (opts.record === 'setting') this.saveSettings({ recordHistory: on });
+        return ok(this.recording.setEnabled(on));
+      },
     };
   }
 
@@ -224,6 +247,17 @@ export class EngineApi {
   close(): Promise<void> {
     this.dispose();
     return this.historyClosed;
+  }
+
+  /** Saves a change into the settings file, keeping what else it holds; a file that was refused is never written. */
+  private saveSettings(patch: Partial<SettingsFile>): void {
+    if (!this.opts.settingsPath || !this.settingsFile) return;
+    this.settingsFile = { ...this.settingsFile, ...patch };
+    try {
+      writeSettings(this.opts.settingsPath, this.settingsFile);
+    } catch (e) {
+      this.opts.onSettingsError?.((e as Error).message);
+    }
   }
 
   private processName(pid: number): string | undefined {

@@ -29,6 +29,7 @@ import { list } from './list';
 import { ChangeLines, statusLine } from './watchLines';
 import { history } from './history';
 import { historyPath, record } from './record';
+import { defaultSettingsPath } from '../engine/settingsFile';
 import { describeRecording } from '../../shared/recording';
 
 /*
@@ -157,6 +158,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
       remoteControl: v['remote-control'] === true,
       allowUsers: allowed.uids,
       tls,
+      settingsPath: defaultSettingsPath(),
+      onSettingsError: (message) => io.err(`portwatch serve: ${inert(message)}\n`),
       historyPath: dbPath,
       record: v['no-record'] !== true,
       onHistoryError: (message) => io.err(`portwatch serve: history: ${inert(message)}\n`),

@@ -32,3 +32,4 @@ export { HistoryRecording, type RecordingOptions } from './history/recording';
 export { defaultHistoryPath } from './history/files';
 export { contactKey, programOf } from './history/tracker';
 export type { LearnedContacts } from './history/writer';
+export { defaultSettingsPath, loadSettings, writeSettings, type SettingsFile, type SettingsLoad } from './settingsFile';

@@ -99,6 +99,9 @@ export interface ServeOptions {
   /** Problems of the recording, and its status as it changes (the CLI prints them). */
   onHistoryError?: (message: string) => void;
   onHistoryStatus?: (s: RecordingStatus) => void;
+  /** The user's settings file (EngineApiOptions.settingsPath): alert mutes and snooze kept across restarts. */
+  settingsPath?: string;
+  onSettingsError?: (message: string) => void;
 }
 
 export interface RefusedClient {
@@ -163,6 +166,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     historyCommand: 'portwatch serve',
     onHistoryError: opts.onHistoryError,
     onHistoryStatus: opts.onHistoryStatus,
+    settingsPath: opts.settingsPath,
+    onSettingsError: opts.onSettingsError,
   });
   const wildcard = host === '0.0.0.0' || host === '::';
   // on the server's thread: a uid passwd does not list is asked of getent in the background, never waited for
