@@ -158,7 +158,8 @@ export class HistoryRecording {
   private written(generation: number, n: number): void {
     if (generation !== this.generation) return;
     this.events += n;
-    if (this.statusNow.state === 'paused' && this.statusNow.reason === 'disk-full') {
+    // a write that succeeds again ends a pause of the writes (a full disk, an I/O error)
+    if (this.statusNow.state === 'paused' && (this.statusNow.reason === 'disk-full' || this.statusNow.reason === 'failed')) {
       this.lastError = '';
       this.set({ state: 'recording', path: this.opts.path, eventsWritten: this.events, since: this.now() });
     } else if (this.statusNow.state === 'recording') {
