@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CSP } from '../shared/csp';
 import { shouldNotify } from '../shared/alerts';
 import { EngineApi } from './api/engineApi';
-import { appDir, appPath, bundlePath, MonitorHost, userBaselinePath } from './engine';
+import { appDir, appPath, bundlePath, defaultHistoryPath, defaultSettingsPath, MonitorHost, userBaselinePath } from './engine';
 import { bindIpc, forwardEvents, trustedSender } from './electron/ipc';
 import { denyAllPermissions } from './electron/permissions';
 import { appProtocolHandler, APP_SCHEME, registerAppScheme, rendererUrl } from './electron/protocol';
@@ -23,7 +23,18 @@ import { hardenWebContents, reloadOnCrash, windowOptions } from './electron/wind
 const monitor = new MonitorHost({ workerPath: bundlePath('worker'), siLauncher: utilitySiLauncher(utilityProcess, bundlePath('si-child')) });
 // the user's one baseline, which `portwatch audit` reads too; the one earlier versions kept in userData is merged once
 const baselinePath = userBaselinePath((line) => console.warn(`Portwatch: ${line}`), { legacy: [join(app.getPath('userData'), 'baseline.json')] });
-const engineApi = new EngineApi(monitor, { baselinePath });
+// the user's one history, which `serve`, `record` and `history` use too; recorded while the app runs (the
+// More menu's Record history turns it off), unless another Portwatch records into it already
+const engineApi = new EngineApi(monitor, {
+  baselinePath,
+  historyPath: defaultHistoryPath(),
+  // Record history and the alert settings (mutes, snooze, first contacts) kept across restarts in the user's settings.json
+  record: 'setting',
+  settingsPath: defaultSettingsPath(),
+  onSettingsError: (message) => console.warn(`Portwatch: ${message}`),
+  historyCommand: 'Portwatch desktop app',
+  onHistoryError: (message) => console.warn(`Portwatch: history: ${message}`),
+});
 let win: BrowserWindow | null = null;
 let tray: PortwatchTray | null = null;
 let quitting = false;
@@ -112,8 +123,8 @@ app.on('before-quit', (event) => {
   if (quitting) return;
   quitting = true;
   event.preventDefault();
-  engineApi.dispose();
-  void monitor.stop().finally(() => {
+  // the history's last batch written and its lock released, the worker stopped
+  void Promise.allSettled([engineApi.close(), monitor.stop()]).finally(() => {
     tray?.destroy();
     app.quit();
   });

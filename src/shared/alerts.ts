@@ -13,7 +13,29 @@ export function severityOf(exposure: Exposure): AlertSeverity {
 
 export const SEVERITY_ORDER: Record<AlertSeverity, number> = { high: 0, medium: 1, low: 2 };
 
-export const DEFAULT_ALERT_SETTINGS: AlertSettings = { includeLoopback: false, mutes: [], snoozedUntil: null, clearedThrough: 0 };
+/** How much history first-contact alerts learn from before they speak: a day. */
+export const DEFAULT_LEARNING_MS = 24 * 3_600_000;
+
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
+  includeLoopback: false,
+  mutes: [],
+  snoozedUntil: null,
+  clearedThrough: 0,
+  firstContact: false,
+  learningMs: DEFAULT_LEARNING_MS,
+};
+
+/**
+ * A first contact's severity: medium (listed, not notified). It is news, but a machine meets new hosts all day
+ * (a CDN's next address, a new package mirror), so it is worth a line in the list, not a notification; a
+ * listener open to every interface (high) is the one that interrupts.
+ */
+export const FIRST_CONTACT_SEVERITY: AlertSeverity = 'medium';
+
+/** The port a port mute of this alert holds: a listener's own, a first contact's remote one. */
+export function alertPort(a: Pick<Alert, 'kind' | 'localPort' | 'remotePort'>): number {
+  return a.kind === 'first-contact' && a.remotePort !== undefined ? a.remotePort : a.localPort;
+}
 
 /** The alerts a person sees: low ones only when they asked for loopback listeners, none of those cleared. */
 export function visibleAlerts(alerts: readonly Alert[], settings: Pick<AlertSettings, 'includeLoopback' | 'clearedThrough'>): Alert[] {

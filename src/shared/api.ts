@@ -75,6 +75,15 @@ export interface Alert {
   risk: string | null;
   notify: boolean;
   message: string;
+  /**
+   * What raised it: a new unexpected listener (absent: the same), or a first contact (learning mode: a program
+   * reached a remote host and port the history never saw it reach). A first contact's local fields are its
+   * connection's own end, its exposure `all` (it leaves the machine), and a port mute holds its remote port.
+   */
+  kind?: 'listener' | 'first-contact';
+  /** first-contact: the remote end reached for the first time. */
+  remoteAddress?: string;
+  remotePort?: number;
 }
 
 /** What alerts may be told to leave alone: a process (by its summary, `python3 sneaky.py`) or a port. */
@@ -90,6 +99,12 @@ export interface AlertSettings {
   snoozedUntil: number | null;
   /** The list was cleared up to this alert id: a client drops those it holds. */
   clearedThrough: number;
+  /**
+   * First-contact alerts (opt-in): once the history reaches back `learningMs` (default 24 h), a program reaching a
+   * remote host and port it never reached before raises a medium alert. Needs this engine to be recording.
+   */
+  firstContact: boolean;
+  learningMs: number;
 }
 
 /**

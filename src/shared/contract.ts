@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionEntry, Alert, AlertSettings, ApiResult, BaselineState, CloseResult, EngineState, InterfaceRate, KillResult, Unsubscribe } from './api';
 import type { Delta, MonitorStatus, Snapshot } from './model';
+import type { RecordingStatus } from './recording';
 import { BaselineRuleSchema } from './baseline';
 import { MAX_HISTORY_SPAN_MS, MAX_TIMELINE_BUCKETS, type HistoryEvents, type HistoryFlows, type HistoryListeners, type HistoryTimeline } from './history';
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from './polling';
@@ -72,6 +73,23 @@ export const METHODS = {
   getAlertSettings: { args: z.tuple([]), returns: carries<AlertSettings>(), right: 'view' },
   /** Shows loopback listeners (low alerts) in every client's list and unread count, or hides them again. */
   setAlertsIncludeLoopback: { args: z.tuple([z.boolean()]), returns: carries<AlertSettings>(), right: 'change' },
+  /**
+   * First-contact alerts (learning mode) on or off, optionally with how much history to learn from first (ms, an
+   * hour to a year; default a day). Needs the engine to be recording the history.
+   */
+  setFirstContact: {
+    args: z.tuple([
+      z.boolean(),
+      z
+        .number()
+        .int()
+        .min(3_600_000)
+        .max(365 * 86_400_000)
+        .optional(),
+    ]),
+    returns: carries<AlertSettings>(),
+    right: 'change',
+  },
   /** Mutes a process (by summary) or a port until unmuted: it raises no alert. */
   muteAlerts: { args: z.tuple([alertMute]), returns: carries<AlertSettings>(), right: 'change' },
   unmuteAlerts: { args: z.tuple([alertMute]), returns: carries<AlertSettings>(), right: 'change' },
@@ -122,6 +140,10 @@ export const METHODS = {
    * switch as read back.
    */
   enableConntrackAccounting: { args: z.tuple([]), returns: carries<boolean>(), right: 'change' },
+  /** Whether this engine records the history (recording, off, starting, or paused and why), where, and how much. */
+  getHistoryStatus: { args: z.tuple([]), returns: carries<RecordingStatus>(), right: 'view' },
+  /** Turns recording the history on or off for this engine (the desktop app's and serve's setting; serve --no-record). */
+  setRecording: { args: z.tuple([z.boolean()]), returns: carries<RecordingStatus>(), right: 'change' },
 } as const satisfies Record<string, { args: z.ZodTuple; returns: Carries<unknown>; right: ApiRight }>;
 
 export const EVENTS = {
@@ -137,6 +159,8 @@ export const EVENTS = {
   /** Mutes, snooze, loopback shown, and how far the list was cleared. */
   alertSettings: carries<AlertSettings>(),
   action: carries<ActionEntry>(),
+  /** The recording's status changed (started, paused and why, off, resumed); the event count now and then. */
+  historyStatus: carries<RecordingStatus>(),
 } as const;
 
 type Methods = typeof METHODS;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HIGHLIGHT_MS, MAX_ALERTS, SocketStore, withAlert, type Row } from '../../src/renderer/src/store/socketStore';
 import { filterRows, groupRows, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
 import type { Alert, AlertSettings, ApiResult, EngineState } from '../../src/shared/api';
+import type { RecordingStatus } from '../../src/shared/recording';
 import { DEFAULT_ALERT_SETTINGS } from '../../src/shared/alerts';
 import type { PortwatchApi } from '../../src/shared/contract';
 import type { Delta, MonitorStatus, ProcessInfo, Snapshot, Socket } from '../../src/shared/model';
@@ -52,6 +53,7 @@ class FakeApi implements PortwatchApi {
   alertSettings: AlertSettings = DEFAULT_ALERT_SETTINGS;
   getAlertSettings = async () => ({ ok: true as const, value: this.alertSettings });
   setAlertsIncludeLoopback = this.getAlertSettings;
+  setFirstContact = this.getAlertSettings;
   muteAlerts = this.getAlertSettings;
   unmuteAlerts = this.getAlertSettings;
   snoozeAlerts = this.getAlertSettings;
@@ -67,6 +69,13 @@ class FakeApi implements PortwatchApi {
   historyListeners = this.historyFlows;
   historyEvents = this.historyFlows;
   historyTimeline = this.historyFlows;
+  recording: RecordingStatus = { state: 'recording', path: '/h/history.db', eventsWritten: 3, since: 1 };
+  getHistoryStatus = async () => ({ ok: true as const, value: this.recording });
+  setRecording = async (on: boolean) => {
+    this.recording = on ? { state: 'recording', path: '/h/history.db', eventsWritten: 3, since: 1 } : { state: 'off', path: '/h/history.db', eventsWritten: 3 };
+    return { ok: true as const, value: this.recording };
+  };
+  onHistoryStatus = () => () => {};
   push = {
     snapshot: (s: Snapshot) => this.l.snapshot.forEach((f) => f(s)),
     delta: (d: Delta) => this.l.delta.forEach((f) => f(d)),
@@ -164,6 +173,16 @@ describe('SocketStore', () => {
     expect(store.getView()).toMatchObject({ intervalMs: 500, error: null });
     await store.togglePolling();
     expect(store.getView().pollingPaused).toBe(true);
+  });
+
+  it('knows whether the engine records the history, and turns it off and on for the engine', async () => {
+    const { api, store } = await started([sock('a')]);
+    await waitFor(() => store.getView().recording ?? undefined, 5000, 'the recording status');
+    expect(store.getView().recording).toMatchObject({ state: 'recording', path: '/h/history.db' });
+    expect(await store.setRecording(false)).toMatchObject({ ok: true, value: { state: 'off' } });
+    expect(store.getView().recording?.state).toBe('off');
+    expect(api.recording.state).toBe('off');
+    store.stop();
   });
 
   it('collects host names as they arrive', async () => {

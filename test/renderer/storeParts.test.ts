@@ -90,6 +90,7 @@ function failingApi(): PortwatchApi {
     getAlerts: no,
     getAlertSettings: no,
     setAlertsIncludeLoopback: no,
+    setFirstContact: no,
     muteAlerts: no,
     unmuteAlerts: no,
     snoozeAlerts: no,
@@ -103,6 +104,8 @@ function failingApi(): PortwatchApi {
     historyEvents: no,
     historyTimeline: no,
     enableConntrackAccounting: no,
+    getHistoryStatus: no,
+    setRecording: no,
     onSnapshot: off,
     onDelta: off,
     onStatus: off,
@@ -111,6 +114,7 @@ function failingApi(): PortwatchApi {
     onAlert: off,
     onAlertSettings: off,
     onAction: off,
+    onHistoryStatus: off,
     onConnection: off,
   };
 }

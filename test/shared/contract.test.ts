@@ -19,6 +19,7 @@ describe('the contract table', () => {
       'getAlertSettings',
       'getAlerts',
       'getBaseline',
+      'getHistoryStatus',
       'getNetworkRates',
       'getState',
       'historyEvents',
@@ -37,6 +38,7 @@ describe('the contract table', () => {
       'onAlert',
       'onAlertSettings',
       'onAction',
+      'onHistoryStatus',
     ]);
   });
 

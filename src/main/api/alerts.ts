@@ -1,5 +1,5 @@
 import type { Alert, AlertMute, AlertSettings, AlertSeverity } from '../../shared/api';
-import { DEFAULT_ALERT_SETTINGS, isMuted, sameMute, SEVERITY_ORDER, severityOf } from '../../shared/alerts';
+import { DEFAULT_ALERT_SETTINGS, FIRST_CONTACT_SEVERITY, isMuted, sameMute, SEVERITY_ORDER, severityOf } from '../../shared/alerts';
 import { isExpected, type BaselineRule } from '../../shared/baseline';
 import { exposureOf, riskOf } from '../../shared/exposure';
 import { formatEndpoint, type Delta, type Snapshot, type Socket } from '../../shared/model';
@@ -23,6 +23,8 @@ export interface AlertOptions {
   keep?: number;
   /** How many alerts of one owning uid the list keeps. */
   perUid?: number;
+  /** Settings kept from an earlier run (the settings file): mutes, snooze, loopback and first contacts. */
+  initial?: Partial<Omit<AlertSettings, 'clearedThrough'>>;
 }
 
 /** How long "snooze" lasts when the caller does not say. */
@@ -73,6 +75,7 @@ export class Alerts {
     this.coalesceMs = opts.coalesceMs ?? 30_000;
     this.keep = opts.keep ?? 200;
     this.perUid = opts.perUid ?? 50;
+    if (opts.initial) this.settingsNow = { ...this.settingsNow, ...opts.initial, mutes: [...(opts.initial.mutes ?? [])] };
   }
 
   all(): Alert[] {
@@ -87,6 +90,30 @@ export class Alerts {
 
   setIncludeLoopback(on: boolean): AlertSettings {
     return this.changeSettings({ includeLoopback: on });
+  }
+
+  /** First-contact alerts on or off, and how much history they learn from first (ms). */
+  setFirstContact(on: boolean, learningMs?: number): AlertSettings {
+    return this.changeSettings({ firstContact: on, ...(learningMs === undefined ? {} : { learningMs }) });
+  }
+
+  /**
+   * A program reached a remote host and port for the first time (FirstContacts decided it): a first-contact
+   * alert, medium (listed, not notified), unless its process or its remote port is muted; it takes its uid's
+   * share of the list like any alert.
+   */
+  contact(s: Socket): void {
+    if (!this.settingsNow.firstContact || s.remoteAddress === null || s.remotePort === null) return;
+    if (isMuted(this.settingsNow.mutes, { summary: summaryOf(s), localPort: s.remotePort })) return;
+    const who = `${summaryOf(s) ?? 'an unknown process'}${s.pid === null ? '' : ` (pid ${s.pid})`}`;
+    this.raise(s, ownerOf(s), this.now(), false, `${who} contacted ${s.protocol} ${formatEndpoint(s.remoteAddress, s.remotePort)} for the first time`, {
+      kind: 'first-contact',
+      severity: FIRST_CONTACT_SEVERITY,
+      exposure: 'all',
+      remoteAddress: s.remoteAddress,
+      remotePort: s.remotePort,
+      risk: null,
+    });
   }
 
   /** Mutes a process (by summary) or a port until unmuted. */
@@ -200,7 +227,7 @@ export class Alerts {
     return this.settingsNow;
   }
 
-  private raise(s: Socket, owner: string, now: number, notify: boolean, message: string): void {
+  private raise(s: Socket, owner: string, now: number, notify: boolean, message: string, patch: Partial<Alert> = {}): void {
     const exposure = exposureOf(s) ?? 'all';
     const snoozed = this.settingsNow.snoozedUntil !== null && now < this.settingsNow.snoozedUntil;
     const alert: Alert = {
@@ -219,6 +246,7 @@ export class Alerts {
       risk: riskOf(s.localPort, s.protocol),
       notify: notify && !snoozed,
       message,
+      ...patch,
     };
     this.list.push({ alert, owner });
     this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);

@@ -2,13 +2,24 @@ import si from 'systeminformation';
 import type { Alert, AlertSettings, ApiResult, BaselineState, EngineState, InterfaceRate, Unsubscribe, ActionEntry } from '../../shared/api';
 import { dispatch, type ApiEventMessage, type ApiHandlers } from '../../shared/contract';
 import type { Socket } from '../../shared/model';
-import { Emitter, type MonitorLike, ProcessKiller, UserDirectory } from '../engine';
-import { defaultHistoryPath } from '../engine/history';
+import { NO_HISTORY, type RecordingStatus } from '../../shared/recording';
+import {
+  defaultHistoryPath,
+  Emitter,
+  HistoryRecording,
+  loadSettings,
+  type MonitorLike,
+  ProcessKiller,
+  type SettingsFile,
+  UserDirectory,
+  writeSettings,
+} from '../engine';
 import { ActionLog } from './actionLog';
 import { Alerts } from './alerts';
 import { BaselineService } from './baselineService';
-import { HistoryThread } from './historyThread';
 import { enableConntrackAccounting } from './conntrackAccounting';
+import { FirstContacts } from './firstContact';
+import { HistoryThread } from './historyThread';
 import { HostNames, type LookupFn } from './hostNames';
 import { ProcessActions } from './processActions';
 
@@ -23,11 +34,40 @@ export interface EngineApiOptions {
   killer?: ProcessKiller;
   /** Runs ss for closing connections (tests wrap it in a namespace). */
   ssCommand?: string[];
-  /** The history database the History view reads (`--db`); default: the per-user one (defaultHistoryPath). */
+  /**
+   * The history database this engine records into (with `record`) and a History view reads: the user's
+   * (defaultHistoryPath) or `--db PATH`. Without one this engine keeps no history.
+   */
   historyPath?: string;
+  /**
+   * Record into historyPath from the start; setRecording changes it. `'setting'`: as the settings file says
+   * (default on), and setRecording is saved there (the desktop app). Default false.
+   */
+  record?: boolean | 'setting';
+  /**
+   * The user's settings file (defaultSettingsPath): alert mutes, snooze, loopback and first-contact settings
+   * are read from it at start and saved to it on each change. A file that cannot be trusted or read is left
+   * as it is (`onSettingsError` says why) and nothing is saved over it. Without one, settings last a run.
+   */
+  settingsPath?: string;
+  onSettingsError?: (message: string) => void;
+  /** Who records, as a second Portwatch names the lock's holder (`portwatch serve`). */
+  historyCommand?: string;
+  /** Problems of the recording for a log (the CLI's stderr), and its status as it changes. */
+  onHistoryError?: (message: string) => void;
+  onHistoryStatus?: (s: RecordingStatus) => void;
+  /** First-contact alerts count loopback destinations too (tests with no other address to reach). */
+  firstContactLoopback?: boolean;
 }
 
-type ServiceEvents = { hostNames: Record<string, string>; baseline: BaselineState; alert: Alert; alertSettings: AlertSettings; action: ActionEntry };
+type ServiceEvents = {
+  hostNames: Record<string, string>;
+  baseline: BaselineState;
+  alert: Alert;
+  alertSettings: AlertSettings;
+  action: ActionEntry;
+  historyStatus: RecordingStatus;
+};
 
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
 
@@ -46,25 +86,59 @@ export class EngineApi {
   private readonly log: ActionLog;
   private readonly actions: ProcessActions;
   private readonly history: HistoryThread;
+  private readonly recording: HistoryRecording | null;
+  private readonly contacts: FirstContacts;
+  /** The settings file as read (null: none, or not to be written over). */
+  private settingsFile: SettingsFile | null;
   private readonly offMonitor: Unsubscribe[];
   private readonly subscribers = new Set<Unsubscribe>();
   private disposed = false;
+  private historyClosed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly monitor: MonitorLike,
-    opts: EngineApiOptions = {},
+    private readonly opts: EngineApiOptions = {},
   ) {
     const networkStats = opts.networkStats ?? (() => si.networkStats('*') as Promise<Array<{ iface: string; rx_sec: number | null; tx_sec: number | null }>>);
     this.names = new HostNames((n) => this.events.emit('hostNames', n), opts.lookup);
     this.baseline = new BaselineService(opts.baselinePath ?? null, (b) => this.events.emit('baseline', b));
+    const saved = opts.settingsPath ? loadSettings(opts.settingsPath) : null;
+    if (saved && !saved.ok) opts.onSettingsError?.(saved.message);
+    this.settingsFile = saved?.ok ? saved.settings : null;
     this.alerts = new Alerts({
       rules: () => this.baseline.rules(),
       onAlert: (a) => this.events.emit('alert', a),
-      onSettings: (s) => this.events.emit('alertSettings', s),
+      onSettings: (s) => {
+        this.events.emit('alertSettings', s);
+        const { mutes, snoozedUntil, includeLoopback, firstContact, learningMs } = s;
+        this.saveSettings({ alerts: { mutes, snoozedUntil, includeLoopback, firstContact, learningMs } });
+      },
+      initial: this.settingsFile?.alerts,
     });
     this.log = new ActionLog((e) => this.events.emit('action', e));
     this.history = new HistoryThread(opts.historyPath ?? defaultHistoryPath(), () => this.names.known());
     this.actions = new ProcessActions(opts.killer ?? new ProcessKiller({ users: new UserDirectory(undefined, 'background') }), this.log, opts.ssCommand);
+    this.contacts = new FirstContacts({
+      onContact: (s) => this.alerts.contact(s),
+      enabled: () => this.alerts.settings().firstContact,
+      learningMs: () => this.alerts.settings().learningMs,
+      includeLoopback: opts.firstContactLoopback,
+      current: () => monitor.getSnapshot(),
+    });
+    this.recording = opts.historyPath
+      ? new HistoryRecording(monitor, {
+          path: opts.historyPath,
+          command: opts.historyCommand ?? 'portwatch',
+          enabled: opts.record === 'setting' ? (this.settingsFile?.recordHistory ?? true) : opts.record === true,
+          onStatus: (s) => {
+            opts.onHistoryStatus?.(s);
+            this.events.emit('historyStatus', s);
+          },
+          onError: opts.onHistoryError,
+          // what the history learned, each time it opens: first contacts are compared with it
+          onContacts: (c) => this.contacts.load(c, monitor.getSnapshot()),
+        })
+      : null;
     // names are looked up as remote addresses appear, beside the poll, never inside it
     this.offMonitor = [
       monitor.on('snapshot', (s) => {
@@ -74,6 +148,7 @@ export class EngineApi {
       monitor.on('delta', (d) => {
         this.names.want([...d.added, ...d.changed].map((x) => x.remoteAddress));
         this.alerts.delta(d);
+        this.contacts.delta(d);
       }),
     ];
 
@@ -109,6 +184,7 @@ export class EngineApi {
       getAlerts: () => ok(this.alerts.all()),
       getAlertSettings: () => ok(this.alerts.settings()),
       setAlertsIncludeLoopback: (on) => ok(this.alerts.setIncludeLoopback(on)),
+      setFirstContact: (on, learningMs) => ok(this.alerts.setFirstContact(on, learningMs)),
       muteAlerts: (m) => ok(this.alerts.mute(m)),
       unmuteAlerts: (m) => ok(this.alerts.unmute(m)),
       snoozeAlerts: (ms) => ok(this.alerts.snooze(ms)),
@@ -125,6 +201,12 @@ export class EngineApi {
       historyEvents: (key, range) => this.history.events(key, range),
       historyTimeline: (range, buckets) => this.history.timeline(range, buckets),
       enableConntrackAccounting: () => enableConntrackAccounting(),
+      getHistoryStatus: () => ok(this.recording?.status() ?? NO_HISTORY),
+      setRecording: (on) => {
+        if (!this.recording) return { ok: false, code: 'bad-request', message: 'this Portwatch keeps no history' };
+        if (opts.record === 'setting') this.saveSettings({ recordHistory: on });
+        return ok(this.recording.setEnabled(on));
+      },
     };
   }
 
@@ -160,6 +242,7 @@ export class EngineApi {
       this.events.on('alert', (payload) => listener({ event: 'alert', payload })),
       this.events.on('alertSettings', (payload) => listener({ event: 'alertSettings', payload })),
       this.events.on('action', (payload) => listener({ event: 'action', payload })),
+      this.events.on('historyStatus', (payload) => listener({ event: 'historyStatus', payload })),
     ];
     const off = (): void => {
       offs.forEach((o) => o());
@@ -177,6 +260,24 @@ export class EngineApi {
     for (const off of [...this.subscribers]) off();
     this.names.setEnabled(false);
     this.history.dispose();
+    this.historyClosed = this.recording?.dispose() ?? Promise.resolve();
+  }
+
+  /** Disposes (see dispose) and waits until the history is written and its database closed and unlocked. */
+  close(): Promise<void> {
+    this.dispose();
+    return this.historyClosed;
+  }
+
+  /** Saves a change into the settings file, keeping what else it holds; a file that was refused is never written. */
+  private saveSettings(patch: Partial<SettingsFile>): void {
+    if (!this.opts.settingsPath || !this.settingsFile) return;
+    this.settingsFile = { ...this.settingsFile, ...patch };
+    try {
+      writeSettings(this.opts.settingsPath, this.settingsFile);
+    } catch (e) {
+      this.opts.onSettingsError?.((e as Error).message);
+    }
   }
 
   private processName(pid: number): string | undefined {

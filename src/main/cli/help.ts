@@ -71,7 +71,7 @@ coloured on a terminal as in the UI (green new, red gone, yellow changed; NO_COL
 ${FILTER_HELP}`;
 
 export const SERVE_HELP = `Usage: portwatch serve [--port N] [--host H] [--open] [--token-file FILE] [--tls-cert FILE --tls-key FILE]
-                      [--read-only] [--interval MS]
+                      [--read-only] [--interval MS] [--db PATH | --no-record]
 
 Serves the live view to a browser and prints its URL. The URL's fragment (after #) carries a random token
 that the page shows the server over its WebSocket: the page itself is public, the live view needs the token.
@@ -98,6 +98,11 @@ another local user is refused, token or not, and named on stderr. Stops on Ctrl-
                     audit; portwatch audit --help says where it is)
   --interval MS     poll every MS milliseconds (${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}, default ${DEFAULT_POLL_INTERVAL_MS})
   --source NAME     auto (default: netlink on Linux), netlink, procfs or systeminformation
+  --db PATH         record the history into PATH while serving (default: the user's history, which
+                    portwatch record --help names); when another Portwatch (portwatch record) already
+                    records into it, serve does not, and says which process does (on stderr and in the
+                    page's status bar). The live view never waits for the history
+  --no-record       do not record the history (the page's More menu turns it on and off too)
 `;
 
 export const AUDIT_HELP = `Usage: portwatch audit [--json] [--baseline FILE | --write-baseline FILE]

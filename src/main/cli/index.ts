@@ -28,7 +28,9 @@ import { AUDIT_HELP, KILL_HELP, MAIN_HELP, SERVE_HELP, unknownCommand, WATCH_HEL
 import { list } from './list';
 import { ChangeLines, statusLine } from './watchLines';
 import { history } from './history';
-import { record } from './record';
+import { historyPath, record } from './record';
+import { defaultSettingsPath } from '../engine/settingsFile';
+import { describeRecording } from '../../shared/recording';
 
 /*
  * Every command, for the commands' bundle (out/node/cli-impl.cjs). `list` lives in list.ts, which is also a
@@ -86,6 +88,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     'read-only': { type: 'boolean' },
     'remote-control': { type: 'boolean' },
     'allow-user': { type: 'string', multiple: true },
+    db: { type: 'string' },
+    'no-record': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
@@ -113,6 +117,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   if (v['read-only'] && v['remote-control']) throw new UsageError('portwatch serve: choose one of --read-only and --remote-control');
   const allowed = resolveUsers(v['allow-user'] ?? []);
   if (!allowed.ok) throw new UsageError(`portwatch serve: --allow-user: ${inert(allowed.message)}`);
+  const dbPath = historyPath('serve', v.db);
+  let lastHistory = '';
   // what was built, before the token file, which may be created: a missing bundle leaves nothing behind
   const staticDir = builtWebUi();
   const workerPath = io.workerPath ?? built(bundlePath('worker'));
@@ -152,6 +158,18 @@ async function serve(args: string[], io: CliIo): Promise<number> {
       remoteControl: v['remote-control'] === true,
       allowUsers: allowed.uids,
       tls,
+      settingsPath: defaultSettingsPath(),
+      onSettingsError: (message) => io.err(`portwatch serve: ${inert(message)}\n`),
+      historyPath: dbPath,
+      record: v['no-record'] !== true,
+      onHistoryError: (message) => io.err(`portwatch serve: history: ${inert(message)}\n`),
+      // what the status bar's indicator says, on stderr too, when it changes: recording, or why not
+      onHistoryStatus: (s) => {
+        const key = s.state === 'paused' ? `${s.reason} ${s.message}` : s.state;
+        if (s.state === 'starting' || key === lastHistory) return;
+        lastHistory = key;
+        io.err(`portwatch: ${inert(s.state === 'recording' ? `recording the history to ${s.path}` : describeRecording(s).title)}\n`);
+      },
       onRefused: (who) =>
         io.err(
           `portwatch: refused a connection from ${inert(`${who.address} port ${who.port}`)}: ${who.uid === null ? 'its owner was not found' : `it is user ${inert(who.user ?? '(no name)')} (uid ${who.uid})`}, not this server's user (--allow-user NAME lets a user in)\n`,

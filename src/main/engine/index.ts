@@ -27,3 +27,9 @@ export { tcpSocketUid } from './netlink/lookup';
 export type { Endpoint } from './netlink/lookup';
 export { APP_ENTRIES, appDir, appPath, bundlePath, NODE_ENTRIES, NOT_BUILT, OUT_DIR } from './bundles';
 export type { AppBundle, NodeBundle } from './bundles';
+// recording beside a live view (no libsql on this thread: the store runs in the history-writer bundle)
+export { HistoryRecording, type RecordingOptions } from './history/recording';
+export { defaultHistoryPath } from './history/files';
+export { contactKey, programOf } from './history/tracker';
+export type { LearnedContacts } from './history/writer';
+export { defaultSettingsPath, loadSettings, writeSettings, type SettingsFile, type SettingsLoad } from './settingsFile';

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { WS_PATH, type ApiResult, type EngineState, type WsMessage } from '../../shared/api';
 import { CSP } from '../../shared/csp';
+import type { RecordingStatus } from '../../shared/recording';
 import { encodeSnapshot } from '../../shared/wire';
 import { EngineApi } from '../api/engineApi';
 import { type MonitorLike, UserDirectory } from '../engine';
@@ -77,8 +78,6 @@ export interface ServeOptions {
   maxClients?: number;
   /** The expected-ports baseline file (the CLI passes the user's XDG one). */
   baselinePath?: string;
-  /** The history database the History view reads (default: the per-user one). */
-  historyPath?: string;
   /** Sees every HTTP request and WebSocket upgrade before it is answered (tests log them). */
   onRequest?: (req: IncomingMessage) => void;
   /** The clock one-time codes expire by. */
@@ -93,6 +92,16 @@ export interface ServeOptions {
   onRefused?: (who: RefusedClient) => void;
   /** Serve https and wss with this certificate (PEM, a chain allowed) and key (PEM); see loadTlsFiles. */
   tls?: { cert: Buffer; key: Buffer };
+  /** The history database (EngineApiOptions.historyPath): recorded into with `record`, read by the History view. */
+  historyPath?: string;
+  /** Record the history while serving (serve records unless --no-record). */
+  record?: boolean;
+  /** Problems of the recording, and its status as it changes (the CLI prints them). */
+  onHistoryError?: (message: string) => void;
+  onHistoryStatus?: (s: RecordingStatus) => void;
+  /** The user's settings file (EngineApiOptions.settingsPath): alert mutes and snooze kept across restarts. */
+  settingsPath?: string;
+  onSettingsError?: (message: string) => void;
 }
 
 export interface RefusedClient {
@@ -150,7 +159,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const maxBuffered = opts.maxBufferedBytes ?? 8 << 20;
   const maxClients = opts.maxClients ?? MAX_CLIENTS;
   const assets = await loadAssets(opts.staticDir);
-  const engineApi = new EngineApi(opts.monitor, { baselinePath: opts.baselinePath, historyPath: opts.historyPath });
+  const engineApi = new EngineApi(opts.monitor, {
+    baselinePath: opts.baselinePath,
+    historyPath: opts.historyPath,
+    record: opts.record,
+    historyCommand: 'portwatch serve',
+    onHistoryError: opts.onHistoryError,
+    onHistoryStatus: opts.onHistoryStatus,
+    settingsPath: opts.settingsPath,
+    onSettingsError: opts.onSettingsError,
+  });
   const wildcard = host === '0.0.0.0' || host === '::';
   // on the server's thread: a uid passwd does not list is asked of getent in the background, never waited for
   const users = new UserDirectory(undefined, 'background');
@@ -367,7 +385,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         engineApi.dispose();
         for (const c of wss.clients) c.terminate();
         wss.close();
-        server.close(() => resolve());
+        // the history's last batch written and its lock released before the caller goes on
+        server.close(() => void engineApi.close().then(resolve));
         server.closeAllConnections();
       }),
   };

@@ -395,6 +395,28 @@ export function App({ store }: { store: SocketStore }): ReactElement {
           >
             Resolve names
           </button>
+          {view.recording && view.recording.path !== '' && (
+            <button
+              data-testid="record-history"
+              disabled={!view.control}
+              aria-pressed={view.recording.state !== 'off'}
+              onClick={() => void store.setRecording(view.recording?.state === 'off')}
+              title={`Record the history (every connection and listener, kept across restarts) into ${view.recording.path}, for every window and client`}
+            >
+              Record history
+            </button>
+          )}
+          {view.recording && view.recording.path !== '' && (
+            <button
+              data-testid="first-contact"
+              disabled={!view.control}
+              aria-pressed={view.alertSettings.firstContact}
+              onClick={() => void store.setFirstContact(!view.alertSettings.firstContact)}
+              title={`Alert when a program reaches a remote host and port it never reached before (after learning from ${Math.round(view.alertSettings.learningMs / 3_600_000)} h of history; needs Record history)`}
+            >
+              First-contact alerts
+            </button>
+          )}
           <button onClick={() => dispatch({ type: 'collapseAll', keys: groups.map((g) => g.key) })}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
           <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>
             Export CSV

@@ -202,7 +202,10 @@ describe('alerts and rules through the API', () => {
     try {
       const pushed: AlertSettings[] = [];
       api.subscribe((m) => m.event === 'alertSettings' && pushed.push(m.payload));
-      expect(await api.call('getAlertSettings', [])).toEqual({ ok: true, value: { includeLoopback: false, mutes: [], snoozedUntil: null, clearedThrough: 0 } });
+      expect(await api.call('getAlertSettings', [])).toEqual({
+        ok: true,
+        value: { includeLoopback: false, mutes: [], snoozedUntil: null, clearedThrough: 0, firstContact: false, learningMs: 86_400_000 },
+      });
       await api.call('muteAlerts', [{ port: 3000 }]);
       await api.call('setAlertsIncludeLoopback', [true]);
       await api.call('snoozeAlerts', [SNOOZE_MS]);

@@ -50,6 +50,7 @@ const VALID: Record<string, unknown[]> = {
   getAlerts: [],
   getAlertSettings: [],
   setAlertsIncludeLoopback: [true],
+  setFirstContact: [true],
   muteAlerts: [{ port: 3000 }],
   unmuteAlerts: [{ process: 'node server.js' }],
   snoozeAlerts: [3_600_000],
@@ -66,6 +67,8 @@ const VALID: Record<string, unknown[]> = {
   ],
   historyTimeline: [{ since: 0, until: 3_600_000 }, 60],
   enableConntrackAccounting: [],
+  getHistoryStatus: [],
+  setRecording: [false],
 };
 
 function attempts(method: string): unknown[] {

@@ -156,7 +156,8 @@ describe('portwatch CLI', () => {
   });
 
   it('serve prints a URL with the token in its fragment (never sent to a server), serves the page, and stops on Ctrl-C', async () => {
-    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // --no-record: not the user's real history (serveHistory.live.test.ts tests recording)
+    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--no-record'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     serve.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {

@@ -186,7 +186,19 @@ describe('preload bridge', () => {
     const api = createIpcApi(ipc as never);
     // every request method of the contract, the subscriptions, and nothing else (no ipcRenderer)
     expect(Object.keys(api).sort()).toEqual(
-      [...API_METHODS, 'onSnapshot', 'onDelta', 'onStatus', 'onHostNames', 'onBaseline', 'onAlert', 'onAlertSettings', 'onAction', 'onConnection'].sort(),
+      [
+        ...API_METHODS,
+        'onSnapshot',
+        'onDelta',
+        'onStatus',
+        'onHostNames',
+        'onBaseline',
+        'onAlert',
+        'onAlertSettings',
+        'onAction',
+        'onConnection',
+        'onHistoryStatus',
+      ].sort(),
     );
     expect(await api.setPollInterval(500)).toEqual({ ok: true, value: 'answer' });
     expect(calls).toEqual([[ipcInvokeChannel('setPollInterval'), 500]]);

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { BIN, SI_CHILD, WORKER } from '../../helpers/paths';
 import { defaultBaselinePath, loadBaseline } from '../../../src/main/engine/baselineFile';
+import { HistoryLock } from '../../../src/main/engine/history/lock';
+import type { RecordingStatus } from '../../../src/shared/recording';
 import { ipcInvokeChannel } from '../../../src/shared/api';
 import { API_METHODS } from '../../../src/shared/contract';
 import { CSP } from '../../../src/shared/csp';
@@ -189,10 +191,13 @@ vi.mock('../../../src/main/engine/monitorHost', async () => {
 });
 
 describe('Electron main entry', () => {
-  it('opens one hardened window, binds IPC, sets the CSP header, shows a tray, and quits cleanly', async () => {
+  it('opens one hardened window, binds IPC, sets the CSP header, shows a tray, records the history, and quits cleanly', async () => {
     // the app's baseline is the user's one, here in a config directory of the test's own (baseline.test.ts: its migration)
     const config = mkdtempSync(join(tmpdir(), 'pw-main-config-'));
     process.env.XDG_CONFIG_HOME = config;
+    // and its history the user's one, here in a state directory of the test's own
+    const state = mkdtempSync(join(tmpdir(), 'pw-main-state-'));
+    process.env.XDG_STATE_HOME = state;
     await import('../../../src/main/index');
     fx.ready();
     await fx.whenReady;
@@ -297,6 +302,19 @@ describe('Electron main entry', () => {
     expect(audit.stdout).toContain(`baseline: ${defaultBaselinePath()}`);
     rmSync(config, { recursive: true, force: true });
 
+    // the app records the history while it runs, into the user's one (the one `record` and `history` use)
+    const getHistoryStatus = fx.ipcHandlers.get(ipcInvokeChannel('getHistoryStatus')) as (e: {
+      senderFrame: unknown;
+    }) => Promise<{ ok: boolean; value?: RecordingStatus }>;
+    const historyDb = join(state, 'portwatch', 'history.db');
+    await vi.waitFor(
+      async () => expect(await getHistoryStatus({ senderFrame: mainFrame })).toMatchObject({ ok: true, value: { state: 'recording', path: historyDb } }),
+      {
+        timeout: 20_000,
+      },
+    );
+    expect(HistoryLock.holder(`${historyDb}.lock`)).toMatchObject({ pid: process.pid, command: 'Portwatch desktop app' });
+
     // closing the window hides it: watching goes on from the tray
     const close = vi.fn();
     win.handlers.get('close')?.({ preventDefault: close });
@@ -307,8 +325,11 @@ describe('Electron main entry', () => {
     const hold = vi.fn();
     fx.appHandlers.get('before-quit')?.({ preventDefault: hold });
     expect(hold).toHaveBeenCalled();
-    await vi.waitFor(() => expect(fx.quit.count).toBe(1));
+    await vi.waitFor(() => expect(fx.quit.count).toBe(1), { timeout: 10_000 });
     expect(fx.stops.count).toBe(1);
+    // the history was closed before quitting: its lock is free for the next Portwatch
+    expect(HistoryLock.holder(`${historyDb}.lock`)).toBeNull();
+    rmSync(state, { recursive: true, force: true });
     const again = vi.fn();
     fx.appHandlers.get('before-quit')?.({ preventDefault: again });
     expect(again).not.toHaveBeenCalled();

@@ -142,6 +142,32 @@ describe('HistoryStore: schema', () => {
     // the refusal released the lock
     expect(HistoryLock.holder(`${path}.lock`)).toBeNull();
   });
+
+  it('what each program contacted, for first-contact alerts: from a migrated version 1 database, by an index alone', () => {
+    const path = join(dir, 'v1.db');
+    const raw = new Database(path);
+    raw.exec('PRAGMA journal_mode = WAL');
+    raw.exec(MIGRATIONS[0] as string);
+    raw.exec('PRAGMA user_version = 1');
+    raw
+      .prepare(
+        `INSERT INTO flows (hour, program, name, remote_address, port, protocol, direction, opened, closed, bytes_in, bytes_out, first_seen, last_seen)
+         VALUES (?, '/usr/bin/curl', 'curl', '93.184.216.34', 443, 'tcp', 'out', 1, 1, 5, 5, ?, ?)`,
+      )
+      .run(T0, T0, T0);
+    raw.close();
+    const writer = opened(HistoryStore.open(path, { mode: 'write', command: 'test' }));
+    expect(writer.contacts(10)).toEqual({ keys: ['/usr/bin/curl|93.184.216.34|443|tcp'], truncated: false, since: T0 });
+    expect(writer.contacts(0)).toMatchObject({ keys: [], truncated: true });
+    writer.close();
+    const check = new Database(path);
+    expect((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
+    const plan = check
+      .prepare(`EXPLAIN QUERY PLAN SELECT program, remote_address, port, protocol FROM flow_keys WHERE direction = 'out' LIMIT 5`)
+      .all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX flow_keys_key/);
+    check.close();
+  });
 });
 
 describe('HistoryStore: an older database', () => {

@@ -43,6 +43,14 @@ export class HistoryRecorder {
     this.unsubscribe = [source.on('snapshot', (s) => this.snapshot(s)), source.on('delta', (d) => this.delta(d))];
   }
 
+  /**
+   * Starts from the monitor's current state: for a recorder created after the monitor's first snapshot (the
+   * desktop app and `serve` start recording once the database is open, or again after it was off).
+   */
+  begin(s: Snapshot): void {
+    this.snapshot(s);
+  }
+
   private snapshot(s: Snapshot): void {
     // a snapshot after the first is the worker's resynchronisation (a restart): what is queued goes first
     this.flushNow();

@@ -12,6 +12,7 @@
  * - listeners: one row per time a port listened (who, from when, until when), for "when did this start listening
  *   and who"; kept as long as the flows;
  * - meta: key/value (when the database was created, by which version).
+ * Version 2 adds an index of outbound flows by (program, remote host, port, protocol): first contacts.
  */
 
 export const SCHEMA_VERSION = 2;

@@ -5,7 +5,7 @@ import type { Direction, Protocol } from '../../../shared/model';
 import { checkHistoryPath, looksLikeSqlite, moveAside } from './files';
 import { HistoryLock, type LockHolder } from './lock';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
-import { hourOf, listenerKey, type FlowIncrement, type HistoryBatch, type HistoryEvent } from './tracker';
+import { contactKey, hourOf, listenerKey, type FlowIncrement, type HistoryBatch, type HistoryEvent } from './tracker';
 
 /**
  * The history database (SQLite through libsql, N-API: one binary for Node and Electron): opened for writing by
@@ -80,6 +80,11 @@ export interface OpenOptions {
   command?: string;
   retention?: Partial<Retention>;
   now?: () => number;
+  /**
+   * What a writer does with a database it cannot read: move it aside and start a new one (`record`), or refuse,
+   * leaving it byte for byte as it is (the desktop app and `serve`, which record only on the side). Default move-aside.
+   */
+  onCorrupt?: 'move-aside' | 'refuse';
 }
 
 type Row = Record<string, unknown>;
@@ -162,7 +167,8 @@ export class HistoryStore {
       return f;
     };
     const corrupt = (): OpenFailure | null => {
-      if (!write) return { ok: false, code: 'corrupt', message: `${file} is not a readable history database (corrupt, or not SQLite); it is left as it is` };
+      if (!write || opts.onCorrupt === 'refuse')
+        return { ok: false, code: 'corrupt', message: `${file} is not a readable history database (corrupt, or not SQLite); it is left as it is` };
       const aside = moveAside(file, new Date(opts.now?.() ?? Date.now()));
       notes.push(`${file} was not a readable history database (corrupt, or not SQLite): moved it aside to ${aside} and started a new one`);
       return null;
@@ -256,7 +262,8 @@ export class HistoryStore {
       for (const f of batch.flows) this.writeFlow(f);
       this.db.exec('COMMIT');
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      // SQLite has rolled back itself after some errors (a full disk): a second ROLLBACK would hide the first error
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.lastAt = floor;
       throw e;
     }
@@ -306,6 +313,21 @@ export class HistoryStore {
   /** The listening ports the history has as still listening: a new recording closes the ones gone. */
   openListenerKeys(): Set<string> {
     return new Set((this.db.prepare('SELECT key FROM listeners WHERE stopped_at IS NULL').all() as Row[]).map((r) => str(r.key)));
+  }
+
+  /**
+   * What the history says each program has contacted going out, as contactKey()s, for first-contact alerts: at
+   * most `limit` (`truncated` when there are more), read from flow_keys' own key index alone; and since when the
+   * history reaches back (its oldest hour's first sighting), null when it holds none.
+   */
+  contacts(limit: number): { keys: string[]; truncated: boolean; since: number | null } {
+    const rows = this.db.prepare(`SELECT program, remote_address, port, protocol FROM flow_keys WHERE direction = 'out' LIMIT ?`).all(limit + 1) as Row[];
+    const since = (this.db.prepare('SELECT min(first_seen) AS since FROM flow_hours WHERE hour = (SELECT min(hour) FROM flow_hours)').get() as Row).since;
+    return {
+      keys: rows.slice(0, limit).map((r) => contactKey(str(r.program), str(r.remote_address), num(r.port), str(r.protocol))),
+      truncated: rows.length > limit,
+      since: numOrNull(since),
+    };
   }
 
   /** Bytes the database's live pages take (its file may be larger until pages are given back). */

@@ -88,6 +88,19 @@ export function listenerKey(s: Pick<Socket, 'protocol' | 'localAddress' | 'local
   return `${s.protocol}|${s.localAddress}|${s.localPort}|${s.netns ?? ''}`;
 }
 
+/**
+ * One outbound contact as the history aggregates it (the flows' program, remote host, port, protocol): what
+ * first-contact alerts learn and compare. `program` is the executable's path, else the name, else ''.
+ */
+export function contactKey(program: string, remoteAddress: string, port: number, protocol: string): string {
+  return `${program}|${remoteAddress}|${port}|${protocol}`;
+}
+
+/** The program a flow is filed under: the executable's path when known, else the process name, else ''. */
+export function programOf(p: { exe: string | null; name: string | null } | null | undefined): string {
+  return p?.exe ?? p?.name ?? '';
+}
+
 interface Owner {
   pid: number | null;
   name: string | null;
@@ -383,7 +396,7 @@ export class HistoryTracker {
     if (s.remoteAddress === null) return;
     const direction: Direction = s.direction ?? 'out';
     const port = direction === 'in' ? s.localPort : (s.remotePort ?? 0);
-    const program = t.owner.exe ?? t.owner.name ?? '';
+    const program = programOf(t.owner);
     const hour = hourOf(at);
     const key = `${hour}|${program}|${s.remoteAddress}|${port}|${s.protocol}|${direction}`;
     let f = this.flows.get(key);

@@ -1,5 +1,5 @@
 import { useState, type ReactElement } from 'react';
-import { describeMute } from '../../../shared/alerts';
+import { alertPort, describeMute } from '../../../shared/alerts';
 import type { Alert, AlertMute, AlertSettings, AlertSeverity } from '../../../shared/api';
 
 const SEVERITY_TEXT: Record<AlertSeverity, string> = { high: 'High', medium: 'Medium', low: 'Low' };
@@ -112,13 +112,13 @@ export function AlertList({
                 </button>
               )}
               {controls && (
-                <button data-testid="alert-mute-port" onClick={() => controls.onMute({ port: a.localPort })}>
-                  Mute port {a.localPort}
+                <button data-testid="alert-mute-port" onClick={() => controls.onMute({ port: alertPort(a) })}>
+                  Mute port {alertPort(a)}
                 </button>
               )}
               {gone.has(a.id) && (
                 <span className="muted" data-testid="alert-gone" role="status">
-                  That listener is gone: nothing to show.
+                  {a.kind === 'first-contact' ? 'That connection is gone' : 'That listener is gone'}: nothing to show.
                 </span>
               )}
             </div>

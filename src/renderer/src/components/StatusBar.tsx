@@ -1,8 +1,28 @@
 import type { ReactElement, ReactNode } from 'react';
+import { describeRecording, type RecordingStatus } from '../../../shared/recording';
 import type { StoreView } from '../store/socketStore';
 
 function time(ms: number | null): string {
   return ms === null ? '—' : new Date(ms).toLocaleTimeString();
+}
+
+/** Whether the history is being recorded: a dot and a word, with the path, why not and what to do in its tooltip. */
+function RecordingIndicator({ status }: { status: RecordingStatus }): ReactElement | null {
+  if (status.state === 'off' && status.path === '') return null;
+  const { text, title } = describeRecording(status, time);
+  const tone = status.state === 'recording' ? 'on' : status.state === 'paused' ? 'paused' : 'off';
+  return (
+    <span
+      className={`recording recording-${tone}`}
+      data-testid="history-status"
+      data-state={status.state}
+      data-reason={status.state === 'paused' ? status.reason : undefined}
+      title={title}
+    >
+      <span className="recording-dot" aria-hidden="true" />
+      {text}
+    </span>
+  );
 }
 
 /** Source, last poll, counts, and any trouble: a failing source (with since when the data is stale) or a lost connection. */
@@ -79,6 +99,7 @@ export function StatusBar({ view, processes, udp }: { view: StoreView; processes
           Read-only
         </span>
       )}
+      {view.recording && <RecordingIndicator status={view.recording} />}
       {st?.state === 'ok' && st.warnings.length > 0 && <span title={st.warnings.join('\n')}>{st.warnings.length} warnings</span>}
       {trouble}
       {view.error && (

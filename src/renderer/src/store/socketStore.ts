@@ -3,6 +3,7 @@ import { DEFAULT_ALERT_SETTINGS } from '../../../shared/alerts';
 import type { BaselineRule, RuleChoice } from '../../../shared/baseline';
 import type { PortwatchApi } from '../../../shared/contract';
 import type { Delta, MonitorStatus, Snapshot, Socket, SourceName } from '../../../shared/model';
+import type { RecordingStatus } from '../../../shared/recording';
 import { EngineMirror } from './engineMirror';
 import { HistoryQueries } from './historyView';
 import { RowTracker, type Row } from './rows';
@@ -45,6 +46,8 @@ export interface StoreView {
   alertSettings: AlertSettings;
   /** Every kill and close, newest last (bounded). */
   actions: readonly ActionEntry[];
+  /** Whether the engine records the history, and why not (null until known). */
+  recording: RecordingStatus | null;
   /** Sockets by state over the last ten minutes (at most one point a second), oldest first. */
   history: readonly StatePoint[];
   /** Machine throughput, sampled every RATE_SAMPLE_MS from start-up, oldest first (bounded). */
@@ -96,6 +99,7 @@ export class SocketStore {
     alerts: [],
     alertSettings: DEFAULT_ALERT_SETTINGS,
     actions: [],
+    recording: null,
     error: null,
   };
   private readonly listeners = new Set<() => void>();
@@ -157,6 +161,7 @@ export class SocketStore {
       }),
       this.api.onAlertSettings((alertSettings) => this.settingsChanged(alertSettings)),
       this.api.onAction((e) => this.set({ actions: [...this.view.actions.slice(-199), e] })),
+      this.api.onHistoryStatus((recording) => this.set({ recording })),
       this.api.onConnection((connected) => {
         this.set({ connected });
         if (connected) void this.resync();
@@ -210,6 +215,11 @@ export class SocketStore {
     return this.alertCommand(this.api.setAlertsIncludeLoopback(on));
   }
 
+  /** First-contact alerts (learning mode) on or off, for the engine. */
+  setFirstContact(on: boolean): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(this.api.setFirstContact(on));
+  }
+
   muteAlerts(m: AlertMute): Promise<ApiResult<AlertSettings>> {
     return this.alertCommand(this.api.muteAlerts(m));
   }
@@ -239,6 +249,11 @@ export class SocketStore {
   /** Turns on conntrack accounting in the engine's namespace (the user confirmed it): UDP rates from the next polls. */
   enableConntrackAccounting(): Promise<ApiResult<boolean>> {
     return this.command(this.api.enableConntrackAccounting());
+  }
+
+  /** Turns recording the history on or off, for the engine (every window and client). */
+  setRecording(on: boolean): Promise<ApiResult<RecordingStatus>> {
+    return this.command(this.api.setRecording(on), (recording) => ({ recording }));
   }
 
   /**
@@ -319,6 +334,8 @@ export class SocketStore {
       if (a.ok) this.set({ alerts: a.value });
       if (st.ok) this.settingsChanged(st.value);
       if (l.ok) this.set({ actions: l.value });
+      const h = await this.api.getHistoryStatus();
+      if (h.ok) this.set({ recording: h.value });
     } finally {
       this.resyncing = false;
     }
