@@ -102,7 +102,12 @@ function walkChunks<H>(s: Shared, sign: number, links: Links<H>, emit: (pid: num
         if (r === -3 /* GONE */) continue; // closed meanwhile, or a hole in the numbers
         found++;
         if (r > 0) room = emit(pid, r);
-        else if (r === -2 /* DENIED */) room = emit(pid, 0);
+        else if (r === -2 /* DENIED */) {
+          // the kernel asks the same of every descriptor of a process (may this reader ptrace it?): the
+          // others would be refused too, each a failed call (and, through node:fs, an exception)
+          room = emit(pid, 0);
+          break;
+        }
       }
       links.close(handle);
     }
