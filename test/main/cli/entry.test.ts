@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,17 +123,31 @@ describe('bin/portwatch and its entry bundle', () => {
   it('the list bundle has a V8 code cache that this Node accepts', () => {
     // in a fresh node: V8 accepts the data only with the flags it was made with
     const check = `
-      const { readFileSync } = require('node:fs'); const { createHash } = require('node:crypto');
+      const { readFileSync } = require('node:fs'); const { crc32 } = require('node:zlib');
       const { Script } = require('node:vm'); const { wrap } = require('node:module');
       const f = process.argv[1], source = readFileSync(f), cache = readFileSync(f + '.v8cache');
-      const hashed = createHash('sha256').update(source).digest().equals(cache.subarray(0, 32));
-      const script = new Script(wrap(source.toString('utf8')), { filename: f, cachedData: cache.subarray(32) });
+      const hashed = crc32(source) === cache.readUInt32LE(0);
+      const script = new Script(wrap(source.toString('utf8')), { filename: f, cachedData: cache.subarray(4) });
       process.stdout.write(JSON.stringify({ hashed, rejected: script.cachedDataRejected }));`;
     const r = execFileSync(process.execPath, ['-e', check, join(ROOT, 'out', 'node', 'cli-list.cjs')], {
       env: { PATH: process.env.PATH ?? '' },
       encoding: 'utf8',
     });
     expect(JSON.parse(r)).toEqual({ hashed: true, rejected: false });
+  });
+
+  it('starts without node:crypto (some 10 ms of Node to load): --help and list check their code cache with zlib.crc32', () => {
+    const preload = join(scratch, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));\n");
+    for (const args of [['--help'], ['list', '--listen', '--port', '1']]) {
+      const r = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+      const loaded = JSON.parse(r.stderr.slice(r.stderr.lastIndexOf('['))) as string[];
+      expect(
+        loaded.filter((m) => /\bcrypto\b/.test(m)),
+        args.join(' '),
+      ).toEqual([]);
+      expect(loaded, args.join(' ')).toContain('NativeModule zlib');
+    }
   });
 
   it('without a built CLI says how to build it and exits 1, building nothing', async () => {
