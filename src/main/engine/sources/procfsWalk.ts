@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { lastDenied, libc, linkInodeAt, openDirectory } from '../native/libc';
 import type { OwnerLookup } from '../owners';
 
@@ -294,6 +295,8 @@ export class OneShotWalk {
     this.shared.chunks.set(chunks);
     if (this.untilFound || helper === false || (helper === 'auto' && fds < HELPER_FROM_FDS) || n < 2) return;
     try {
+      // required here: list --listen, which walks alone, loads no node:worker_threads
+      const { Worker } = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
       this.worker = new Worker(`(${helperMain.toString()})(${walkChunks.toString()}, ${fsLinks.toString()})`, {
         eval: true,
         workerData: this.shared,
