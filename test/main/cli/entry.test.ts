@@ -136,7 +136,7 @@ describe('bin/portwatch and its entry bundle', () => {
     expect(JSON.parse(r)).toEqual({ hashed: true, rejected: false });
   });
 
-  it('starts without node:crypto (some 10 ms of Node to load): --help and list check their code cache with zlib.crc32', () => {
+  it('starts without node:crypto (some 10 ms of Node to load) or node:worker_threads: --help and list --listen', () => {
     const preload = join(scratch, 'modules.cjs');
     writeFileSync(preload, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));\n");
     for (const args of [['--help'], ['list', '--listen', '--port', '1']]) {
@@ -147,6 +147,8 @@ describe('bin/portwatch and its entry bundle', () => {
         args.join(' '),
       ).toEqual([]);
       expect(loaded, args.join(' ')).toContain('NativeModule zlib');
+      // list --listen walks the descriptors in this thread alone: no thread, so no node:worker_threads
+      expect(loaded, args.join(' ')).not.toContain('NativeModule worker_threads');
     }
   });
 
