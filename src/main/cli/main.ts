@@ -2,8 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
-import { crc32 } from 'node:zlib';
 import { bundlePath, esmBundlePath, NOT_BUILT } from '../engine/bundles';
 import { notInCi } from './top/ciEnv';
 import { quickAnswer } from './help';
@@ -39,6 +37,9 @@ function version(): string {
  */
 function loadBundle(filename: string): unknown {
   const load = createRequire(filename);
+  // required here, not at the top: --help and --version need neither
+  const { crc32 } = load('node:zlib') as typeof import('node:zlib');
+  const { Script } = load('node:vm') as typeof import('node:vm');
   let cache: Buffer;
   let source: Buffer;
   try {
