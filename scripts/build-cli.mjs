@@ -11,10 +11,10 @@
 import { build, analyzeMetafile } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -81,16 +81,19 @@ const [all, esm, listOnly] = await Promise.all([
 ]);
 
 /**
- * The V8 code cache of a bundle, which main.ts (loadBundle) compiles it from: the bundle's SHA-256, then the
- * data of a vm.Script of it in require()'s wrapper, taken after running its top level once (so what that
- * compiles is in it too). Made by the Node that builds; another Node's V8 rejects it and compiles as usual.
+ * The V8 code cache of a bundle, which main.ts (loadBundle) compiles it from: the bundle's CRC-32 (4 bytes,
+ * little-endian), then the data of a vm.Script of it in require()'s wrapper, taken after running its top level
+ * once (so what that compiles is in it too). Made by the Node that builds; another Node's V8 rejects it and
+ * compiles as usual.
  */
 function writeCodeCache(filename) {
   const source = readFileSync(filename);
   const script = new Script(Module.wrap(source.toString('utf8')), { filename });
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
-  writeFileSync(`${filename}.v8cache`, Buffer.concat([createHash('sha256').update(source).digest(), script.createCachedData()]));
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32LE(crc32(source));
+  writeFileSync(`${filename}.v8cache`, Buffer.concat([sum, script.createCachedData()]));
 }
 
 // what went into the list bundle, for test/main/cli/entry.test.ts (which keeps the server, zod, ... out of it)

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 
 /** One process's descriptors as a walker read them: names, and per name a socket inode, -1 other, -2 unreadable. */
 export type WalkedProcess = [pid: number, names: string[], values: number[]] | [pid: number, 'denied'];
@@ -80,6 +80,8 @@ export interface Walker {
  * The promises reject if the walker could not run (the caller then does the rest itself).
  */
 export function startWalker(procRoot: string, pids: number[], next: Int32Array, tables: string[]): Walker {
+  // required here: a CLI start that walks in no thread loads no node:worker_threads
+  const { Worker } = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
   const worker = new Worker(`(${walkerMain.toString()})()`, {
     eval: true,
     workerData: { procRoot, pids, next, tables },

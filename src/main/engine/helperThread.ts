@@ -1,4 +1,13 @@
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
+
+/**
+ * node:worker_threads, required when a thread is first started: `list --listen` starts none, and loading it
+ * costs a few milliseconds of every start of the CLI.
+ */
+function workerThreads(): typeof import('node:worker_threads') {
+  return createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
+}
 
 /**
  * A helper thread that serves a caller through shared memory (TableStream, DumpStream): started on first use,
@@ -25,6 +34,7 @@ export class HelperThread {
     if (this.worker) return true;
     if (this.broken) return false;
     try {
+      const { Worker } = workerThreads();
       this.worker = new Worker(`(${this.main.toString()})()`, { eval: true, workerData: this.workerData });
       this.worker.unref();
       this.worker.once('error', () => this.giveUp());

@@ -1,5 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/** node:child_process, required for a first getent: most listings find every uid in /etc/passwd, and loading it costs a few milliseconds of a CLI start. */
+function childProcess(): typeof import('node:child_process') {
+  return createRequire(__filename)('node:child_process') as typeof import('node:child_process');
+}
 
 /**
  * uid -> user name. Reads /etc/passwd (again only when it changes) and asks `getent` once for a uid it does
@@ -39,7 +44,7 @@ export class UserDirectory {
     if (this.looked.has(uid)) return this.looked.get(uid) ?? null;
     if (this.getent === 'background') {
       this.looked.set(uid, null);
-      execFile('getent', ['passwd', String(uid)], { encoding: 'utf8', timeout: 1000 }, (err, out) => {
+      childProcess().execFile('getent', ['passwd', String(uid)], { encoding: 'utf8', timeout: 1000 }, (err, out) => {
         const name = err ? null : out.split(':')[0] || null;
         if (name !== null) this.looked.set(uid, name);
       });
@@ -48,7 +53,7 @@ export class UserDirectory {
     let found: string | null = null;
     if (this.getent === true || this.getent === 'sync') {
       try {
-        const out = execFileSync('getent', ['passwd', String(uid)], { encoding: 'utf8', timeout: 1000, stdio: ['ignore', 'pipe', 'ignore'] });
+        const out = childProcess().execFileSync('getent', ['passwd', String(uid)], { encoding: 'utf8', timeout: 1000, stdio: ['ignore', 'pipe', 'ignore'] });
         found = out.split(':')[0] || null;
       } catch {
         found = null;

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,17 +123,34 @@ describe('bin/portwatch and its entry bundle', () => {
   it('the list bundle has a V8 code cache that this Node accepts', () => {
     // in a fresh node: V8 accepts the data only with the flags it was made with
     const check = `
-      const { readFileSync } = require('node:fs'); const { createHash } = require('node:crypto');
+      const { readFileSync } = require('node:fs'); const { crc32 } = require('node:zlib');
       const { Script } = require('node:vm'); const { wrap } = require('node:module');
       const f = process.argv[1], source = readFileSync(f), cache = readFileSync(f + '.v8cache');
-      const hashed = createHash('sha256').update(source).digest().equals(cache.subarray(0, 32));
-      const script = new Script(wrap(source.toString('utf8')), { filename: f, cachedData: cache.subarray(32) });
+      const hashed = crc32(source) === cache.readUInt32LE(0);
+      const script = new Script(wrap(source.toString('utf8')), { filename: f, cachedData: cache.subarray(4) });
       process.stdout.write(JSON.stringify({ hashed, rejected: script.cachedDataRejected }));`;
     const r = execFileSync(process.execPath, ['-e', check, join(ROOT, 'out', 'node', 'cli-list.cjs')], {
       env: { PATH: process.env.PATH ?? '' },
       encoding: 'utf8',
     });
     expect(JSON.parse(r)).toEqual({ hashed: true, rejected: false });
+  });
+
+  it('loads no more of Node than it needs: no node:crypto (a hash of the bundle took ~10 ms), no threads for list --listen, nothing for --help', () => {
+    const preload = join(scratch, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));\n");
+    /** Node's own modules that running `args` loads beyond what `node -e 0` does. */
+    const extra = (args: string[]): string[] => {
+      const r = spawnSync(process.execPath, ['-r', preload, ...args], { encoding: 'utf8', timeout: 30_000 });
+      return (JSON.parse(r.stderr.slice(r.stderr.lastIndexOf('['))) as string[]).filter((m) => m.startsWith('NativeModule '));
+    };
+    const plain = new Set(extra(['-e', '0']));
+    const help = extra([BIN, '--help']).filter((m) => !plain.has(m));
+    const listen = extra([BIN, 'list', '--listen', '--port', '1']).filter((m) => !plain.has(m));
+    expect(help.filter((m) => /\b(crypto|zlib|vm|worker_threads|child_process)\b/.test(m))).toEqual([]);
+    // the code cache's checksum is zlib's crc32; list --listen walks the descriptors in this thread alone
+    expect(listen).toContain('NativeModule zlib');
+    expect(listen.filter((m) => /\b(crypto|worker_threads)\b/.test(m))).toEqual([]);
   });
 
   it('without a built CLI says how to build it and exits 1, building nothing', async () => {

@@ -186,6 +186,13 @@ describe.each([
     }
   });
 
+  it('are found by the walk of list --listen, which stops once every listener has an owner', async () => {
+    const t = await start(script);
+    const inode = inodeOf(t.procRoot, t.port);
+    const walk = new OneShotWalk(t.procRoot, false, { untilFound: true });
+    expect(walk.finish([inode]).owners.get(inode)).toEqual([t.pid]);
+  });
+
   // counts only hold in a namespace of its own: here other tests' sockets come and go, and may send it searching
   it.runIf(canNetns)('are not hunted for again: steady polls check the remembered table, and find its new sockets', async () => {
     const t = await start(script);

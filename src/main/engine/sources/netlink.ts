@@ -494,8 +494,9 @@ export class NetlinkSource implements SocketSource {
    */
   private listOnce(): SourceResult {
     // a listeners-only dump takes a few milliseconds: nothing here to overlap a helper's boot with, which would
-    // then only compete with this thread's walk for a core (measured: slower)
-    const walk = new OneShotWalk(this.procRoot, this.helperThreads && !this.listenersOnly ? 'auto' : false);
+    // then only compete with this thread's walk for a core (measured: slower); its walk ends once every
+    // listener has an owner (see OneShotWalk)
+    const walk = new OneShotWalk(this.procRoot, this.helperThreads && !this.listenersOnly ? 'auto' : false, { untilFound: this.listenersOnly });
     let dumped: ReturnType<NetlinkSource['dumpAll']>;
     try {
       dumped = this.dumpAll();
@@ -503,7 +504,15 @@ export class NetlinkSource implements SocketSource {
       walk.close();
       throw e;
     }
-    const found = walk.finish(dumped.rows.map((r) => r.inode));
+    let uids: Map<number, number> | null = null;
+    const uidOf = (inode: number): number | null => {
+      uids ??= new Map(dumped.rows.map((r) => [r.inode, r.uid]));
+      return uids.get(inode) ?? null;
+    };
+    const found = walk.finish(
+      dumped.rows.map((r) => r.inode),
+      uidOf,
+    );
     return this.finish(dumped, found.owners);
   }
 

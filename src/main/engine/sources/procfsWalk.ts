@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { lastDenied, libc, linkInodeAt, openDirectory } from '../native/libc';
 import type { OwnerLookup } from '../owners';
 
@@ -15,11 +16,25 @@ import type { OwnerLookup } from '../owners';
  *    listing it: a listing costs the kernel nearly what the readlinks do. Numbers past the count (a table with
  *    holes) are found by a listing afterwards, only for the tables whose count was not reached.
  * Results come back through shared memory: no message to clone, no event loop turn to wait for.
+ *
+ * `list --listen` wants the owners of a few dozen listeners among ten thousand descriptors, and a walk told
+ * what it looks for (untilFound) stops once each has an owner, between passes: the first reads every small
+ * table whole (where daemons keep their listeners) and the large ones' first FIRST_WINDOW descriptors (a
+ * server opens its listener before its connections, and a forked worker inherits it at the same number, so
+ * its worker is found in the same pass); then come the threads with tables of their own, then the large
+ * tables' later windows, one pass each. A listener it cannot find may sit in a table it may not read
+ * (another user's process, or one that forbids it even to root): when every listener still without an owner
+ * belongs to (has the uid of) a process whose table was denied, the rest is not read either, since reading it
+ * would most likely find nothing. What it leaves unread is the tail of tables of RANGED_FROM descriptors or
+ * more: a second holder of a listener there (one passed late over a unix socket into a process that already
+ * held hundreds of descriptors), or a listener created by one user and held only there by another, is missed.
  */
 
 /** A table this large or larger is read in chunks by number (CHUNK descriptors each); smaller ones whole. */
 const RANGED_FROM = 512;
 const CHUNK = 256;
+/** A walk told what it looks for (untilFound) reads large tables from this window first (see above). */
+const FIRST_WINDOW = 64;
 /**
  * Slots of `ctrl`: 0 the next chunk to take, then these: the helper is up, it is idle (it found no chunk left),
  * how many pair slots it published. The helper's code spells them as numbers (it is handed over as text).
@@ -88,7 +103,12 @@ function walkChunks<H>(s: Shared, sign: number, links: Links<H>, emit: (pid: num
         if (r === -3 /* GONE */) continue; // closed meanwhile, or a hole in the numbers
         found++;
         if (r > 0) room = emit(pid, r);
-        else if (r === -2 /* DENIED */) room = emit(pid, 0);
+        else if (r === -2 /* DENIED */) {
+          // the kernel asks the same of every descriptor of a process (may this reader ptrace it?): the
+          // others would be refused too, each a failed call (and, through node:fs, an exception)
+          room = emit(pid, 0);
+          break;
+        }
       }
       links.close(handle);
     }
@@ -217,11 +237,26 @@ export class OneShotWalk {
   private readonly byInode = new Map<number, number | number[]>();
   private readonly denied = new Set<number>();
 
-  /** `helper`: share the walk with a helper thread; 'auto' (the default): when there are enough descriptors. */
+  /**
+   * An untilFound walk's passes, each the index its chunks end at: the first (every small table, the large
+   * ones' first windows), then one per window of the large tables. It stops only between passes.
+   */
+  private readonly passes: number[] = [];
+  private readonly untilFound: boolean;
+  /** Set by finish(): the walk stopped with chunks unread, every wanted socket having an owner. */
+  private stoppedEarly = false;
+
+  /**
+   * `helper`: share the walk with a helper thread; 'auto' (the default): when there are enough descriptors.
+   * `untilFound`: finish() stops walking once every socket it is given has an owner (see the file's comment),
+   * in this thread alone (a helper would only be booting by then).
+   */
   constructor(
     private readonly procRoot = '/proc',
     helper: boolean | 'auto' = 'auto',
+    opts: { untilFound?: boolean } = {},
   ) {
+    this.untilFound = opts.untilFound === true;
     const sized: Array<[number, number]> = [];
     for (const name of fs.readdirSync(procRoot)) {
       const c = name.charCodeAt(0);
@@ -236,14 +271,17 @@ export class OneShotWalk {
       sized.push([pid, size]);
       this.counts.set(pid, size);
     }
-    // the largest first, so that the last chunks are small ones and both threads end together
-    sized.sort((a, b) => b[1] - a[1]);
     const chunks: number[] = [];
     let fds = 0;
-    for (const [pid, size] of sized) {
-      fds += size;
-      if (size < RANGED_FROM) chunks.push(pid, 0, -1);
-      else for (let lo = 0; lo < size; lo += CHUNK) chunks.push(pid, lo, Math.min(size, lo + CHUNK));
+    for (const [, size] of sized) fds += size;
+    if (this.untilFound) this.passes = searchOrder(sized, chunks);
+    else {
+      // the largest first, so that the last chunks are small ones and both threads end together
+      sized.sort((a, b) => b[1] - a[1]);
+      for (const [pid, size] of sized) {
+        if (size < RANGED_FROM) chunks.push(pid, 0, -1);
+        else for (let lo = 0; lo < size; lo += CHUNK) chunks.push(pid, lo, Math.min(size, lo + CHUNK));
+      }
     }
     const n = chunks.length / 3;
     this.shared = {
@@ -255,8 +293,10 @@ export class OneShotWalk {
       pairs: new Uint32Array(new SharedArrayBuffer((2 * fds + 8192) * 4)),
     };
     this.shared.chunks.set(chunks);
-    if (helper === false || (helper === 'auto' && fds < HELPER_FROM_FDS) || n < 2) return;
+    if (this.untilFound || helper === false || (helper === 'auto' && fds < HELPER_FROM_FDS) || n < 2) return;
     try {
+      // required here: list --listen, which walks alone, loads no node:worker_threads
+      const { Worker } = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
       this.worker = new Worker(`(${helperMain.toString()})(${walkChunks.toString()}, ${fsLinks.toString()})`, {
         eval: true,
         workerData: this.shared,
@@ -276,7 +316,8 @@ export class OneShotWalk {
    * socket inodes listed; those the walk did not find are looked for in processes that started since it began
    * and in threads with descriptor tables of their own (see OwnerIndex), as a poll would.
    */
-  finish(wanted: Iterable<number>): WalkResult {
+  finish(wanted: Iterable<number>, uidOf?: (inode: number) => number | null): WalkResult {
+    if (this.untilFound) return this.finishWhenFound(wanted, uidOf);
     const { ctrl, done } = this.shared;
     this.walkHere(() => false);
     if (this.worker !== null && Atomics.load(ctrl, UP) === 1 && Atomics.wait(ctrl, IDLE, 0, STALL_MS) === 'timed-out') {
@@ -296,6 +337,63 @@ export class OneShotWalk {
     for (const inode of wanted) if (inode !== 0 && !this.byInode.has(inode)) missing.add(inode);
     if (missing.size > 0) this.lookFurther(missing);
     return { owners: lookup(this.byInode), denied: this.denied };
+  }
+
+  /**
+   * finish() of an untilFound walk: the first pass, the threads and processes started since, then the rest,
+   * each only while some wanted socket has no owner yet (and, for the rest, one not explained by a denied
+   * table: see the file's comment; `uidOf` gives a wanted socket's uid).
+   */
+  private finishWhenFound(wanted: Iterable<number>, uidOf?: (inode: number) => number | null): WalkResult {
+    const missing = new Set<number>();
+    for (const inode of wanted) if (inode !== 0) missing.add(inode);
+    const { ctrl, done } = this.shared;
+    const links = this.links();
+    const emit = (pid: number, inode: number): boolean => {
+      this.add(pid, inode);
+      missing.delete(inode);
+      return true;
+    };
+    const walk = (until: number): void =>
+      walkChunks(
+        this.shared,
+        -1,
+        links,
+        emit,
+        () => Atomics.load(ctrl, 0) >= until,
+        () => undefined,
+      );
+    // a pass is read whole: a forked worker inherits a listener at its server's number, in the same window
+    walk(this.passes[0] ?? 0);
+    if (missing.size > 0) this.lookFurther(missing);
+    if (missing.size > 0 && !(uidOf !== undefined && this.deniedCouldHold(missing, uidOf))) {
+      for (let p = 1; p < this.passes.length && missing.size > 0; p++) walk(this.passes[p] as number);
+    }
+    if (Atomics.load(ctrl, 0) < done.length) this.stoppedEarly = true;
+    else {
+      this.holes();
+      // what the rest of the walk did not find either: processes started since the first look
+      if (missing.size > 0) this.lookFurther(missing);
+    }
+    return { owners: lookup(this.byInode), denied: this.denied };
+  }
+
+  /** Whether each of `missing` has the uid of some process whose table could not be read. */
+  private deniedCouldHold(missing: ReadonlySet<number>, uidOf: (inode: number) => number | null): boolean {
+    if (this.denied.size === 0) return false;
+    const uids = new Set<number>();
+    for (const pid of this.denied) {
+      try {
+        uids.add(fs.statSync(`${this.procRoot}/${pid}`).uid);
+      } catch {
+        // gone
+      }
+    }
+    for (const inode of missing) {
+      const uid = uidOf(inode);
+      if (uid === null || !uids.has(uid)) return false;
+    }
+    return true;
   }
 
   private add(pid: number, inode: number): void {
@@ -455,8 +553,11 @@ export class OneShotWalk {
     }
   }
 
-  /** How the chunks were shared so far (for tests and diagnostics); `helperIdle`: it found none left. */
-  stats(): { chunks: number; byHelper: number; here: number; helperUp: boolean; helperIdle: boolean } {
+  /**
+   * How the chunks were shared so far (for tests and diagnostics); `helperIdle`: it found none left;
+   * `stoppedEarly`: an untilFound walk ended with chunks unread.
+   */
+  stats(): { chunks: number; byHelper: number; here: number; helperUp: boolean; helperIdle: boolean; stoppedEarly: boolean } {
     let byHelper = 0;
     let here = 0;
     for (const d of this.shared.done) {
@@ -464,13 +565,38 @@ export class OneShotWalk {
       else if (d < 0) here++;
     }
     const { ctrl } = this.shared;
-    return { chunks: this.shared.done.length, byHelper, here, helperUp: Atomics.load(ctrl, UP) === 1, helperIdle: Atomics.load(ctrl, IDLE) === 1 };
+    return {
+      chunks: this.shared.done.length,
+      byHelper,
+      here,
+      helperUp: Atomics.load(ctrl, UP) === 1,
+      helperIdle: Atomics.load(ctrl, IDLE) === 1,
+      stoppedEarly: this.stoppedEarly,
+    };
   }
 
   /** Lets go of the helper (a walk never finished). */
   close(): void {
     void this.worker?.terminate();
   }
+}
+
+/**
+ * The chunks of an untilFound walk into `chunks`: every table under RANGED_FROM whole, smallest first, and the
+ * large tables' first windows; then their later ones, window by window across tables. Returns where each pass
+ * ends (a chunk index): the first, then one per window.
+ */
+function searchOrder(sized: ReadonlyArray<readonly [number, number]>, chunks: number[]): number[] {
+  const small = sized.filter(([, size]) => size < RANGED_FROM).sort((a, b) => a[1] - b[1]);
+  const large = sized.filter(([, size]) => size >= RANGED_FROM).sort((a, b) => a[0] - b[0]);
+  for (const [pid] of small) chunks.push(pid, 0, -1);
+  for (const [pid] of large) chunks.push(pid, 0, FIRST_WINDOW);
+  const passes = [chunks.length / 3];
+  for (let lo = FIRST_WINDOW; large.some(([, size]) => lo < size); lo += CHUNK) {
+    for (const [pid, size] of large) if (lo < size) chunks.push(pid, lo, Math.min(size, lo + CHUNK));
+    passes.push(chunks.length / 3);
+  }
+  return passes;
 }
 
 /** Whether two listings of a directory hold the same names. */
