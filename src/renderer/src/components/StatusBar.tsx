@@ -1,4 +1,4 @@
-import type { ReactElement } from 'react';
+import { useMemo, type ReactElement } from 'react';
 import type { StoreView } from '../store/socketStore';
 
 function time(ms: number | null): string {
@@ -7,13 +7,17 @@ function time(ms: number | null): string {
 
 /** Source, last poll, counts, and any trouble: a failing source (with since when the data is stale) or a lost connection. */
 export function StatusBar({ view, processes }: { view: StoreView; processes: number | null }): ReactElement {
-  let listening = 0;
-  let total = 0;
-  for (const r of view.rows) {
-    if (r.change === 'closed') continue;
-    total++;
-    if (r.socket.listening) listening++;
-  }
+  // once per change of the rows: the bar renders for every alert and status too, and there are ten thousand
+  const { listening, total } = useMemo(() => {
+    let listening = 0;
+    let total = 0;
+    for (const r of view.rows) {
+      if (r.change === 'closed') continue;
+      total++;
+      if (r.socket.listening) listening++;
+    }
+    return { listening, total };
+  }, [view.rows]);
   const st = view.status;
   let trouble: ReactElement | null = null;
   if (!view.connected) {
