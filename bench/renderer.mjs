@@ -2,6 +2,13 @@
 // churn a second. Measures React commit time (a profiling build: out/renderer-profile) and frames dropped
 // while scrolling the list. Writes bench/results/renderer.md and renderer.json.
 //   VITE_PORTWATCH_PROFILE=1 npx electron-vite build && node bench/renderer.mjs   (npm run bench does both)
+// Only the scrolling part, printed as one JSON line and written nowhere (to compare builds, alternated):
+//   node bench/renderer.mjs --scroll-only [--static=DIR] [--trace=FILE.json] [--parts [--trace-steps=FILE.json]]
+// --static serves another renderer build (default out/renderer-profile); --trace records a Chrome DevTools
+// performance trace of the scroll (open it in DevTools' Performance panel, or read it with bench/trace.mjs).
+// --parts adds the main thread's CPU time per scroll step with polling paused, and per second of churn with no
+// scrolling: CPU time, unlike dropped frames, hardly moves with the load of a shared machine. --trace-steps
+// traces that paused scroll.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,6 +23,13 @@ const { startServer } = require('../out/node/server.cjs');
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CHURN = 0.05;
+const flag = (name) =>
+  process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=')[1] ?? (process.argv.includes(`--${name}`) ? '' : null);
+const SCROLL_ONLY = flag('scroll-only') !== null;
+const PARTS = flag('parts') !== null;
+const TRACE_STEPS = flag('trace-steps') || null;
+const STATIC = flag('static') || join(here, '..', 'out', 'renderer-profile');
+const TRACE = flag('trace') || null;
 
 /** A synthetic machine: ~100 processes, listeners and connections, 5% replaced every poll. */
 function syntheticSource() {
@@ -67,7 +81,7 @@ const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1
 
 const monitor = new Monitor({ source: syntheticSource(), intervalMs: 1000 });
 monitor.start();
-const server = await startServer({ monitor, staticDir: join(here, '..', 'out', 'renderer-profile'), port: 0 });
+const server = await startServer({ monitor, staticDir: STATIC, port: 0 });
 const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 const t0 = Date.now();
@@ -76,11 +90,45 @@ await page.waitForFunction((n) => Number(document.querySelector('[data-testid=co
 const firstRender = Date.now() - t0;
 await page.evaluate(() => (window.__portwatchCommits = []));
 
-// 1. commits while 5% of the sockets change every second
-await new Promise((r) => setTimeout(r, SECONDS * 1000));
+// 1. commits while 5% of the sockets change every second (scroll-only: a few seconds of deltas first)
+await new Promise((r) => setTimeout(r, (SCROLL_ONLY ? 3 : SECONDS) * 1000));
 const commits = await page.evaluate(() => window.__portwatchCommits);
 
 // 2. scrolling the whole list (groups open), frame by frame, while deltas keep arriving
+await page.evaluate(() => (window.__portwatchCommits = []));
+// the main thread's CPU time and Blink's own task, script, style and layout durations over the scroll: load
+// on a shared machine stretches frames, much less the work each frame costs
+const metrics = await page.context().newCDPSession(page);
+await metrics.send('Performance.enable');
+const readMetrics = async () => Object.fromEntries((await metrics.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+const before = await readMetrics();
+/** A Chrome DevTools performance trace (timeline events and the sampling profile) until the returned stop(file). */
+async function startTrace() {
+  const cdp = await page.context().newCDPSession(page);
+  const traceEvents = [];
+  cdp.on('Tracing.dataCollected', (e) => traceEvents.push(...e.value));
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReportEvents',
+    traceConfig: {
+      includedCategories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        'disabled-by-default-devtools.timeline.frame',
+        'v8.execute',
+        'blink.user_timing',
+        'disabled-by-default-v8.cpu_profiler',
+      ],
+    },
+  });
+  return async (file) => {
+    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    await cdp.send('Tracing.end');
+    await done;
+    writeFileSync(file, JSON.stringify({ traceEvents }));
+    await cdp.detach();
+  };
+}
+const stopTrace = TRACE ? await startTrace() : null;
 const frames = await page.evaluate(
   () =>
     new Promise((resolve) => {
@@ -97,13 +145,80 @@ const frames = await page.evaluate(
       requestAnimationFrame(step);
     }),
 );
+const scrollCommits = await page.evaluate(() => window.__portwatchCommits);
+const after = await readMetrics();
+const perFrameMs = (name) => ((after[name] - before[name]) * 1000) / frames.length;
+if (stopTrace) await stopTrace(TRACE);
 const gaps = frames.slice(1).map((t, i) => t - frames[i]);
 const budget = 1000 / 60;
 const dropped = gaps.reduce((n, g) => n + Math.max(0, Math.round(g / budget) - 1), 0);
 
+/** Main-thread CPU (ms) per scroll step with nothing arriving, and per second of churn with no scrolling. */
+async function parts() {
+  monitor.pause();
+  // highlights end and closed rows leave: then nothing changes but the clock
+  await new Promise((r) => setTimeout(r, 6000));
+  const steps = 240;
+  const stopStepsTrace = TRACE_STEPS ? await startTrace() : null;
+  const a = await readMetrics();
+  await page.evaluate(
+    (n) =>
+      new Promise((resolve) => {
+        const el = document.querySelector('[data-testid=scroller]');
+        let i = 0;
+        const step = () => {
+          el.scrollTop += 120;
+          if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) el.scrollTop = 0;
+          if (++i < n) requestAnimationFrame(step);
+          else requestAnimationFrame(() => resolve());
+        };
+        requestAnimationFrame(step);
+      }),
+    steps,
+  );
+  const b = await readMetrics();
+  if (stopStepsTrace) await stopStepsTrace(TRACE_STEPS);
+  monitor.resume();
+  await new Promise((r) => setTimeout(r, 3000));
+  const c = await readMetrics();
+  await new Promise((r) => setTimeout(r, 5000));
+  const d = await readMetrics();
+  const seconds = d.Timestamp - c.Timestamp;
+  return {
+    scrollStepCpuMs: +(((b.ThreadTime - a.ThreadTime) * 1000) / steps).toFixed(2),
+    churnCpuMsPerSecond: +(((d.ThreadTime - c.ThreadTime) * 1000) / seconds).toFixed(1),
+  };
+}
+const partsResult = PARTS ? await parts() : null;
+
 await browser.close();
 await server.close();
 await monitor.stop();
+
+if (SCROLL_ONLY) {
+  console.log(
+    JSON.stringify({
+      static: STATIC,
+      ...(partsResult ?? {}),
+      frames: frames.length,
+      dropped,
+      p95FrameMs: quantile(gaps, 0.95),
+      worstFrameMs: Math.max(...gaps),
+      // per frame: main-thread CPU, and Blink's durations of tasks, script, style recalc and layout
+      perFrameMs: Object.fromEntries(
+        ['ThreadTime', 'TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map((n) => [n, +perFrameMs(n).toFixed(2)]),
+      ),
+      // React render time of the commits during the scroll (one per scroll step, and the deltas')
+      commits: {
+        count: scrollCommits.length,
+        sum: scrollCommits.reduce((a, b) => a + b, 0),
+        p50: quantile(scrollCommits, 0.5),
+        p95: quantile(scrollCommits, 0.95),
+      },
+    }),
+  );
+  process.exit(0);
+}
 
 const result = {
   date: new Date().toISOString(),

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useRef, type MouseEvent, type ReactElement } from 'react';
+import { createContext, memo, useCallback, useContext, useEffect, useRef, type MouseEvent, type ReactElement } from 'react';
 import type { Socket } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
 import { cellText, cellTitle, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
@@ -13,17 +13,32 @@ export type Item = { kind: 'group'; key: string; group: Group; open: boolean } |
 
 const ROW_HEIGHT = 26;
 
+/**
+ * The clock the Age cells read (it moves every second): through a context, so that a tick renders the Age
+ * cells on screen and not every cell of every row.
+ */
+const NowContext = createContext(0);
+
+/** The Age cell: the only one that follows the clock. */
+function AgeCell({ row, ctx, className }: { row: Row; ctx: ViewContext; className: string }): ReactElement {
+  const text = cellText('age', row, ctx, useContext(NowContext));
+  return (
+    <span role="cell" className={className} title={text || undefined}>
+      {text}
+    </span>
+  );
+}
+
+/** A socket's row: rendered again only when its row, its selection or the context changes (never by the clock). */
 const SocketRow = memo(function SocketRow({
   row,
   ctx,
-  now,
   selected,
   onSelect,
   onMenu,
 }: {
   row: Row;
   ctx: ViewContext;
-  now: number;
   selected: boolean;
   onSelect: (id: string) => void;
   onMenu: (s: Socket, x: number, y: number) => void;
@@ -49,8 +64,9 @@ const SocketRow = memo(function SocketRow({
       onContextMenu={(e) => menuAt(e, e.clientX, e.clientY)}
     >
       {COLUMNS.map((c) => {
-        const text = cellText(c, row, ctx, now);
         const cls = `cell c-${c}${c === 'state' ? ` state-${s.state.toLowerCase()}` : ''}${c === 'process' && !s.process && s.ownerHidden ? ' hidden-owner' : ''}${c === 'process' && lastOwner ? ' last-owner' : ''}`;
+        if (c === 'age') return <AgeCell key={c} row={row} ctx={ctx} className={cls} />;
+        const text = cellText(c, row, ctx, 0);
         // the process cell: the badge keeps its own space, the name truncates beside it
         return c === 'process' ? (
           <span key={c} role="cell" className={`${cls} with-badge`} title={cellTitle(c, row, text)}>
@@ -161,9 +177,10 @@ function GroupRow({
 
 /**
  * The socket list: a header with sortable columns, then group headings and rows, virtualized (only the rows
- * on screen exist in the DOM) and keyed by socket id, so ten thousand sockets scroll smoothly.
+ * on screen exist in the DOM) and keyed by socket id, so ten thousand sockets scroll smoothly. Memoized: the
+ * window renders for each alert and status change, which leave the table's props as they were.
  */
-export function SocketTable(props: {
+export const SocketTable = memo(function SocketTable(props: {
   items: readonly Item[];
   ctx: ViewContext;
   now: number;
@@ -191,12 +208,15 @@ export function SocketTable(props: {
   const parent = useRef<HTMLDivElement>(null);
   const { items } = props;
   const noCounters = props.ctx.noCounters ?? 'no byte counters';
+  // the same function until the items change: a new one makes the virtualizer measure every item again, on
+  // each render of a scroll step (ten thousand keys a frame)
+  const getItemKey = useCallback((i: number) => (items[i] as Item).key, [items]);
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => parent.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 15,
-    getItemKey: (i) => (items[i] as Item).key,
+    getItemKey,
   });
   // A reveal is done once, when its row is in the list (at once, or once its group has opened); new items
   // alone (a poll) never scroll, and a reveal whose row never came is dropped when the selection moves on.
@@ -216,7 +236,7 @@ export function SocketTable(props: {
     r.done = true;
     virtualizer.scrollToIndex(i, { align: 'auto' });
   }, [props.reveal, props.selectedId, items, virtualizer]);
-  return (
+  const table = (
     <div className={props.noRates ? 'table no-rates' : 'table'} role="table" data-rates={props.noRates ? 'none' : 'shown'}>
       <div className="row header" role="row">
         {COLUMNS.map((c) => (
@@ -239,7 +259,7 @@ export function SocketTable(props: {
           {virtualizer.getVirtualItems().map((vi) => {
             const it = items[vi.index] as Item;
             return (
-              <div key={vi.key} className="slot" style={{ transform: `translateY(${vi.start}px)`, height: vi.size }}>
+              <div key={vi.key} className="slot" style={{ top: vi.start, height: vi.size }}>
                 {it.kind === 'group' ? (
                   <GroupRow
                     group={it.group}
@@ -259,14 +279,7 @@ export function SocketTable(props: {
                     onKill={props.onKill}
                   />
                 ) : (
-                  <SocketRow
-                    row={it.row}
-                    ctx={props.ctx}
-                    now={props.now}
-                    selected={it.row.socket.id === props.selectedId}
-                    onSelect={props.onSelect}
-                    onMenu={props.onMenu}
-                  />
+                  <SocketRow row={it.row} ctx={props.ctx} selected={it.row.socket.id === props.selectedId} onSelect={props.onSelect} onMenu={props.onMenu} />
                 )}
               </div>
             );
@@ -275,4 +288,6 @@ export function SocketTable(props: {
       </div>
     </div>
   );
-}
+  // the clock reaches the Age cells alone, through a context (NowContext)
+  return <NowContext value={props.now}>{table}</NowContext>;
+});

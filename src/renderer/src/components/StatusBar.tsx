@@ -1,4 +1,4 @@
-import type { ReactElement, ReactNode } from 'react';
+import { useMemo, type ReactElement, type ReactNode } from 'react';
 import { describeRecording, type RecordingStatus } from '../../../shared/recording';
 import type { StoreView } from '../store/socketStore';
 
@@ -27,13 +27,17 @@ function RecordingIndicator({ status }: { status: RecordingStatus }): ReactEleme
 
 /** Source, last poll, counts, and any trouble: a failing source (with since when the data is stale) or a lost connection. */
 export function StatusBar({ view, processes, udp }: { view: StoreView; processes: number | null; udp?: ReactNode }): ReactElement {
-  let listening = 0;
-  let total = 0;
-  for (const r of view.rows) {
-    if (r.change === 'closed') continue;
-    total++;
-    if (r.socket.listening) listening++;
-  }
+  // once per change of the rows: the bar renders for every alert and status too, and there are ten thousand
+  const { listening, total } = useMemo(() => {
+    let listening = 0;
+    let total = 0;
+    for (const r of view.rows) {
+      if (r.change === 'closed') continue;
+      total++;
+      if (r.socket.listening) listening++;
+    }
+    return { listening, total };
+  }, [view.rows]);
   const st = view.status;
   let trouble: ReactElement | null = null;
   if (!view.connected) {
