@@ -322,13 +322,14 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     expect(await page.locator('[data-testid=group]').count()).toBe(1); // both ends of it, under their peer's name
   });
 
-  it('shows charts: sockets by state, throughput, top processes', async () => {
+  it('shows charts: sockets by state, throughput, traffic, top processes', async () => {
     await page.getByTestId('charts-toggle').click();
     const charts = page.getByTestId('charts');
     await charts.waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-wrapper').length === 3, null, { timeout: 10_000 });
+    // the netlink source has byte counters: the Traffic chart is there too
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-wrapper').length === 4, null, { timeout: 10_000 });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-area-area').length > 0, null, { timeout: 10_000 });
-    expect(await charts.textContent()).toMatch(/Sockets by state[\s\S]*Throughput[\s\S]*most sockets/);
+    expect(await charts.textContent()).toMatch(/Sockets by state[\s\S]*Throughput[\s\S]*Traffic by process[\s\S]*most sockets/);
     await page.screenshot({ path: join(SHOTS, 'web-charts.png') });
   });
 
