@@ -39,6 +39,18 @@ function was(before: Socket | undefined, now: Socket): string {
  */
 export class ChangeLines {
   private readonly known = new Map<string, Socket>();
+  /**
+   * The last owned form of each shown socket that has since lost its owner: a process that exits is often seen
+   * for one poll with its sockets and no owner (its descriptors go first), and its `-` line should still say whose.
+   */
+  private readonly owned = new Map<string, Socket>();
+
+  private remember(s: Socket): void {
+    const before = this.known.get(s.id);
+    if (s.pid === null && before && before.pid !== null) this.owned.set(s.id, before);
+    else if (s.pid !== null) this.owned.delete(s.id);
+    this.known.set(s.id, s);
+  }
 
   constructor(private readonly colour: boolean) {}
 
@@ -50,6 +62,7 @@ export class ChangeLines {
   /** Remembers the sockets there now; what to say of them (on stderr): how many, and what follows. */
   snapshot(s: Snapshot): string {
     this.known.clear();
+    this.owned.clear();
     for (const x of s.sockets) this.known.set(x.id, x);
     const n = s.sockets.length;
     return `portwatch watch: ${n} socket${n === 1 ? '' : 's'} now; one line per change from here (Ctrl-C stops)\n`;
@@ -59,16 +72,18 @@ export class ChangeLines {
     let out = '';
     for (const id of d.removed) {
       const gone = this.known.get(id);
+      const owner = this.owned.get(id);
       this.known.delete(id);
-      if (gone) out += this.line('-', socketLine(gone));
+      this.owned.delete(id);
+      if (gone) out += this.line('-', socketLine(owner ? { ...gone, pid: owner.pid, pids: owner.pids, process: owner.process } : gone));
     }
     for (const s of d.added) {
-      this.known.set(s.id, s);
+      this.remember(s);
       out += this.line('+', socketLine(s));
     }
     for (const s of d.changed) {
       const before = this.known.get(s.id);
-      this.known.set(s.id, s);
+      this.remember(s);
       out += this.line('~', socketLine(s) + was(before, s));
     }
     return out;

@@ -93,4 +93,18 @@ describe('portwatch watch: one readable line per change', { timeout: 60_000 }, (
     expect(red.startsWith('\x1b[31m- tcp ')).toBe(true);
     expect(red.endsWith('\x1b[0m\n')).toBe(true);
   });
+
+  it('- for a socket whose process exited says whose it was, though the last poll saw it ownerless', () => {
+    const node = makeProcess(42, 'node');
+    const owned = makeSocket({ id: 'l', localPort: 8080, pid: 42, pids: [42], process: node });
+    // the process is exiting: its descriptors are gone, its listener not yet
+    const orphan = { ...owned, pid: null, pids: [], process: null, noOwner: 'not-found' as const };
+    const lines = new ChangeLines(false);
+    lines.snapshot({ seq: 1, takenAt: 0, source: 'netlink', sockets: [owned] });
+    expect(lines.delta({ seq: 2, takenAt: 1, added: [], removed: [], changed: [orphan], closed: [] })).toContain('(was node[42])');
+    expect(lines.delta({ seq: 3, takenAt: 2, added: [], removed: ['l'], changed: [], closed: [] })).toBe(`- ${socketLine(owned)}\n`);
+    // one that never had an owner stays as it was
+    lines.snapshot({ seq: 4, takenAt: 3, source: 'netlink', sockets: [orphan] });
+    expect(lines.delta({ seq: 5, takenAt: 4, added: [], removed: ['l'], changed: [], closed: [] })).toBe(`- ${socketLine(orphan)}\n`);
+  });
 });
