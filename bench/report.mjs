@@ -145,7 +145,7 @@ const budgets = [
     `${traffic.json.total.measured} B for ${traffic.json.total.expected}: ${traffic.json.total.errorPct.toFixed(1)}% (burst alone ${traffic.json.burst.clientSide.errorPct.toFixed(1)}%)`,
   ),
   budget(
-    `\`portwatch record\` at ${Math.round(recorder.json.eventsPerSecond)} connection events a second for ${recorder.json.seconds / 60} min: its CPU, all threads`,
+    `\`portwatch record\` at ${Math.round(recorder.json.eventsPerSecond)} connection events a second for ${Math.round(recorder.json.seconds / 60)} min: its CPU, all threads`,
     '< 10% of one core',
     recorder.json.cpuPct,
     10,
