@@ -46,6 +46,27 @@ describe('the sparklines: 60 s of each process, bounded, pruned', () => {
     expect(m.get(processKey(udpOnly))).toEqual([{ t: 1000, v: null }]);
   });
 
+  it('a process that only listens (TCP) has no series at all: its heading shows no line and no n/a', () => {
+    const h = new SparkHistory();
+    const listener = makeSocket({
+      id: 'tcp|0.0.0.0|80|*|*',
+      localPort: 80,
+      state: 'LISTEN',
+      listening: true,
+      pid: nginx.pid,
+      pids: [nginx.pid],
+      process: nginx,
+    });
+    expect(h.record(1000, [listener]).has(processKey(nginx))).toBe(false);
+    // once it has a connection, it gets one, and keeps it (with a gap) when only the listener is left
+    const c = conn(nginx, '1.1.1.1', 50000, 4, 4);
+    expect(h.record(2000, [listener, c]).get(processKey(nginx))).toEqual([{ t: 2000, v: 8 }]);
+    expect(h.record(3000, [listener]).get(processKey(nginx))).toEqual([
+      { t: 2000, v: 8 },
+      { t: 3000, v: null },
+    ]);
+  });
+
   it('adds what a connection that closed during the interval carried, spread over the interval', () => {
     const h = new SparkHistory();
     const s = conn(curl, '1.1.1.1', 443, 0, 0);

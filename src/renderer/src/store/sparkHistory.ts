@@ -95,6 +95,9 @@ export class SparkHistory {
     const next = new Map<string, readonly SparkPoint[]>();
     for (const [key, r] of sums) {
       const before = this.series.get(key) ?? [];
+      // only TCP listeners so far: nothing that carries bytes, so no line and no `n/a` (a process that had
+      // connections keeps its series, with a gap)
+      if (before.length === 0 && r.counted + r.uncounted + r.pending === 0) continue;
       let from = 0;
       while (from < before.length && (t - (before[from] as SparkPoint).t > SPARK_WINDOW_MS || before.length - from >= SPARK_MAX_POINTS)) from++;
       next.set(key, [...before.slice(from), { t, v: r.counted > 0 ? r.rateIn + r.rateOut : null }]);
