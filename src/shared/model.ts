@@ -203,6 +203,39 @@ export interface ClosedConnection {
   netns: string | null;
 }
 
+/**
+ * A closed connection no poll listed, as a Socket (for the filter language, the history's bookkeeping, first
+ * contacts): its tuple and counters from the kernel's record, the direction and owner the caller decided.
+ */
+export function closedAsSocket(c: ClosedConnection, direction: Direction, process: ProcessInfo | null, user: string | null): Socket {
+  return {
+    id: c.id,
+    protocol: 'tcp',
+    family: c.family,
+    localAddress: c.localAddress,
+    localPort: c.localPort,
+    remoteAddress: c.remoteAddress,
+    remotePort: c.remotePort,
+    state: c.state,
+    listening: false,
+    pid: c.pid,
+    pids: c.pid === null ? [] : [c.pid],
+    uid: c.uid,
+    user,
+    ownerHidden: false,
+    noOwner: null,
+    interface: null,
+    v6only: null,
+    bytesIn: c.bytesIn,
+    bytesOut: c.bytesOut,
+    rttMs: null,
+    direction,
+    netns: c.netns,
+    container: null,
+    process,
+  };
+}
+
 export interface Snapshot {
   seq: number;
   /** Epoch ms when the poll finished reading. */

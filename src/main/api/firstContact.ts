@@ -1,5 +1,5 @@
 import { isLoopbackAddress } from '../../shared/address';
-import type { ClosedConnection, Delta, ProcessInfo, Snapshot, Socket } from '../../shared/model';
+import { closedAsSocket, type ClosedConnection, type Delta, type ProcessInfo, type Snapshot, type Socket } from '../../shared/model';
 import { contactKey, programOf, type LearnedContacts } from '../engine';
 
 /**
@@ -117,34 +117,8 @@ export class FirstContacts {
  */
 function fromRecord(c: ClosedConnection, listening: ReadonlySet<string>, processes: ReadonlyMap<number, ProcessInfo>): Socket {
   const p = c.pid === null ? undefined : processes.get(c.pid);
-  const process: ProcessInfo | null = p ?? null;
-  return {
-    id: c.id,
-    protocol: 'tcp',
-    family: c.family,
-    localAddress: c.localAddress,
-    localPort: c.localPort,
-    remoteAddress: c.remoteAddress,
-    remotePort: c.remotePort,
-    state: c.state,
-    listening: false,
-    pid: c.pid,
-    pids: c.pid === null ? [] : [c.pid],
-    uid: c.uid,
-    user: process?.user ?? null,
-    ownerHidden: false,
-    noOwner: null,
-    interface: null,
-    v6only: null,
-    bytesIn: c.bytesIn,
-    bytesOut: c.bytesOut,
-    rttMs: null,
-    direction: listening.has(`${c.localPort}|${c.netns ?? ''}`) ? 'in' : 'out',
-    netns: c.netns,
-    container: null,
-    // the name alone when no poll saw the process: the history files it under the name too
-    process:
-      process ??
-      (c.pid !== null && c.name !== null ? { pid: c.pid, ppid: 0, name: c.name, exe: null, cmdline: [], uid: c.uid ?? 0, user: '', startTime: 0 } : null),
-  };
+  // the name alone when no poll saw the process: the history files it under the name too
+  const process: ProcessInfo | null =
+    p ?? (c.pid !== null && c.name !== null ? { pid: c.pid, ppid: 0, name: c.name, exe: null, cmdline: [], uid: c.uid ?? 0, user: '', startTime: 0 } : null);
+  return closedAsSocket(c, listening.has(`${c.localPort}|${c.netns ?? ''}`) ? 'in' : 'out', process, p?.user ?? null);
 }

@@ -1,6 +1,7 @@
 import Database from 'libsql';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { FlowKey, HistoryFlow, HistoryFlowEvent, HistoryListener, HistoryRange, TimelinePoint } from '../../../shared/history';
 import type { Direction, Protocol } from '../../../shared/model';
 import { checkHistoryPath, looksLikeSqlite, moveAside } from './files';
 import { HistoryLock, type LockHolder } from './lock';
@@ -30,45 +31,16 @@ export const DAY_MS = 86_400_000;
 export const DEFAULT_RETENTION: Retention = { eventsMs: 7 * DAY_MS, flowsMs: 365 * DAY_MS, maxBytes: 1 << 30, batchRows: 2000 };
 
 /** A flow summed over a range: what a poll's increments hold, without their hour. */
-export type FlowRow = Omit<FlowIncrement, 'hour'>;
-
-export interface ListenerSpan {
-  protocol: Protocol;
-  localAddress: string;
-  localPort: number;
-  netns: string | null;
-  pid: number | null;
-  name: string | null;
-  exe: string | null;
-  user: string | null;
-  startedAt: number;
-  /** null: still listening (when last recorded). */
-  stoppedAt: number | null;
-  /** 'not-recording': it was gone when a recording started, so it stopped at some time before that. */
-  stopNote: string | null;
-}
-
-/** What names a flow (its key in the hourly table, less the hour). */
-export type FlowKey = Pick<FlowRow, 'program' | 'remoteAddress' | 'port' | 'protocol' | 'direction'>;
-
+export type FlowRow = HistoryFlow;
+export type ListenerSpan = HistoryListener;
+export type { FlowKey };
 /** One event of a flow's connections. */
-export type FlowEventRow = Pick<
-  HistoryEvent,
-  'at' | 'socketId' | 'localAddress' | 'localPort' | 'remotePort' | 'pid' | 'name' | 'bytesIn' | 'bytesOut' | 'durationMs' | 'note'
-> & { kind: 'open' | 'close' | 'owner' };
-
+export type FlowEventRow = HistoryFlowEvent;
+/** An event as stored: a flow's, or a listener's (listen, unlisten). */
+export type StoredEvent = Omit<HistoryFlowEvent, 'kind'> & { kind: HistoryEvent['kind'] };
 /** Connections and bytes in one bucket of a timeline. */
-export interface TimelineRow {
-  at: number;
-  connections: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-export interface TimeRange {
-  since: number;
-  until: number;
-}
+export type TimelineRow = TimelinePoint;
+export type TimeRange = HistoryRange;
 
 export type OpenFailure = { ok: false; code: 'unsafe' | 'missing' | 'corrupt' | 'newer' | 'older' | 'locked'; message: string; holder?: LockHolder | null };
 export type OpenResult = { ok: true; store: HistoryStore; notes: string[] } | OpenFailure;
@@ -93,6 +65,25 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'b
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+const EVENT_COLUMNS = 'at, kind, socket_id, local_address, local_port, remote_port, pid, name, bytes_in, bytes_out, duration_ms, note';
+
+function eventOf(r: Row): StoredEvent {
+  return {
+    at: num(r.at),
+    kind: str(r.kind) as HistoryEvent['kind'],
+    socketId: str(r.socket_id),
+    localAddress: str(r.local_address),
+    localPort: num(r.local_port),
+    remotePort: numOrNull(r.remote_port),
+    pid: numOrNull(r.pid),
+    name: strOrNull(r.name),
+    bytesIn: numOrNull(r.bytes_in),
+    bytesOut: numOrNull(r.bytes_out),
+    durationMs: numOrNull(r.duration_ms),
+    note: strOrNull(r.note),
+  };
+}
 
 function isCorruption(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
@@ -427,28 +418,12 @@ export class HistoryStore {
     }));
   }
 
-  /** Raw events in a range, oldest first (at most `limit`): for a flow's events, and the tests. */
-  events(
-    range: TimeRange,
-    limit = 10_000,
-  ): Array<Pick<HistoryEvent, 'at' | 'kind' | 'localPort' | 'remotePort' | 'pid' | 'name' | 'bytesIn' | 'bytesOut' | 'durationMs' | 'note'>> {
+  /** Raw events in a range, oldest first (at most `limit`): for the tests and the bench. */
+  events(range: TimeRange, limit = 10_000): StoredEvent[] {
     const rows = this.db
-      .prepare(
-        'SELECT at, kind, local_port, remote_port, pid, name, bytes_in, bytes_out, duration_ms, note FROM events WHERE at >= ? AND at <= ? ORDER BY at, id LIMIT ?',
-      )
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE at >= ? AND at <= ? ORDER BY at, id LIMIT ?`)
       .all(range.since, range.until, limit) as Row[];
-    return rows.map((r) => ({
-      at: num(r.at),
-      kind: str(r.kind) as HistoryEvent['kind'],
-      localPort: num(r.local_port),
-      remotePort: numOrNull(r.remote_port),
-      pid: numOrNull(r.pid),
-      name: strOrNull(r.name),
-      bytesIn: numOrNull(r.bytes_in),
-      bytesOut: numOrNull(r.bytes_out),
-      durationMs: numOrNull(r.duration_ms),
-      note: strOrNull(r.note),
-    }));
+    return rows.map(eventOf);
   }
 
   /** Row counts, for tests and the bench. */
@@ -478,27 +453,15 @@ export class HistoryStore {
   flowEvents(key: FlowKey, range: TimeRange, limit: number): FlowEventRow[] {
     const rows = this.db
       .prepare(
-        `SELECT at, kind, socket_id, local_address, local_port, remote_port, pid, name, bytes_in, bytes_out, duration_ms, note FROM events
+        `SELECT ${EVENT_COLUMNS} FROM events
          WHERE at >= ? AND at <= ? AND kind IN ('open', 'close', 'owner') AND remote_address = ? AND protocol = ?
            AND coalesce(direction, 'out') = ? AND coalesce(exe, name, '') = ?
            AND (CASE WHEN coalesce(direction, 'out') = 'in' THEN local_port ELSE coalesce(remote_port, 0) END) = ?
          ORDER BY at, id LIMIT ?`,
       )
       .all(range.since, range.until, key.remoteAddress, key.protocol, key.direction, key.program, key.port, limit) as Row[];
-    return rows.map((r) => ({
-      at: num(r.at),
-      kind: str(r.kind) as FlowEventRow['kind'],
-      socketId: str(r.socket_id),
-      localAddress: str(r.local_address),
-      localPort: num(r.local_port),
-      remotePort: numOrNull(r.remote_port),
-      pid: numOrNull(r.pid),
-      name: strOrNull(r.name),
-      bytesIn: numOrNull(r.bytes_in),
-      bytesOut: numOrNull(r.bytes_out),
-      durationMs: numOrNull(r.duration_ms),
-      note: strOrNull(r.note),
-    }));
+    // the query's kinds are a flow's
+    return rows.map(eventOf) as FlowEventRow[];
   }
 
   /**

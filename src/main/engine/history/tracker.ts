@@ -1,4 +1,15 @@
-import type { ClosedConnection, Delta, Direction, Family, ProcessInfo, Protocol, Snapshot, Socket } from '../../../shared/model';
+import type { HistoryFlow } from '../../../shared/history';
+import {
+  closedAsSocket,
+  type ClosedConnection,
+  type Delta,
+  type Direction,
+  type Family,
+  type ProcessInfo,
+  type Protocol,
+  type Snapshot,
+  type Socket,
+} from '../../../shared/model';
 
 /**
  * What the history records, made from the Monitor's snapshot and deltas: pure bookkeeping, no database (the
@@ -44,23 +55,11 @@ export interface HistoryEvent {
   note: string | null;
 }
 
-export interface FlowIncrement {
+/** A poll's share of one flow, in the hour it fell in. */
+export type FlowIncrement = HistoryFlow & {
   /** Epoch ms of the hour's start (UTC). */
   hour: number;
-  /** The executable's path when known, else the process name, else '' (no owner seen). */
-  program: string;
-  name: string;
-  remoteAddress: string;
-  port: number;
-  protocol: Protocol;
-  direction: Direction;
-  opened: number;
-  closed: number;
-  bytesIn: number;
-  bytesOut: number;
-  firstSeen: number;
-  lastSeen: number;
-}
+};
 
 /** A listener as the listener timeline keeps it (the store's listener spans). */
 export interface ListenerKeyed {
@@ -339,32 +338,7 @@ export class HistoryTracker {
     const proc = c.pid === null ? undefined : this.processes.get(c.pid);
     const owner: Owner = { pid: c.pid, name: c.name ?? proc?.name ?? null, exe: proc?.exe ?? null, user: proc?.user ?? null, uid: c.uid };
     const direction: Direction = this.isListening(c) ? 'in' : 'out';
-    const socket: Socket = {
-      id: c.id,
-      protocol: 'tcp',
-      family: c.family,
-      localAddress: c.localAddress,
-      localPort: c.localPort,
-      remoteAddress: c.remoteAddress,
-      remotePort: c.remotePort,
-      state: c.state,
-      listening: false,
-      pid: c.pid,
-      pids: c.pid === null ? [] : [c.pid],
-      uid: c.uid,
-      user: owner.user,
-      ownerHidden: false,
-      noOwner: null,
-      interface: null,
-      v6only: null,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      rttMs: null,
-      direction,
-      netns: c.netns,
-      container: null,
-      process: null,
-    };
+    const socket = closedAsSocket(c, direction, null, owner.user);
     const t: Tracked = { socket, owner, bytesIn: 0, bytesOut: 0, openedAt: null };
     const note = c.ownerGuess ? `between-polls, owner guessed from its ${c.ownerGuess}` : 'between-polls';
     this.event(socket, 'close', c.closedAt, { owner, bytes: [c.bytesIn, c.bytesOut], durationMs: null, note });
