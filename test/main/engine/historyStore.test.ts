@@ -288,6 +288,23 @@ describe("HistoryStore: what a monitor's polls become", () => {
     expect(store.events({ since: T0, until: T0 + 10_000 }).map((e) => e.kind)).toEqual(['open', 'close']);
     store.close();
   });
+  it("a poll that read the peer's FIN as a byte is corrected by the kernel's final count, never below zero in an hour", () => {
+    // the dump reads the state (ESTABLISHED) before the counters: a FIN landing in between reads as one byte more
+    const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));
+    const tracker = new HistoryTracker();
+    store.write(tracker.snapshot({ seq: 1, takenAt: T0, source: 'netlink', sockets: [] }));
+    store.write(tracker.delta(delta(2, T0 + 1000, { added: [conn(50000, 100, 10)] })));
+    store.write(tracker.delta(delta(3, T0 + 2000, { changed: [conn(50000, 701, 10)] })));
+    store.write(tracker.delta(delta(4, T0 + 3000, { closed: [closedRecord(50000, 700, 10, T0 + 3000)] })));
+    // another connection counted in one hour and finished, one byte low, in the next: the next hour stays at 0
+    store.write(tracker.delta(delta(5, T0 + 4000, { added: [conn(50001, 50, 5)] })));
+    store.write(tracker.delta(delta(6, T0 + HOUR_MS + 1000, { closed: [closedRecord(50001, 49, 5, T0 + HOUR_MS + 1000)] })));
+    store.write(tracker.flush());
+    const flows = store.flows({ since: T0, until: T0 + HOUR_MS });
+    expect(flows).toEqual([expect.objectContaining({ opened: 2, closed: 1, bytesIn: 750, bytesOut: 15 })]);
+    expect(store.flows({ since: T0 + HOUR_MS, until: T0 + 2 * HOUR_MS })).toEqual([expect.objectContaining({ opened: 0, closed: 1, bytesIn: 0, bytesOut: 0 })]);
+    store.close();
+  });
 
   it('a connection the kernel closed while its TIME_WAIT remnant is still listed is not taken up again when that changes', () => {
     const store = opened(HistoryStore.open(join(dir, 'h.db'), { mode: 'write' }));

@@ -115,6 +115,8 @@ interface Tracked {
   bytesOut: number;
   /** When this recording first saw it (null: it was there at the start). */
   openedAt: number | null;
+  /** The flow bucket this socket last counted into, and its bytes there: what a final count may take back. */
+  bucket?: { key: string; bytesIn: number; bytesOut: number };
 }
 
 /** A connection gone from the list whose kernel `closed` record may still come with the next poll. */
@@ -355,14 +357,27 @@ export class HistoryTracker {
 
   /** A connection's end: its close event and the bytes since the last poll (`finalIn/Out` from the kernel, or none). */
   private closeTracked(t: Tracked, at: number, finalIn: number | null, finalOut: number | null): void {
-    const bytesIn = Math.max(0, (finalIn ?? t.bytesIn) - t.bytesIn);
-    const bytesOut = Math.max(0, (finalOut ?? t.bytesOut) - t.bytesOut);
+    // The kernel's final count is the truth. A poll can read one byte more than it: the dump reads a socket's
+    // state before it takes the socket's lock for the counters, so a FIN that lands in between is counted in
+    // bytes_received by a socket still listed as ESTABLISHED (dataReceived cannot take it off). Take the excess
+    // back, but only from what this socket put into the bucket this close lands in, so no hour goes below zero.
+    const same = t.bucket !== undefined && t.bucket.key === this.flowKey(t, at) ? t.bucket : undefined;
+    const bytesIn = Math.max(-(same?.bytesIn ?? 0), (finalIn ?? t.bytesIn) - t.bytesIn);
+    const bytesOut = Math.max(-(same?.bytesOut ?? 0), (finalOut ?? t.bytesOut) - t.bytesOut);
     this.event(t.socket, 'close', at, {
       owner: t.owner,
       bytes: [finalIn ?? t.socket.bytesIn, finalOut ?? t.socket.bytesOut],
       durationMs: t.openedAt === null ? null : Math.max(0, at - t.openedAt),
     });
     this.count(t, at, { closed: 1, bytesIn, bytesOut });
+  }
+
+  /** The hourly flow a socket's traffic at `at` counts into. */
+  private flowKey(t: Tracked, at: number): string {
+    const s = t.socket;
+    const direction: Direction = s.direction ?? 'out';
+    const port = direction === 'in' ? s.localPort : (s.remotePort ?? 0);
+    return `${hourOf(at)}|${programOf(t.owner)}|${s.remoteAddress ?? ''}|${port}|${s.protocol}|${direction}`;
   }
 
   private count(t: Tracked, at: number, add: { opened?: number; closed?: number; bytesIn?: number; bytesOut?: number }): void {
@@ -372,7 +387,10 @@ export class HistoryTracker {
     const port = direction === 'in' ? s.localPort : (s.remotePort ?? 0);
     const program = programOf(t.owner);
     const hour = hourOf(at);
-    const key = `${hour}|${program}|${s.remoteAddress}|${port}|${s.protocol}|${direction}`;
+    const key = this.flowKey(t, at);
+    if (t.bucket?.key !== key) t.bucket = { key, bytesIn: 0, bytesOut: 0 };
+    t.bucket.bytesIn += add.bytesIn ?? 0;
+    t.bucket.bytesOut += add.bytesOut ?? 0;
     let f = this.flows.get(key);
     if (!f) {
       f = {
