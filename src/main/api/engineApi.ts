@@ -93,6 +93,9 @@ export class EngineApi {
   private readonly offMonitor: Unsubscribe[];
   private readonly subscribers = new Set<Unsubscribe>();
   private disposed = false;
+  /** First contacts have what the history knows (from its writer, or its reader: learnFromReader). */
+  private contactsLearned = false;
+  private contactsAsked = false;
   private historyClosed: Promise<void> = Promise.resolve();
 
   constructor(
@@ -133,12 +136,17 @@ export class EngineApi {
           onStatus: (s) => {
             opts.onHistoryStatus?.(s);
             this.events.emit('historyStatus', s);
+            if (s.state === 'off' || s.state === 'paused') this.learnFromReader();
           },
           onError: opts.onHistoryError,
           // what the history learned, each time it opens: first contacts are compared with it
-          onContacts: (c) => this.contacts.load(c, monitor.getSnapshot()),
+          onContacts: (c) => {
+            this.contactsLearned = true;
+            this.contacts.load(c, monitor.getSnapshot());
+          },
         })
       : null;
+    if (this.recording?.status().state === 'off') this.learnFromReader();
     // names are looked up as remote addresses appear, beside the poll, never inside it
     this.offMonitor = [
       monitor.on('snapshot', (s) => {
@@ -250,6 +258,24 @@ export class EngineApi {
     };
     this.subscribers.add(off);
     return off;
+  }
+
+  /**
+   * First contacts learn what the history knows when its writer opens it. When this engine does not write it
+   * (another process records, recording is off, or the writer could not open it), the reader thread reads the
+   * same set instead, once: `serve` beside a `portwatch record` service still alerts on first contacts. A history
+   * that does not exist yet is learned from now on; one that cannot be read is asked again at the next change.
+   */
+  private learnFromReader(): void {
+    if (this.contactsLearned || this.contactsAsked || this.disposed) return;
+    this.contactsAsked = true;
+    void this.history.contacts().then((r) => {
+      this.contactsAsked = false;
+      if (this.disposed || this.contactsLearned) return;
+      if (!r.ok && r.code !== 'no-history') return;
+      this.contactsLearned = true;
+      this.contacts.load(r.ok ? r.value : { keys: [], truncated: false, since: null }, this.monitor.getSnapshot());
+    });
   }
 
   /** Stops listening to the monitor, ends every subscription and lookups; later calls answer `disconnected`. */

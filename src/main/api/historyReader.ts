@@ -17,7 +17,8 @@ import {
   type HistoryTimeline,
 } from '../../shared/history';
 import { matchesQuery } from '../../shared/query';
-import { describeHolder, HistoryLock, HistoryStore, HOUR_MS } from '../engine/history';
+import type { LearnedContacts } from '../engine';
+import { describeHolder, HistoryLock, HistoryStore, HOUR_MS, MAX_CONTACTS } from '../engine/history';
 
 /**
  * The History view's read side: one database file (the per-user one, or `--db`), opened read-only on the first
@@ -69,6 +70,14 @@ export class HistoryReader {
         recording: this.recording(),
       };
     });
+  }
+
+  /**
+   * What the history has learned each program contacts going out (at most MAX_CONTACTS), for first-contact
+   * alerts in a Portwatch that reads a history another process records.
+   */
+  contacts(): ApiResult<LearnedContacts> {
+    return this.read((store) => store.contacts(MAX_CONTACTS));
   }
 
   /** One flow's events in the range, oldest first. */

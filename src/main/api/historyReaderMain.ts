@@ -20,6 +20,7 @@ if (port) {
       } else if (m.method === 'listeners') result = reader.listeners(m.range, m.port);
       else if (m.method === 'events') result = reader.events(m.key, m.range);
       else if (m.method === 'timeline') result = reader.timeline(m.range, m.buckets);
+      else if (m.method === 'contacts') result = reader.contacts();
       else {
         reader.dispose();
         port.close();

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ApiResult } from '../../shared/api';
 import type { FlowKey, HistoryEvents, HistoryFlows, HistoryListeners, HistoryRange, HistoryTimeline } from '../../shared/history';
-import { bundlePath } from '../engine';
+import { bundlePath, type LearnedContacts } from '../engine';
 
 /** A question to the reader thread, and its answer. */
 export type ReaderRequest = { id: number } & (
@@ -9,6 +9,7 @@ export type ReaderRequest = { id: number } & (
   | { method: 'listeners'; range: HistoryRange; port: number | null }
   | { method: 'events'; key: FlowKey; range: HistoryRange }
   | { method: 'timeline'; range: HistoryRange; buckets: number }
+  | { method: 'contacts' }
   | { method: 'close' }
 );
 export interface ReaderResponse {
@@ -50,6 +51,9 @@ export class HistoryThread {
   }
   timeline(range: HistoryRange, buckets: number): Promise<ApiResult<HistoryTimeline>> {
     return this.ask({ method: 'timeline', range, buckets });
+  }
+  contacts(): Promise<ApiResult<LearnedContacts>> {
+    return this.ask({ method: 'contacts' });
   }
 
   /** Ends the thread (the database closes with it); questions still open are answered `disconnected`. */

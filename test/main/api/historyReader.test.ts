@@ -134,6 +134,7 @@ describe('HistoryReader', () => {
     expect(r).toMatchObject({ ok: false, code: 'no-history' });
     if (!r.ok) expect(r.message).toBe(`No history yet at ${db}: run portwatch record, or turn recording on.`);
     expect(reader(join(dir, 'nowhere', 'history.db')).listeners(RANGE, null)).toMatchObject({ ok: false, code: 'no-history' });
+    expect(reader(join(dir, 'nowhere', 'history.db')).contacts()).toMatchObject({ ok: false, code: 'no-history' });
     expect(() => readFileSync(db)).toThrow();
   });
 
@@ -299,6 +300,12 @@ describe('HistoryThread: the reads in a thread of their own', () => {
       expect(value(await t.listeners(RANGE, 8080)).listeners).toHaveLength(2);
       expect(value(await t.events(curlKey, RANGE)).events.map((e) => e.kind)).toEqual(['open']);
       expect(value(await t.timeline(RANGE, 24)).points).toHaveLength(25);
+      // what each program contacted going out, for first contacts beside another recorder
+      const c = value(await t.contacts());
+      expect(c.truncated).toBe(false);
+      expect(c.keys.length).toBe(new Set(c.keys).size);
+      expect(c.keys).toHaveLength(3);
+      expect(c.since).toBeGreaterThanOrEqual(T0 - HOUR_MS);
       // its thread gone: the next question starts a new one
       await (t as unknown as { worker: { terminate(): Promise<number> } | null }).worker?.terminate();
       expect(value(await t.flows(RANGE, '')).flows).toHaveLength(3);

@@ -7,6 +7,6 @@ export { HistoryStore, DEFAULT_RETENTION, DAY_MS, type Retention, type FlowRow, 
 export type { FlowKey, FlowEventRow, TimelineRow, OpenFailure } from './store';
 export { HistoryTracker, HOUR_MS, hourOf, listenerKey, type HistoryBatch, type HistoryEvent, type FlowIncrement } from './tracker';
 export { HistoryRecorder, type WriteStats } from './recorder';
-export { HistoryWriter, type HistorySink, type WriterStats } from './writer';
+export { HistoryWriter, MAX_CONTACTS, type HistorySink, type WriterStats } from './writer';
 export { defaultHistoryPath, checkHistoryPath, HISTORY_FILE } from './files';
 export { HistoryLock, describeHolder, type LockHolder } from './lock';
