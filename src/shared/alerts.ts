@@ -16,6 +16,18 @@ export const SEVERITY_ORDER: Record<AlertSeverity, number> = { high: 0, medium: 
 /** How much history first-contact alerts learn from before they speak: a day. */
 export const DEFAULT_LEARNING_MS = 24 * 3_600_000;
 
+/** The learning periods the UI offers: an hour, a day, three days, a week. */
+export const LEARNING_CHOICES: readonly number[] = [3_600_000, DEFAULT_LEARNING_MS, 3 * DEFAULT_LEARNING_MS, 7 * DEFAULT_LEARNING_MS];
+
+/** A learning period as the menu says it: `1 h`, `5 h`, `1 day`, `3 days`, `1 week`, `2 weeks`. */
+export function learningText(ms: number): string {
+  const h = Math.round(ms / 3_600_000);
+  if (h < 24 || h % 24 !== 0) return `${h} h`;
+  const d = h / 24;
+  if (d % 7 === 0) return d === 7 ? '1 week' : `${d / 7} weeks`;
+  return d === 1 ? '1 day' : `${d} days`;
+}
+
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
   includeLoopback: false,
   mutes: [],

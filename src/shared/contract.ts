@@ -75,7 +75,7 @@ export const METHODS = {
   setAlertsIncludeLoopback: { args: z.tuple([z.boolean()]), returns: carries<AlertSettings>(), right: 'change' },
   /**
    * First-contact alerts (learning mode) on or off, optionally with how much history to learn from first (ms, an
-   * hour to a year; default a day). Needs the engine to be recording the history.
+   * hour to a year; default a day). Learns from the history: the one this engine records, or another's.
    */
   setFirstContact: {
     args: z.tuple([
@@ -203,6 +203,13 @@ export function rightOf(method: string): ApiRight | null {
 
 export const subscriberName = <E extends ApiEvent>(e: E): Subscriber<E> => `on${e[0]?.toUpperCase() ?? ''}${e.slice(1)}` as Subscriber<E>;
 
+/** `args` without the undefined ones at its end (optional arguments left out). */
+export function withoutTrailingUndefined(args: readonly unknown[]): unknown[] {
+  let n = args.length;
+  while (n > 0 && args[n - 1] === undefined) n--;
+  return args.slice(0, n);
+}
+
 /**
  * PortwatchApi from a transport's two primitives, so the Electron preload and the WebSocket client cannot
  * drift apart: `invoke` sends one request, `subscribe` listens to one pushed event.
@@ -213,7 +220,9 @@ export function buildApi(
   onConnection: PortwatchApi['onConnection'],
 ): PortwatchApi {
   const api: Record<string, unknown> = { onConnection };
-  for (const m of API_METHODS) api[m] = (...args: unknown[]) => invoke(m, ...args);
+  // an optional argument left out is not sent: JSON (the WebSocket) would turn a trailing undefined into null,
+  // which the argument's schema refuses
+  for (const m of API_METHODS) api[m] = (...args: unknown[]) => invoke(m, ...withoutTrailingUndefined(args));
   for (const e of API_EVENTS) api[subscriberName(e)] = (listener: (payload: unknown) => void) => subscribe(e, listener);
   // the one place the table's shape is asserted: the loops above give every method and subscription
   return api as unknown as PortwatchApi;

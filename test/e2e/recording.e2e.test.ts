@@ -7,6 +7,7 @@ import { HistoryLock } from '../../src/main/engine/history/lock';
 import { MonitorHost } from '../../src/main/engine/monitorHost';
 import { startServer, type RunningServer } from '../../src/main/server';
 import { launchChromium } from '../helpers/browser';
+import { waitFor } from '../helpers/children';
 import { ROOT, WORKER } from '../helpers/paths';
 
 /**
@@ -49,8 +50,15 @@ describe('the history indicator', () => {
     await indicator.and(page.locator('[data-state=off]')).waitFor({ timeout: 20_000 });
     expect(await indicator.textContent()).toBe('Not recording');
 
-    const held = HistoryLock.acquire(join(dir, 'history.db.lock'), 'portwatch record --db elsewhere');
-    if (!held.ok) throw new Error(held.message);
+    // the writer lets go of the lock once what it had queued is written (the status says off at once)
+    const held = await waitFor(
+      () => {
+        const h = HistoryLock.acquire(join(dir, 'history.db.lock'), 'portwatch record --db elsewhere');
+        return h.ok ? h : undefined;
+      },
+      20_000,
+      'the lock released',
+    );
     try {
       if (!(await toggle.isVisible())) await page.getByRole('button', { name: /More/ }).click();
       await toggle.click();
@@ -65,5 +73,32 @@ describe('the history indicator', () => {
       held.lock.release();
     }
     await page.close();
+  }, 120_000);
+
+  it('More › First-contact alerts turns learning on, and offers how much history to learn from; the choice holds', async () => {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+    await page.goto(server.url);
+    const more = page.getByRole('button', { name: /More/ });
+    await more.click();
+    const toggle = page.getByTestId('first-contact');
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    expect(await page.getByTestId('learning-period').count()).toBe(0);
+    await toggle.click();
+    await more.click();
+    const period = page.getByTestId('learning-period');
+    await period.waitFor();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    const choices = period.getByRole('button');
+    expect(await choices.allTextContents()).toEqual(['1 h', '1 day', '3 days', '1 week']);
+    expect(await period.locator('[aria-pressed=true]').textContent()).toBe('1 day');
+    await period.getByRole('button', { name: '1 week' }).click();
+    // the engine's settings say so, for every client: a new page shows it too
+    const again = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await again.goto(server.url);
+    await again.getByRole('button', { name: /More/ }).click();
+    await again.locator('[data-testid=learning-period] [aria-pressed=true]', { hasText: '1 week' }).waitFor({ timeout: 20_000 });
+    await again.getByTestId('first-contact').click();
+    await page.close();
+    await again.close();
   }, 120_000);
 });

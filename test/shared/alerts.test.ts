@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeMute, isMuted, severityOf, shouldNotify, visibleAlerts } from '../../src/shared/alerts';
+import { describeMute, isMuted, LEARNING_CHOICES, learningText, severityOf, shouldNotify, visibleAlerts } from '../../src/shared/alerts';
 import type { Alert, AlertSeverity } from '../../src/shared/api';
 
 const alert = (id: number, severity: AlertSeverity, notify = severity === 'high'): Alert => ({
@@ -44,5 +44,15 @@ describe('alert severity, visibility and notification (issue 14, item 1)', () =>
     expect(isMuted([{ port: 8080 }], { summary: null, localPort: 8080 })).toBe(true);
     expect(isMuted([], { summary: 'x', localPort: 8080 })).toBe(false);
     expect([describeMute({ port: 8080 }), describeMute({ process: 'node server.js' })]).toEqual(['port 8080', 'node server.js']);
+  });
+});
+
+describe('the learning period of first-contact alerts, as the menu says it', () => {
+  it('says hours below a day and whole days and weeks above; the choices are an hour, a day, three days, a week', () => {
+    expect(LEARNING_CHOICES.map(learningText)).toEqual(['1 h', '1 day', '3 days', '1 week']);
+    expect(learningText(5 * 3_600_000)).toBe('5 h');
+    expect(learningText(36 * 3_600_000)).toBe('36 h');
+    expect(learningText(14 * 86_400_000)).toBe('2 weeks');
+    expect(learningText(365 * 86_400_000)).toBe('365 days');
   });
 });

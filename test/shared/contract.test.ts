@@ -79,4 +79,22 @@ describe('the contract table', () => {
     expect(calls).toEqual([['killProcess', 5, null, false]]);
     expect(subs).toEqual(['hostNames']);
   });
+
+  it('an optional argument left out is not sent, so a JSON transport does not turn it into a refused null', async () => {
+    const sent: string[] = [];
+    const h = { setFirstContact: (on: boolean, ms?: number) => ({ ok: true, value: { on, ms: ms ?? 'default' } }) } as unknown as ApiHandlers;
+    // the WebSocket's path: the arguments go through JSON, then the dispatcher checks them against the contract
+    const api = buildApi(
+      (m, ...args) => {
+        const wire = JSON.stringify(args);
+        sent.push(wire);
+        return dispatch(h, m, JSON.parse(wire));
+      },
+      () => () => undefined,
+      () => () => undefined,
+    );
+    expect(await api.setFirstContact(true, undefined)).toMatchObject({ ok: true, value: { on: true, ms: 'default' } });
+    expect(await api.setFirstContact(true, 3_600_000)).toMatchObject({ ok: true, value: { on: true, ms: 3_600_000 } });
+    expect(sent).toEqual(['[true]', '[true,3600000]']);
+  });
 });

@@ -4,7 +4,7 @@ import { formatInterval, intervalChoices } from '../../shared/polling';
 import { parseQuery } from '../../shared/query';
 import { serviceLabel } from '../../shared/devPorts';
 import { isExpected, ruleExpecting, rulesFor } from '../../shared/baseline';
-import { shouldNotify, visibleAlerts } from '../../shared/alerts';
+import { LEARNING_CHOICES, learningText, shouldNotify, visibleAlerts } from '../../shared/alerts';
 import type { Alert } from '../../shared/api';
 import { AcceptListeners } from './components/AcceptListeners';
 import { BaselineRules } from './components/BaselineRules';
@@ -412,10 +412,26 @@ export function App({ store }: { store: SocketStore }): ReactElement {
               disabled={!view.control}
               aria-pressed={view.alertSettings.firstContact}
               onClick={() => void store.setFirstContact(!view.alertSettings.firstContact)}
-              title={`Alert when a program reaches a remote host and port it never reached before (after learning from ${Math.round(view.alertSettings.learningMs / 3_600_000)} h of history; needs Record history)`}
+              title={`Alert when a program reaches a remote host and port it never reached before, once the history reaches back ${learningText(view.alertSettings.learningMs)} (learned from the history this app records, or another Portwatch does)`}
             >
               First-contact alerts
             </button>
+          )}
+          {view.recording && view.recording.path !== '' && view.alertSettings.firstContact && (
+            <div className="menu-choice" role="group" aria-label="Learn first contacts from" data-testid="learning-period">
+              <span>Learn from</span>
+              {LEARNING_CHOICES.map((ms) => (
+                <button
+                  key={ms}
+                  disabled={!view.control}
+                  aria-pressed={view.alertSettings.learningMs === ms}
+                  onClick={() => void store.setFirstContact(true, ms)}
+                  title={`Alert on first contacts once the history reaches back ${learningText(ms)}`}
+                >
+                  {learningText(ms)}
+                </button>
+              ))}
+            </div>
           )}
           <button onClick={() => dispatch({ type: 'collapseAll', keys: groups.map((g) => g.key) })}>{collapsed.size ? 'Expand all' : 'Collapse all'}</button>
           <button data-testid="export-csv" onClick={() => download('portwatch.csv', 'text/csv', formatCsv(sorted.map((r) => r.socket)))}>

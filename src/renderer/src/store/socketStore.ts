@@ -215,9 +215,9 @@ export class SocketStore {
     return this.alertCommand(this.api.setAlertsIncludeLoopback(on));
   }
 
-  /** First-contact alerts (learning mode) on or off, for the engine. */
-  setFirstContact(on: boolean): Promise<ApiResult<AlertSettings>> {
-    return this.alertCommand(this.api.setFirstContact(on));
+  /** First-contact alerts (learning mode) on or off, for the engine; optionally how much history to learn from. */
+  setFirstContact(on: boolean, learningMs?: number): Promise<ApiResult<AlertSettings>> {
+    return this.alertCommand(this.api.setFirstContact(on, learningMs));
   }
 
   muteAlerts(m: AlertMute): Promise<ApiResult<AlertSettings>> {
