@@ -162,11 +162,11 @@ const budgets = [
   ),
   ...memory.map(([what, m]) =>
     budget(
-      `Memory over ${soak.json.seconds / 60} min at 1 Hz with 5% churn: ${what}, end vs start`,
+      `Memory over ${soak.json.seconds / 60} min at 1 Hz with 5% churn: ${what}, the last minute vs the first (medians)`,
       'within 10%',
       Math.abs(m.growth),
       0.1,
-      `${n1(m.start)} -> ${n1(m.end)} MB (peak ${n1(m.peak)} MB): ${m.growth >= 0 ? '+' : ''}${pct(m.growth)}`,
+      `${n1(m.start)} -> ${n1(m.end)} MB (peak ${n1(m.peak)} MB): ${m.growth >= 0 ? '+' : ''}${pct(m.growth)}${m.first === undefined ? '' : `; first and last sample ${n1(m.first)} -> ${n1(m.last)} MB`}`,
     ),
   ),
 ];
