@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { WalkedProcess } from './fdWalker';
-import { libc, LINK_DENIED, LINK_GONE, LINK_NOT_SOCKET, linkInodeAt, openDirectory } from './native/libc';
+import { libc, LINK_DENIED, LINK_GONE, LINK_NOT_SOCKET, linkInodeAt, openDirectory, sameFdTable } from './native/libc';
 
 export interface OwnerStats {
   /** readlink calls in the last resolve(): the cost that scales with descriptors. */
@@ -92,6 +92,30 @@ const NOT_SOCKET = -1;
 const UNREADABLE = -2;
 
 /**
+ * Whether the processes under `procRoot` are this pid namespace's (kcmp(2) takes pids of the caller's): /proc
+ * itself, or a root whose entry for this process is /proc's (tests build roots of links into /proc).
+ */
+export function pidsAreOurs(procRoot: string): boolean {
+  if (procRoot === '/proc') return true;
+  try {
+    return realpathSync(`${procRoot}/${process.pid}`) === `/proc/${process.pid}`;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether thread `tid` of `pid` has a descriptor table of its own, as the kernel says (kcmp): not the leader's
+ * and none of the thread tables already known (`known` tids); null when kcmp cannot say (then counts decide).
+ */
+export function ownTable(pid: number, tid: number, known: Iterable<number>): boolean | null {
+  const shared = sameFdTable(pid, tid);
+  if (shared !== false) return shared === null ? null : false;
+  for (const other of known) if (sameFdTable(other, tid) === true) return false;
+  return true;
+}
+
+/**
  * socket inode -> every pid holding it, from /proc/<pid>/fd, kept incrementally so that a steady-state poll
  * costs what changed, not what exists (a readlink costs about 5 µs; ten thousand of them are the bulk of a
  * cold poll). Each poll:
@@ -141,6 +165,8 @@ export class OwnerIndex {
   private noLibc = false;
   private readlinksByPid = new Map<number, number>();
   private threadsChecked = 0;
+  /** Whether the proc root's pids are this pid namespace's, so that kcmp(2) may compare its tasks (pidsAreOurs). */
+  private kcmpHere: boolean | undefined;
   stats: OwnerStats = { readlinks: 0, readlinksByPid: new Map(), fullWalk: false, permissionDenied: 0, threadsChecked: 0 };
 
   constructor(
@@ -391,13 +417,16 @@ export class OwnerIndex {
   }
 
   /**
-   * Whether a thread seems to have a descriptor table of its own. No file says so (kcmp(2) would): one of its
-   * own shows as a descriptor count (st_size, Linux 6.2+), or before 6.2 a listing, unlike the leader's and
+   * Whether a thread seems to have a descriptor table of its own. kcmp(2) says so where it can (ownTable); else,
+   * since no file says so, one of its own shows as a descriptor count (st_size, Linux 6.2+), or before 6.2 a listing, unlike the leader's and
    * unlike every table already known for the process. A copy that matches by chance (unshared, then one
    * descriptor opened on each side) passes for shared: the price of not reading every thread's every
    * descriptor. Taking a shared table for one of its own costs reads, never a wrong owner: both are the pid's.
    */
   private seemsOwnTable(pid: number, tid: number, leaderCount: number, leaderNames: () => string[] | null): boolean {
+    this.kcmpHere ??= pidsAreOurs(this.procRoot);
+    const own = this.kcmpHere ? ownTable(pid, tid, this.threadTables.get(pid)?.keys() ?? []) : null;
+    if (own !== null) return own;
     const count = this.fdCount(pid, tid);
     if (count === null) return false;
     const known = [...(this.threadTables.get(pid)?.values() ?? [])];

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OwnerIndex } from '../../../src/main/engine/owners';
+import { sameFdTable } from '../../../src/main/engine/native/libc';
+import { OwnerIndex, ownTable } from '../../../src/main/engine/owners';
 import { OneShotWalk } from '../../../src/main/engine/sources/procfsWalk';
 import { ProcfsSource } from '../../../src/main/engine/sources/procfs';
 import type { Socket } from '../../../src/shared/model';
@@ -225,5 +226,57 @@ describe('a thread that takes a table of its own after the first poll', () => {
     index.resolve(tableInodes(t.procRoot));
     expect(index.stats.threadsChecked).toBe(0);
     expect(index.resolve(tableInodes(t.procRoot)).get(inodeOf(t.procRoot, port))).toEqual([t.pid]);
+  });
+});
+
+/**
+ * Sixteen threads sharing one table of 300 descriptors while one of them opens and closes a file without pause:
+ * the table's count changes between any two reads of it. Prints its pid and the threads' tids.
+ */
+const BUSY_SHARED = `
+import os, threading, time
+files = [open("/dev/null") for _ in range(300)]
+tids = []
+def churn():
+    tids.append(threading.get_native_id())
+    while True:
+        # as long open as closed: a read of the count finds either, at random
+        fd = os.open("/dev/null", os.O_RDONLY)
+        sum(range(300))
+        os.close(fd)
+        sum(range(300))
+def idle():
+    tids.append(threading.get_native_id())
+    while True: time.sleep(60)
+threading.Thread(target=churn, daemon=True).start()
+for _ in range(15): threading.Thread(target=idle, daemon=True).start()
+while len(tids) < 16: time.sleep(0.01)
+print(os.getpid(), *tids, flush=True)
+while True: time.sleep(60)
+`;
+
+describe('which thread has a table of its own, as the kernel says (kcmp)', () => {
+  it("tells a thread that unshared its table from one that shares the leader's, and says nothing of a task gone", async () => {
+    const t = await start(UNSHARED_THREAD, ['later']);
+    expect(sameFdTable(t.pid, t.tid)).toBe(true);
+    expect(ownTable(t.pid, t.tid, [])).toBe(false);
+    await t.open('unshare');
+    expect(sameFdTable(t.pid, t.tid)).toBe(false);
+    expect(ownTable(t.pid, t.tid, [])).toBe(true);
+    // a table already known for the process (the thread's own, known by its tid) is not a new one
+    expect(ownTable(t.pid, t.tid, [t.tid])).toBe(false);
+    expect(sameFdTable(t.pid, 2 ** 22 + 1)).toBeNull();
+  });
+
+  it('a busy process whose table changes all the time is not read again thread by thread while an owner is hunted for', async () => {
+    const c = await spawnReady(PYTHON, ['-u', '-c', BUSY_SHARED]);
+    kids.push(c);
+    const [pid] = c.firstLine.split(' ').map(Number) as [number];
+    const index = new OwnerIndex('/proc', Infinity);
+    // a socket nobody holds (an inode no table has): the first poll hunts for it through every thread
+    index.resolve([...tableInodes('/proc'), 2 ** 32 - 2]);
+    expect(index.stats.threadsChecked).toBeGreaterThan(0);
+    // its table read once, as the leader's: about 300 descriptors, not 300 for each of its sixteen threads
+    expect(index.stats.readlinksByPid.get(pid) ?? 0).toBeLessThan(2 * 300);
   });
 });

@@ -35,6 +35,8 @@ export interface Libc {
   ifIndexToName(index: number): string | null;
   /** flock(2): an advisory lock on an open file, released when the descriptor closes or the process dies. */
   flock(fd: number, operation: number): number;
+  /** kcmp(2) of two tasks' resources of one `type` (no index): 0 the same, 1-3 different; -1 with ENOSYS where unknown. */
+  kcmp(pid1: number, pid2: number, type: number): number;
   /** errno of the last failed call on this thread. */
   errno(): number;
 }
@@ -67,6 +69,9 @@ export const EWOULDBLOCK = 11;
 const IF_NAMESIZE = 16;
 const SYS_PIDFD_SEND_SIGNAL = 424;
 const SYS_PIDFD_OPEN = 434;
+/** kcmp(2)'s number differs by architecture (not one of the unified ones); null where none is known here. */
+const SYS_KCMP: number | null = process.arch === 'x64' ? 312 : process.arch === 'arm64' ? 272 : null;
+const KCMP_FILES = 2;
 
 let loaded: Libc | null = null;
 let failure: Error | null = null;
@@ -134,6 +139,7 @@ function load(): Libc {
   const flock = lib.func('int flock(int, int)');
   const syscall2 = lib.func('long syscall(long, int, unsigned int)');
   const syscall4 = lib.func('long syscall(long, int, int, void *, unsigned int)');
+  const syscall5 = lib.func('long syscall(long, int, int, int, unsigned long, unsigned long)');
   return {
     socket: (d, t, p) => socket(d, t, p) as number,
     bind: (fd, addr) => bind(fd, addr, addr.length) as number,
@@ -153,6 +159,13 @@ function load(): Libc {
       return name.toString('utf8', 0, end < 0 ? IF_NAMESIZE : end);
     },
     flock: (fd, operation) => flock(fd, operation) as number,
+    kcmp: (pid1, pid2, type) => {
+      if (SYS_KCMP === null) {
+        koffi.errno(ENOSYS);
+        return -1;
+      }
+      return Number(syscall5(SYS_KCMP, pid1, pid2, type, 0, 0));
+    },
     errno: () => koffi.errno(),
   };
 }
@@ -198,6 +211,29 @@ export function linkInodeAt(dirfd: number, name: string): number {
     inode = inode * 10 + d;
   }
   return inode;
+}
+
+let kcmpMissing = false;
+
+/**
+ * Whether two tasks (by pid or tid, in this pid namespace) share one descriptor table, as the kernel says
+ * (kcmp(2), KCMP_FILES): comparing descriptor counts or listings instead races with a table that changes
+ * between the two reads. null when it cannot say: no kcmp here (architecture, or a kernel built without it), not
+ * allowed to compare them (ptrace's read access), a task gone, or no libc.
+ */
+export function sameFdTable(pid1: number, pid2: number): boolean | null {
+  if (kcmpMissing) return null;
+  let c: Libc;
+  try {
+    c = libc();
+  } catch {
+    kcmpMissing = true;
+    return null;
+  }
+  const r = c.kcmp(pid1, pid2, KCMP_FILES);
+  if (r >= 0) return r === 0;
+  if (c.errno() === ENOSYS) kcmpMissing = true;
+  return null;
 }
 
 /** The name of interface `index` in this thread's namespace, or null (no such device, or no libc). */

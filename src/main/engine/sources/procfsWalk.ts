@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import { lastDenied, libc, linkInodeAt, openDirectory } from '../native/libc';
-import type { OwnerLookup } from '../owners';
+import { ownTable, pidsAreOurs, type OwnerLookup } from '../owners';
 
 /*
  * A one-off listing's descriptor walk: who holds each socket, read once from /proc/<pid>/fd by this thread and
@@ -229,6 +229,8 @@ export interface WalkResult {
 export class OneShotWalk {
   private readonly shared: Shared;
   private readonly counts = new Map<number, number>();
+  /** Whether kcmp(2) may compare this proc root's tasks (see pidsAreOurs). */
+  private kcmpHere: boolean | undefined;
   private readonly worker: Worker | null = null;
   /** This thread's own findings, pid, inode pairs as the helper's. */
   private readonly mine: number[] = [];
@@ -466,23 +468,32 @@ export class OneShotWalk {
         continue; // gone
       }
       let leaderNames: string[] | null = null;
+      const ownRead: number[] = [];
       for (const tid of tids) {
         if (Number(tid) === pid) continue;
         const dir = `${this.procRoot}/${pid}/task/${tid}/fd`;
+        // the kernel's answer where it gives one: counts race with a busy process's table (a browser's threads
+        // open and close descriptors all the time), and each wrong guess reads a whole table again
+        this.kcmpHere ??= pidsAreOurs(this.procRoot);
+        const kernel = this.kcmpHere ? ownTable(pid, Number(tid), ownRead) : null;
+        if (kernel === false) continue;
         let own: boolean;
-        try {
-          const count = fs.statSync(dir).size;
-          if (count !== 0) own = count !== leaderCount;
-          else {
-            // no count: a kernel before 6.2 (or no descriptors at all)
-            const names = fs.readdirSync(dir);
-            leaderNames ??= fs.readdirSync(`${this.procRoot}/${pid}/fd`);
-            own = names.length !== 0 && !sameNames(names, leaderNames);
+        if (kernel === true) own = true;
+        else
+          try {
+            const count = fs.statSync(dir).size;
+            if (count !== 0) own = count !== leaderCount;
+            else {
+              // no count: a kernel before 6.2 (or no descriptors at all)
+              const names = fs.readdirSync(dir);
+              leaderNames ??= fs.readdirSync(`${this.procRoot}/${pid}/fd`);
+              own = names.length !== 0 && !sameNames(names, leaderNames);
+            }
+          } catch {
+            continue; // the thread ended
           }
-        } catch {
-          continue; // the thread ended
-        }
         if (!own) continue;
+        ownRead.push(Number(tid));
         this.readTable(pid, dir);
         if (found()) return;
       }
