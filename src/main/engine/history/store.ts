@@ -105,6 +105,8 @@ export class HistoryStore {
   private readonly upsertHour;
   private readonly startListener;
   private readonly stopListener;
+  /** Statements run after every batch (pruning, the size), prepared once. */
+  private readonly prepared = new Map<string, Database.Statement>();
   private closed = false;
   /** The latest event time written: after a clock stepped back (also across a restart) no event is stamped earlier. */
   private lastAt: number;
@@ -332,11 +334,20 @@ export class HistoryStore {
     };
   }
 
+  private statement(sql: string): Database.Statement {
+    let st = this.prepared.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.prepared.set(sql, st);
+    }
+    return st;
+  }
+
   /** Bytes the database's live pages take (its file may be larger until pages are given back). */
   usedBytes(): number {
-    const pages = num((this.db.prepare('PRAGMA page_count').get() as Row).page_count);
-    const free = num((this.db.prepare('PRAGMA freelist_count').get() as Row).freelist_count);
-    const size = num((this.db.prepare('PRAGMA page_size').get() as Row).page_size);
+    const pages = num((this.statement('PRAGMA page_count').get() as Row).page_count);
+    const free = num((this.statement('PRAGMA freelist_count').get() as Row).freelist_count);
+    const size = num((this.statement('PRAGMA page_size').get() as Row).page_size);
     return (pages - free) * size;
   }
 
@@ -351,7 +362,7 @@ export class HistoryStore {
     let deleted = 0;
     let more = false;
     const step = (sql: string, ...params: unknown[]): void => {
-      const changes = this.db.prepare(sql).run(...params).changes;
+      const changes = this.statement(sql).run(params).changes;
       deleted += changes;
       if (changes >= n) more = true;
     };
