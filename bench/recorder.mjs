@@ -10,7 +10,7 @@
 // event for each of its two ends, 4 events a connection, about 1,000 a second), each moving a few hundred bytes,
 // closed with a reset (no TIME_WAIT pile-up: what is measured is connections, not 60 s of remnants).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -72,6 +72,20 @@ function cpuTicks(pid) {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime, all threads
 }
+/** utime + stime of each of the process's threads, by thread id. */
+function threadTicks(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), Number(f[11]) + Number(f[12]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -104,6 +118,7 @@ try {
   // a warm-up of 20 s (the churn reaches its steady population in LIFE_S), then the measured window
   await new Promise((r) => setTimeout(r, 20_000));
   const startTicks = cpuTicks(recorder.pid);
+  const startThreads = threadTicks(recorder.pid);
   const startAt = performance.now();
   const startBytes = dbBytes(db);
   const eventsNow = () => {
@@ -122,11 +137,19 @@ try {
   }
   const wallS = (performance.now() - startAt) / 1000;
   const cpuPct = ((cpuTicks(recorder.pid) - startTicks) / CLK_TCK / wallS) * 100;
+  // per thread: the main thread (the tracker, and posting to the writer), the busiest other (in every run so far
+  // the monitor's worker: the poll), and the rest together (the writer thread, the poll's helpers, V8's GC threads)
+  const threadPct = [...threadTicks(recorder.pid)].map(([tid, t]) => ({ tid, pct: ((t - (startThreads.get(tid) ?? 0)) / CLK_TCK / wallS) * 100 }));
+  const mainPct = threadPct.find((x) => x.tid === recorder.pid)?.pct ?? NaN;
+  const others = threadPct.filter((x) => x.tid !== recorder.pid).sort((a, b) => b.pct - a.pct);
+  const threads = { mainPct, busiestPct: others[0]?.pct ?? 0, secondPct: others[1]?.pct ?? 0, restPct: others.slice(2).reduce((n, x) => n + x.pct, 0) };
   const endBytes = dbBytes(db);
   const windowEvents = eventsNow() - startEvents;
   const rssEnd = rssMb(recorder.pid);
   recorder.kill('SIGTERM');
   const code = await new Promise((r) => recorder.once('exit', (c) => r(c)));
+  // its last line: "N polls written, X ms each on average in the writer thread, at most Y ms"
+  const writeMs = /written, ([\d.]+) ms each on average in the writer thread, at most ([\d.]+) ms/.exec(err);
   churn.kill('SIGKILL');
   const opened = HistoryStore.open(db, { mode: 'read' });
   if (!opened.ok) throw new Error(opened.message);
@@ -157,6 +180,9 @@ try {
     eventsPerSecond: windowEvents / wallS,
     cpuPct: perCore,
     cpuMaxWindowPct: Math.max(...cpuSeries),
+    threads,
+    writeMsMean: writeMs ? Number(writeMs[1]) : null,
+    writeMsMax: writeMs ? Number(writeMs[2]) : null,
     rssEndMb: rssEnd,
     bytesPerMillion: perMillion,
     dbBytes: finalBytes,
@@ -181,6 +207,8 @@ try {
     `| events written a second | ${Math.round(result.eventsPerSecond)} | about 1,000 |`,
     `| recorder CPU, all threads, over the window | ${f1(result.cpuPct)}% of one core | under 10% |`,
     `| recorder CPU, busiest 10 s | ${f1(result.cpuMaxWindowPct)}% of one core | |`,
+    `| of it: the main thread / the busiest other / the second busiest / the rest | ${f1(threads.mainPct)}% / ${f1(threads.busiestPct)}% / ${f1(threads.secondPct)}% / ${f1(threads.restPct)}% | |`,
+    `| a poll's transaction in the writer thread, mean / max | ${result.writeMsMean ?? '?'} / ${result.writeMsMax ?? '?'} ms | |`,
     `| recorder RSS at the end | ${f1(result.rssEndMb)} MB | |`,
     `| database growth per million events | ${f1(result.bytesPerMillion / 1e6)} MB | |`,
     `| a day's flows from this database (\`store.flows\`, median of 5) | ${f1(result.dayQueryMs)} ms (${result.dayFlows} flows) | under 200 ms |`,

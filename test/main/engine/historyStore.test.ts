@@ -383,6 +383,95 @@ describe("HistoryStore: what a monitor's polls become", () => {
     expect(store.counts().events).toBe(1);
     store.close();
   });
+
+  it('a busy poll (rows bound many to a statement) keeps every column of every event, in order, and its listeners', () => {
+    const path = join(dir, 'h.db');
+    const store = opened(HistoryStore.open(path, { mode: 'write' }));
+    store.write({ events: [event(T0 + 10_000)], flows: [] });
+    // 64 + 8 + 1 + 1 + 1: every statement size, each value distinct; a listener up and another down among them;
+    // the first 20 stamped before what the store holds (a clock stepped back)
+    const many: HistoryEvent[] = Array.from({ length: 75 }, (_, i) =>
+      event(T0 + (i < 20 ? i : 10_000 + i), {
+        kind: i % 2 === 0 ? 'open' : 'close',
+        socketId: `sock-${i}`,
+        protocol: i % 3 === 0 ? 'udp' : 'tcp',
+        family: i % 5 === 0 ? 6 : 4,
+        localAddress: `10.0.${i}.2`,
+        localPort: 40_000 + i,
+        remoteAddress: i === 7 ? null : `192.0.2.${i}`,
+        remotePort: i === 7 ? null : 1000 + i,
+        direction: i === 7 ? null : i % 2 === 0 ? 'out' : 'in',
+        pid: i === 9 ? null : 100 + i,
+        name: `name-${i}`,
+        exe: i === 11 ? null : `/bin/exe-${i}`,
+        user: `user-${i}`,
+        uid: i,
+        bytesIn: i * 3,
+        bytesOut: i === 13 ? null : i * 5,
+        durationMs: i % 4 === 0 ? null : i * 7,
+        netns: i % 6 === 0 ? `ns-${i}` : null,
+        note: i % 2 === 0 ? null : `note-${i}`,
+      }),
+    );
+    many[66] = event(T0 + 10_066, {
+      kind: 'listen',
+      socketId: 'l1',
+      localAddress: '0.0.0.0',
+      localPort: 9090,
+      remoteAddress: null,
+      remotePort: null,
+      direction: null,
+      note: null,
+    });
+    many[72] = event(T0 + 10_072, {
+      kind: 'unlisten',
+      socketId: 'l1',
+      localAddress: '0.0.0.0',
+      localPort: 9090,
+      remoteAddress: null,
+      remotePort: null,
+      direction: null,
+      note: 'gone',
+    });
+    store.write({ events: many, flows: [] });
+    store.close();
+    const raw = new Database(path);
+    const rows = raw
+      .prepare(
+        `SELECT at, kind, socket_id, protocol, family, local_address, local_port, remote_address, remote_port, direction, pid, name, exe, user, uid,
+           bytes_in, bytes_out, duration_ms, netns, note FROM events ORDER BY id`,
+      )
+      .raw()
+      .all();
+    const spans = raw.prepare('SELECT local_port, started_at, stopped_at, stop_note FROM listeners').raw().all();
+    raw.close();
+    expect(rows).toHaveLength(76);
+    expect(rows.slice(1)).toEqual(
+      many.map((e) => [
+        Math.max(e.at, T0 + 10_000),
+        e.kind,
+        e.socketId,
+        e.protocol,
+        e.family,
+        e.localAddress,
+        e.localPort,
+        e.remoteAddress,
+        e.remotePort,
+        e.direction,
+        e.pid,
+        e.name,
+        e.exe,
+        e.user,
+        e.uid,
+        e.bytesIn,
+        e.bytesOut,
+        e.durationMs,
+        e.netns,
+        e.note,
+      ]),
+    );
+    expect(spans).toEqual([[9090, T0 + 10_066, T0 + 10_072, 'gone']]);
+  });
 });
 
 describe('HistoryStore: retention', () => {

@@ -6,7 +6,14 @@ import type { Direction, Protocol } from '../../../shared/model';
 import { checkHistoryPath, looksLikeSqlite, moveAside } from './files';
 import { HistoryLock, type LockHolder } from './lock';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { EVENT_ROW_COLUMNS, EVENT_ROW_WIDTH, packBatch, type EventRow, type PackedBatch } from './rows';
 import { contactKey, hourOf, listenerKey, type FlowIncrement, type HistoryBatch, type HistoryEvent } from './tracker';
+
+/**
+ * Rows per INSERT: libsql's cost is per call (about 3 µs) and per bound value, so a poll's events go in
+ * statements of 64 rows, the rest in 8s and ones (three statements prepared once, at most 1,280 values each).
+ */
+const INSERT_CHUNKS = [64, 8, 1] as const;
 
 /**
  * The history database (SQLite through libsql, N-API: one binary for Node and Electron): opened for writing by
@@ -93,11 +100,13 @@ function isCorruption(e: unknown): boolean {
 export class HistoryStore {
   readonly retention: Retention;
   private readonly now: () => number;
-  private readonly insertEvent;
+  private readonly insertEvents: ReadonlyMap<number, Database.Statement>;
   private readonly upsertKey;
   private readonly upsertHour;
   private readonly startListener;
   private readonly stopListener;
+  /** Statements run after every batch (pruning, the size), prepared once. */
+  private readonly prepared = new Map<string, Database.Statement>();
   private closed = false;
   /** The latest event time written: after a clock stepped back (also across a restart) no event is stamped earlier. */
   private lastAt: number;
@@ -110,9 +119,9 @@ export class HistoryStore {
   ) {
     this.retention = { ...DEFAULT_RETENTION, ...opts.retention };
     this.now = opts.now ?? Date.now;
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (at, kind, socket_id, protocol, family, local_address, local_port, remote_address, remote_port, direction,
-         pid, name, exe, user, uid, bytes_in, bytes_out, duration_ms, netns, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    const values = `(${new Array<string>(EVENT_ROW_WIDTH).fill('?').join(',')})`;
+    this.insertEvents = new Map(
+      INSERT_CHUNKS.map((n) => [n, db.prepare(`INSERT INTO events (${EVENT_ROW_COLUMNS}) VALUES ${new Array<string>(n).fill(values).join(',')}`)]),
     );
     this.upsertKey = db.prepare(
       `INSERT INTO flow_keys (program, name, remote_address, port, protocol, direction, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?)
@@ -244,12 +253,22 @@ export class HistoryStore {
 
   /** Writes one poll's batch in one transaction; returns how long it took (ms). */
   write(batch: HistoryBatch): number {
+    return this.writePacked(packBatch(batch));
+  }
+
+  /**
+   * write() for a batch whose events are rows already (the writer thread's). The events go in order, 64 rows
+   * a statement (each bound as one array: libsql's spread arguments cost as much again), then the listener spans
+   * of the listen and unlisten events among them, in their order.
+   */
+  writePacked(batch: PackedBatch): number {
     const started = performance.now();
-    if (batch.events.length === 0 && batch.flows.length === 0) return 0;
+    if (batch.rows.length === 0 && batch.flows.length === 0) return 0;
     const floor = this.lastAt;
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const e of batch.events) this.writeEvent(e, floor);
+      this.insertRows(batch.rows, floor);
+      for (const r of batch.rows) if (r[1] === 'listen' || r[1] === 'unlisten') this.writeListener(r, floor);
       for (const f of batch.flows) this.writeFlow(f);
       this.db.exec('COMMIT');
     } catch (e) {
@@ -262,43 +281,37 @@ export class HistoryStore {
   }
 
   /** `floor`: the latest time of the batches before (within a batch the tracker keeps its own order). */
-  private writeEvent(event: HistoryEvent, floor: number): void {
-    const e = event.at < floor ? { ...event, at: floor } : event;
-    if (e.at > this.lastAt) this.lastAt = e.at;
-    this.insertEvent.run(
-      e.at,
-      e.kind,
-      e.socketId,
-      e.protocol,
-      e.family,
-      e.localAddress,
-      e.localPort,
-      e.remoteAddress,
-      e.remotePort,
-      e.direction,
-      e.pid,
-      e.name,
-      e.exe,
-      e.user,
-      e.uid,
-      e.bytesIn,
-      e.bytesOut,
-      e.durationMs,
-      e.netns,
-      e.note,
-    );
-    if (e.kind === 'listen') {
-      const key = listenerKey({ protocol: e.protocol, localAddress: e.localAddress, localPort: e.localPort, netns: e.netns });
-      this.stopListener.run(e.at, 'replaced', key);
-      this.startListener.run(key, e.protocol, e.localAddress, e.localPort, e.netns, e.pid, e.name, e.exe, e.user, e.at);
-    } else if (e.kind === 'unlisten') {
-      this.stopListener.run(e.at, e.note, listenerKey({ protocol: e.protocol, localAddress: e.localAddress, localPort: e.localPort, netns: e.netns }));
+  private insertRows(rows: readonly EventRow[], floor: number): void {
+    let i = 0;
+    for (const n of INSERT_CHUNKS) {
+      const insert = this.insertEvents.get(n) as Database.Statement;
+      for (; i + n <= rows.length; i += n) {
+        const params: unknown[] = [];
+        for (let j = i; j < i + n; j++) {
+          const r = rows[j] as EventRow;
+          const at = r[0] < floor ? floor : r[0];
+          if (at > this.lastAt) this.lastAt = at;
+          params.push(at);
+          for (let c = 1; c < EVENT_ROW_WIDTH; c++) params.push(r[c]);
+        }
+        insert.run(params);
+      }
     }
   }
 
+  private writeListener(r: EventRow, floor: number): void {
+    const [at0, kind, , protocol, , localAddress, localPort, , , , pid, name, exe, user, , , , , netns, note] = r;
+    const at = at0 < floor ? floor : at0;
+    const key = listenerKey({ protocol, localAddress, localPort, netns });
+    if (kind === 'listen') {
+      this.stopListener.run([at, 'replaced', key]);
+      this.startListener.run([key, protocol, localAddress, localPort, netns, pid, name, exe, user, at]);
+    } else this.stopListener.run([at, note, key]);
+  }
+
   private writeFlow(f: FlowIncrement): void {
-    const key = this.upsertKey.get(f.program, f.name, f.remoteAddress, f.port, f.protocol, f.direction, f.firstSeen, f.lastSeen) as Row;
-    this.upsertHour.run(f.hour, num(key.id), f.opened, f.closed, f.bytesIn, f.bytesOut, f.firstSeen, f.lastSeen);
+    const key = this.upsertKey.get([f.program, f.name, f.remoteAddress, f.port, f.protocol, f.direction, f.firstSeen, f.lastSeen]) as Row;
+    this.upsertHour.run([f.hour, num(key.id), f.opened, f.closed, f.bytesIn, f.bytesOut, f.firstSeen, f.lastSeen]);
   }
 
   /** The listening ports the history has as still listening: a new recording closes the ones gone. */
@@ -321,11 +334,20 @@ export class HistoryStore {
     };
   }
 
+  private statement(sql: string): Database.Statement {
+    let st = this.prepared.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.prepared.set(sql, st);
+    }
+    return st;
+  }
+
   /** Bytes the database's live pages take (its file may be larger until pages are given back). */
   usedBytes(): number {
-    const pages = num((this.db.prepare('PRAGMA page_count').get() as Row).page_count);
-    const free = num((this.db.prepare('PRAGMA freelist_count').get() as Row).freelist_count);
-    const size = num((this.db.prepare('PRAGMA page_size').get() as Row).page_size);
+    const pages = num((this.statement('PRAGMA page_count').get() as Row).page_count);
+    const free = num((this.statement('PRAGMA freelist_count').get() as Row).freelist_count);
+    const size = num((this.statement('PRAGMA page_size').get() as Row).page_size);
     return (pages - free) * size;
   }
 
@@ -340,7 +362,7 @@ export class HistoryStore {
     let deleted = 0;
     let more = false;
     const step = (sql: string, ...params: unknown[]): void => {
-      const changes = this.db.prepare(sql).run(...params).changes;
+      const changes = this.statement(sql).run(params).changes;
       deleted += changes;
       if (changes >= n) more = true;
     };

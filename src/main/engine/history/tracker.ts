@@ -100,6 +100,9 @@ export function programOf(p: { exe: string | null; name: string | null } | null 
   return p?.exe ?? p?.name ?? '';
 }
 
+const flowKeyOf = (hour: number, program: string, remoteAddress: string, port: number, protocol: Protocol, direction: Direction): string =>
+  `${hour}|${program}|${remoteAddress}|${port}|${protocol}|${direction}`;
+
 interface Owner {
   pid: number | null;
   name: string | null;
@@ -377,7 +380,7 @@ export class HistoryTracker {
     const s = t.socket;
     const direction: Direction = s.direction ?? 'out';
     const port = direction === 'in' ? s.localPort : (s.remotePort ?? 0);
-    return `${hourOf(at)}|${programOf(t.owner)}|${s.remoteAddress ?? ''}|${port}|${s.protocol}|${direction}`;
+    return flowKeyOf(hourOf(at), programOf(t.owner), s.remoteAddress ?? '', port, s.protocol, direction);
   }
 
   private count(t: Tracked, at: number, add: { opened?: number; closed?: number; bytesIn?: number; bytesOut?: number }): void {
@@ -387,7 +390,7 @@ export class HistoryTracker {
     const port = direction === 'in' ? s.localPort : (s.remotePort ?? 0);
     const program = programOf(t.owner);
     const hour = hourOf(at);
-    const key = this.flowKey(t, at);
+    const key = flowKeyOf(hour, program, s.remoteAddress, port, s.protocol, direction);
     if (t.bucket?.key !== key) t.bucket = { key, bytesIn: 0, bytesOut: 0 };
     t.bucket.bytesIn += add.bytesIn ?? 0;
     t.bucket.bytesOut += add.bytesOut ?? 0;

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { bundlePath } from '../bundles';
 import type { LockHolder } from './lock';
+import { packBatch, type PackedBatch } from './rows';
 import type { OpenOptions, Retention } from './store';
 import { listenerKey, type HistoryBatch } from './tracker';
 
@@ -18,7 +19,7 @@ export interface WriterInit {
   onCorrupt?: OpenOptions['onCorrupt'];
 }
 
-export type HostToWriter = { type: 'batch'; batch: HistoryBatch } | { type: 'close' };
+export type HostToWriter = { type: 'batch'; batch: PackedBatch } | { type: 'close' };
 export type WriterToHost =
   | { type: 'opened'; ok: true; path: string; notes: string[]; openListeners: string[]; contacts: LearnedContacts }
   | { type: 'opened'; ok: false; code: string; message: string; holder: LockHolder | null }
@@ -141,14 +142,14 @@ export class HistoryWriter implements HistorySink {
     return new Set(this.listeners);
   }
 
-  /** Posts the batch; returns at once (0 ms of the writer's time on this thread). */
+  /** Posts the batch, its events as rows (packBatch); returns at once (0 ms of the writer's time on this thread). */
   write(batch: HistoryBatch): number {
     if (this.closing || this.exited) return 0;
     for (const e of batch.events) {
       if (e.kind === 'listen') this.listeners.add(listenerKey(e));
       else if (e.kind === 'unlisten') this.listeners.delete(listenerKey(e));
     }
-    this.worker.postMessage({ type: 'batch', batch } satisfies HostToWriter);
+    this.worker.postMessage({ type: 'batch', batch: packBatch(batch) } satisfies HostToWriter);
     return 0;
   }
 

@@ -27,9 +27,9 @@ if (port) {
     port.on('message', (m: HostToWriter) => {
       if (m.type === 'batch') {
         try {
-          const ms = store.write(m.batch);
+          const ms = store.writePacked(m.batch);
           store.prune();
-          send({ type: 'written', ms, events: m.batch.events.length });
+          send({ type: 'written', ms, events: m.batch.rows.length });
         } catch (e) {
           const code = (e as { code?: unknown }).code;
           send({ type: 'failed', message: (e as Error).message, code: typeof code === 'string' ? code : null });
