@@ -186,6 +186,13 @@ async function parts() {
   const seconds = d.Timestamp - c.Timestamp;
   return {
     scrollStepCpuMs: +(((b.ThreadTime - a.ThreadTime) * 1000) / steps).toFixed(2),
+    // Blink's share of a step: script (React's render and commit, and the bench's own step), style, layout
+    scrollStepMs: Object.fromEntries(
+      ['TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map((n) => [
+        n.replace('Duration', ''),
+        +(((b[n] - a[n]) * 1000) / steps).toFixed(2),
+      ]),
+    ),
     churnCpuMsPerSecond: +(((d.ThreadTime - c.ThreadTime) * 1000) / seconds).toFixed(1),
   };
 }

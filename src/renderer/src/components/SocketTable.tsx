@@ -1,10 +1,10 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { createContext, memo, useCallback, useContext, useEffect, useRef, type MouseEvent, type ReactElement } from 'react';
 import type { Socket } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
 import { cellText, cellTitle, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
 import type { SparkPoint } from '../store/sparkHistory';
 import type { TreeItem } from '../store/tree';
+import { useBlockVirtualizer } from './blockVirtualizer';
 import { Sparkline } from './Sparkline';
 import { TreeNodeRow } from './TreeNodeRow';
 
@@ -12,6 +12,8 @@ import { TreeNodeRow } from './TreeNodeRow';
 export type Item = { kind: 'group'; key: string; group: Group; open: boolean } | Extract<TreeItem, { kind: 'node' }> | { kind: 'row'; key: string; row: Row };
 
 const ROW_HEIGHT = 26;
+/** Items rendered beyond each edge of the view, before blockRange widens them to whole blocks. */
+const OVERSCAN = 5;
 
 /**
  * The clock the Age cells read (it moves every second): through a context, so that a tick renders the Age
@@ -176,6 +178,50 @@ function GroupRow({
 }
 
 /**
+ * One positioned item of the list: memoized, so that a scroll step, which renders the table again, leaves the
+ * slots already on screen alone.
+ */
+const Slot = memo(function Slot({
+  item: it,
+  start,
+  size,
+  selected,
+  spark,
+  ctx,
+  noCounters,
+  onSelect,
+  onMenu,
+  onToggle,
+  onToggleNode,
+  onKill,
+}: {
+  item: Item;
+  start: number;
+  size: number;
+  selected: boolean;
+  spark: readonly SparkPoint[] | undefined;
+  ctx: ViewContext;
+  noCounters: string;
+  onSelect: (id: string) => void;
+  onMenu: (s: Socket, x: number, y: number) => void;
+  onToggle: (g: Group) => void;
+  onToggleNode: (key: string, folded: boolean) => void;
+  onKill: ((g: Group) => void) | null;
+}): ReactElement {
+  return (
+    <div className="slot" style={{ top: start, height: size }}>
+      {it.kind === 'group' ? (
+        <GroupRow group={it.group} open={it.open} spark={spark} noCounters={noCounters} onToggle={onToggle} onKill={onKill} />
+      ) : it.kind === 'node' ? (
+        <TreeNodeRow node={it.node} open={it.open} spark={spark} noCounters={noCounters} onToggle={onToggleNode} onKill={onKill} />
+      ) : (
+        <SocketRow row={it.row} ctx={ctx} selected={selected} onSelect={onSelect} onMenu={onMenu} />
+      )}
+    </div>
+  );
+});
+
+/**
  * The socket list: a header with sortable columns, then group headings and rows, virtualized (only the rows
  * on screen exist in the DOM) and keyed by socket id, so ten thousand sockets scroll smoothly. Memoized: the
  * window renders for each alert and status change, which leave the table's props as they were.
@@ -211,11 +257,11 @@ export const SocketTable = memo(function SocketTable(props: {
   // the same function until the items change: a new one makes the virtualizer measure every item again, on
   // each render of a scroll step (ten thousand keys a frame)
   const getItemKey = useCallback((i: number) => (items[i] as Item).key, [items]);
-  const virtualizer = useVirtualizer({
+  const virtualizer = useBlockVirtualizer({
     count: items.length,
     getScrollElement: () => parent.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 15,
+    rowHeight: ROW_HEIGHT,
+    overscan: OVERSCAN,
     getItemKey,
   });
   // A reveal is done once, when its row is in the list (at once, or once its group has opened); new items
@@ -258,30 +304,23 @@ export const SocketTable = memo(function SocketTable(props: {
         <div className="spacer" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((vi) => {
             const it = items[vi.index] as Item;
+            const key = it.kind === 'group' ? it.group.key : it.kind === 'node' && it.node.depth === 0 ? it.node.key : null;
             return (
-              <div key={vi.key} className="slot" style={{ top: vi.start, height: vi.size }}>
-                {it.kind === 'group' ? (
-                  <GroupRow
-                    group={it.group}
-                    open={it.open}
-                    spark={props.sparks?.get(it.group.key)}
-                    noCounters={noCounters}
-                    onToggle={props.onToggle}
-                    onKill={props.onKill}
-                  />
-                ) : it.kind === 'node' ? (
-                  <TreeNodeRow
-                    node={it.node}
-                    open={it.open}
-                    spark={it.node.depth === 0 ? props.sparks?.get(it.node.key) : undefined}
-                    noCounters={noCounters}
-                    onToggle={props.onToggleNode}
-                    onKill={props.onKill}
-                  />
-                ) : (
-                  <SocketRow row={it.row} ctx={props.ctx} selected={it.row.socket.id === props.selectedId} onSelect={props.onSelect} onMenu={props.onMenu} />
-                )}
-              </div>
+              <Slot
+                key={vi.key}
+                item={it}
+                start={vi.start}
+                size={vi.size}
+                selected={it.kind === 'row' && it.row.socket.id === props.selectedId}
+                spark={key === null ? undefined : props.sparks?.get(key)}
+                ctx={props.ctx}
+                noCounters={noCounters}
+                onSelect={props.onSelect}
+                onMenu={props.onMenu}
+                onToggle={props.onToggle}
+                onToggleNode={props.onToggleNode}
+                onKill={props.onKill}
+              />
             );
           })}
         </div>
