@@ -178,10 +178,10 @@ describe('the socket table, in Chromium', { timeout: 90_000 }, () => {
   it('picking a socket in Details brings its row into view, opening its group if it was closed', async () => {
     await open();
     const child = await spawn(['-e', CONNECTIONS, '1']);
-    await only(`proc:${NAME}`);
+    // its own sockets only: an earlier test's process of the same name may still be listed until the next poll
+    await only(`pid:${child.pid}`);
     await rowStarting(`tcp|127.0.0.1|${child.firstLine}|*|`).click();
     await page.getByTestId('details').waitFor();
-    // its own group: an earlier test's process of the same name may still be listed until the next poll
     const g = page.locator(`[data-testid=group][data-group-key^="p:${child.pid}:"]`);
     await g.click();
     expect(await g.getAttribute('aria-expanded')).toBe('false');
