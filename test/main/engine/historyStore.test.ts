@@ -413,26 +413,10 @@ describe("HistoryStore: what a monitor's polls become", () => {
         note: i % 2 === 0 ? null : `note-${i}`,
       }),
     );
-    many[66] = event(T0 + 10_066, {
-      kind: 'listen',
-      socketId: 'l1',
-      localAddress: '0.0.0.0',
-      localPort: 9090,
-      remoteAddress: null,
-      remotePort: null,
-      direction: null,
-      note: null,
-    });
-    many[72] = event(T0 + 10_072, {
-      kind: 'unlisten',
-      socketId: 'l1',
-      localAddress: '0.0.0.0',
-      localPort: 9090,
-      remoteAddress: null,
-      remotePort: null,
-      direction: null,
-      note: 'gone',
-    });
+    const listenerEvent = (at: number, kind: 'listen' | 'unlisten', note: string | null): HistoryEvent =>
+      event(at, { kind, socketId: 'l1', localAddress: '0.0.0.0', localPort: 9090, remoteAddress: null, remotePort: null, direction: null, note });
+    many[66] = listenerEvent(T0 + 10_066, 'listen', null);
+    many[72] = listenerEvent(T0 + 10_072, 'unlisten', 'gone');
     store.write({ events: many, flows: [] });
     store.close();
     const raw = new Database(path);

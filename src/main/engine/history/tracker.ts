@@ -377,20 +377,23 @@ export class HistoryTracker {
 
   /** The hourly flow a socket's traffic at `at` counts into. */
   private flowKey(t: Tracked, at: number): string {
+    return this.flowPlace(t, at).key;
+  }
+
+  /** The hourly flow's fields for a socket's traffic at `at`, and its key. */
+  private flowPlace(t: Tracked, at: number): { hour: number; program: string; port: number; direction: Direction; key: string } {
     const s = t.socket;
     const direction: Direction = s.direction ?? 'out';
     const port = direction === 'in' ? s.localPort : (s.remotePort ?? 0);
-    return flowKeyOf(hourOf(at), programOf(t.owner), s.remoteAddress ?? '', port, s.protocol, direction);
+    const program = programOf(t.owner);
+    const hour = hourOf(at);
+    return { hour, program, port, direction, key: flowKeyOf(hour, program, s.remoteAddress ?? '', port, s.protocol, direction) };
   }
 
   private count(t: Tracked, at: number, add: { opened?: number; closed?: number; bytesIn?: number; bytesOut?: number }): void {
     const s = t.socket;
     if (s.remoteAddress === null) return;
-    const direction: Direction = s.direction ?? 'out';
-    const port = direction === 'in' ? s.localPort : (s.remotePort ?? 0);
-    const program = programOf(t.owner);
-    const hour = hourOf(at);
-    const key = flowKeyOf(hour, program, s.remoteAddress, port, s.protocol, direction);
+    const { hour, program, port, direction, key } = this.flowPlace(t, at);
     if (t.bucket?.key !== key) t.bucket = { key, bytesIn: 0, bytesOut: 0 };
     t.bucket.bytesIn += add.bytesIn ?? 0;
     t.bucket.bytesOut += add.bytesOut ?? 0;

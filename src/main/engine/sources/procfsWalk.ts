@@ -456,6 +456,7 @@ export class OneShotWalk {
     }
     for (const pid of pids) if (!this.counts.has(pid)) this.readTable(pid, `${this.procRoot}/${pid}/fd`);
     if (found()) return;
+    this.kcmpHere ??= pidsAreOurs(this.procRoot);
     for (const pid of pids) {
       if (this.denied.has(pid)) continue;
       let tids: string[];
@@ -474,7 +475,6 @@ export class OneShotWalk {
         const dir = `${this.procRoot}/${pid}/task/${tid}/fd`;
         // the kernel's answer where it gives one: counts race with a busy process's table (a browser's threads
         // open and close descriptors all the time), and each wrong guess reads a whole table again
-        this.kcmpHere ??= pidsAreOurs(this.procRoot);
         const kernel = this.kcmpHere ? ownTable(pid, Number(tid), ownRead) : null;
         if (kernel === false) continue;
         let own: boolean;
