@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketStarts, formatDuration, parseHistoryQuery, timelineBucket, type HistoryFlow, type HistoryListener } from '../../src/shared/history';
-import { describeEvent, fullTime, listenerAnswer, localInputValue, rangeOf, sortFlows } from '../../src/renderer/src/store/historyView';
+import { describeEvent, fullTime, listenerAnswer, localInputValue, rangeOf, sortFlows, spansOfPort } from '../../src/renderer/src/store/historyView';
 
 /** The History view's pure rules: ranges, buckets, the flows' order, and the words for events and listeners. */
 
@@ -130,5 +130,26 @@ describe('words', () => {
     expect(listenerAnswer([earlier, last, span({ localPort: 9090 })], 8080, fullTime)).toBe(
       `tcp [::]:8080 started listening at ${fullTime(NOW - H)}, held by nginx; it stopped at ${fullTime(NOW - 60_000)} or before (not recording) (1 earlier time in this range, below).`,
     );
+  });
+
+  it("lists only the asked port's spans, also from an answer that holds every port (the last one, while the next is asked)", () => {
+    // CI caught the table listing five spans under one port's answer: the answer for every port was still at hand
+    const span = (localPort: number, startedAt: number): HistoryListener => ({
+      protocol: 'tcp',
+      localAddress: '127.0.0.1',
+      localPort,
+      netns: null,
+      pid: 1,
+      name: 'srv',
+      exe: null,
+      user: null,
+      startedAt,
+      stoppedAt: null,
+      stopNote: null,
+    });
+    const every = [span(8080, NOW - 3 * H), span(9090, NOW - 2 * H), span(8080, NOW - H), span(53, NOW)];
+    expect(spansOfPort(every, 8080).map((l) => l.startedAt)).toEqual([NOW - 3 * H, NOW - H]);
+    expect(spansOfPort(every, null)).toBe(every);
+    expect(spansOfPort(every, 22)).toEqual([]);
   });
 });

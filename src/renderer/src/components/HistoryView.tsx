@@ -27,6 +27,7 @@ import {
   RANGE_CHOICES,
   rangeOf,
   sortFlows,
+  spansOfPort,
   timeLabel,
   type FlowColumn,
   type HistoryQueries,
@@ -42,24 +43,25 @@ const REFRESH_MS: Record<RangeChoice, number | null> = { hour: 10_000, day: 60_0
 /** Typing in the filter asks the engine after this pause. */
 const TYPING_MS = 250;
 
-type Answer<T> = { loading: boolean; result: ApiResult<T> | null };
+/** An answer, with the inputs it was asked for (`deps` of useAnswer; null before the first). */
+type Answer<T> = { loading: boolean; result: ApiResult<T> | null; askedFor: readonly unknown[] | null };
 
 /**
  * One question to the engine, asked again when its inputs change: the newest answer wins (an older one that
  * arrives late is dropped), and the last answer stays on screen while the next is on its way.
  */
 function useAnswer<T>(ask: (() => Promise<ApiResult<T>>) | null, deps: readonly unknown[]): Answer<T> {
-  const [answer, setAnswer] = useState<Answer<T>>({ loading: ask !== null, result: null });
+  const [answer, setAnswer] = useState<Answer<T>>({ loading: ask !== null, result: null, askedFor: null });
   const asked = useRef(0);
   useEffect(() => {
     const n = ++asked.current;
     if (!ask) {
-      setAnswer({ loading: false, result: null });
+      setAnswer({ loading: false, result: null, askedFor: deps });
       return;
     }
     setAnswer((a) => ({ ...a, loading: true }));
     void ask().then((result) => {
-      if (n === asked.current) setAnswer({ loading: false, result });
+      if (n === asked.current) setAnswer({ loading: false, result, askedFor: deps });
     });
     // the caller lists what the question depends on
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -222,7 +224,14 @@ export function HistoryView({ queries, hostName }: { queries: HistoryQueries; ho
                   withDate={withDate}
                 />
               )}
-              <ListenerSearch portText={portText} onPort={setPortText} port={port} answer={listeners} withDate={withDate} />
+              <ListenerSearch
+                portText={portText}
+                onPort={setPortText}
+                port={port}
+                answer={listeners}
+                answersPort={listeners.askedFor?.[1] === port}
+                withDate={withDate}
+              />
             </aside>
           </div>
           <footer className="history-footer muted" data-testid="history-recording">
@@ -450,10 +459,12 @@ function ListenerSearch(props: {
   onPort: (t: string) => void;
   port: number | null;
   answer: Answer<HistoryListeners>;
+  /** Whether the answer at hand was asked for this port (not the last one typed, or every port). */
+  answersPort: boolean;
   withDate: boolean;
 }): ReactElement {
   const result = props.answer.result;
-  const spans = result?.ok ? result.value.listeners : [];
+  const spans = spansOfPort(result?.ok ? result.value.listeners : [], props.port);
   const time = (at: number): string => (props.withDate ? fullTime(at) : fullTime(at).slice(11));
   const answer = props.port === null ? null : listenerAnswer(spans, props.port, fullTime);
   const bad = props.portText.trim() !== '' && props.port === null;
@@ -475,7 +486,7 @@ function ListenerSearch(props: {
       {result && !result.ok && <p className="error-text">{result.message}</p>}
       {props.port !== null && result?.ok && (
         <p className="history-answer" data-testid="history-listener-answer">
-          {answer ?? `Port ${props.port} did not listen in this range, as far as the history knows.`}
+          {answer ?? (props.answersPort ? `Port ${props.port} did not listen in this range, as far as the history knows.` : 'Looking…')}
         </p>
       )}
       {result?.ok && spans.length > 0 && (

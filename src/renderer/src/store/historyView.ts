@@ -178,11 +178,20 @@ export function listenerUntil(l: HistoryListener, time: (at: number) => string):
 }
 
 /**
+ * The spans the view lists for a port, or every span when no port is asked. Filtered here too, not only by the
+ * engine: while the answer for a newly typed port is on its way, the last answer (every port's spans) is still
+ * the one at hand, and the table must not list other ports under this port's answer.
+ */
+export function spansOfPort(spans: readonly HistoryListener[], port: number | null): readonly HistoryListener[] {
+  return port === null ? spans : spans.filter((l) => l.localPort === port);
+}
+
+/**
  * The answer to "when did this port start listening, and who": the newest span of the port, in one sentence.
  * null when the history has none in the range.
  */
 export function listenerAnswer(spans: readonly HistoryListener[], port: number, time: (at: number) => string): string | null {
-  const mine = spans.filter((l) => l.localPort === port);
+  const mine = spansOfPort(spans, port);
   const last = mine[mine.length - 1];
   if (!last) return null;
   const where = `${last.protocol} ${last.localAddress.includes(':') ? `[${last.localAddress}]` : last.localAddress}:${port}`;
