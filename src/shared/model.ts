@@ -78,6 +78,17 @@ export function describeNoOwner(reason: NoOwner): string {
   }
 }
 
+/** A socket's last owner (Socket.lastOwner), when it has no owner now and the reason is one a last owner explains. */
+export function lastOwnerOf(s: Pick<Socket, 'process' | 'noOwner' | 'lastOwner'>): ProcessInfo | null {
+  if (s.process || !s.lastOwner) return null;
+  return s.noOwner === 'closed' || s.noOwner === 'not-found' ? s.lastOwner : null;
+}
+
+/** How a last owner is marked: `closed` (the kernel holds the connection), or `released` (no process holds it now). */
+export function lastOwnerMark(s: Pick<Socket, 'noOwner'>): string {
+  return s.noOwner === 'closed' ? 'closed' : 'released';
+}
+
 export interface Socket {
   /** Stable across polls: same socket, same id. */
   id: string;
@@ -141,8 +152,10 @@ export interface Socket {
   /** The primary owner's details, or null. */
   process: ProcessInfo | null;
   /**
-   * A connection the kernel still holds after its owner closed it (`noOwner` is `closed`: TIME_WAIT, an orphaned
-   * FIN_WAIT): the process that held it when a poll last saw it owned. Shown marked as closed; never a target.
+   * The process that held the socket when a poll last saw it owned, on a socket no process holds now: a
+   * connection the kernel keeps after its owner closed it (`noOwner` is `closed`: TIME_WAIT, an orphaned
+   * FIN_WAIT), or one whose owner let go of it (`not-found`: caught while its process exits, the descriptors
+   * gone before the socket). Shown marked as such (lastOwnerOf, lastOwnerMark); never a target.
    */
   lastOwner?: ProcessInfo;
   /**

@@ -94,6 +94,25 @@ describe('groups that mean something', () => {
     expect(cellText('process', row(timeWait(50013, 443)), ctx, 0)).toBe('no owner (closed)');
   });
 
+  it("a listener its owner let go of (caught in the owner's exit) names it, marked released, and stays in the process's group", () => {
+    const owner = python(78, 'srv.py');
+    const released = makeSocket({ ...listener(78, 8090, owner), pid: null, pids: [], process: null, noOwner: 'not-found', lastOwner: owner });
+    expect(cellText('process', row(released), ctx, 0)).toBe('python3 srv.py (released)');
+    expect(cellTitle('process', row(released), '')).toBe('released: no process holds it now; last held by python3 -u srv.py --port 0 (pid 78)');
+    // first in its group: the group names the process, and takes the process (its Kill) from a live row after it
+    const live = listener(78, 8091, owner);
+    const [group, ...others] = groupRows([row(released), row(live)], 'process', ctx);
+    expect(others).toEqual([]);
+    expect(group).toMatchObject({ label: 'python3 srv.py', process: owner });
+    expect(group?.rows).toHaveLength(2);
+    const alone = groupRows([row(released)], 'process', ctx)[0];
+    expect(alone?.label).toBe('python3 srv.py');
+    expect(alone?.process).toBeUndefined();
+    // one never seen owned is still "owner not found"
+    const never = makeSocket({ ...released, lastOwner: undefined });
+    expect(cellText('process', row(never), ctx, 0)).toBe('owner not found');
+  });
+
   it("in Local port grouping, clients' ephemeral ports go under the remote port they use; a server's connections under its port", () => {
     const rows = [
       row(listener(1, 8080)),
@@ -179,6 +198,10 @@ describe('row actions', () => {
     expect(tw.close?.disabled).toMatch(/TIME_WAIT/);
     expect(tw['copy-pid']).toMatchObject({ text: '5', disabled: null, label: 'Copy pid 5 (last owner, closed)' });
     expect(tw['filter-process']?.disabled).toBe('no process holds it now');
+    const owner = python(6, 'srv.py');
+    const released = byId(makeSocket({ ...listener(6, 8080, owner), pid: null, pids: [], process: null, noOwner: 'not-found', lastOwner: owner }), live);
+    expect(released['copy-pid']).toMatchObject({ text: '6', disabled: null, label: 'Copy pid 6 (last owner, released)' });
+    expect(released.kill?.disabled).toMatch(/no process holds it/);
     const gone = byId(listener(3, 8080), { ...live, socketGone: true });
     expect(gone.mark?.disabled).toMatch(/already closed/);
     expect(byId(listener(3, 8080), live).mark?.disabled).toBeNull();

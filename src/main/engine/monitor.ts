@@ -225,7 +225,7 @@ export class Monitor implements MonitorLike {
       return;
     }
     const takenAt = this.now();
-    if (this.connections.size > 0) this.keepLastOwners(result.sockets);
+    if (this.current !== null) this.keepLastOwners(result.sockets);
     const traffic = this.traffic.annotate(this.current, result.sockets, result.closed ?? [], takenAt, result.ports ?? this.ownPorts());
     const next = indexSockets(traffic.sockets);
     this.seq++;
@@ -281,14 +281,24 @@ export class Monitor implements MonitorLike {
   }
 
   /**
-   * A connection the kernel holds after its owner closed it (TIME_WAIT, an orphaned FIN_WAIT) keeps, as
-   * `lastOwner`, the process an earlier poll saw holding it: the list says whose it was instead of going blank.
+   * A socket no process holds now keeps, as `lastOwner`, the process an earlier poll saw holding it: the list
+   * says whose it was instead of going blank. A connection the kernel holds after its owner closed it
+   * (TIME_WAIT, an orphaned FIN_WAIT) takes it from the connections tracked (which remember an owner across
+   * polls that saw none); any socket whose owner let go of it (`not-found`: a poll that fell in its process's
+   * exit, the descriptors closed before the socket) takes it from the last poll.
    */
   private keepLastOwners(sockets: Socket[]): void {
+    const before = this.current;
     for (const s of sockets) {
-      if (s.noOwner !== 'closed' || s.pid !== null || s.remoteAddress === null) continue;
-      const owner = this.connections.get(s.id)?.process;
-      if (owner) s.lastOwner = owner;
+      if (s.pid !== null || s.lastOwner) continue;
+      if (s.noOwner === 'closed' && s.remoteAddress !== null) {
+        const owner = this.connections.get(s.id)?.process;
+        if (owner) s.lastOwner = owner;
+      } else if (s.noOwner === 'not-found' && before) {
+        const was = before.get(s.id);
+        const owner = was?.process ?? was?.lastOwner;
+        if (owner) s.lastOwner = owner;
+      }
     }
   }
 

@@ -284,6 +284,58 @@ describe('Monitor: a closed connection keeps its last owner', () => {
   });
 });
 
+describe('Monitor: a socket its owner let go of keeps its last owner', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const python = { pid: 321, ppid: 1, name: 'python3', exe: '/usr/bin/python3', cmdline: ['python3', 'srv.py'], uid: 1000, user: 'u', startTime: 5 };
+  const listener = (id: string, owner: 'owned' | Socket['noOwner']): Socket =>
+    makeSocket({
+      id,
+      localPort: Number(id.split('|')[2]),
+      state: 'LISTEN',
+      listening: true,
+      pid: owner === 'owned' ? 321 : null,
+      pids: owner === 'owned' ? [321] : [],
+      uid: 1000,
+      noOwner: owner === 'owned' ? null : owner,
+      ownerHidden: owner === 'hidden',
+      process: owner === 'owned' ? python : null,
+    });
+
+  it("a listener a poll catches in its process's exit (descriptors gone, socket not yet) names the process the last poll saw", async () => {
+    const src = new ScriptedSource();
+    const m = new Monitor({ source: src, intervalMs: 1000 });
+    const rec = record(m);
+    const a = 'tcp|0.0.0.0|8080|*|*';
+    const hidden = 'tcp|0.0.0.0|8081|*|*';
+    const stranger = 'tcp|0.0.0.0|8082|*|*';
+    src.next.push(() => Promise.resolve({ sockets: [listener(a, 'owned'), listener(hidden, 'owned')], warnings: [] }));
+    // the owner let go of the first; the second's owner is hidden now (no reason to name the old one); a third
+    // no poll ever saw owned
+    src.next.push(() => Promise.resolve({ sockets: [listener(a, 'not-found'), listener(hidden, 'hidden'), listener(stranger, 'not-found')], warnings: [] }));
+    src.next.push(() => Promise.resolve({ sockets: [listener(a, 'not-found')], warnings: [] }));
+    m.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    const d = rec.deltas[0] as Delta;
+    const changed = new Map(d.changed.map((s) => [s.id, s]));
+    expect(changed.get(a)?.pid).toBeNull();
+    expect(changed.get(a)?.lastOwner).toEqual(python);
+    expect(changed.get(hidden)?.lastOwner).toBeUndefined();
+    expect(d.added.find((s) => s.id === stranger)?.lastOwner).toBeUndefined();
+    // kept while the socket lingers, and that is no change
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rec.deltas[1]?.changed).toEqual([]);
+    expect(m.socket(a)?.lastOwner?.pid).toBe(321);
+    await m.stop();
+  });
+});
+
 describe('Monitor: closed connections no poll saw', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: 1_000_000 });

@@ -1,5 +1,5 @@
 import type { ReactElement } from 'react';
-import { formatBytes, formatEndpoint, formatLocal, type Socket } from '../../../shared/model';
+import { formatBytes, formatEndpoint, formatLocal, lastOwnerMark, lastOwnerOf, type Socket } from '../../../shared/model';
 import { commandLine, processSummary } from '../../../shared/processSummary';
 import { serviceFor } from '../../../shared/services';
 import { whyNotClosable, whyNotKillable } from '../store/rowActions';
@@ -24,7 +24,7 @@ export function DetailsPanel(props: {
 }): ReactElement {
   const s = props.socket;
   const p = s.process;
-  const last = !p && s.noOwner === 'closed' ? (s.lastOwner ?? null) : null;
+  const last = lastOwnerOf(s);
   // a connection of a kind that can be closed; whether it still can is said beside the button
   const closable = s.protocol === 'tcp' && !s.listening && s.remoteAddress !== null && (s.state === 'ESTABLISHED' || props.socketGone === true);
   const notClosable = whyNotClosable(s, props.socketGone === true);
@@ -100,7 +100,7 @@ export function DetailsPanel(props: {
             <>
               <dt>Last owner</dt>
               <dd className="last-owner" data-testid="details-last-owner" title={commandLine(last)}>
-                {processSummary(last)} (pid {last.pid}), closed
+                {processSummary(last)} (pid {last.pid}), {lastOwnerMark(s)}
               </dd>
             </>
           )}

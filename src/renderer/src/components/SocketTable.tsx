@@ -1,5 +1,5 @@
 import { createContext, memo, useCallback, useContext, useEffect, useRef, type MouseEvent, type ReactElement } from 'react';
-import type { Socket } from '../../../shared/model';
+import { lastOwnerOf, type Socket } from '../../../shared/model';
 import type { Row } from '../store/socketStore';
 import { cellText, cellTitle, COLUMN_TITLES, COLUMNS, type Column, type Group, type ViewContext } from '../store/view';
 import type { SparkPoint } from '../store/sparkHistory';
@@ -52,7 +52,7 @@ const SocketRow = memo(function SocketRow({
     e.stopPropagation();
     onMenu(s, x, y);
   };
-  const lastOwner = !s.process && s.noOwner === 'closed' && s.lastOwner !== undefined;
+  const lastOwner = lastOwnerOf(s) !== null;
   return (
     <div
       role="row"

@@ -1,4 +1,4 @@
-import { formatEndpoint, type ProcessInfo, type Socket } from '../../../shared/model';
+import { formatEndpoint, lastOwnerMark, lastOwnerOf, type ProcessInfo, type Socket } from '../../../shared/model';
 import { commandLine } from '../../../shared/processSummary';
 
 /** What one row's menu offers. Pure: the menu component renders it, App runs it. */
@@ -40,21 +40,23 @@ export function whyNotKillable(s: Socket, processGone: boolean): string | null {
   if (!p) {
     if (s.noOwner === 'closed') return 'no process holds it: the kernel keeps it after its owner closed it';
     if (s.ownerHidden) return 'owner hidden: run elevated to see';
+    const last = lastOwnerOf(s);
+    if (last) return `no process holds it now: ${last.name} (pid ${last.pid}) let go of it`;
     return 'no owning process known';
   }
   if (processGone) return `${p.name} (pid ${p.pid}) has exited: it holds no socket now`;
   return null;
 }
 
-/** The owner a row names: the live one, else a closed connection's last owner. */
+/** The owner a row names: the live one, else the last one (a closed connection's, or one its owner let go of). */
 export function namedOwner(s: Socket): ProcessInfo | null {
-  return s.process ?? (s.noOwner === 'closed' ? (s.lastOwner ?? null) : null);
+  return s.process ?? lastOwnerOf(s);
 }
 
 /** Every item of a row's menu, in order, each enabled or saying why not. */
 export function rowActions(s: Socket, f: RowFacts): RowAction[] {
   const owner = namedOwner(s);
-  const ownerNote = s.process ? '' : ' (last owner, closed)';
+  const ownerNote = s.process ? '' : ` (last owner, ${lastOwnerMark(s)})`;
   const readOnly = f.control ? null : 'read-only: this server lets this page look, not change';
   const markWhy =
     readOnly ??

@@ -1,4 +1,4 @@
-import { describeNoOwner, formatBytes, formatEndpoint, formatLocal, type ProcessInfo, type Socket } from '../../../shared/model';
+import { describeNoOwner, formatBytes, formatEndpoint, formatLocal, lastOwnerMark, lastOwnerOf, type ProcessInfo, type Socket } from '../../../shared/model';
 import { formatRate, hasCounters } from '../../../shared/traffic';
 import { processKey } from './sparkHistory';
 import { commandLine, processSummary } from '../../../shared/processSummary';
@@ -143,12 +143,13 @@ function openedAt(r: Row): number {
 }
 
 /**
- * Who a row belongs to, as people tell processes apart (`python3 sneaky.py`, not `python3`); a connection the
- * kernel holds after its owner closed it names that last owner, marked as closed.
+ * Who a row belongs to, as people tell processes apart (`python3 sneaky.py`, not `python3`); a socket no process
+ * holds now names its last owner, marked as closed (the kernel holds the connection) or released.
  */
 export function ownerText(s: Socket): string {
   if (s.process) return processSummary(s.process);
-  if (s.lastOwner && s.noOwner === 'closed') return `${processSummary(s.lastOwner)} (closed)`;
+  const last = lastOwnerOf(s);
+  if (last) return `${processSummary(last)} (${lastOwnerMark(s)})`;
   return noOwnerLabel(s) ?? '';
 }
 
@@ -157,7 +158,8 @@ export function cellTitle(col: Column, r: Row, text: string, ctx?: Pick<ViewCont
   const s = r.socket;
   if (col === 'process') {
     if (s.process) return `${commandLine(s.process)} (pid ${s.process.pid})`;
-    if (s.lastOwner && s.noOwner === 'closed') return `closed; last held by ${commandLine(s.lastOwner)} (pid ${s.lastOwner.pid})`;
+    const last = lastOwnerOf(s);
+    if (last) return `${s.noOwner === 'closed' ? 'closed' : 'released: no process holds it now'}; last held by ${commandLine(last)} (pid ${last.pid})`;
   }
   if (col === 'remote' && s.direction) {
     return `${text}: ${s.direction === 'in' ? 'came in to a listener here' : 'opened from this host'}${s.directionGuessed ? ' (a guess: no listener and not from the ephemeral range)' : ''}`;
@@ -321,6 +323,16 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext, listeners: ReadonlySe
           process: s.process,
         };
       if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
+      // released by its owner (caught in its exit): it stays in that process's group, which names it but
+      // offers no Kill unless a live row of the process joins it (groupRows)
+      if (s.noOwner === 'not-found' && s.lastOwner)
+        return {
+          key: processKey(s.lastOwner),
+          label: processSummary(s.lastOwner),
+          title: commandLine(s.lastOwner),
+          detail: `pid ${s.lastOwner.pid}${s.lastOwner.user ? ` · ${s.lastOwner.user}` : ''}`,
+          hidden: false,
+        };
       if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: noOwnerLabel(s) ?? '', detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
       if (s.noOwner === 'not-found') return { key: `nf:${s.uid}`, label: describeNoOwner('not-found'), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: false };
       return { key: KERNEL_HELD_KEY, label: 'no owner (closed): kernel-held, TIME_WAIT and such', detail: '', hidden: false, folded: true };
@@ -368,7 +380,11 @@ function quickKey(mode: GroupBy, r: Row, listeners: ReadonlySet<string>): number
   switch (mode) {
     case 'process':
     case 'tree':
-      return s.process ? s.process.pid : s.pid !== null ? s.pid : s.ownerHidden ? `h${s.uid}` : s.noOwner === 'not-found' ? `nf${s.uid}` : 'none';
+      if (s.process) return s.process.pid;
+      if (s.pid !== null) return s.pid;
+      if (s.ownerHidden) return `h${s.uid}`;
+      if (s.noOwner === 'not-found') return s.lastOwner ? s.lastOwner.pid : `nf${s.uid}`;
+      return 'none';
     case 'local-port':
       if (s.remotePort !== null && isClientEnd(s, listeners)) return `${s.protocol}:→${s.remotePort}`;
       return s.protocol === 'tcp' ? s.localPort * 2 : s.protocol === 'udp' ? s.localPort * 2 + 1 : `${s.protocol}:${s.localPort}`;
@@ -413,6 +429,8 @@ export function groupRows(rows: readonly Row[], mode: GroupBy, ctx: ViewContext,
     const q = quickKey(mode, r, listeners);
     let g = groups.get(q);
     if (!g) groups.set(q, (g = { ...groupKey(mode, r, ctx, listeners), rows: [], listening: 0, ports: [] }));
+    // a process group headed by a released row: a live row of the process brings the process (its Kill)
+    else if (r.socket.process && !g.process && (mode === 'process' || mode === 'tree')) Object.assign(g, groupKey(mode, r, ctx, listeners));
     g.rows.push(r);
     if (r.socket.listening && r.change !== 'closed') {
       g.listening++;
