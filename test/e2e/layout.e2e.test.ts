@@ -283,7 +283,7 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
     expect(await menu.evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.textContent)).toBe('3 s');
   });
 
-  it('charts: a label for every bar, and series that began before the panel opened', async () => {
+  it('charts: two at a time at 1024 px, leaving the table room; a label for every bar; series that began before the panel opened', async () => {
     // ten processes of ours, each with a socket: at least ten bars
     await Promise.all(Array.from({ length: 10 }, () => listener()));
     const server = await serve();
@@ -291,7 +291,23 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
     await seqAtLeast(page, (await seq(page)) + 3);
     const opened = await page.evaluate(() => Date.now());
     await page.getByTestId('charts-toggle').click();
-    // the chart of the processes with the most sockets (by its name: the Traffic chart now sits before it)
+    // one row of two charts (two rows of two left the table three rows at 1024x700)
+    await page.getByTestId('chart-rates').waitFor();
+    const since = await page.evaluate(() => ({
+      rates: Number(document.querySelector('[data-testid=chart-rates]')?.getAttribute('data-since')),
+      states: Number(document.querySelector('[data-testid=chart-states]')?.getAttribute('data-since')),
+      figures: document.querySelectorAll('[data-testid=charts] figure').length,
+      panel: document.querySelector('[data-testid=charts]')?.getBoundingClientRect().height ?? 0,
+      scroller: document.querySelector('[data-testid=scroller]')?.getBoundingClientRect().height ?? 0,
+    }));
+    expect(since.figures).toBe(2);
+    expect(since.panel).toBeLessThan(260);
+    expect(since.scroller).toBeGreaterThan(250);
+    // the other pair: the Traffic chart and the processes with the most sockets
+    await page.getByTestId('charts-pair-1').click();
+    expect(await page.getByTestId('charts-pair-1').getAttribute('aria-selected')).toBe('true');
+    await page.getByTestId('chart-traffic').waitFor();
+    expect(await page.getByTestId('chart-rates').count()).toBe(0);
     const top = '[data-testid=chart-top]';
     await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .recharts-bar-rectangle`).length >= 10, top, { timeout: 20_000 });
     const chart = await page.evaluate((sel) => {
@@ -300,15 +316,19 @@ describe('layout end to end, in Chromium', { timeout: 90_000 }, () => {
         bars: top.querySelectorAll('.recharts-bar-rectangle').length,
         // the category axis's labels (all text but the count axis's, at the bottom); recharts leaves out those it finds crowded
         labels: [...top.querySelectorAll('svg text:not([orientation=bottom])')].map((t) => t.textContent ?? '').filter((t) => t.trim() !== ''),
-        ratesSince: Number(document.querySelector('[data-testid=chart-rates]')?.getAttribute('data-since')),
-        statesSince: Number(document.querySelector('[data-testid=chart-states]')?.getAttribute('data-since')),
       };
     }, top);
     expect(chart.labels).toHaveLength(chart.bars);
     for (const l of chart.labels) expect(l.length).toBeGreaterThan(0);
     // the series were recorded from start-up, not from the click
-    expect(chart.ratesSince).toBeGreaterThan(0);
-    expect(chart.ratesSince).toBeLessThan(opened);
-    expect(chart.statesSince).toBeLessThan(opened);
+    expect(since.rates).toBeGreaterThan(0);
+    expect(since.rates).toBeLessThan(opened);
+    expect(since.states).toBeLessThan(opened);
+    // from 1280 px all four in one row, no tabs
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] figure').length === 4);
+    expect(await page.getByTestId('charts-pair-0').count()).toBe(0);
+    const tops = await page.evaluate(() => [...document.querySelectorAll('[data-testid=charts] figure')].map((f) => Math.round(f.getBoundingClientRect().top)));
+    expect(new Set(tops).size).toBe(1);
   });
 });

@@ -326,11 +326,15 @@ describe('web mode end to end, in Chromium', { timeout: 60_000 }, () => {
     await page.getByTestId('charts-toggle').click();
     const charts = page.getByTestId('charts');
     await charts.waitFor();
-    // the netlink source has byte counters: the Traffic chart is there too
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-wrapper').length === 4, null, { timeout: 10_000 });
+    // 1200 px wide: two at a time; the netlink source has byte counters, so the Traffic chart is in the second pair
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-wrapper').length === 2, null, { timeout: 10_000 });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-area-area').length > 0, null, { timeout: 10_000 });
-    expect(await charts.textContent()).toMatch(/Sockets by state[\s\S]*Throughput[\s\S]*Traffic by process[\s\S]*most sockets/);
+    expect(await charts.textContent()).toMatch(/Sockets by state[\s\S]*Throughput/);
     await page.screenshot({ path: join(SHOTS, 'web-charts.png') });
+    await page.getByTestId('charts-pair-1').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=charts] .recharts-wrapper').length === 2, null, { timeout: 10_000 });
+    await page.getByTestId('chart-traffic').waitFor();
+    expect(await charts.textContent()).toMatch(/Traffic by process[\s\S]*most sockets/);
   });
 
   it('exports the filtered view as CSV and JSON', async () => {

@@ -282,7 +282,8 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   };
 
   const shownCount = useMemo(() => countOpen(filtered), [filtered]);
-  const totalCount = useMemo(() => countOpen(view.rows), [view.rows]);
+  // counted on the rows the filter saw (deferred), not the newest: under churn the two differ ("1279 of 1278")
+  const totalCount = useMemo(() => countOpen(rows), [rows]);
   // the Exposure view lists the listeners the filter bar lets through, and the bar counts those
   const exposureOn = tab === 'exposure';
   const listeners = useMemo(
@@ -299,7 +300,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [exposureOn, filtered, ctx, exposureSort],
   );
-  const listenerTotal = useMemo(() => (exposureOn ? countListeners(view.rows) : 0), [exposureOn, view.rows]);
+  const listenerTotal = useMemo(() => (exposureOn ? countListeners(rows) : 0), [exposureOn, rows]);
   const onExposureSort = useCallback((col: ExposureColumn) => dispatch({ type: 'exposureSort', col }), []);
 
   return (

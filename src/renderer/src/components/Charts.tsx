@@ -1,4 +1,4 @@
-import { useMemo, type ReactElement } from 'react';
+import { useEffect, useMemo, useState, type ReactElement } from 'react';
 import {
   Area,
   AreaChart,
@@ -54,10 +54,27 @@ function NameTick({ x, y, payload }: YAxisTickContentProps): ReactElement {
   );
 }
 
+/** Below this width four charts do not fit in a row: the panel shows them two at a time (NARROW_CHARTS). */
+const NARROW_CHARTS = '(max-width: 1279px)';
+
+/** Whether a media query matches, following it as the window is resized. */
+function useMedia(query: string): boolean {
+  const [matches, setMatches] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const m = window.matchMedia(query);
+    const change = (): void => setMatches(m.matches);
+    change();
+    m.addEventListener('change', change);
+    return () => m.removeEventListener('change', change);
+  }, [query]);
+  return matches;
+}
+
 /**
  * Sockets by state (10 minutes), interface throughput, traffic by process or remote host under it, and the
- * processes with the most sockets. The series
- * are the store's, recorded from start-up: opening the panel shows the minutes before it.
+ * processes with the most sockets. The series are the store's, recorded from start-up: opening the panel shows
+ * the minutes before it. Four in a row from 1280 px; below that, two at a time in one row (two rows of two
+ * left the table a few rows at 1024x700), with tabs to choose the pair.
  */
 export function Charts({
   history,
@@ -102,9 +119,14 @@ export function Charts({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [last, sockets]);
 
-  return (
-    <section className="charts" data-testid="charts">
-      <figure data-testid="chart-states" data-since={history[0]?.t}>
+  const narrow = useMedia(NARROW_CHARTS);
+  const [pair, setPair] = useState(0);
+  const figures: Array<{ key: string; title: string; node: ReactElement }> = [];
+  figures.push({
+    key: 'states',
+    title: 'Sockets',
+    node: (
+      <figure key="states" data-testid="chart-states" data-since={history[0]?.t}>
         <figcaption>Sockets by state, last 10 minutes</figcaption>
         <ResponsiveContainer width="100%" height={170}>
           <AreaChart data={stateData} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
@@ -119,7 +141,13 @@ export function Charts({
           </AreaChart>
         </ResponsiveContainer>
       </figure>
-      <figure data-testid="chart-rates" data-since={rates[0]?.t}>
+    ),
+  });
+  figures.push({
+    key: 'rates',
+    title: 'Throughput',
+    node: (
+      <figure key="rates" data-testid="chart-rates" data-since={rates[0]?.t}>
         <figcaption title={error ?? undefined}>Throughput, all interfaces but loopback{error ? ` — ${error}` : ''}</figcaption>
         <ResponsiveContainer width="100%" height={170}>
           <LineChart data={rates} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
@@ -133,8 +161,14 @@ export function Charts({
           </LineChart>
         </ResponsiveContainer>
       </figure>
-      {traffic && <TrafficChart traffic={traffic} rates={rates} hostName={hostName} />}
-      <figure data-testid="chart-top" data-bars={top.length}>
+    ),
+  });
+  if (traffic) figures.push({ key: 'traffic', title: 'Traffic', node: <TrafficChart key="traffic" traffic={traffic} rates={rates} hostName={hostName} /> });
+  figures.push({
+    key: 'top',
+    title: 'Top processes',
+    node: (
+      <figure key="top" data-testid="chart-top" data-bars={top.length}>
         <figcaption>Processes with the most sockets</figcaption>
         <ResponsiveContainer width="100%" height={170}>
           <BarChart data={top} layout="vertical" margin={{ top: 4, right: 8, bottom: 0, left: 0 }} barCategoryGap={2}>
@@ -145,6 +179,25 @@ export function Charts({
           </BarChart>
         </ResponsiveContainer>
       </figure>
+    ),
+  });
+  const pairs = narrow ? Math.ceil(figures.length / 2) : 1;
+  const shown = Math.min(pair, pairs - 1);
+  return (
+    <section className={`charts${narrow ? ' charts-narrow' : ''}`} data-testid="charts" data-pair={narrow ? shown : undefined}>
+      {narrow && (
+        <div className="charts-pairs tabs" role="tablist" aria-label="Charts shown">
+          {Array.from({ length: pairs }, (_, i) => (
+            <button key={i} role="tab" aria-selected={i === shown} data-testid={`charts-pair-${i}`} onClick={() => setPair(i)}>
+              {figures
+                .slice(2 * i, 2 * i + 2)
+                .map((f) => f.title)
+                .join(' · ')}
+            </button>
+          ))}
+        </div>
+      )}
+      {(narrow ? figures.slice(2 * shown, 2 * shown + 2) : figures).map((f) => f.node)}
     </section>
   );
 }
