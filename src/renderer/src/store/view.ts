@@ -308,31 +308,21 @@ export function listenerPorts(rows: readonly Row[]): Set<string> {
 
 type GroupHead = Pick<Group, 'key' | 'label' | 'detail' | 'hidden' | 'process' | 'title' | 'folded'>;
 
+/** A process group's heading: named as people tell processes apart, the command line as its tooltip. */
+function processHead(p: ProcessInfo): GroupHead {
+  return { key: processKey(p), label: processSummary(p), title: commandLine(p), detail: `pid ${p.pid}${p.user ? ` · ${p.user}` : ''}`, hidden: false };
+}
+
 function groupKey(mode: GroupBy, r: Row, ctx: ViewContext, listeners: ReadonlySet<string>): GroupHead {
   const s = r.socket;
   switch (mode) {
     case 'process':
     case 'tree':
-      if (s.process)
-        return {
-          key: processKey(s.process),
-          label: processSummary(s.process),
-          title: commandLine(s.process),
-          detail: `pid ${s.process.pid}${s.process.user ? ` · ${s.process.user}` : ''}`,
-          hidden: false,
-          process: s.process,
-        };
+      if (s.process) return { ...processHead(s.process), process: s.process };
       if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
       // released by its owner (caught in its exit): it stays in that process's group, which names it but
       // offers no Kill unless a live row of the process joins it (groupRows)
-      if (s.noOwner === 'not-found' && s.lastOwner)
-        return {
-          key: processKey(s.lastOwner),
-          label: processSummary(s.lastOwner),
-          title: commandLine(s.lastOwner),
-          detail: `pid ${s.lastOwner.pid}${s.lastOwner.user ? ` · ${s.lastOwner.user}` : ''}`,
-          hidden: false,
-        };
+      if (s.noOwner === 'not-found' && s.lastOwner) return processHead(s.lastOwner);
       if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: noOwnerLabel(s) ?? '', detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
       if (s.noOwner === 'not-found') return { key: `nf:${s.uid}`, label: describeNoOwner('not-found'), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: false };
       return { key: KERNEL_HELD_KEY, label: 'no owner (closed): kernel-held, TIME_WAIT and such', detail: '', hidden: false, folded: true };
