@@ -97,6 +97,15 @@ describe('query language', () => {
   ];
   for (const [q, want] of cases) it(`${JSON.stringify(q)} -> ${want.join(',') || 'nothing'}`, () => expect(ids(q)).toEqual(want));
 
+  it('proc: finds the rows of the process group: one its process let go of too, not its TIME_WAIT (the kernel group)', () => {
+    const owner = nginx.process ?? undefined;
+    const released: Socket = { ...nginx, id: 'r', pid: null, pids: [], process: null, noOwner: 'not-found', lastOwner: owner };
+    const closed: Socket = { ...tw, id: 't', noOwner: 'closed', lastOwner: owner };
+    const p = parseQuery('proc:nginx');
+    if (!p.ok) throw new Error(p.message);
+    expect([nginx, released, closed].filter((s) => matchesQuery(p.query, s, { hostName })).map((s) => s.id)).toEqual(['a', 'r']);
+  });
+
   const bad: Array<[string, RegExp]> = [
     ['port:', /port: needs a value/],
     // v2 takes service names (port:http is 80): a name the registry does not know is still refused

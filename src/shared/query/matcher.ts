@@ -138,7 +138,9 @@ function termPredicate(t: QueryTerm): Predicate {
     case 'exposure':
       return (s) => exposureOfListener(s) === t.exposure;
     case 'proc':
-      return (s) => (s.process?.name ?? '').toLowerCase().includes(t.value);
+      // the rows of the process's group: a socket it let go of (caught in its exit) too, not its TIME_WAITs (those
+      // sit in the kernel's group)
+      return (s) => ((s.process ?? (s.noOwner === 'not-found' ? s.lastOwner : undefined))?.name ?? '').toLowerCase().includes(t.value);
     case 'iface':
       return (s) => (t.value === 'none' ? s.interface === null : (s.interface ?? '').toLowerCase() === t.value);
     case 'netns':
