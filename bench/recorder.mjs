@@ -5,6 +5,10 @@
 // day's flows from what it recorded. Root only (namespaces). Writes bench/results/recorder.md and recorder.json.
 //   node bench/recorder.mjs                        (part of npm run bench; needs npm run build)
 //   BENCH_RECORDER_SECONDS=60 node bench/recorder.mjs   (a shorter run)
+//   BENCH_RECORDER_BIN=/tmp/base/bin/portwatch ...      (another build's launcher, for an A/B; its out/ beside it)
+//   BENCH_RECORDER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' ...   (node flags for the recorder: a profile
+//                                                       of each of its threads, written when it exits)
+//   BENCH_RECORDER_OUT=/tmp/x.json ...                  (the result's JSON there, not in bench/results)
 //
 // Churn: 250 connections a second, each living about 2.5 s (so every poll at 1 s sees it: an open and a close
 // event for each of its two ends, 4 events a connection, about 1,000 a second), each moving a few hundred bytes,
@@ -106,7 +110,9 @@ try {
     rl.once('line', resolve);
     churn.once('exit', (c) => reject(new Error(`the churn exited (${c})`)));
   });
-  recorder = spawn(join(root, 'bin', 'portwatch'), ['record', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const bin = process.env.BENCH_RECORDER_BIN ?? join(root, 'bin', 'portwatch');
+  const nodeArgs = (process.env.BENCH_RECORDER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  recorder = spawn(process.execPath, [...nodeArgs, bin, 'record', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   recorder.stderr.on('data', (b) => (err += b));
   // recording: the database exists and has its first events
@@ -192,8 +198,9 @@ try {
     exitCode: code,
     load: loadavg()[0],
   };
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'recorder.json'), JSON.stringify(result, null, 2) + '\n');
+  const outJson = process.env.BENCH_RECORDER_OUT ?? join(here, 'results', 'recorder.json');
+  mkdirSync(dirname(outJson), { recursive: true });
+  writeFileSync(outJson, JSON.stringify(result, null, 2) + '\n');
   const f1 = (x) => x.toFixed(1);
   const md = [
     '# The recorder under churn',
@@ -218,7 +225,7 @@ try {
     `The day query on a full day of hourly rows is in bench/results/history.md (\`node bench/history.mjs\`).`,
     '',
   ].join('\n');
-  writeFileSync(join(here, 'results', 'recorder.md'), md);
+  if (!process.env.BENCH_RECORDER_OUT) writeFileSync(join(here, 'results', 'recorder.md'), md);
   console.log(md);
 } finally {
   if (recorder && recorder.exitCode === null) recorder.kill('SIGKILL');

@@ -238,8 +238,10 @@ export class Monitor implements MonitorLike {
     } else {
       const delta = diffSockets(this.current, next, this.seq, takenAt);
       if (traffic.closed.length > 0) {
-        const listeners = Monitor.tcpListeners(traffic.sockets);
-        delta.closed = traffic.closed.map((c) => this.complete(c, listeners, takenAt));
+        // only a record no poll saw needs the listeners (most of a churning machine's were seen)
+        let listeners: Map<string, Socket> | null = null;
+        const listenersNow = (): Map<string, Socket> => (listeners ??= Monitor.tcpListeners(traffic.sockets));
+        delta.closed = traffic.closed.map((c) => this.complete(c, listenersNow, takenAt));
       }
       for (const s of delta.added) this.track(s, takenAt);
       for (const s of delta.changed) this.track(s, takenAt);
@@ -320,15 +322,33 @@ export class Monitor implements MonitorLike {
    * host and port, within RECENT_CLIENT_MS and of the same user (the kernel's uid 0 for a freed socket proves
    * nothing, so it matches any).
    */
-  private complete(c: ClosedConnection, listeners: ReadonlyMap<string, Socket>, at: number): ClosedConnection {
+  private complete(c: ClosedConnection, listeners: () => ReadonlyMap<string, Socket>, at: number): ClosedConnection {
+    // `c` is this poll's own copy (TrafficTracker.annotate makes one of each record): set in place, since a
+    // spread that adds a property (ownerGuess) takes V8's slow path
     const known = this.connections.get(c.id);
-    if (known) return { ...c, pid: known.pid, name: known.name, uid: known.uid, firstSeen: known.firstSeen };
-    const owner = listeners.get(`${c.netns ?? ''}|${c.localPort}`);
-    if (owner?.process) return { ...c, pid: owner.process.pid, name: owner.process.name, uid: owner.uid, ownerGuess: 'listener' };
+    if (known) return Monitor.owned(c, known.pid, known.name, known.uid, known.firstSeen);
+    const owner = listeners().get(`${c.netns ?? ''}|${c.localPort}`);
+    if (owner?.process) return Monitor.owned(c, owner.process.pid, owner.process.name, owner.uid, c.firstSeen, 'listener');
     const client = this.recentClients.get(`${c.netns ?? ''}|${c.remoteAddress}|${c.remotePort}`);
     if (client && at - client.at <= RECENT_CLIENT_MS && (c.uid === null || c.uid === 0 || c.uid === client.uid)) {
-      return { ...c, pid: client.pid, name: client.name, uid: client.uid, ownerGuess: 'destination' };
+      return Monitor.owned(c, client.pid, client.name, client.uid, c.firstSeen, 'destination');
     }
+    return c;
+  }
+
+  private static owned(
+    c: ClosedConnection,
+    pid: number | null,
+    name: string | null,
+    uid: number | null,
+    firstSeen: number | null,
+    guess?: 'listener' | 'destination',
+  ): ClosedConnection {
+    c.pid = pid;
+    c.name = name;
+    c.uid = uid;
+    c.firstSeen = firstSeen;
+    if (guess !== undefined) c.ownerGuess = guess;
     return c;
   }
 

@@ -165,6 +165,13 @@ export class OwnerIndex {
   private noLibc = false;
   private readlinksByPid = new Map<number, number>();
   private threadsChecked = 0;
+  /**
+   * Socket inodes a known table stopped holding this poll (the descriptor closed or reused, the process gone):
+   * what a churning process lets go of while the kernel still lists it, being torn down (see searchMissing).
+   */
+  private letGo = new Set<number>();
+  /** Processes re-listed this poll because their descriptor count changed: the ones that churn. */
+  private countMoved = new Set<number>();
   /** Whether the proc root's pids are this pid namespace's, so that kcmp(2) may compare its tasks (pidsAreOurs). */
   private kcmpHere: boolean | undefined;
   stats: OwnerStats = { readlinks: 0, readlinksByPid: new Map(), fullWalk: false, permissionDenied: 0, threadsChecked: 0 };
@@ -213,6 +220,8 @@ export class OwnerIndex {
     this.readlinks = 0;
     this.readlinksByPid = new Map();
     this.threadsChecked = 0;
+    this.letGo.clear();
+    this.countMoved.clear();
   }
 
   /** The live pids; processes gone since the last look are forgotten. */
@@ -332,7 +341,10 @@ export class OwnerIndex {
       this.forget(pid);
       return;
     }
-    if (countChanged(size, table)) this.relist(pid, null, null);
+    if (countChanged(size, table)) {
+      this.countMoved.add(pid);
+      this.relist(pid, null, null);
+    }
     const threads = this.threadTables.get(pid);
     if (!threads) return;
     for (const [tid, own] of [...threads]) {
@@ -350,13 +362,25 @@ export class OwnerIndex {
   private searchMissing(wanted: Set<number>, live: Set<number>): void {
     const missing = new Set<number>();
     for (const inode of wanted) if (!this.owners.has(inode) && !this.unresolved.has(inode)) missing.add(inode);
+    // A socket its known holder closed this poll, which the dump still listed (a churning process closes
+    // hundreds a second, some between the dump and the re-list): it is on its way out, and looking for it in
+    // every process's descriptors, and every thread's, cost a whole walk each poll. If it is still there next
+    // poll, it is looked for then (not given up on): handed to another process (SCM_RIGHTS, a fork) before the
+    // close, that process's changed count has it re-listed already; at worst its owner shows a poll late.
+    for (const inode of this.letGo) missing.delete(inode);
     if (missing.size === 0) return;
-    // Socket holders open new sockets far more often than other processes do: look there first.
+    // What is missing was mostly opened after this poll's re-list, by a process that churns: those whose count
+    // changed this poll first, then other socket holders, who open new sockets far more often than the rest.
+    const churning: number[] = [];
     const holders: number[] = [];
     const others: number[] = [];
     for (const pid of live) {
       const table = this.procs.get(pid);
       if (!table) continue;
+      if (this.countMoved.has(pid)) {
+        churning.push(pid);
+        continue;
+      }
       let holds = false;
       for (const v of table.values()) {
         if (v < 0) continue;
@@ -365,7 +389,7 @@ export class OwnerIndex {
       }
       (holds ? holders : others).push(pid);
     }
-    for (const pid of [...holders, ...others]) {
+    for (const pid of [...churning, ...holders, ...others]) {
       this.relist(pid, null, wanted);
       for (const v of this.procs.get(pid)?.values() ?? []) missing.delete(v);
       for (const tid of [...(this.threadTables.get(pid)?.keys() ?? [])]) {
@@ -647,7 +671,10 @@ export class OwnerIndex {
   private setFd(pid: number, table: FdTable, fd: string, inode: number | null): void {
     const old = table.get(fd);
     if (old === inode) return;
-    if (old !== undefined && old >= 0) this.dropHolder(old, pid, fd);
+    if (old !== undefined && old >= 0) {
+      this.dropHolder(old, pid, fd);
+      this.letGo.add(old);
+    }
     if (inode === null) {
       table.delete(fd);
       return;

@@ -1,4 +1,5 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { encodeDelta } from '../../shared/wire';
 import { bundlePath } from './bundles';
 import { Monitor } from './monitor';
 import type { RunResult } from './runCommand';
@@ -51,7 +52,7 @@ function runWorker(): void {
   try {
     const monitor = new Monitor({ source: createSource(init.source, { siHelper: relay?.launch ?? bundlePath('si-child') }), intervalMs: init.intervalMs });
     monitor.on('snapshot', (snapshot) => send({ type: 'snapshot', snapshot }));
-    monitor.on('delta', (delta) => send({ type: 'delta', delta }));
+    monitor.on('delta', (delta) => send({ type: 'delta', delta: encodeDelta(delta) }));
     monitor.on('status', (status) => send({ type: 'status', status }));
     port.on('message', (m: HostToWorker) => {
       switch (m.type) {

@@ -5,8 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { MonitorHost } from '../../../src/main/engine/monitorHost';
 import type { RunResult } from '../../../src/main/engine/runCommand';
 import type { SiLauncher } from '../../../src/main/engine/workerProtocol';
-import type { MonitorStatus } from '../../../src/shared/model';
+import type { Delta, MonitorStatus } from '../../../src/shared/model';
+import { encodeDelta } from '../../../src/shared/wire';
 import { waitFor } from '../../helpers/children';
+import { makeProcess, makeSocket } from '../../helpers/sockets';
 
 /**
  * The worker protocol as the host sees it, with scripted workers: what it does with messages it must not
@@ -56,6 +58,13 @@ describe('MonitorHost: messages it cannot trust', () => {
     ["{ type: 'delta', delta: { seq: 2 } }", 'delta'],
     ["{ type: 'delta', delta: { seq: 2, takenAt: 1, added: [], changed: [], removed: [7], closed: [] } }", 'delta'],
     ["{ type: 'delta', delta: { seq: 2, takenAt: 1, added: [{}], changed: [], removed: [], closed: [] } }", 'delta'],
+    // deltas come as wire rows: one that does not follow the layout, or names a process it does not carry
+    ["{ type: 'delta', delta: { v: 1, seq: 2, takenAt: 1, processes: [], users: [], added: [['', 99]], changed: [], removed: [], closed: [] } }", 'delta'],
+    [
+      "{ type: 'delta', delta: { v: 1, seq: 2, takenAt: 1, processes: [], users: [], added: [['', 0, 4, '127.0.0.1', 80, null, null, 0, 1, 7, 0, 0, null, 3]], changed: [], removed: [], closed: [] } }",
+      'delta',
+    ],
+    ["{ type: 'delta', delta: { v: 1, seq: 2, takenAt: 1, processes: [], users: [], added: [], changed: [], removed: [], closed: [null] } }", 'delta'],
     ["{ type: 'status', status: null }", 'status'],
     ["{ type: 'status', status: { state: 'exploded', source: 'procfs' } }", 'status'],
     ["{ type: 'fatal', message: 7 }", 'fatal'],
@@ -76,6 +85,36 @@ describe('MonitorHost: messages it cannot trust', () => {
     expect(error.state === 'error' && error.message).toBe(`monitor worker sent a malformed message (${named}); restarting`);
     expect(host.getSnapshot()).toEqual({ seq: 1, takenAt: 1000, source: 'procfs', sockets: [{ id: 'tcp|a' }] });
     expect(launcher).not.toHaveBeenCalled();
+  });
+});
+
+describe('MonitorHost: deltas as wire rows', () => {
+  it('decodes a delta into the sockets the worker encoded, applies it to the mirror and passes it on', async () => {
+    const proc = makeProcess(4242, 'python3');
+    const added = makeSocket({
+      id: 'tcp|127.0.0.1|40000|127.0.0.1|7100',
+      localPort: 40000,
+      remoteAddress: '127.0.0.1',
+      remotePort: 7100,
+      state: 'ESTABLISHED',
+      listening: false,
+      pid: 4242,
+      pids: [4242],
+      bytesIn: 200,
+      bytesOut: 200,
+      rateIn: 0,
+      rateOut: 200,
+      direction: 'out',
+      directionGuessed: false,
+      process: proc,
+    });
+    const delta: Delta = { seq: 2, takenAt: 2000, added: [added], changed: [], removed: ['tcp|a'], closed: [] };
+    host = new MonitorHost({ workerPath: scriptedWorker(`[${SNAPSHOT}, { type: 'delta', delta: ${JSON.stringify(encodeDelta(delta))} }]`) });
+    const got: Delta[] = [];
+    host.on('delta', (d) => got.push(d));
+    host.start();
+    expect(await waitFor(() => got[0], 5000, 'the delta')).toEqual(delta);
+    expect(host.getSnapshot()).toEqual({ seq: 2, takenAt: 2000, source: 'procfs', sockets: [added] });
   });
 });
 

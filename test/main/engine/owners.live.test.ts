@@ -124,6 +124,29 @@ describe('OwnerIndex, incremental, against real processes', () => {
     expect(index.stats.readlinksByPid.get(d.child.pid)).toBeLessThanOrEqual(1 + nonSockets);
   });
 
+  it('does not hunt every process for a socket its owner just closed while the dump still lists it, and looks next poll', async () => {
+    const d = await start();
+    const index = new OwnerIndex('/proc', Infinity);
+    const [port] = (await d.send('open')).split(' ').map(Number) as [number];
+    const inode = inodeOf(port);
+    expect(index.resolve(tcpInodes()).get(inode)).toEqual([d.child.pid]);
+    index.resolve(tcpInodes());
+
+    await d.send(`close ${port}`);
+    // a churning process closes sockets between the kernel's dump and the re-list of its descriptors: the dump
+    // still names this one, its holder's table no longer does
+    const owners = index.resolve([...tcpInodes(), inode]);
+    expect(owners.has(inode)).toBe(false);
+    // no walk of every other process's descriptors (this test's own among them) nor of their threads
+    expect(index.stats.readlinksByPid.get(process.pid)).toBeUndefined();
+    expect(index.stats.threadsChecked).toBe(0);
+
+    // still listed a poll later (not on its way out after all): then it is looked for everywhere
+    expect(index.resolve([...tcpInodes(), inode]).has(inode)).toBe(false);
+    expect(index.stats.readlinksByPid.get(process.pid)).toBeGreaterThan(0);
+    expect(index.stats.threadsChecked).toBeGreaterThan(0);
+  });
+
   it('drops a forked owner that closed its copy, or became a zombie, before any full refresh', async () => {
     const d = await start();
     const index = new OwnerIndex('/proc', Infinity);

@@ -3,7 +3,7 @@ import type { HostPorts } from '../../../src/shared/direction';
 import type { ClosedConnection, Socket } from '../../../src/shared/model';
 import { parsePortNumber, parsePortRange, readHostPorts } from '../../../src/main/engine/hostPorts';
 import { TrafficTracker } from '../../../src/main/engine/traffic';
-import { makeSocket } from '../../helpers/sockets';
+import { makeProcess, makeSocket } from '../../helpers/sockets';
 
 const PORTS: Record<string, HostPorts> = { '': { ephemeral: { min: 32768, max: 60999 }, unprivilegedStart: 1024, known: true } };
 const listener = makeSocket({ id: 'tcp|0.0.0.0|8080|*|*', localAddress: '0.0.0.0', localPort: 8080 });
@@ -95,6 +95,55 @@ describe('TrafficTracker', () => {
       [500, 0],
       [10_000, 300],
     ]);
+  });
+});
+
+describe('TrafficTracker copies', () => {
+  it('carry every field of the socket the source gave, its optional ones only where it has them', () => {
+    const t = new Driven();
+    const owner = makeProcess(4242, 'curl');
+    const closedOne = {
+      ...served(10, 20),
+      noOwner: 'closed' as const,
+      lastOwner: owner,
+      incomplete: true as const,
+      rttMs: 0.25,
+      netns: 'ns1',
+      container: 'web',
+    };
+    const [a, b] = t.annotate([closedOne, served(5, 6)], [], 1000, PORTS).sockets;
+    expect(a).not.toBe(closedOne);
+    expect(a).toMatchObject({ ...closedOne, rateIn: null, rateOut: null });
+    expect(Object.keys(a ?? {}).sort()).toEqual([...Object.keys(closedOne), 'rateIn', 'rateOut', 'direction', 'directionGuessed'].sort());
+    expect(Object.keys(b ?? {})).not.toContain('lastOwner');
+    expect(Object.keys(b ?? {})).not.toContain('incomplete');
+    // the source's own object is left as it was
+    expect(closedOne).not.toHaveProperty('rateIn');
+  });
+
+  it('give a closed record its unseen bytes on a copy that keeps every other field', () => {
+    const record: ClosedConnection = {
+      id: 'tcp|10.0.0.1|40000|10.0.0.2|443',
+      protocol: 'tcp',
+      family: 4,
+      localAddress: '10.0.0.1',
+      localPort: 40000,
+      remoteAddress: '10.0.0.2',
+      remotePort: 443,
+      state: 'CLOSE',
+      pid: 7,
+      name: 'curl',
+      uid: 1000,
+      bytesIn: 900,
+      bytesOut: 100,
+      firstSeen: 500,
+      ownerGuess: 'destination',
+      closedAt: 2000,
+      netns: 'ns1',
+    };
+    const [c] = new TrafficTracker().annotate(null, [], [record], 2000, PORTS).closed;
+    expect(c).toStrictEqual({ ...record, unseenBytesIn: 900, unseenBytesOut: 100 });
+    expect(record).not.toHaveProperty('unseenBytesIn');
   });
 });
 
