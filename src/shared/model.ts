@@ -84,6 +84,15 @@ export function lastOwnerOf(s: Pick<Socket, 'process' | 'noOwner' | 'lastOwner'>
   return s.noOwner === 'closed' || s.noOwner === 'not-found' ? s.lastOwner : null;
 }
 
+/**
+ * The process whose group a socket sits in (and whose rows `proc:` finds): its owner, or, for a socket its owner
+ * let go of (`not-found`, caught in its exit), the last one. Not a TIME_WAIT's last owner: the kernel's group
+ * holds those.
+ */
+export function groupOwnerOf(s: Pick<Socket, 'process' | 'noOwner' | 'lastOwner'>): ProcessInfo | null {
+  return s.process ?? (s.noOwner === 'not-found' ? (s.lastOwner ?? null) : null);
+}
+
 /** How a last owner is marked: `closed` (the kernel holds the connection), or `released` (no process holds it now). */
 export function lastOwnerMark(s: Pick<Socket, 'noOwner'>): string {
   return s.noOwner === 'closed' ? 'closed' : 'released';

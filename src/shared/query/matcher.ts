@@ -1,5 +1,5 @@
 import { exposureOf, riskOf, type Exposure } from '../reach';
-import { formatEndpoint, formatLocal, unmapIpv4, type ProcessInfo, type Protocol, type Socket } from '../model';
+import { formatEndpoint, formatLocal, groupOwnerOf, unmapIpv4, type ProcessInfo, type Protocol, type Socket } from '../model';
 import { inCidr } from './addresses';
 import type { CompareOp } from './lexer';
 import type { End, QueryNode, QueryTerm } from './terms';
@@ -138,9 +138,8 @@ function termPredicate(t: QueryTerm): Predicate {
     case 'exposure':
       return (s) => exposureOfListener(s) === t.exposure;
     case 'proc':
-      // the rows of the process's group: a socket it let go of (caught in its exit) too, not its TIME_WAITs (those
-      // sit in the kernel's group)
-      return (s) => ((s.process ?? (s.noOwner === 'not-found' ? s.lastOwner : undefined))?.name ?? '').toLowerCase().includes(t.value);
+      // the rows of the process's group
+      return (s) => (groupOwnerOf(s)?.name ?? '').toLowerCase().includes(t.value);
     case 'iface':
       return (s) => (t.value === 'none' ? s.interface === null : (s.interface ?? '').toLowerCase() === t.value);
     case 'netns':

@@ -1,4 +1,14 @@
-import { describeNoOwner, formatBytes, formatEndpoint, formatLocal, lastOwnerMark, lastOwnerOf, type ProcessInfo, type Socket } from '../../../shared/model';
+import {
+  describeNoOwner,
+  formatBytes,
+  formatEndpoint,
+  formatLocal,
+  groupOwnerOf,
+  lastOwnerMark,
+  lastOwnerOf,
+  type ProcessInfo,
+  type Socket,
+} from '../../../shared/model';
 import { formatRate, hasCounters } from '../../../shared/traffic';
 import { processKey } from './sparkHistory';
 import { commandLine, processSummary } from '../../../shared/processSummary';
@@ -317,15 +327,17 @@ function groupKey(mode: GroupBy, r: Row, ctx: ViewContext, listeners: ReadonlySe
   const s = r.socket;
   switch (mode) {
     case 'process':
-    case 'tree':
+    case 'tree': {
+      const owner = groupOwnerOf(s);
       if (s.process) return { ...processHead(s.process), process: s.process };
-      if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
       // released by its owner (caught in its exit): it stays in that process's group, which names it but
       // offers no Kill unless a live row of the process joins it (groupRows)
-      if (s.noOwner === 'not-found' && s.lastOwner) return processHead(s.lastOwner);
+      if (owner) return processHead(owner);
+      if (s.pid !== null) return { key: `p:${s.pid}:`, label: `pid ${s.pid}`, detail: '', hidden: false };
       if (s.ownerHidden) return { key: `hidden:${s.uid}`, label: noOwnerLabel(s) ?? '', detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: true };
       if (s.noOwner === 'not-found') return { key: `nf:${s.uid}`, label: describeNoOwner('not-found'), detail: s.user ?? `uid ${s.uid ?? '?'}`, hidden: false };
       return { key: KERNEL_HELD_KEY, label: 'no owner (closed): kernel-held, TIME_WAIT and such', detail: '', hidden: false, folded: true };
+    }
     case 'local-port': {
       if (s.remotePort !== null && isClientEnd(s, listeners)) {
         const svc = serviceName(s.remotePort, s.protocol);
@@ -369,12 +381,14 @@ function quickKey(mode: GroupBy, r: Row, listeners: ReadonlySet<string>): number
   const s = r.socket;
   switch (mode) {
     case 'process':
-    case 'tree':
-      if (s.process) return s.process.pid;
+    case 'tree': {
+      const owner = groupOwnerOf(s);
+      if (owner) return owner.pid;
       if (s.pid !== null) return s.pid;
       if (s.ownerHidden) return `h${s.uid}`;
-      if (s.noOwner === 'not-found') return s.lastOwner ? s.lastOwner.pid : `nf${s.uid}`;
+      if (s.noOwner === 'not-found') return `nf${s.uid}`;
       return 'none';
+    }
     case 'local-port':
       if (s.remotePort !== null && isClientEnd(s, listeners)) return `${s.protocol}:→${s.remotePort}`;
       return s.protocol === 'tcp' ? s.localPort * 2 : s.protocol === 'udp' ? s.localPort * 2 + 1 : `${s.protocol}:${s.localPort}`;
