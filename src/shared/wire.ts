@@ -175,6 +175,8 @@ export function encodeSnapshot(s: Snapshot): WireSnapshot {
 }
 
 export function encodeDelta(d: Delta): WireDelta {
+  const kept = keptWire.get(d);
+  if (kept) return kept;
   const t = new TableBuilder();
   const added = d.added.map((x) => t.row(x));
   const changed = d.changed.map((x) => t.row(x));
@@ -302,6 +304,19 @@ export function decodeSnapshot(w: unknown): Snapshot {
 }
 
 /** The delta a WireDelta carries. Throws WireError on anything that does not follow the layout. */
+/** Wire forms kept for the deltas decoded from them (decodeDeltaKeeping), which encodeDelta hands out again. */
+const keptWire = new WeakMap<Delta, WireDelta>();
+
+/**
+ * decodeDelta, keeping `w` as the delta's wire form: for the monitor host, whose worker encoded the delta, so that
+ * the server sends on what came (every row checked here) instead of encoding the same delta a second time.
+ */
+export function decodeDeltaKeeping(w: unknown): Delta {
+  const d = decodeDelta(w);
+  keptWire.set(d, w as WireDelta);
+  return d;
+}
+
 export function decodeDelta(w: unknown): Delta {
   const o = header(w);
   const t = tablesOf(o);

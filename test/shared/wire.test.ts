@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSource } from '../../src/main/engine/sources';
 import type { Delta, Snapshot, Socket } from '../../src/shared/model';
-import { decodeDelta, decodeSnapshot, encodeDelta, encodeSnapshot, WireError, WIRE_VERSION } from '../../src/shared/wire';
+import { decodeDelta, decodeDeltaKeeping, decodeSnapshot, encodeDelta, encodeSnapshot, WireError, WIRE_VERSION } from '../../src/shared/wire';
 import { spawnReady } from '../helpers/children';
 import { makeProcess, makeSocket } from '../helpers/sockets';
 
@@ -165,6 +165,19 @@ describe('wire layout of snapshots and deltas', () => {
     const back = decodeSnapshot(travel(encodeSnapshot(snap(renamed))));
     expect(back.sockets[999]?.process?.name).toBe('renamed');
     expect(back.sockets[989]?.process?.name).toBe('worker-9');
+  });
+
+  it("a delta the host decoded from its worker's rows goes on to clients as those rows, not encoded again", () => {
+    const world = clients(20);
+    const d: Delta = { seq: 3, takenAt: 1_700_000_000_500, added: world.slice(0, 10), changed: world.slice(10), removed: ['x'], closed: [] };
+    const rows = structuredClone(encodeDelta(d));
+    const kept = decodeDeltaKeeping(rows);
+    expect(kept).toEqual(decodeDelta(rows));
+    expect(encodeDelta(kept)).toBe(rows);
+    // what the host builds itself is encoded as ever
+    const plain = decodeDelta(rows);
+    expect(encodeDelta(plain)).not.toBe(rows);
+    expect(encodeDelta(plain)).toEqual(rows);
   });
 
   it('a snapshot of established connections takes at most 150 bytes a socket (it was about 570)', () => {

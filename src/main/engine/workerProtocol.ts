@@ -1,5 +1,5 @@
 import type { Delta, MonitorStatus, Snapshot } from '../../shared/model';
-import { decodeDelta, WireError, type WireDelta } from '../../shared/wire';
+import { decodeDeltaKeeping, WireError, type WireDelta } from '../../shared/wire';
 import type { RunResult } from './runCommand';
 import type { SourceChoice } from './sources';
 
@@ -88,7 +88,7 @@ export function parseWorkerMessage(m: unknown): FromWorker | null {
     case 'delta': {
       let delta: Delta;
       try {
-        delta = decodeDelta(m.delta);
+        delta = decodeDeltaKeeping(m.delta);
       } catch (e) {
         if (e instanceof WireError) return null;
         throw e;
