@@ -285,11 +285,11 @@ export class EngineApi {
     for (const off of this.offMonitor) off();
     for (const off of [...this.subscribers]) off();
     this.names.setEnabled(false);
-    this.history.dispose();
-    this.historyClosed = this.recording?.dispose() ?? Promise.resolve();
+    const reader = this.history.dispose();
+    this.historyClosed = Promise.all([reader, this.recording?.dispose()]).then(() => undefined);
   }
 
-  /** Disposes (see dispose) and waits until the history is written and its database closed and unlocked. */
+  /** Disposes (see dispose) and waits until the history is written, its databases closed and its lock released. */
   close(): Promise<void> {
     this.dispose();
     return this.historyClosed;

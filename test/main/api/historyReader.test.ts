@@ -315,6 +315,17 @@ describe('HistoryThread: the reads in a thread of their own', () => {
     expect(await t.flows(RANGE, '')).toMatchObject({ ok: false, code: 'disconnected' });
   });
 
+  it('ends its thread by asking it to close its database, never by terminating it with the database open', async () => {
+    // terminated with a libsql connection open, the thread's finalizers abort the whole process (a neon panic)
+    record();
+    const t = new HistoryThread(db, () => ({}));
+    expect(await new HistoryThread(db, () => ({})).dispose()).toBe('none');
+    expect(value(await t.listeners(RANGE, null)).listeners.length).toBeGreaterThan(0);
+    const asked = t.flows(RANGE, '');
+    expect(await t.dispose()).toBe('closed');
+    expect(await asked).toMatchObject({ ok: false, code: 'disconnected' });
+  });
+
   it('gives up a question not answered in time, and one its thread died with, each with a value', async () => {
     record();
     // a thread that never answers
