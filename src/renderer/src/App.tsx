@@ -1,4 +1,4 @@
-import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
+import { startTransition, useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
 import { formatInterval, intervalChoices } from '../../shared/polling';
 import { parseQuery } from '../../shared/query';
@@ -62,9 +62,23 @@ function download(name: string, type: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/**
+ * The store's view, rendered as a transition: a delta (or a highlight's end) re-renders the window in slices
+ * that yield to scrolling and typing, where useSyncExternalStore would render it in one blocking task.
+ */
+function useStoreView(store: SocketStore): ReturnType<SocketStore['getView']> {
+  const [view, setView] = useState(store.getView);
+  useEffect(() => {
+    const update = (): void => startTransition(() => setView(store.getView()));
+    update();
+    return store.subscribe(update);
+  }, [store]);
+  return view;
+}
+
 /** The window: reads the store's view, keeps its own arrangement in one reducer, and never touches the API. */
 export function App({ store }: { store: SocketStore }): ReactElement {
-  const view = useSyncExternalStore(store.subscribe, store.getView);
+  const view = useStoreView(store);
   const [ui, dispatch] = useReducer(uiReducer, INITIAL_UI);
   const {
     query,
