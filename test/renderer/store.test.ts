@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { HIGHLIGHT_MS, MAX_ALERTS, SocketStore, withAlert, type Row } from '../../src/renderer/src/store/socketStore';
+import { EXPIRE_GRACE_MS, HIGHLIGHT_MS, MAX_ALERTS, SocketStore, withAlert, type Row } from '../../src/renderer/src/store/socketStore';
 import { filterRows, groupRows, NO_TOGGLES, sortRows, type ViewContext } from '../../src/renderer/src/store/view';
 import type { Alert, AlertSettings, ApiResult, EngineState } from '../../src/shared/api';
 import type { RecordingStatus } from '../../src/shared/recording';
@@ -121,6 +121,26 @@ describe('SocketStore', () => {
     clock.t += 2;
     store.expire();
     expect(changes(store)).toEqual({ b: null });
+  });
+
+  it('ends the highlights due with the next delta, in one change of the rows; the timer only when no delta comes', async () => {
+    const { api, store, clock } = await started([sock('a')]);
+    api.push.delta(delta(2, { added: [sock('c')] }));
+    clock.t += HIGHLIGHT_MS.new + 100;
+    // the timer leaves a highlight due a moment ago to the next delta
+    store.expire(EXPIRE_GRACE_MS);
+    expect(changes(store)).toEqual({ a: null, c: 'new' });
+    let notified = 0;
+    const off = store.subscribe(() => notified++);
+    const rowsVersion = store.getView().rowsVersion;
+    api.push.delta(delta(3, { added: [sock('d')] }));
+    expect(changes(store)).toEqual({ a: null, c: null, d: 'new' });
+    expect([notified, store.getView().rowsVersion]).toEqual([1, rowsVersion + 1]);
+    // no delta comes (polling paused): the timer ends it, at most the grace late
+    clock.t += HIGHLIGHT_MS.new + EXPIRE_GRACE_MS;
+    store.expire(EXPIRE_GRACE_MS);
+    expect(changes(store)).toEqual({ a: null, c: null, d: null });
+    off();
   });
 
   it('a paused view holds changes back, counts them, and shows them all at resume', async () => {

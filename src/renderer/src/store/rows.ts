@@ -70,9 +70,9 @@ export class RowTracker {
     }
   }
 
-  /** Ends highlights that are due; closed rows leave. True when a row changed. */
-  expire(): boolean {
-    const now = this.now();
+  /** Ends highlights that are due (`graceMs` ago or earlier); closed rows leave. True when a row changed. */
+  expire(graceMs = 0): boolean {
+    const now = this.now() - graceMs;
     let changed = false;
     for (const [id, row] of this.shown) {
       if (row.change === null || row.until > now) continue;

@@ -62,7 +62,7 @@ export interface StoreView {
 }
 
 /**
- * The renderer's state of the engine, outside React (read through useSyncExternalStore), composed of parts
+ * The renderer's state of the engine, outside React (read through App's useStoreView), composed of parts
  * with one concern each: the engine mirror (snapshot and ordered deltas), the rows and their highlights, the
  * series behind the charts, the slices the engine pushes (status, names, baseline, alerts, actions), and the
  * commands. Components read the view and call the store; none of them touches the API.
@@ -168,7 +168,7 @@ export class SocketStore {
         if (connected && this.view.rates.length === 0) void this.sampleRates();
       }),
     ];
-    this.timer = setInterval(() => this.expire(), 250);
+    this.timer = setInterval(() => this.expire(EXPIRE_GRACE_MS), 250);
     this.rateTimer = setInterval(() => void this.sampleRates(), RATE_SAMPLE_MS);
     void this.sampleRates();
   }
@@ -284,9 +284,12 @@ export class SocketStore {
     this.rowsChanged({ frozen: false, waiting: 0, sparks: this.sparkHistory.current });
   }
 
-  /** Ends highlights that are due; closed rows leave. Called by a timer; public for tests. */
-  expire(): void {
-    if (this.rowTracker.expire()) this.rowsChanged();
+  /**
+   * Ends highlights that are due (`graceMs` ago or earlier); closed rows leave. Called by a timer, with a grace
+   * that leaves them to the next delta (see EXPIRE_GRACE_MS); public for tests.
+   */
+  expire(graceMs = 0): void {
+    if (this.rowTracker.expire(graceMs)) this.rowsChanged();
   }
 
   private alertCommand(call: Promise<ApiResult<AlertSettings>>): Promise<ApiResult<AlertSettings>> {
@@ -363,7 +366,9 @@ export class SocketStore {
     const history = withStatePoint(this.view.history, d.takenAt, this.mirror.sockets());
     const traffic = this.trafficPatch(d.takenAt, d.closed);
     if (this.view.frozen) return this.set({ seq: d.seq, takenAt: d.takenAt, history, ...traffic, waiting: this.view.waiting + count });
-    if (count === 0) return this.set({ seq: d.seq, takenAt: d.takenAt, history, ...traffic });
+    // the highlights due end with the delta: one new set of rows (filtered, sorted, grouped again) for both
+    const expired = this.rowTracker.expire();
+    if (count === 0 && !expired) return this.set({ seq: d.seq, takenAt: d.takenAt, history, ...traffic });
     this.rowTracker.apply(d);
     this.rowsChanged({ seq: d.seq, takenAt: d.takenAt, history, ...traffic });
   }
@@ -377,6 +382,14 @@ export class SocketStore {
     for (const l of [...this.listeners]) l();
   }
 }
+
+/**
+ * How late the timer ends a highlight: those due by the next delta end with it (SocketStore.applied), so that
+ * at one poll a second the rows change once a second, not once for the delta and again a fraction of a second
+ * later for the highlights of a few polls ago (each a filter, sort and group of every row, and a commit). The
+ * timer ends them when no delta comes (a slower interval, polling paused): at most this much late.
+ */
+export const EXPIRE_GRACE_MS = 500;
 
 /** How many alerts the view keeps. */
 export const MAX_ALERTS = 200;
