@@ -30,6 +30,7 @@ import type { SocketStore } from './store/socketStore';
 import { countListeners, listenerRows, sortListeners, type ExposureColumn } from './store/exposureRows';
 import { processHoldsSockets, rowActions, type RowAction } from './store/rowActions';
 import { INITIAL_UI, isGroupOpen, uiReducer } from './store/uiState';
+import { lastCall } from './store/lastCall';
 import { filterRows, GROUP_BY, groupRows, rowsToJson, sortRows, type Column, type Group, type GroupBy, type ViewContext } from './store/view';
 
 const GROUP_LABELS: Record<GroupBy, string> = {
@@ -133,9 +134,13 @@ export function App({ store }: { store: SocketStore }): ReactElement {
 
   // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
   const rows = useDeferredValue(view.rows);
-  const filtered = useMemo(() => filterRows(rows, toggles, parsed, ctx), [rows, toggles, parsed, ctx]);
-  const sorted = useMemo(() => sortRows(filtered, sort.col, sort.dir, ctx), [filtered, sort, ctx]);
-  const groups = useMemo(() => groupRows(sorted, groupBy, ctx, rows), [sorted, groupBy, ctx, rows]);
+  // each step also remembered past a render React throws away (lastCall): a scroll step interrupts the render
+  // of a delta (a transition), which then starts again from the top, where useMemo would filter, sort and
+  // group every row again
+  const [derive] = useState(() => ({ filter: lastCall(filterRows), sort: lastCall(sortRows), group: lastCall(groupRows) }));
+  const filtered = useMemo(() => derive.filter(rows, toggles, parsed, ctx), [derive, rows, toggles, parsed, ctx]);
+  const sorted = useMemo(() => derive.sort(filtered, sort.col, sort.dir, ctx), [derive, filtered, sort, ctx]);
+  const groups = useMemo(() => derive.group(sorted, groupBy, ctx, rows), [derive, sorted, groupBy, ctx, rows]);
   const items = useMemo(() => {
     if (groupBy === 'tree') return treeItems(groups, ctx, (n) => isGroupOpen({ collapsed, unfolded }, n));
     const out: Item[] = [];
