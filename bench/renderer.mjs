@@ -1,7 +1,9 @@
 // Renderer benchmark (issue 4): the web UI in Chromium over a synthetic source of 10,000 sockets with 5%
 // churn a second. Measures React commit time (a profiling build: out/renderer-profile) and frames dropped
-// while scrolling the list. Writes bench/results/renderer.md and renderer.json.
-//   VITE_PORTWATCH_PROFILE=1 npx electron-vite build && node bench/renderer.mjs   (npm run bench does both)
+// while scrolling the list, in the production build (out/renderer: what a user runs; the profiling build's are
+// reported beside them). Writes bench/results/renderer.md and renderer.json.
+//   npx electron-vite build && VITE_PORTWATCH_PROFILE=1 npx electron-vite build && node bench/renderer.mjs
+//   (npm run bench does all three)
 // Only the scrolling part, printed as one JSON line and written nowhere (to compare builds, alternated):
 //   node bench/renderer.mjs --scroll-only [--static=DIR] [--trace=FILE.json] [--parts [--trace-steps=FILE.json]]
 // --static serves another renderer build (default out/renderer-profile); --trace records a Chrome DevTools
@@ -79,6 +81,38 @@ function syntheticSource() {
 
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
+/** 5 s of scrolling the whole list (groups open), 120 px a frame: the frames' timestamps. */
+function scrollFrames(p) {
+  return p.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const el = document.querySelector('[data-testid=scroller]');
+        const times = [];
+        const until = performance.now() + 5000;
+        const step = (t) => {
+          times.push(t);
+          el.scrollTop += 120;
+          if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) el.scrollTop = 0;
+          if (t < until) requestAnimationFrame(step);
+          else resolve(times);
+        };
+        requestAnimationFrame(step);
+      }),
+  );
+}
+/** Frames dropped at 60 Hz, the p95 and the worst gap between frames. */
+function frameStats(times) {
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  const budget = 1000 / 60;
+  return {
+    frames: times.length,
+    seconds: 5,
+    dropped: gaps.reduce((n, g) => n + Math.max(0, Math.round(g / budget) - 1), 0),
+    worstFrameMs: Math.max(...gaps),
+    p95FrameMs: quantile(gaps, 0.95),
+  };
+}
+
 const monitor = new Monitor({ source: syntheticSource(), intervalMs: 1000 });
 monitor.start();
 const server = await startServer({ monitor, staticDir: STATIC, port: 0 });
@@ -129,29 +163,12 @@ async function startTrace() {
   };
 }
 const stopTrace = TRACE ? await startTrace() : null;
-const frames = await page.evaluate(
-  () =>
-    new Promise((resolve) => {
-      const el = document.querySelector('[data-testid=scroller]');
-      const times = [];
-      const until = performance.now() + 5000;
-      const step = (t) => {
-        times.push(t);
-        el.scrollTop += 120;
-        if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) el.scrollTop = 0;
-        if (t < until) requestAnimationFrame(step);
-        else resolve(times);
-      };
-      requestAnimationFrame(step);
-    }),
-);
+const frames = await scrollFrames(page);
 const scrollCommits = await page.evaluate(() => window.__portwatchCommits);
 const after = await readMetrics();
 const perFrameMs = (name) => ((after[name] - before[name]) * 1000) / frames.length;
 if (stopTrace) await stopTrace(TRACE);
-const gaps = frames.slice(1).map((t, i) => t - frames[i]);
-const budget = 1000 / 60;
-const dropped = gaps.reduce((n, g) => n + Math.max(0, Math.round(g / budget) - 1), 0);
+const scrollStats = frameStats(frames);
 
 /** Main-thread CPU (ms) per scroll step with nothing arriving, and per second of churn with no scrolling. */
 async function parts() {
@@ -198,6 +215,28 @@ async function parts() {
 }
 const partsResult = PARTS ? await parts() : null;
 
+/**
+ * The frames a user meets: the same scroll in the production build. The profiling build (React's Profiler
+ * and its performance tracks: a user timing mark per component rendered) costs the main thread several ms a
+ * frame more, so its dropped frames above are kept as a reference, not as the budget's figure.
+ */
+async function productionScroll() {
+  await page.close();
+  const prodServer = await startServer({ monitor, staticDir: join(here, '..', 'out', 'renderer'), port: 0 });
+  const prod = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await prod.goto(prodServer.url);
+    await prod.waitForFunction((n) => Number(document.querySelector('[data-testid=count-sockets]')?.textContent) >= n * 0.9, SOCKETS, { timeout: 60_000 });
+    // a few seconds of deltas first, as the profiling build had
+    await new Promise((r) => setTimeout(r, 3000));
+    return frameStats(await scrollFrames(prod));
+  } finally {
+    await prod.close();
+    await prodServer.close();
+  }
+}
+const productionResult = SCROLL_ONLY ? null : await productionScroll();
+
 await browser.close();
 await server.close();
 await monitor.stop();
@@ -207,10 +246,10 @@ if (SCROLL_ONLY) {
     JSON.stringify({
       static: STATIC,
       ...(partsResult ?? {}),
-      frames: frames.length,
-      dropped,
-      p95FrameMs: quantile(gaps, 0.95),
-      worstFrameMs: Math.max(...gaps),
+      frames: scrollStats.frames,
+      dropped: scrollStats.dropped,
+      p95FrameMs: scrollStats.p95FrameMs,
+      worstFrameMs: scrollStats.worstFrameMs,
       // per frame: main-thread CPU, and Blink's durations of tasks, script, style recalc and layout
       perFrameMs: Object.fromEntries(
         ['ThreadTime', 'TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map((n) => [n, +perFrameMs(n).toFixed(2)]),
@@ -234,18 +273,24 @@ const result = {
   seconds: SECONDS,
   firstRenderMs: firstRender,
   commits: { count: commits.length, p50: quantile(commits, 0.5), p95: quantile(commits, 0.95), max: Math.max(...commits) },
-  scroll: { frames: frames.length, seconds: 5, dropped, worstFrameMs: Math.max(...gaps), p95FrameMs: quantile(gaps, 0.95) },
+  // the budget's figure: the production build (see productionScroll)
+  scroll: productionResult,
+  scrollProfilingBuild: scrollStats,
 };
+const sc = result.scroll;
+const sp = result.scrollProfilingBuild;
 const md = `# Renderer benchmark
 
 Chromium (headless, software rendering), ${SOCKETS} synthetic sockets, ${CHURN * 100}% replaced every second,
-React profiling build; commits over ${SECONDS} s, then 5 s of scrolling at 120 px a frame while deltas arrive.
+React profiling build: commits over ${SECONDS} s, then 5 s of scrolling at 120 px a frame while deltas arrive;
+then the same scroll in the production build (what a user runs), whose frames are the budget's figure.
 
 | measure | value | budget |
 |---|---:|---|
 | first render of all rows (page load to ${SOCKETS} counted) | ${firstRender} ms | |
 | React commit time p50 / p95 / max (${commits.length} commits) | ${result.commits.p50.toFixed(1)} / ${result.commits.p95.toFixed(1)} / ${result.commits.max.toFixed(1)} ms | p95 < 16 ms |
-| frames while scrolling 5 s | ${frames.length} frames, ${dropped} dropped (60 Hz), p95 frame ${result.scroll.p95FrameMs.toFixed(1)} ms, worst ${result.scroll.worstFrameMs.toFixed(1)} ms | smooth |
+| frames while scrolling 5 s, production build | ${sc.frames} frames, ${sc.dropped} dropped (60 Hz), p95 frame ${sc.p95FrameMs.toFixed(1)} ms, worst ${sc.worstFrameMs.toFixed(1)} ms | ≤ 5% dropped |
+| the same in the profiling build (reference) | ${sp.frames} frames, ${sp.dropped} dropped, p95 frame ${sp.p95FrameMs.toFixed(1)} ms, worst ${sp.worstFrameMs.toFixed(1)} ms | |
 `;
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'renderer.md'), md);
