@@ -236,7 +236,13 @@ describe.runIf(canNetns)('the owner of a connection no poll saw', () => {
     const port = Number(server.firstLine);
     const client = await spawnReady('ip', ns.exec(PYTHON, '-c', REPEAT_CLIENT, String(port)), { stdin: true });
     const lines: string[] = [];
-    client.proc.stdout?.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
+    let partial = '';
+    client.proc.stdout?.on('data', (b: Buffer) => {
+      // whole lines only: a line may come in two reads
+      const parts = (partial + b.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      lines.push(...parts.filter(Boolean));
+    });
     // polled by hand: nothing runs while the short connection lives
     const monitor = new Monitor({ source: new NetlinkSource({ helperThreads: false }), intervalMs: 60_000 });
     const closed: ClosedConnection[] = [];
@@ -250,7 +256,7 @@ describe.runIf(canNetns)('the owner of a connection no poll saw', () => {
       await monitor.pollOnce(); // sees the long connection, owned by the client
       expect(monitor.getSnapshot()?.sockets.some((s) => s.pid === client.pid && s.remotePort === port && s.direction === 'out')).toBe(true);
       client.proc.stdin?.write('\n');
-      const shortPort = Number((await waitFor(() => lines.find((l) => l.startsWith('short ')), 5000, 'the short connection')).slice(6));
+      const shortPort = Number((await waitFor(() => lines.find((l) => l.startsWith('short ')), 15_000, 'the short connection')).slice(6));
       const ends = await waitFor(
         async () => {
           await monitor.pollOnce();
