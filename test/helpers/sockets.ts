@@ -1,5 +1,5 @@
 import { Monitor } from '../../src/main/engine/monitor';
-import type { ProcessInfo, Socket } from '../../src/shared/model';
+import type { ClosedConnection, ProcessInfo, Socket } from '../../src/shared/model';
 import { waitFor } from './children';
 
 /** A listening TCP socket on 127.0.0.1:80 owned by root, with whatever a test changes. */
@@ -28,6 +28,29 @@ export function makeSocket(over: Partial<Socket> = {}): Socket {
     netns: null,
     container: null,
     process: null,
+    ...over,
+  };
+}
+
+/** A TCP connection the kernel reported closed (10.0.0.1:40000 -> 10.0.0.2:443, no owner known), with whatever a test changes. */
+export function makeClosed(over: Partial<ClosedConnection> = {}): ClosedConnection {
+  return {
+    id: 'tcp|10.0.0.1|40000|10.0.0.2|443',
+    protocol: 'tcp',
+    family: 4,
+    localAddress: '10.0.0.1',
+    localPort: 40000,
+    remoteAddress: '10.0.0.2',
+    remotePort: 443,
+    state: 'CLOSE',
+    pid: null,
+    name: null,
+    uid: null,
+    bytesIn: null,
+    bytesOut: null,
+    firstSeen: null,
+    closedAt: 0,
+    netns: null,
     ...over,
   };
 }

@@ -4,8 +4,8 @@ import { processKey, SPARK_MAX_POINTS, SPARK_WINDOW_MS, SparkHistory, sparkPath 
 import { treeItems, treePath, type TreeNode } from '../../src/renderer/src/store/tree';
 import { OTHER, TRAFFIC_TOP, trafficStack, withCeiling, withTrafficPoint, type TrafficPoint } from '../../src/renderer/src/store/trafficSeries';
 import { cellText, cellTitle, groupRows, type ViewContext } from '../../src/renderer/src/store/view';
-import type { ClosedConnection, ProcessInfo, Socket } from '../../src/shared/model';
-import { makeProcess, makeSocket } from '../helpers/sockets';
+import type { ProcessInfo, Socket } from '../../src/shared/model';
+import { makeClosed, makeProcess, makeSocket } from '../helpers/sockets';
 
 const ctx: ViewContext = { hostName: (a) => (a === '10.0.0.9' ? 'db.example' : undefined) };
 const row = (s: Socket, change: Row['change'] = null): Row => ({ socket: s, change, until: 0, firstSeen: 0, seenOpen: false });
@@ -71,15 +71,10 @@ describe('the sparklines: 60 s of each process, bounded, pruned', () => {
     const h = new SparkHistory();
     const s = conn(curl, '1.1.1.1', 443, 0, 0);
     h.record(1000, [s]);
-    const closed: ClosedConnection = {
+    const closed = makeClosed({
       id: 'x',
-      protocol: 'tcp',
-      family: 4,
-      localAddress: '10.0.0.1',
       localPort: 1,
       remoteAddress: '1.1.1.1',
-      remotePort: 443,
-      state: 'CLOSE',
       pid: curl.pid,
       name: 'curl',
       uid: 0,
@@ -87,10 +82,8 @@ describe('the sparklines: 60 s of each process, bounded, pruned', () => {
       bytesOut: 1000,
       unseenBytesIn: 3000,
       unseenBytesOut: 1000,
-      firstSeen: null,
       closedAt: 2000,
-      netns: null,
-    };
+    });
     expect(h.record(3000, [s], [closed]).get(processKey(curl))?.at(-1)).toEqual({ t: 3000, v: 2000 });
   });
 

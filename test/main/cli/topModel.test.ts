@@ -17,9 +17,9 @@ import {
   type SortKey,
 } from '../../../src/main/cli/top/model';
 import { planKill } from '../../../src/shared/killPlan';
-import type { ClosedConnection, Socket } from '../../../src/shared/model';
+import type { Socket } from '../../../src/shared/model';
 import { parseQuery } from '../../../src/shared/query';
-import { makeProcess, makeSocket } from '../../helpers/sockets';
+import { makeClosed, makeProcess, makeSocket } from '../../helpers/sockets';
 
 /** An established TCP connection of `pid` from local port `port`, moving `rateIn`/`rateOut` bytes a second. */
 function conn(pid: number, name: string, port: number, rateIn: number | null, rateOut: number | null, bytes = 1000, over: Partial<Socket> = {}): Socket {
@@ -141,15 +141,12 @@ describe('top: rows from sockets', () => {
   });
 
   it("counts a closed connection's unseen bytes in its process's rate", () => {
-    const closed: ClosedConnection = {
+    const closed = makeClosed({
       id: 'tcp|127.0.0.1|40009|127.0.0.1|9000',
-      protocol: 'tcp',
-      family: 4,
       localAddress: '127.0.0.1',
       localPort: 40009,
       remoteAddress: '127.0.0.1',
       remotePort: 9000,
-      state: 'CLOSE',
       pid: 10,
       name: 'curl',
       uid: 0,
@@ -157,10 +154,7 @@ describe('top: rows from sockets', () => {
       bytesOut: 0,
       unseenBytesIn: 4000,
       unseenBytesOut: 0,
-      firstSeen: null,
-      closedAt: 0,
-      netns: null,
-    };
+    });
     const rows = buildRows(sockets, [closed], 2000, 'rate', null);
     const curl = rows.processes.find((p) => p.pid === 10);
     expect(curl).toMatchObject({ rateIn: 100 + 2000, closed: 1, total: 10_000 + 4000 });

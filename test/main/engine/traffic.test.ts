@@ -3,7 +3,7 @@ import type { HostPorts } from '../../../src/shared/direction';
 import type { ClosedConnection, Socket } from '../../../src/shared/model';
 import { parsePortNumber, parsePortRange, readHostPorts } from '../../../src/main/engine/hostPorts';
 import { TrafficTracker } from '../../../src/main/engine/traffic';
-import { makeProcess, makeSocket } from '../../helpers/sockets';
+import { makeClosed, makeProcess, makeSocket } from '../../helpers/sockets';
 
 const PORTS: Record<string, HostPorts> = { '': { ephemeral: { min: 32768, max: 60999 }, unprivilegedStart: 1024, known: true } };
 const listener = makeSocket({ id: 'tcp|0.0.0.0|8080|*|*', localAddress: '0.0.0.0', localPort: 8080 });
@@ -72,24 +72,8 @@ describe('TrafficTracker', () => {
   it('gives a closed connection the bytes no poll saw: all of them when it lived between polls', () => {
     const t = new Driven();
     t.annotate([served(1000, 2000)], [], 1000, PORTS);
-    const closedRecord = (id: string, bytesIn: number, bytesOut: number): ClosedConnection => ({
-      id,
-      protocol: 'tcp',
-      family: 4,
-      localAddress: '127.0.0.1',
-      localPort: 8080,
-      remoteAddress: '127.0.0.1',
-      remotePort: 40000,
-      state: 'CLOSE',
-      pid: null,
-      name: null,
-      uid: null,
-      bytesIn,
-      bytesOut,
-      firstSeen: null,
-      closedAt: 2000,
-      netns: null,
-    });
+    const closedRecord = (id: string, bytesIn: number, bytesOut: number): ClosedConnection =>
+      makeClosed({ id, localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '127.0.0.1', remotePort: 40000, bytesIn, bytesOut, closedAt: 2000 });
     const { closed } = t.annotate([], [closedRecord(served(0, 0).id, 1500, 2000), closedRecord('tcp|short', 10_000, 300)], 2000, PORTS);
     expect(closed.map((c) => [c.unseenBytesIn, c.unseenBytesOut])).toEqual([
       [500, 0],
@@ -122,15 +106,8 @@ describe('TrafficTracker copies', () => {
   });
 
   it('give a closed record its unseen bytes on a copy that keeps every other field', () => {
-    const record: ClosedConnection = {
-      id: 'tcp|10.0.0.1|40000|10.0.0.2|443',
-      protocol: 'tcp',
-      family: 4,
-      localAddress: '10.0.0.1',
-      localPort: 40000,
-      remoteAddress: '10.0.0.2',
-      remotePort: 443,
-      state: 'CLOSE',
+    // every field set, the optional one too
+    const record = makeClosed({
       pid: 7,
       name: 'curl',
       uid: 1000,
@@ -140,7 +117,7 @@ describe('TrafficTracker copies', () => {
       ownerGuess: 'destination',
       closedAt: 2000,
       netns: 'ns1',
-    };
+    });
     const [c] = new TrafficTracker().annotate(null, [], [record], 2000, PORTS).closed;
     expect(c).toStrictEqual({ ...record, unseenBytesIn: 900, unseenBytesOut: 100 });
     expect(record).not.toHaveProperty('unseenBytesIn');
