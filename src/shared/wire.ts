@@ -303,7 +303,6 @@ export function decodeSnapshot(w: unknown): Snapshot {
   };
 }
 
-/** The delta a WireDelta carries. Throws WireError on anything that does not follow the layout. */
 /** Wire forms kept for the deltas decoded from them (decodeDeltaKeeping), which encodeDelta hands out again. */
 const keptWire = new WeakMap<Delta, WireDelta>();
 
@@ -317,6 +316,7 @@ export function decodeDeltaKeeping(w: unknown): Delta {
   return d;
 }
 
+/** The delta a WireDelta carries. Throws WireError on anything that does not follow the layout. */
 export function decodeDelta(w: unknown): Delta {
   const o = header(w);
   const t = tablesOf(o);
