@@ -1,4 +1,4 @@
-import { startTransition, useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, type ReactElement } from 'react';
+import { startTransition, useCallback, useEffect, useMemo, useReducer, useRef, useState, type ReactElement } from 'react';
 import { formatCsv } from '../../shared/export';
 import { formatInterval, intervalChoices } from '../../shared/polling';
 import { parseQuery } from '../../shared/query';
@@ -26,7 +26,7 @@ import { StatusBar } from './components/StatusBar';
 import { UdpCountersNote } from './components/UdpCountersNote';
 import { sourceHasRates, whyNoUdpCounters } from '../../shared/traffic';
 import { treeItems, treePath } from './store/tree';
-import type { SocketStore } from './store/socketStore';
+import type { SocketStore, StoreView } from './store/socketStore';
 import { countListeners, listenerRows, sortListeners, type ExposureColumn } from './store/exposureRows';
 import { processHoldsSockets, rowActions, type RowAction } from './store/rowActions';
 import { INITIAL_UI, isGroupOpen, uiReducer } from './store/uiState';
@@ -67,7 +67,7 @@ function download(name: string, type: string, text: string): void {
  * The store's view, rendered as a transition: a delta (or a highlight's end) re-renders the window in slices
  * that yield to scrolling and typing, where useSyncExternalStore would render it in one blocking task.
  */
-function useStoreView(store: SocketStore): ReturnType<SocketStore['getView']> {
+function useStoreView(store: SocketStore): StoreView {
   const [view, setView] = useState(store.getView);
   useEffect(() => {
     const update = (): void => startTransition(() => setView(store.getView()));
@@ -132,11 +132,9 @@ export function App({ store }: { store: SocketStore }): ReactElement {
     });
   }, [store]);
 
-  // Heavy derivations follow the data at their own pace: typing and scrolling stay responsive.
-  const rows = useDeferredValue(view.rows);
-  // each step also remembered past a render React throws away (lastCall): a scroll step interrupts the render
-  // of a delta (a transition), which then starts again from the top, where useMemo would filter, sort and
-  // group every row again
+  // The view changes only in a transition (useStoreView), so these follow the data at their own pace: typing
+  // and scrolling stay responsive. Each is also remembered past a render React throws away (lastCall).
+  const rows = view.rows;
   const [derive] = useState(() => ({ filter: lastCall(filterRows), sort: lastCall(sortRows), group: lastCall(groupRows) }));
   const filtered = useMemo(() => derive.filter(rows, toggles, parsed, ctx), [derive, rows, toggles, parsed, ctx]);
   const sorted = useMemo(() => derive.sort(filtered, sort.col, sort.dir, ctx), [derive, filtered, sort, ctx]);
@@ -301,7 +299,7 @@ export function App({ store }: { store: SocketStore }): ReactElement {
   };
 
   const shownCount = useMemo(() => countOpen(filtered), [filtered]);
-  // counted on the rows the filter saw (deferred), not the newest: under churn the two differ ("1279 of 1278")
+  // counted on the rows the filter saw, from the same view (under churn a newer set gave "1279 of 1278")
   const totalCount = useMemo(() => countOpen(rows), [rows]);
   // the Exposure view lists the listeners the filter bar lets through, and the bar counts those
   const exposureOn = tab === 'exposure';

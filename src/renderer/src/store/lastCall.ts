@@ -1,8 +1,8 @@
 /**
  * `fn`, remembering its last call: the same arguments (each the same value, by identity) give the last
  * result without calling it again. Unlike useMemo, whose cache lives on the render in progress, this outlives a
- * render React throws away: a scroll step interrupts the deferred render of a delta, which then starts again
- * from the top, and with useMemo filtered, sorted and grouped the 10,000 rows again each time.
+ * render React throws away: a scroll step interrupts the render of a delta (a transition), which then starts
+ * again from the top, and with useMemo alone filtered, sorted and grouped the 10,000 rows again each time.
  */
 export function lastCall<A extends readonly unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
   let last: { args: A; result: R } | null = null;
