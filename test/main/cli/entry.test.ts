@@ -1,10 +1,11 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { quickAnswer } from '../../../src/main/cli/help';
 import { runCli } from '../../../src/main/cli/index';
+import { waitFor } from '../../helpers/children';
 import { runPortwatch, type CliRun } from '../../helpers/cli';
 import { BIN, ROOT } from '../../helpers/paths';
 
@@ -161,5 +162,51 @@ describe('bin/portwatch and its entry bundle', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`portwatch: not built: run npm run build (${join(dir, 'out', 'node', 'portwatch.cjs')} is missing)\n`);
     expect(() => statSync(join(dir, 'out'))).toThrow();
+  });
+
+  describe('run as a program, its first line is shell', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    // `node` as a user's PATH finds it: this Node
+    const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+    const badCa = join(scratch, 'no-such-ca.pem');
+
+    it('starts node without NODE_EXTRA_CA_CERTS, which Node 20 reads (with its own root certificates) before any JavaScript', () => {
+      const env = { ...process.env, PATH: path, NODE_EXTRA_CA_CERTS: badCa };
+      // through node, the variable reaches Node itself, which says it could not load the file
+      const viaNode = spawnSync(process.execPath, [BIN, '--version'], { env, encoding: 'utf8', timeout: 30_000 });
+      expect(viaNode).toMatchObject({ status: 0, stdout: `${version}\n` });
+      expect(viaNode.stderr).toMatch(/Ignoring extra certs from/);
+      // run as a program (as npm's link, or bin/portwatch typed at a prompt), node never sees it
+      const direct = spawnSync(BIN, ['--version'], { env, encoding: 'utf8', timeout: 30_000 });
+      expect(direct).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
+      // arguments reach the CLI as they were typed, spaces and all
+      const words = spawnSync(BIN, ['list', '--port', 'not a port'], { env, encoding: 'utf8', timeout: 30_000 });
+      expect(words.stderr).toMatch(/'not a port'/);
+    });
+
+    it('gives what it starts the environment the user set: serve --open hands NODE_EXTRA_CA_CERTS to the browser', async () => {
+      const dir = mkdtempSync(join(scratch, 'open-'));
+      const seen = join(dir, 'seen.txt');
+      // a stand-in for xdg-open that writes down what it was given
+      writeFileSync(
+        join(dir, 'xdg-open'),
+        `#!/bin/sh\nprintf '%s|%s' "\${NODE_EXTRA_CA_CERTS-unset}" "\${PORTWATCH_NODE_EXTRA_CA_CERTS-unset}" > ${JSON.stringify(seen)}.tmp && mv ${JSON.stringify(seen)}.tmp ${JSON.stringify(seen)}\n`,
+      );
+      chmodSync(join(dir, 'xdg-open'), 0o755);
+      const env = { ...process.env, PATH: `${dir}:${path}`, HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), NODE_EXTRA_CA_CERTS: badCa };
+      const serve = spawn(BIN, ['serve', '--port', '0', '--open', '--no-record'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      serve.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => serve.once('exit', resolve));
+      try {
+        const got = await waitFor(() => (existsSync(seen) ? readFileSync(seen, 'utf8') : undefined), 20_000, 'the browser to be opened');
+        expect(got).toBe(`${badCa}|unset`);
+      } finally {
+        serve.kill('SIGINT');
+        await exited;
+      }
+      // and serve's own node never loaded it
+      expect(stderr).not.toMatch(/extra certs/);
+    });
   });
 });
