@@ -175,7 +175,6 @@ export const LINK_NOT_SOCKET = -1;
 export const LINK_DENIED = -2;
 export const LINK_GONE = -3;
 const EACCES = 13;
-const SOCKET_PREFIX = Buffer.from('socket:[', 'latin1');
 const linkBuf = Buffer.alloc(64);
 
 /**
@@ -202,12 +201,22 @@ export function linkInodeAt(dirfd: number, name: string): number {
   const c = libc();
   const n = c.readlinkat(dirfd, name, linkBuf);
   if (n < 0) return lastDenied() ? LINK_DENIED : LINK_GONE;
-  // "socket:[12345]"
-  if (n < 10 || n > linkBuf.length || linkBuf[n - 1] !== 93 || linkBuf.compare(SOCKET_PREFIX, 0, 8, 0, 8) !== 0) return LINK_NOT_SOCKET;
+  return socketLinkInode(linkBuf, n);
+}
+
+/**
+ * The inode of a descriptor's link text, the first `n` bytes of `buf` ("socket:[12345]"), or LINK_NOT_SOCKET (-1)
+ * for any other. Self-contained: a walk's helper thread runs it from its source text.
+ */
+export function socketLinkInode(buf: Buffer, n: number): number {
+  // "socket:[" is 73 6f 63 6b 65 74 3a 5b, and the text ends with "]"
+  if (n < 10 || n > buf.length || buf[n - 1] !== 0x5d) return -1;
+  if (buf[0] !== 0x73 || buf[1] !== 0x6f || buf[2] !== 0x63 || buf[3] !== 0x6b || buf[4] !== 0x65 || buf[5] !== 0x74 || buf[6] !== 0x3a || buf[7] !== 0x5b)
+    return -1;
   let inode = 0;
   for (let i = 8; i < n - 1; i++) {
-    const d = (linkBuf[i] as number) - 48;
-    if (d < 0 || d > 9) return LINK_NOT_SOCKET;
+    const d = (buf[i] as number) - 48;
+    if (d < 0 || d > 9) return -1;
     inode = inode * 10 + d;
   }
   return inode;

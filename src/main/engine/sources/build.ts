@@ -49,6 +49,51 @@ function mayRepeatIds(sockets: readonly Socket[], inodeless: ReadonlyMap<string,
   return seen !== inodeless.size;
 }
 
+/** A socket's owner fields, as SocketBuilder works them out for a row. */
+interface OwnerFields {
+  pid: number | null;
+  pids: readonly number[];
+  process: ProcessInfo | null;
+  noOwner: NoOwner | null;
+  ownerHidden: boolean;
+}
+
+/** SocketBuilder.prebuild()'s sockets, their rows (in the same order) and the inode-less ones by id. */
+export interface PreBuilt {
+  readonly rows: readonly KernelRow[];
+  readonly sockets: Socket[];
+  readonly byId: ReadonlyMap<string, Socket>;
+}
+
+/** A Socket of what `r` says, without an owner yet (every socket has this shape, owner fields included). */
+function newSocket(r: KernelRow, id: string, uid: number | null, user: string | null): Socket {
+  return {
+    id,
+    protocol: r.protocol,
+    family: r.family,
+    localAddress: r.localAddress,
+    localPort: r.localPort,
+    remoteAddress: r.remoteAddress,
+    remotePort: r.remotePort,
+    state: r.state,
+    listening: r.state === 'LISTEN' || r.state === 'UNCONN',
+    pid: null,
+    pids: NO_PIDS,
+    uid,
+    user,
+    ownerHidden: false,
+    noOwner: null,
+    interface: r.iface ?? null,
+    v6only: r.v6only ?? null,
+    bytesIn: r.bytesIn ?? null,
+    bytesOut: r.bytesOut ?? null,
+    rttMs: r.rttMs ?? null,
+    netns: r.netns ?? null,
+    container: r.container ?? null,
+    process: null,
+  };
+}
+
 export interface BuilderOptions {
   procRoot: string;
   fullRefreshEvery?: number | undefined;
@@ -103,9 +148,8 @@ export class SocketBuilder {
     this.users.refresh();
     const owners = found ?? this.owners.resolve(rows.map((r) => r.inode));
     this.processes.begin();
-    const primaryBySet = new Map<string, number>();
-    // per pid, this poll: one lookup per socket instead of the table's several
-    const processByPid = new Map<number, ProcessInfo | null>();
+    const poll = this.ownerPoll(owners);
+    const o = poll.out;
     const keep = this.keep;
     let lastUid: number | null = null;
     let lastUser: string | null = null;
@@ -113,20 +157,8 @@ export class SocketBuilder {
     const byInode = new Map<number, Socket>();
     const byId = new Map<string, Socket>();
     for (const r of rows) {
-      const pids = owners.get(r.inode) ?? NO_PIDS;
-      let pid: number | null = null;
-      if (pids.length === 1) pid = pids[0] as number;
-      else if (pids.length > 1) {
-        const key = pids.join(',');
-        pid = primaryBySet.get(key) ?? this.primaryOwner(pids);
-        primaryBySet.set(key, pid);
-      }
-      let process: ProcessInfo | null = null;
-      if (pid !== null) {
-        const known = processByPid.get(pid);
-        if (known !== undefined) process = known;
-        else processByPid.set(pid, (process = this.processes.get(pid)));
-      }
+      poll.of(r);
+      const { pid, pids, process, noOwner, ownerHidden } = o;
       // the kernel prints uid 0 for sockets nobody owns any more: that is no owner, not root
       const uid = r.inode === 0 ? null : r.uid;
       // nearly every socket has the uid of the one before
@@ -135,8 +167,6 @@ export class SocketBuilder {
         lastUser = this.users.name(uid);
       }
       const user = lastUser;
-      const noOwner = pids.length === 0 ? this.noOwner(r) : null;
-      const ownerHidden = noOwner === 'hidden' || noOwner === 'pid-namespace';
       const iface = r.iface ?? null;
       const v6only = r.v6only ?? null;
       const bytesIn = r.bytesIn ?? null;
@@ -171,31 +201,12 @@ export class SocketBuilder {
         sockets.push(before);
         continue;
       }
-      const socket: Socket = {
-        id: id ?? kernelRowId(r),
-        protocol: r.protocol,
-        family: r.family,
-        localAddress: r.localAddress,
-        localPort: r.localPort,
-        remoteAddress: r.remoteAddress,
-        remotePort: r.remotePort,
-        state: r.state,
-        listening: r.state === 'LISTEN' || r.state === 'UNCONN',
-        pid,
-        pids,
-        uid,
-        user,
-        ownerHidden,
-        noOwner,
-        interface: iface,
-        v6only,
-        bytesIn,
-        bytesOut,
-        rttMs: r.rttMs ?? null,
-        netns,
-        container: r.container ?? null,
-        process,
-      };
+      const socket = newSocket(r, id ?? kernelRowId(r), uid, user);
+      socket.pid = pid;
+      socket.pids = pids;
+      socket.ownerHidden = ownerHidden;
+      socket.noOwner = noOwner;
+      socket.process = process;
       // inode-less ones by id also for a one-off listing: mayRepeatIds needs them
       if (r.inode === 0) byId.set(socket.id, socket);
       else if (keep) byInode.set(r.inode, socket);
@@ -205,6 +216,83 @@ export class SocketBuilder {
     this.builtById = byId;
     this.processes.end();
     return { sockets: mayRepeatIds(sockets, byId) ? uniqueIds(sockets) : sockets, warnings };
+  }
+
+  /**
+   * A one-off listing's sockets (a builder that keeps nothing) from `rows` before their owners are known: what
+   * needs no owner is built while a walk's helper thread reads descriptors. complete() adds the owners.
+   */
+  prebuild(rows: readonly KernelRow[]): PreBuilt {
+    this.users.refresh();
+    let lastUid: number | null = null;
+    let lastUser: string | null = null;
+    const sockets: Socket[] = new Array<Socket>(rows.length);
+    const byId = new Map<string, Socket>();
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as KernelRow;
+      const uid = r.inode === 0 ? null : r.uid;
+      if (uid !== lastUid) {
+        lastUid = uid;
+        lastUser = this.users.name(uid);
+      }
+      const socket = newSocket(r, kernelRowId(r), uid, lastUser);
+      if (r.inode === 0) byId.set(socket.id, socket);
+      sockets[i] = socket;
+    }
+    return { rows, sockets, byId };
+  }
+
+  /** prebuild()'s sockets with their owners from `found`, as build() would have built them. */
+  complete(pre: PreBuilt, warnings: string[], found: OwnerLookup): { sockets: Socket[]; warnings: string[] } {
+    this.processes.begin();
+    const poll = this.ownerPoll(found);
+    const o = poll.out;
+    const { rows, sockets } = pre;
+    for (let i = 0; i < rows.length; i++) {
+      poll.of(rows[i] as KernelRow);
+      const socket = sockets[i] as Socket;
+      socket.pid = o.pid;
+      socket.pids = o.pids;
+      socket.ownerHidden = o.ownerHidden;
+      socket.noOwner = o.noOwner;
+      socket.process = o.process;
+    }
+    this.processes.end();
+    return { sockets: mayRepeatIds(sockets, pre.byId) ? uniqueIds(sockets) : sockets, warnings };
+  }
+
+  /**
+   * One poll's owner lookups: of(r) writes row r's owner fields into `out` (one object for every row), the
+   * primary owner of each set of pids and each pid's process looked up once.
+   */
+  private ownerPoll(owners: OwnerLookup): { out: OwnerFields; of: (r: KernelRow) => void } {
+    const primaryBySet = new Map<string, number>();
+    // per pid, this poll: one lookup per socket instead of the table's several
+    const processByPid = new Map<number, ProcessInfo | null>();
+    const out: OwnerFields = { pid: null, pids: NO_PIDS, process: null, noOwner: null, ownerHidden: false };
+    const of = (r: KernelRow): void => {
+      const pids = owners.get(r.inode) ?? NO_PIDS;
+      let pid: number | null = null;
+      if (pids.length === 1) pid = pids[0] as number;
+      else if (pids.length > 1) {
+        const key = pids.join(',');
+        pid = primaryBySet.get(key) ?? this.primaryOwner(pids);
+        primaryBySet.set(key, pid);
+      }
+      let process: ProcessInfo | null = null;
+      if (pid !== null) {
+        const known = processByPid.get(pid);
+        if (known !== undefined) process = known;
+        else processByPid.set(pid, (process = this.processes.get(pid)));
+      }
+      const noOwner = pids.length === 0 ? this.noOwner(r) : null;
+      out.pid = pid;
+      out.pids = pids;
+      out.process = process;
+      out.noOwner = noOwner;
+      out.ownerHidden = noOwner === 'hidden' || noOwner === 'pid-namespace';
+    };
+    return { out, of };
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { SourceName } from '../../../shared/model';
 import { inNestedPidNamespace } from '../owners';
 import type { SiLauncher } from '../workerProtocol';
+import { WalkHelper } from './procfsWalk';
 import { NetlinkSource, type NetlinkOptions } from './netlink';
 import { ProcfsSource } from './procfs';
 import type { SocketSource, SourceResult } from './source';
@@ -73,6 +74,20 @@ class LazySystemInformation implements SocketSource {
  * runs it in a child process that is killed, with every tool it started, when it hangs.
  */
 export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions = {}): SocketSource {
+  // a one-off listing of every socket walks every descriptor with a helper thread: booted first thing, it is
+  // ready when the walk begins (checking that netlink works, and the dump, take longer than its boot)
+  const early = opts.oneShot && !opts.listenersOnly && process.platform === 'linux' && (choice === 'auto' || choice === 'netlink');
+  const held: { walkHelper: WalkHelper | null } = { walkHelper: early ? WalkHelper.boot() : null };
+  try {
+    return chooseSource(choice, opts, held);
+  } finally {
+    // not handed to a netlink source: not needed
+    held.walkHelper?.dispose();
+  }
+}
+
+/** createSource's choice; a netlink source takes `held`'s walk helper. */
+function chooseSource(choice: SourceChoice, opts: SourceOptions, held: { walkHelper: WalkHelper | null }): SocketSource {
   const si = (): SocketSource => new LazySystemInformation(opts.siHelper);
   const linux = (): { nestedPidNamespace: boolean } => ({ nestedPidNamespace: inNestedPidNamespace() });
   const netlink = (): NetlinkSource => {
@@ -82,7 +97,9 @@ export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions 
       ...(opts.oneShot ? { oneShot: true } : {}),
       ...(opts.counters === false ? { counters: false } : {}),
       ...(opts.ownNamespace ? { namespaces: false } : {}),
+      walkHelper: held.walkHelper,
     };
+    held.walkHelper = null;
     return new NetlinkSource(o);
   };
   if (choice === 'netlink') {

@@ -21,8 +21,8 @@ import { inNetns, listNetNamespaces, netnsLabel, NetnsError } from '../netns';
 import type { OwnerLookup, OwnerStats } from '../owners';
 import { socketId } from '../socketId';
 import type { UserDirectory } from '../users';
-import { SocketBuilder, type KernelRow } from './build';
-import { OneShotWalk } from './procfsWalk';
+import { SocketBuilder, type KernelRow, type PreBuilt } from './build';
+import { OneShotWalk, WalkHelper } from './procfsWalk';
 import { readProcText } from './procfs';
 import { AddressDecoder, parseProcNet } from './procNet';
 import type { SocketSource, SourceResult } from './source';
@@ -65,6 +65,11 @@ export interface NetlinkOptions {
   nestedPidNamespace?: boolean;
   /** A one-off listing: no destroy events, no rows kept for a next poll. */
   oneShot?: boolean;
+  /**
+   * A one-off listing's walk helper, booted by the caller as early as it could (see WalkHelper); the source
+   * owns it from then on: it hands it to the walk, or ends it.
+   */
+  walkHelper?: WalkHelper | null;
   /** Read every other network namespace too (default: when root, who alone may enter them). */
   namespaces?: boolean;
   /**
@@ -387,6 +392,7 @@ export class NetlinkSource implements SocketSource {
   private readonly namespaces: boolean;
   private readonly counters: boolean;
   private stream: DumpStream | null = null;
+  private walkHelper: WalkHelper | null;
   private othersSeen = 0;
   private polls = 0;
 
@@ -398,6 +404,7 @@ export class NetlinkSource implements SocketSource {
     this.closedEvents = !this.oneShot && (opts.closedEvents ?? !this.listenersOnly);
     this.namespaces = opts.namespaces ?? (typeof process.geteuid === 'function' && process.geteuid() === 0);
     this.counters = opts.counters ?? true;
+    this.walkHelper = opts.walkHelper ?? null;
     // steady polls run the dumps on a helper thread, started with the first of them (a one-off listing needs none)
     const streamFor = (poll: number): DumpStream | null => {
       if (!this.helperThreads || poll === 0) return null;
@@ -453,6 +460,8 @@ export class NetlinkSource implements SocketSource {
   }
 
   close(): void {
+    this.walkHelper?.dispose();
+    this.walkHelper = null;
     this.stream?.close();
     this.stream = null;
     this.own.close();
@@ -496,7 +505,9 @@ export class NetlinkSource implements SocketSource {
     // a listeners-only dump takes a few milliseconds: nothing here to overlap a helper's boot with, which would
     // then only compete with this thread's walk for a core (measured: slower); its walk ends once every
     // listener has an owner (see OneShotWalk)
-    const walk = new OneShotWalk(this.procRoot, this.helperThreads && !this.listenersOnly ? 'auto' : false, { untilFound: this.listenersOnly });
+    const booted = this.walkHelper;
+    this.walkHelper = null;
+    const walk = new OneShotWalk(this.procRoot, this.helperThreads && !this.listenersOnly ? 'auto' : false, { untilFound: this.listenersOnly, booted });
     let dumped: ReturnType<NetlinkSource['dumpAll']>;
     try {
       dumped = this.dumpAll();
@@ -509,11 +520,13 @@ export class NetlinkSource implements SocketSource {
       uids ??= new Map(dumped.rows.map((r) => [r.inode, r.uid]));
       return uids.get(inode) ?? null;
     };
+    // what needs no owner is built while the helper walks (this thread joins the walk after)
+    const pre = this.builder.prebuild(dumped.rows);
     const found = walk.finish(
       dumped.rows.map((r) => r.inode),
       uidOf,
     );
-    return this.finish(dumped, found.owners);
+    return this.finish(dumped, found.owners, pre);
   }
 
   /** Opens views of namespaces that appeared, closes those of namespaces that are gone. */
@@ -571,10 +584,11 @@ export class NetlinkSource implements SocketSource {
     return { rows, warnings, closed };
   }
 
-  private finish({ rows, warnings, closed }: ReturnType<NetlinkSource['dumpAll']>, owners?: OwnerLookup): SourceResult {
+  /** `owners` found by a one-off listing's walk, `pre` its sockets built before (both, or neither). */
+  private finish({ rows, warnings, closed }: ReturnType<NetlinkSource['dumpAll']>, owners?: OwnerLookup, pre?: PreBuilt): SourceResult {
     this.polls++;
     const now = Date.now();
-    const built = this.builder.build(rows, warnings, owners);
+    const built = pre && owners ? this.builder.complete(pre, warnings, owners) : this.builder.build(rows, warnings, owners);
     let udpCounters: UdpCounters = 'no-conntrack';
     for (const view of [this.own, ...this.foreign.values()]) {
       const got = view.udpCounters(built.sockets, built.warnings);

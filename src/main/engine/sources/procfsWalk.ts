@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
-import { lastDenied, libc, linkInodeAt, openDirectory } from '../native/libc';
+import { koffiModule, lastDenied, libc, linkInodeAt, openDirectory, socketLinkInode } from '../native/libc';
 import { ownTable, pidsAreOurs, type OwnerLookup } from '../owners';
 
 /*
@@ -36,12 +36,17 @@ const CHUNK = 256;
 /** A walk told what it looks for (untilFound) reads large tables from this window first (see above). */
 const FIRST_WINDOW = 64;
 /**
- * Slots of `ctrl`: 0 the next chunk to take, then these: the helper is up, it is idle (it found no chunk left),
- * how many pair slots it published. The helper's code spells them as numbers (it is handed over as text).
+ * Slots of `ctrl`: 0 the next chunk to take, then these: the helper is up (it has its work), it is idle (it
+ * found no chunk left), how many pair slots it published, and GO: 1 its work was posted, 2 there is none. The
+ * helper's code spells them as numbers (it is handed over as text).
  */
 const UP = 1;
 const IDLE = 2;
 const PUBLISHED = 3;
+const GO = 4;
+const CTRL_SLOTS = 5;
+/** How long a booted helper waits for its work before it ends by itself (its caller failed, or forgot it). */
+const BOOTED_WAIT_MS = 10_000;
 /**
  * A helper thread takes 30 to 60 ms to boot (longer on a busy machine); this thread walks some 8,000
  * descriptors in that time. Below this many the helper would come up to find little left, and its boot would
@@ -151,6 +156,48 @@ function fsLinks(fsm: typeof fs): Links<string> {
   };
 }
 
+/**
+ * Links through libc for a walk's helper thread, which loads koffi (`koffiPath`, as koffiModule() finds it) for
+ * itself: readlinkat() of a name in an open table, as nativeLinks, a quarter cheaper than fsLinks. Self-contained
+ * (the helper runs it from its source text, given socketLinkInode's); throws when koffi or libc cannot load.
+ */
+function koffiLinks(koffiPath: string, fsm: typeof fs, inodeOf: typeof socketLinkInode): Links<number> {
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports */
+  const koffi = require(koffiPath) as Pick<typeof import('koffi'), 'load' | 'errno'>;
+  const lib = koffi.load('libc.so.6');
+  const readlinkat = lib.func('intptr_t readlinkat(int, const char *, void *, uintptr_t)');
+  const open = lib.func('int open(const char *, int)');
+  const close = lib.func('int close(int)');
+  const buf = Buffer.alloc(64);
+  // EACCES 13, EPERM 1
+  const refused = (): boolean => koffi.errno() === 13 || koffi.errno() === 1;
+  let denied = false;
+  return {
+    open: (dir) => {
+      const fd = open(dir, 0o200000 /* O_DIRECTORY */ | 0o2000000 /* O_CLOEXEC */) as number;
+      if (fd >= 0) return fd;
+      denied = refused();
+      return null;
+    },
+    link: (dirfd, name) => {
+      const n = Number(readlinkat(dirfd, name, buf, buf.length));
+      if (n < 0) return refused() ? -2 : -3;
+      return inodeOf(buf, n);
+    },
+    close: (dirfd) => void close(dirfd),
+    list: (dir) => {
+      try {
+        return fsm.readdirSync(dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        denied = code === 'EACCES' || code === 'EPERM';
+        return null;
+      }
+    },
+    denied: () => denied,
+  };
+}
+
 /** Links through libc (koffi) for this thread (see linkInodeAt); null when koffi cannot load (then fsLinks). */
 function nativeLinks(): Links<number> | null {
   try {
@@ -181,22 +228,41 @@ function nativeLinks(): Links<number> | null {
   };
 }
 
-/** The helper thread's program (given walkChunks and fsLinks): tells it is up, walks, publishes, tells it is idle. */
-function helperMain(walkChunksHere: typeof walkChunks, fsLinksHere: typeof fsLinks): void {
+/**
+ * The helper thread's program (given walkChunks and fsLinks): waits for its work (GO, then the message with
+ * the shared arrays), tells it is up, walks, publishes, tells it is idle.
+ */
+function helperMain(walkChunksHere: typeof walkChunks, fsLinksHere: typeof fsLinks, koffiLinksHere: typeof koffiLinks, inodeOf: typeof socketLinkInode): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { workerData, receiveMessageOnPort } = require('node:worker_threads') as typeof import('node:worker_threads');
   const fsm = require('node:fs') as typeof fs;
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const shared = workerData as Shared;
+  const { ctrl, port, waitMs, koffiPath } = workerData as {
+    ctrl: Int32Array;
+    port: import('node:worker_threads').MessagePort;
+    waitMs: number;
+    koffiPath: string | null;
+  };
   Error.stackTraceLimit = 0;
-  const { ctrl, pairs } = shared;
+  if (Atomics.wait(ctrl, 4 /* GO */, 0, waitMs) === 'timed-out' || Atomics.load(ctrl, 4 /* GO */) !== 1) return;
+  // posted before GO was set: it is in the port's queue by now
+  const got = receiveMessageOnPort(port) as { message: Omit<Shared, 'ctrl'> } | undefined;
+  if (got === undefined) return; // then the caller walks it all (it waits only for a helper that is up)
+  const shared: Shared = { ...got.message, ctrl };
+  const { pairs } = shared;
+  let links: Links<unknown>;
+  try {
+    links = (koffiPath === null ? fsLinksHere(fsm) : koffiLinksHere(koffiPath, fsm, inodeOf)) as Links<unknown>;
+  } catch {
+    links = fsLinksHere(fsm) as Links<unknown>;
+  }
   Atomics.store(ctrl, 1 /* UP */, 1);
   let at = 0;
   try {
     walkChunksHere(
       shared,
       1,
-      fsLinksHere(fsm),
+      links,
       (pid, inode) => {
         if (at + 2 > pairs.length) return false;
         pairs[at++] = pid;
@@ -210,6 +276,64 @@ function helperMain(walkChunksHere: typeof walkChunks, fsLinksHere: typeof fsLin
     // what it took and did not finish, the caller does itself
     Atomics.store(ctrl, 2 /* IDLE */, 1);
     Atomics.notify(ctrl, 2 /* IDLE */);
+  }
+}
+
+/**
+ * A walk helper thread started before its work is known. A thread takes 30 to 60 ms to boot: a one-off
+ * listing boots it first thing (bootWalkHelper), and it is ready by the time the kernel's tables are dumped and
+ * the descriptors counted, when OneShotWalk hands it its share. One not handed to a walk ends by itself.
+ */
+export class WalkHelper {
+  private constructor(
+    readonly worker: Worker,
+    readonly ctrl: Int32Array,
+    private readonly port: import('node:worker_threads').MessagePort,
+  ) {}
+
+  /** Boots one; null when no thread can be started here. */
+  static boot(): WalkHelper | null {
+    try {
+      // required here: list --listen, which walks alone, loads no node:worker_threads
+      const { Worker, MessageChannel } = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
+      const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_SLOTS * 4));
+      const { port1, port2 } = new MessageChannel();
+      let koffiPath: string | null = null;
+      try {
+        koffiPath = koffiModule();
+      } catch {
+        // no koffi: the helper reads through node:fs
+      }
+      const program = [helperMain, walkChunks, fsLinks, koffiLinks, socketLinkInode].map((f) => f.toString());
+      const worker = new Worker(`(${program[0]})(${program.slice(1).join(', ')})`, {
+        eval: true,
+        workerData: { ctrl, port: port2, waitMs: BOOTED_WAIT_MS, koffiPath },
+        transferList: [port2],
+        // it writes nothing: no stdio of its own to pipe to this thread's
+        stdout: true,
+        stderr: true,
+      });
+      worker.unref();
+      port1.unref();
+      worker.on('error', () => undefined); // a helper that fails leaves its chunks to its caller
+      return new WalkHelper(worker, ctrl, port1);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Hands it its work: the shared arrays of a walk whose ctrl is this helper's. */
+  start(work: Omit<Shared, 'ctrl'>): void {
+    this.port.postMessage(work);
+    Atomics.store(this.ctrl, GO, 1);
+    Atomics.notify(this.ctrl, GO);
+  }
+
+  /** Ends it (it had no work, or its walk is over). */
+  dispose(): void {
+    if (Atomics.compareExchange(this.ctrl, GO, 0, 2) === 0) Atomics.notify(this.ctrl, GO);
+    this.port.close();
+    void this.worker.terminate();
   }
 }
 
@@ -231,7 +355,7 @@ export class OneShotWalk {
   private readonly counts = new Map<number, number>();
   /** Whether kcmp(2) may compare this proc root's tasks (see pidsAreOurs). */
   private kcmpHere: boolean | undefined;
-  private readonly worker: Worker | null = null;
+  private readonly worker: WalkHelper | null = null;
   /** This thread's own findings, pid, inode pairs as the helper's. */
   private readonly mine: number[] = [];
   private linksHere: Links<unknown> | null = null;
@@ -256,7 +380,7 @@ export class OneShotWalk {
   constructor(
     private readonly procRoot = '/proc',
     helper: boolean | 'auto' = 'auto',
-    opts: { untilFound?: boolean } = {},
+    opts: { untilFound?: boolean; booted?: WalkHelper | null } = {},
   ) {
     this.untilFound = opts.untilFound === true;
     const sized: Array<[number, number]> = [];
@@ -286,31 +410,22 @@ export class OneShotWalk {
       }
     }
     const n = chunks.length / 3;
+    const wanted = !(this.untilFound || helper === false || (helper === 'auto' && fds < HELPER_FROM_FDS) || n < 2);
+    const worker = wanted ? (opts.booted ?? WalkHelper.boot()) : null;
+    if (!wanted) opts.booted?.dispose();
     this.shared = {
       procRoot,
       chunks: new Int32Array(new SharedArrayBuffer(Math.max(1, chunks.length) * 4)),
-      ctrl: new Int32Array(new SharedArrayBuffer(16)),
+      ctrl: worker?.ctrl ?? new Int32Array(new SharedArrayBuffer(CTRL_SLOTS * 4)),
       done: new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4)),
       // every descriptor a socket, and room for some more opened meanwhile
       pairs: new Uint32Array(new SharedArrayBuffer((2 * fds + 8192) * 4)),
     };
     this.shared.chunks.set(chunks);
-    if (this.untilFound || helper === false || (helper === 'auto' && fds < HELPER_FROM_FDS) || n < 2) return;
-    try {
-      // required here: list --listen, which walks alone, loads no node:worker_threads
-      const { Worker } = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
-      this.worker = new Worker(`(${helperMain.toString()})(${walkChunks.toString()}, ${fsLinks.toString()})`, {
-        eval: true,
-        workerData: this.shared,
-        // it writes nothing: no stdio of its own to pipe to this thread's
-        stdout: true,
-        stderr: true,
-      });
-      this.worker.unref();
-      this.worker.on('error', () => undefined); // a helper that fails leaves its chunks to this thread
-    } catch {
-      this.worker = null;
-    }
+    if (worker === null) return;
+    const { chunks: c, done, pairs } = this.shared;
+    worker.start({ procRoot, chunks: c, done, pairs });
+    this.worker = worker;
   }
 
   /**
@@ -323,13 +438,13 @@ export class OneShotWalk {
     const { ctrl, done } = this.shared;
     this.walkHere(() => false);
     if (this.worker !== null && Atomics.load(ctrl, UP) === 1 && Atomics.wait(ctrl, IDLE, 0, STALL_MS) === 'timed-out') {
-      void this.worker.terminate();
+      this.worker.dispose();
     }
     // chunks nobody finished (the helper stalled, or ran out of room): done here
     for (let c = 0; c < done.length; c++) {
       if (Atomics.load(done, c) === 0) this.chunk(c);
     }
-    void this.worker?.terminate();
+    this.worker?.dispose();
     const pairs = this.shared.pairs;
     const published = Atomics.load(ctrl, PUBLISHED);
     for (let i = 0; i < published; i += 2) this.add(pairs[i] as number, pairs[i + 1] as number);
@@ -523,7 +638,7 @@ export class OneShotWalk {
 
   /** Walks one chunk here, whoever had taken it. */
   private chunk(c: number): void {
-    const one: Shared = { ...this.shared, chunks: this.shared.chunks.subarray(c * 3, c * 3 + 3), ctrl: new Int32Array(4), done: new Int32Array(1) };
+    const one: Shared = { ...this.shared, chunks: this.shared.chunks.subarray(c * 3, c * 3 + 3), ctrl: new Int32Array(CTRL_SLOTS), done: new Int32Array(1) };
     const mine = this.mine;
     walkChunks(
       one,
@@ -588,7 +703,7 @@ export class OneShotWalk {
 
   /** Lets go of the helper (a walk never finished). */
   close(): void {
-    void this.worker?.terminate();
+    this.worker?.dispose();
   }
 }
 
