@@ -51,8 +51,17 @@ export function formatTable(sockets: readonly Socket[], opts: { rates?: boolean 
     (columns[column] as string[])[row] = cell;
     if (cell.length > (widths[column] as number)) widths[column] = cell.length;
   };
+  // per column, the last text put and its cell: users and process names repeat row after row
+  const lastText = header.map(() => '');
+  const lastCell = header.map(() => '');
   /** A cell with text from the system (device names, users, namespaces, process names): made inert. */
-  const put = (column: number, row: number, text: string): void => ours(column, row, inertCell(text));
+  const put = (column: number, row: number, text: string): void => {
+    if (text !== lastText[column]) {
+      lastText[column] = text;
+      lastCell[column] = inertCell(text);
+    }
+    ours(column, row, lastCell[column] as string);
+  };
   for (let i = 0; i < n; i++) {
     const s = sockets[i] as Socket;
     let c = 0;
@@ -72,17 +81,26 @@ export function formatTable(sockets: readonly Socket[], opts: { rates?: boolean 
     put(c, i, owner(s));
   }
   const last = header.length - 1;
+  // a cell and the spaces after it: spaces[k] is k of them
+  const spaces = [''];
+  for (let k = 1, w = Math.max(...widths) + 2; k <= w; k++) spaces.push(`${spaces[k - 1] as string} `);
   const line = (cell: (column: number) => string): string => {
     let text = '';
-    for (let c = 0; c < last; c++) text += cell(c).padEnd(widths[c] as number) + '  ';
+    for (let c = 0; c < last; c++) {
+      const t = cell(c);
+      text += t + (spaces[(widths[c] as number) + 2 - t.length] as string);
+    }
     const end = cell(last);
     text += end;
     // only an empty or blank-ended last cell leaves trailing white space (the padding before it, or its own)
     return end === '' || TRAILING_SPACE.test(end) ? text.trimEnd() : text;
   };
-  let out = line((c) => header[c] as string) + '\n';
-  for (let i = 0; i < n; i++) out += line((c) => (columns[c] as string[])[i] as string) + '\n';
-  return out;
+  // lines joined once: ten thousand concatenations would leave one deep rope for the write to flatten
+  const lines = new Array<string>(n + 2);
+  lines[0] = line((c) => header[c] as string);
+  for (let i = 0; i < n; i++) lines[i + 1] = line((c) => (columns[c] as string[])[i] as string);
+  lines[n + 1] = '';
+  return lines.join('\n');
 }
 
 /** `list --json`: the model as it is; the characters a terminal would act on are \u escapes (inertJson). */
