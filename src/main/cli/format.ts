@@ -62,16 +62,32 @@ export function formatTable(sockets: readonly Socket[], opts: { rates?: boolean 
     }
     ours(column, row, lastCell[column] as string);
   };
+  const v6Names = new Map<string, string>();
+  let lastPid: number | null = null;
+  let lastPidCount = 0;
+  let pidCell = '-';
   for (let i = 0; i < n; i++) {
     const s = sockets[i] as Socket;
     let c = 0;
-    ours(c++, i, s.family === 6 ? `${s.protocol}6` : s.protocol);
+    let proto = s.protocol as string;
+    if (s.family === 6) {
+      const named = v6Names.get(proto);
+      if (named !== undefined) proto = named;
+      else v6Names.set(proto, (proto = `${proto}6`));
+    }
+    ours(c++, i, proto);
     // the local end may name a device (0.0.0.0%eth0): text from the system
     put(c++, i, s.incomplete ? `${formatLocal(s)} (cut)` : formatLocal(s));
     // a remote end is text from a tool where systeminformation is the source
     put(c++, i, formatEndpoint(s.remoteAddress, s.remotePort));
     ours(c++, i, s.state);
-    ours(c++, i, s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid));
+    // sockets of one process come together
+    if (s.pid !== lastPid || s.pids.length !== lastPidCount) {
+      lastPid = s.pid;
+      lastPidCount = s.pids.length;
+      pidCell = s.pid === null ? '-' : s.pids.length > 1 ? `${s.pid} +${s.pids.length - 1}` : String(s.pid);
+    }
+    ours(c++, i, pidCell);
     put(c++, i, s.user ?? (s.uid === null ? '-' : String(s.uid)));
     if (namespaces) put(c++, i, s.netns === null ? '-' : (s.container ?? s.netns));
     if (rates) {
@@ -84,21 +100,27 @@ export function formatTable(sockets: readonly Socket[], opts: { rates?: boolean 
   // a cell and the spaces after it: spaces[k] is k of them
   const spaces = [''];
   for (let k = 1, w = Math.max(...widths) + 2; k <= w; k++) spaces.push(`${spaces[k - 1] as string} `);
-  const line = (cell: (column: number) => string): string => {
-    let text = '';
-    for (let c = 0; c < last; c++) {
-      const t = cell(c);
-      text += t + (spaces[(widths[c] as number) + 2 - t.length] as string);
-    }
-    const end = cell(last);
-    text += end;
-    // only an empty or blank-ended last cell leaves trailing white space (the padding before it, or its own)
-    return end === '' || TRAILING_SPACE.test(end) ? text.trimEnd() : text;
-  };
+  const ends = columns[last] as string[];
+  // only an empty or blank-ended last cell leaves trailing white space (the padding before it, or its own);
+  // the last cell of one row is mostly the row above's
+  let endSeen = '';
+  let endTrims = true;
   // lines joined once: ten thousand concatenations would leave one deep rope for the write to flatten
   const lines = new Array<string>(n + 2);
-  lines[0] = line((c) => header[c] as string);
-  for (let i = 0; i < n; i++) lines[i + 1] = line((c) => (columns[c] as string[])[i] as string);
+  for (let i = -1; i < n; i++) {
+    let text = '';
+    for (let c = 0; c < last; c++) {
+      const t = i < 0 ? (header[c] as string) : ((columns[c] as string[])[i] as string);
+      text += t + (spaces[(widths[c] as number) + 2 - t.length] as string);
+    }
+    const end = i < 0 ? (header[last] as string) : (ends[i] as string);
+    if (end !== endSeen) {
+      endSeen = end;
+      endTrims = end === '' || TRAILING_SPACE.test(end);
+    }
+    text += end;
+    lines[i + 1] = endTrims ? text.trimEnd() : text;
+  }
   lines[n + 1] = '';
   return lines.join('\n');
 }
