@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
-import { koffiModule, lastDenied, libc, linkInodeAt, openDirectory, socketLinkInode } from '../native/libc';
+import { koffiModule, socketLinkInode } from '../native/libc';
 import { fsLinks, koffiLinks, type Links } from '../native/links';
 import { ownTable, pidsAreOurs, type OwnerLookup } from '../owners';
 
@@ -111,34 +111,13 @@ function walkChunks<H>(s: Shared, sign: number, links: Links<H>, emit: (pid: num
   }
 }
 
-/** Links through libc (koffi) for this thread (see linkInodeAt); null when koffi cannot load (then fsLinks). */
+/** Links through libc (koffi) for this thread, as the helper reads; null when koffi cannot load (then fsLinks). */
 function nativeLinks(): Links<number> | null {
   try {
-    libc();
+    return koffiLinks(koffiModule(), fs, socketLinkInode);
   } catch {
     return null;
   }
-  let denied = false;
-  return {
-    open: (dir) => {
-      const fd = openDirectory(dir);
-      if (fd >= 0) return fd;
-      denied = lastDenied();
-      return null;
-    },
-    link: linkInodeAt,
-    close: (dirfd) => void libc().close(dirfd),
-    list: (dir) => {
-      try {
-        return fs.readdirSync(dir);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        denied = code === 'EACCES' || code === 'EPERM';
-        return null;
-      }
-    },
-    denied: () => denied,
-  };
 }
 
 /**
