@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OwnerIndex } from '../../../src/main/engine/owners';
-import { OneShotWalk } from '../../../src/main/engine/sources/procfsWalk';
+import { OneShotWalk, startWalk } from '../../../src/main/engine/sources/procfsWalk';
 import { PYTHON, spawnReady, type Child } from '../../helpers/children';
 import { canNetns, Netns } from '../../helpers/netns';
 
@@ -89,6 +89,18 @@ describe('OneShotWalk (live /proc)', () => {
     const { owners } = walk.finish(inodes);
     const stats = walk.stats();
     expect(stats.byHelper).toBe(stats.chunks);
+    for (const inode of inodes) expect(owners.get(inode), `inode ${inode}`).toEqual([pid, copy].sort((a, b) => a - b));
+  });
+
+  it('started early (startWalk): a helper booted before the walk walks for it; too few descriptors start no thread', async () => {
+    const { pid, copy, inodes } = await start();
+    expect(startWalk('/proc', Infinity).helper).toBeNull();
+    const early = startWalk('/proc', 1);
+    expect(early.helper).not.toBeNull();
+    const walk = new OneShotWalk('/proc', true, { start: early });
+    await vi.waitFor(() => expect(walk.stats().helperIdle).toBe(true), { timeout: 20_000, interval: 20 });
+    const { owners } = walk.finish(inodes);
+    expect(walk.stats().byHelper).toBe(walk.stats().chunks);
     for (const inode of inodes) expect(owners.get(inode), `inode ${inode}`).toEqual([pid, copy].sort((a, b) => a - b));
   });
 

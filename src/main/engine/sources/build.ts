@@ -65,6 +65,20 @@ export interface PreBuilt {
   readonly byId: ReadonlyMap<string, Socket>;
 }
 
+/** A socket's owning uid: the kernel prints uid 0 for sockets nobody owns any more (no inode), which is no owner, not root. */
+function socketUid(r: KernelRow): number | null {
+  return r.inode === 0 ? null : r.uid;
+}
+
+/** Sets a socket's owner fields (a socket newSocket() made, not yet handed out). */
+function setOwner(socket: Socket, o: OwnerFields): void {
+  socket.pid = o.pid;
+  socket.pids = o.pids;
+  socket.ownerHidden = o.ownerHidden;
+  socket.noOwner = o.noOwner;
+  socket.process = o.process;
+}
+
 /** A Socket of what `r` says, without an owner yet (every socket has this shape, owner fields included). */
 function newSocket(r: KernelRow, id: string, uid: number | null, user: string | null): Socket {
   return {
@@ -158,9 +172,8 @@ export class SocketBuilder {
     const byId = new Map<string, Socket>();
     for (const r of rows) {
       poll.of(r);
-      const { pid, pids, process, noOwner, ownerHidden } = o;
-      // the kernel prints uid 0 for sockets nobody owns any more: that is no owner, not root
-      const uid = r.inode === 0 ? null : r.uid;
+      const { pid, pids, process, noOwner } = o;
+      const uid = socketUid(r);
       // nearly every socket has the uid of the one before
       if (uid !== lastUid) {
         lastUid = uid;
@@ -202,11 +215,7 @@ export class SocketBuilder {
         continue;
       }
       const socket = newSocket(r, id ?? kernelRowId(r), uid, user);
-      socket.pid = pid;
-      socket.pids = pids;
-      socket.ownerHidden = ownerHidden;
-      socket.noOwner = noOwner;
-      socket.process = process;
+      setOwner(socket, o);
       // inode-less ones by id also for a one-off listing: mayRepeatIds needs them
       if (r.inode === 0) byId.set(socket.id, socket);
       else if (keep) byInode.set(r.inode, socket);
@@ -230,7 +239,7 @@ export class SocketBuilder {
     const byId = new Map<string, Socket>();
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as KernelRow;
-      const uid = r.inode === 0 ? null : r.uid;
+      const uid = socketUid(r);
       if (uid !== lastUid) {
         lastUid = uid;
         lastUser = this.users.name(uid);
@@ -250,12 +259,7 @@ export class SocketBuilder {
     const { rows, sockets } = pre;
     for (let i = 0; i < rows.length; i++) {
       poll.of(rows[i] as KernelRow);
-      const socket = sockets[i] as Socket;
-      socket.pid = o.pid;
-      socket.pids = o.pids;
-      socket.ownerHidden = o.ownerHidden;
-      socket.noOwner = o.noOwner;
-      socket.process = o.process;
+      setOwner(sockets[i] as Socket, o);
     }
     this.processes.end();
     return { sockets: mayRepeatIds(sockets, pre.byId) ? uniqueIds(sockets) : sockets, warnings };

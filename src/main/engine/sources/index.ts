@@ -1,7 +1,7 @@
 import type { SourceName } from '../../../shared/model';
 import { inNestedPidNamespace } from '../owners';
 import type { SiLauncher } from '../workerProtocol';
-import { WalkHelper } from './procfsWalk';
+import { startWalk, type WalkStart } from './procfsWalk';
 import { NetlinkSource, type NetlinkOptions } from './netlink';
 import { ProcfsSource } from './procfs';
 import type { SocketSource, SourceResult } from './source';
@@ -74,20 +74,20 @@ class LazySystemInformation implements SocketSource {
  * runs it in a child process that is killed, with every tool it started, when it hangs.
  */
 export function createSource(choice: SourceChoice = 'auto', opts: SourceOptions = {}): SocketSource {
-  // a one-off listing of every socket walks every descriptor with a helper thread: booted first thing, it is
-  // ready when the walk begins (checking that netlink works, and the dump, take longer than its boot)
+  // a one-off listing of every socket walks every descriptor, with a helper thread when there are many: started
+  // first thing, it is up when the walk begins (checking that netlink works, and the dump, take longer than its boot)
   const early = opts.oneShot && !opts.listenersOnly && process.platform === 'linux' && (choice === 'auto' || choice === 'netlink');
-  const held: { walkHelper: WalkHelper | null } = { walkHelper: early ? WalkHelper.boot() : null };
+  const held: { walk: WalkStart | null } = { walk: early ? startWalk() : null };
   try {
     return chooseSource(choice, opts, held);
   } finally {
-    // not handed to a netlink source: not needed
-    held.walkHelper?.dispose();
+    // not taken by a netlink source: not needed
+    held.walk?.helper?.dispose();
   }
 }
 
-/** createSource's choice; a netlink source takes `held`'s walk helper. */
-function chooseSource(choice: SourceChoice, opts: SourceOptions, held: { walkHelper: WalkHelper | null }): SocketSource {
+/** createSource's choice; a netlink source takes `held`'s walk. */
+function chooseSource(choice: SourceChoice, opts: SourceOptions, held: { walk: WalkStart | null }): SocketSource {
   const si = (): SocketSource => new LazySystemInformation(opts.siHelper);
   const linux = (): { nestedPidNamespace: boolean } => ({ nestedPidNamespace: inNestedPidNamespace() });
   const netlink = (): NetlinkSource => {
@@ -97,10 +97,11 @@ function chooseSource(choice: SourceChoice, opts: SourceOptions, held: { walkHel
       ...(opts.oneShot ? { oneShot: true } : {}),
       ...(opts.counters === false ? { counters: false } : {}),
       ...(opts.ownNamespace ? { namespaces: false } : {}),
-      walkHelper: held.walkHelper,
+      walkStart: held.walk,
     };
-    held.walkHelper = null;
-    return new NetlinkSource(o);
+    const source = new NetlinkSource(o);
+    held.walk = null;
+    return source;
   };
   if (choice === 'netlink') {
     const why = NetlinkSource.unavailable();

@@ -22,7 +22,7 @@ import type { OwnerLookup, OwnerStats } from '../owners';
 import { socketId } from '../socketId';
 import type { UserDirectory } from '../users';
 import { SocketBuilder, type KernelRow, type PreBuilt } from './build';
-import { OneShotWalk, WalkHelper } from './procfsWalk';
+import { OneShotWalk, type WalkStart } from './procfsWalk';
 import { readProcText } from './procfs';
 import { AddressDecoder, parseProcNet } from './procNet';
 import type { SocketSource, SourceResult } from './source';
@@ -66,10 +66,10 @@ export interface NetlinkOptions {
   /** A one-off listing: no destroy events, no rows kept for a next poll. */
   oneShot?: boolean;
   /**
-   * A one-off listing's walk helper, booted by the caller as early as it could (see WalkHelper); the source
-   * owns it from then on: it hands it to the walk, or ends it.
+   * A one-off listing's walk, started by the caller as early as it could (startWalk: the counts, and a helper
+   * booting); the source owns it from then on: it hands it to the walk, or ends its helper.
    */
-  walkHelper?: WalkHelper | null;
+  walkStart?: WalkStart | null;
   /** Read every other network namespace too (default: when root, who alone may enter them). */
   namespaces?: boolean;
   /**
@@ -392,7 +392,7 @@ export class NetlinkSource implements SocketSource {
   private readonly namespaces: boolean;
   private readonly counters: boolean;
   private stream: DumpStream | null = null;
-  private walkHelper: WalkHelper | null;
+  private walkStart: WalkStart | null;
   private othersSeen = 0;
   private polls = 0;
 
@@ -404,7 +404,7 @@ export class NetlinkSource implements SocketSource {
     this.closedEvents = !this.oneShot && (opts.closedEvents ?? !this.listenersOnly);
     this.namespaces = opts.namespaces ?? (typeof process.geteuid === 'function' && process.geteuid() === 0);
     this.counters = opts.counters ?? true;
-    this.walkHelper = opts.walkHelper ?? null;
+    this.walkStart = opts.walkStart ?? null;
     // steady polls run the dumps on a helper thread, started with the first of them (a one-off listing needs none)
     const streamFor = (poll: number): DumpStream | null => {
       if (!this.helperThreads || poll === 0) return null;
@@ -460,8 +460,8 @@ export class NetlinkSource implements SocketSource {
   }
 
   close(): void {
-    this.walkHelper?.dispose();
-    this.walkHelper = null;
+    this.walkStart?.helper?.dispose();
+    this.walkStart = null;
     this.stream?.close();
     this.stream = null;
     this.own.close();
@@ -505,9 +505,9 @@ export class NetlinkSource implements SocketSource {
     // a listeners-only dump takes a few milliseconds: nothing here to overlap a helper's boot with, which would
     // then only compete with this thread's walk for a core (measured: slower); its walk ends once every
     // listener has an owner (see OneShotWalk)
-    const booted = this.walkHelper;
-    this.walkHelper = null;
-    const walk = new OneShotWalk(this.procRoot, this.helperThreads && !this.listenersOnly ? 'auto' : false, { untilFound: this.listenersOnly, booted });
+    const start = this.walkStart;
+    this.walkStart = null;
+    const walk = new OneShotWalk(this.procRoot, this.helperThreads && !this.listenersOnly ? 'auto' : false, { untilFound: this.listenersOnly, start });
     let dumped: ReturnType<NetlinkSource['dumpAll']>;
     try {
       dumped = this.dumpAll();

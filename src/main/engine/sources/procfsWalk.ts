@@ -229,6 +229,42 @@ export class WalkHelper {
   }
 }
 
+/** Each process's descriptor count: st_size of /proc/<pid>/fd (Linux 6.2+), 0 where it gives none or is gone. */
+function descriptorCounts(procRoot: string): Array<[pid: number, size: number]> {
+  const sized: Array<[number, number]> = [];
+  for (const name of fs.readdirSync(procRoot)) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(name);
+    let size = 0;
+    try {
+      size = fs.statSync(`${procRoot}/${pid}/fd`).size;
+    } catch {
+      // gone, or not ours to look at: listed whole (its error tells which)
+    }
+    sized.push([pid, size]);
+  }
+  return sized;
+}
+
+/** Where a one-off walk starts: every table's descriptor count, and a helper booting if they are enough for one. */
+export interface WalkStart {
+  readonly sized: Array<[pid: number, size: number]>;
+  readonly helper: WalkHelper | null;
+}
+
+/**
+ * Counts the descriptors first thing and, when there are enough to share (HELPER_FROM_FDS), boots the walk's
+ * helper so that it is up when the walk begins; a machine with fewer starts no thread at all. OneShotWalk takes
+ * both (the counts are not read again).
+ */
+export function startWalk(procRoot = '/proc', helperFromFds = HELPER_FROM_FDS): WalkStart {
+  const sized = descriptorCounts(procRoot);
+  let fds = 0;
+  for (const [, size] of sized) fds += size;
+  return { sized, helper: fds >= helperFromFds ? WalkHelper.boot() : null };
+}
+
 /** What a walk found: owners by inode, and the processes whose descriptors it could not read. */
 export interface WalkResult {
   owners: OwnerLookup;
@@ -272,23 +308,11 @@ export class OneShotWalk {
   constructor(
     private readonly procRoot = '/proc',
     helper: boolean | 'auto' = 'auto',
-    opts: { untilFound?: boolean; booted?: WalkHelper | null } = {},
+    opts: { untilFound?: boolean; start?: WalkStart | null } = {},
   ) {
     this.untilFound = opts.untilFound === true;
-    const sized: Array<[number, number]> = [];
-    for (const name of fs.readdirSync(procRoot)) {
-      const c = name.charCodeAt(0);
-      if (c < 48 || c > 57) continue;
-      const pid = Number(name);
-      let size = 0;
-      try {
-        size = fs.statSync(`${procRoot}/${pid}/fd`).size;
-      } catch {
-        // gone, or not ours to look at: listed whole (its error tells which)
-      }
-      sized.push([pid, size]);
-      this.counts.set(pid, size);
-    }
+    const sized = opts.start?.sized ?? descriptorCounts(procRoot);
+    for (const [pid, size] of sized) this.counts.set(pid, size);
     const chunks: number[] = [];
     let fds = 0;
     for (const [, size] of sized) fds += size;
@@ -303,8 +327,9 @@ export class OneShotWalk {
     }
     const n = chunks.length / 3;
     const wanted = !(this.untilFound || helper === false || (helper === 'auto' && fds < HELPER_FROM_FDS) || n < 2);
-    const worker = wanted ? (opts.booted ?? WalkHelper.boot()) : null;
-    if (!wanted) opts.booted?.dispose();
+    const booted = opts.start?.helper ?? null;
+    const worker = wanted ? (booted ?? WalkHelper.boot()) : null;
+    if (!wanted) booted?.dispose();
     this.shared = {
       procRoot,
       chunks: new Int32Array(new SharedArrayBuffer(Math.max(1, chunks.length) * 4)),
