@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { koffiModule, socketLinkInode } from './native/libc';
-import { koffiLinks } from './native/links';
+import { fsLinks, koffiLinks, type Links } from './native/links';
 
 /** One process's descriptors as a walker read them: names, and per name a socket inode, -1 other, -2 unreadable. */
 export type WalkedProcess = [pid: number, names: string[], values: number[]] | [pid: number, 'denied'];
@@ -10,7 +10,7 @@ export type WalkedProcess = [pid: number, names: string[], values: number[]] | [
  * (`eval`), so it works the same from every bundle (CLI, monitor worker, Electron main) without a file path.
  * It takes pids from a shared counter until none are left, so two threads split the work by pace.
  */
-function walkerMain(koffiLinksHere: typeof koffiLinks, inodeOf: typeof socketLinkInode): void {
+function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLinks, inodeOf: typeof socketLinkInode): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const fs = require('node:fs') as typeof import('node:fs');
@@ -24,12 +24,13 @@ function walkerMain(koffiLinksHere: typeof koffiLinks, inodeOf: typeof socketLin
   };
   Error.stackTraceLimit = 0;
   // readlinkat() through koffi where it loads: a quarter cheaper a descriptor than readlinkSync of the path
-  const native = ((): ReturnType<typeof koffiLinks> | null => {
+  const links = ((): Links<unknown> => {
     try {
-      return koffiPath === null ? null : koffiLinksHere(koffiPath, fs, inodeOf);
+      if (koffiPath !== null) return koffiLinksHere(koffiPath, fs, inodeOf) as Links<unknown>;
     } catch {
-      return null;
+      // node:fs, then
     }
+    return fsLinksHere(fs) as Links<unknown>;
   })();
   // First the kernel's socket tables (their formatting is the slow part): meanwhile the caller walks.
   const texts: Record<string, string | null> = {};
@@ -62,32 +63,17 @@ function walkerMain(koffiLinksHere: typeof koffiLinks, inodeOf: typeof socketLin
     }
     const keep: string[] = [];
     const values: number[] = [];
-    const dirfd = native?.open(`${procRoot}/${pid}/fd`) ?? null;
-    if (native !== null && dirfd !== null) {
+    // null: gone since the listing (its table is then empty, as every readlink of it would have failed)
+    const dir = links.open(`${procRoot}/${pid}/fd`);
+    if (dir !== null) {
       for (const fd of names) {
-        const r = native.link(dirfd, fd);
-        if (r === -3) continue; // closed since the listing
+        // a socket's inode, -1 another kind, -2 unreadable (EACCES), -3 closed since the listing
+        const r = links.link(dir, fd);
+        if (r === -3) continue;
         keep.push(fd);
         values.push(r);
       }
-      native.close(dirfd);
-      out.push([pid, keep, values]);
-      continue;
-    }
-    for (const fd of names) {
-      let link: string;
-      try {
-        link = fs.readlinkSync(`${procRoot}/${pid}/fd/${fd}`);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EPERM') {
-          keep.push(fd);
-          values.push(-2);
-        }
-        continue;
-      }
-      keep.push(fd);
-      values.push(link.startsWith('socket:[') ? Number(link.slice(8, -1)) : -1);
+      links.close(dir);
     }
     out.push([pid, keep, values]);
   }
@@ -116,7 +102,7 @@ export function startWalker(procRoot: string, pids: number[], next: Int32Array, 
   } catch {
     // no koffi: the walker reads through node:fs
   }
-  const worker = new Worker(`(${walkerMain.toString()})(${koffiLinks.toString()}, ${socketLinkInode.toString()})`, {
+  const worker = new Worker(`(${walkerMain.toString()})(${[koffiLinks, fsLinks, socketLinkInode].map((f) => f.toString()).join(', ')})`, {
     eval: true,
     workerData: { procRoot, pids, next, tables, koffiPath },
     // it allocates a path and a link string per descriptor: a larger nursery means fewer collections
