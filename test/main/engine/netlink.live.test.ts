@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Socket as TcpSocket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NetlinkSource } from '../../../src/main/engine/sources/netlink';
+import { DiagSocket } from '../../../src/main/engine/netlink/transport';
 import { createSource } from '../../../src/main/engine/sources';
 import { Monitor } from '../../../src/main/engine/monitor';
 import { applyDelta, indexSockets } from '../../../src/main/engine/diff';
@@ -109,6 +110,47 @@ describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => 
     expect(byPort(42004)[0]?.v6only).toBe(true);
     expect(formatLocal(byPort(42005)[0] as Socket)).toBe('*:42005');
     expect(byPort(42005)[0]?.v6only).toBe(false);
+  });
+
+  it('dumps TCP of both families at once and lists what a dump per family lists; a kernel that refuses that dump gets one per family', async () => {
+    const real = DiagSocket.prototype.dump;
+    const asked: string[] = [];
+    let refuse = false;
+    const spy = vi.spyOn(DiagSocket.prototype, 'dump').mockImplementation(function (this: DiagSocket, spec, parser, out) {
+      if (spec.protocol === 'tcp') asked.push(String(spec.family));
+      // as a kernel without the original request answers it (no inet_diag compat handler)
+      if (refuse && spec.family === 'both') return { error: 22, interrupted: false, errors: [] };
+      return real.call(this, spec, parser, out);
+    });
+    const tcpOf = (sockets: readonly Socket[]): string[] =>
+      inNs(sockets, ns)
+        .filter((s) => s.pid === pid && s.protocol === 'tcp')
+        .map((s) => `${s.id} ${s.state} ${formatLocal(s)}`)
+        .sort();
+    try {
+      const once = tcpOf(await listOnce());
+      // one dump per namespace: ours and the test's
+      expect(asked.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(asked)).toEqual(new Set(['both']));
+      expect(once.some((k) => k.includes('[::]:42004')) && once.some((k) => k.includes('0.0.0.0%lo:42001'))).toBe(true);
+      refuse = true;
+      asked.length = 0;
+      const src = new NetlinkSource({ helperThreads: false, closedEvents: false });
+      try {
+        expect(tcpOf((await src.list()).sockets)).toEqual(once);
+        expect(asked.filter((f) => f === 'both').length).toBeGreaterThanOrEqual(2);
+        expect(asked.filter((f) => f === '4').length).toBe(asked.filter((f) => f === 'both').length);
+        asked.length = 0;
+        // the next poll does not ask again
+        expect(tcpOf((await src.list()).sockets)).toEqual(once);
+        expect(asked.includes('both')).toBe(false);
+        expect(asked.filter((f) => f === '6').length).toBeGreaterThanOrEqual(2);
+      } finally {
+        src.close();
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('lists raw, ping, UDP-Lite, bound-only and MPTCP sockets as what they are, with their owner', async () => {

@@ -104,7 +104,7 @@ describe('sock_diag parser on recorded dumps', () => {
   const iface = (i: number): string | null => names.get(i) ?? null;
 
   it('reads every dump whole: done, no parse errors', () => {
-    for (const f of ['tcp4', 'tcp6', 'udp4', 'udp6', 'udplite4', 'udplite6']) {
+    for (const f of ['tcp4', 'tcp6', 'tcp46', 'udp4', 'udp6', 'udplite4', 'udplite6']) {
       const p = parseFile(`${f}.bin`, f.startsWith('udplite') ? 'udplite' : f.startsWith('udp') ? 'udp' : 'tcp');
       expect(p.done, f).toBe(true);
       expect(p.errors, f).toBe(0);
@@ -167,6 +167,14 @@ describe('sock_diag parser on recorded dumps', () => {
     }
   });
 
+  it('reads one TCPDIAG_GETSOCK dump of both families as the two per-family dumps', () => {
+    const both = parseFile('tcp46.bin', 'tcp');
+    expect([both.done, both.errors]).toEqual([true, 0]);
+    const fields = (r: DiagRow): string => [keyOf(r, iface), r.family, r.inode, r.uid, r.ifindex, r.v6only, r.bytesIn, r.bytesOut].join(' ');
+    expect(both.rows.map(fields).sort()).toEqual(tcp.map(fields).sort());
+    expect(new Set(both.rows.map((r) => r.family))).toEqual(new Set([4, 6]));
+  });
+
   it('hands back last poll rows for unchanged sockets, new ones for changed', () => {
     const parser = new DiagParser();
     const first = parseFile('tcp4.bin', 'tcp', parser).rows;
@@ -221,7 +229,7 @@ function rng(seed: number): () => number {
 }
 
 describe('sock_diag parser on corrupted input', () => {
-  const grams = ['tcp4.bin', 'tcp6.bin', 'udp6.bin', 'destroy.bin'].flatMap(datagrams);
+  const grams = ['tcp4.bin', 'tcp6.bin', 'tcp46.bin', 'udp6.bin', 'destroy.bin'].flatMap(datagrams);
   const valid = (r: DiagRow): boolean =>
     PROTOCOLS.includes(r.protocol) &&
     SOCKET_STATES.includes(r.state) &&
@@ -303,5 +311,15 @@ describe('sock_diag requests', () => {
     expect(mptcp.length).toBe(80);
     expect([mptcp.readUInt16LE(72), mptcp.readUInt16LE(74), mptcp.readUInt32LE(76)]).toEqual([8, 3, 262]);
     expect(() => dumpRequest(1, { family: 4, protocol: 'icmp', states: 1 })).toThrow(/no dump of ICMP/);
+  });
+
+  it('asks for TCP of both families with the original request (TCPDIAG_GETSOCK, struct inet_diag_req)', () => {
+    const both = dumpRequest(5, { family: 'both', protocol: 'tcp', states: 0xffffffff });
+    expect(both.length).toBe(76);
+    expect([both.readUInt32LE(0), both.readUInt16LE(4), both.readUInt16LE(6), both.readUInt32LE(8)]).toEqual([76, 18, 0x301, 5]);
+    // idiag_ext asks for tcp_info; idiag_states follows the 48-byte inet_diag_sockid
+    expect([both[19], both.readUInt32LE(68), both.readUInt32LE(72)]).toEqual([2, 0xffffffff, 0]);
+    expect(dumpRequest(5, { family: 'both', protocol: 'tcp', states: 1 << 10, info: false })[19]).toBe(0);
+    expect(() => dumpRequest(1, { family: 'both', protocol: 'udp', states: 1 })).toThrow(/TCP's alone/);
   });
 });

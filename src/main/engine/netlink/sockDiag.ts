@@ -11,6 +11,8 @@ import { TCP_STATE_BY_CODE, type ProcNetRow } from '../sources/procNet';
 
 export const NETLINK_SOCK_DIAG = 4;
 export const SOCK_DIAG_BY_FAMILY = 20;
+/** The original inet_diag request (struct inet_diag_req): TCP of both families in one dump. */
+export const TCPDIAG_GETSOCK = 18;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const NLMSG_OVERRUN = 4;
@@ -41,6 +43,8 @@ const NLMSG_HDRLEN = 16;
 const DIAG_MSG_LEN = 72;
 /** struct inet_diag_req_v2 */
 const DIAG_REQ_LEN = 56;
+/** struct inet_diag_req (TCPDIAG_GETSOCK): family, lengths, ext, inet_diag_sockid (48), states, dbs */
+const COMPAT_REQ_LEN = 60;
 
 const TCP_CLOSE = 7;
 /** Every state, bound-only sockets included (bit 13; older kernels ignore it). */
@@ -48,7 +52,12 @@ export const ALL_STATES = 0xffffffff;
 export const LISTEN_STATES = 1 << 10;
 
 export interface DumpSpec {
-  family: Family;
+  /**
+   * 'both': TCP of both families in one TCPDIAG_GETSOCK dump, whose family is AF_UNSPEC. The kernel walks its
+   * socket tables once per dump, and the walk costs about as much as a family's sockets (at 10,000 IPv4 TCP
+   * sockets a v6 dump that finds none takes a third of the v4 one's time), so one dump instead of two saves that.
+   */
+  family: Family | 'both';
   protocol: Protocol;
   /** Bit per kernel state to dump. */
   states: number;
@@ -79,6 +88,7 @@ function kernelProtocol(protocol: Protocol): number {
  * Raw sockets are asked for with IPPROTO_RAW, which dumps every raw socket of the family.
  */
 export function dumpRequest(seq: number, spec: DumpSpec, littleEndian = true): Buffer {
+  if (spec.family === 'both') return compatRequest(seq, spec, littleEndian);
   const proto = kernelProtocol(spec.protocol);
   const attrLen = proto > 255 ? 8 : 0;
   const len = NLMSG_HDRLEN + DIAG_REQ_LEN + attrLen;
@@ -100,6 +110,24 @@ export function dumpRequest(seq: number, spec: DumpSpec, littleEndian = true): B
     u16(INET_DIAG_REQ_PROTOCOL, 74);
     u32(proto, 76);
   }
+  return b;
+}
+
+/** A TCPDIAG_GETSOCK dump request: the same answers as SOCK_DIAG_BY_FAMILY's, for TCP of every family. */
+function compatRequest(seq: number, spec: DumpSpec, littleEndian: boolean): Buffer {
+  if (spec.protocol !== 'tcp') throw new RangeError(`a dump of both families is TCP's alone, not ${spec.protocol}'s`);
+  const len = NLMSG_HDRLEN + COMPAT_REQ_LEN;
+  const b = Buffer.alloc(len);
+  const u32 = (v: number, at: number): number => (littleEndian ? b.writeUInt32LE(v >>> 0, at) : b.writeUInt32BE(v >>> 0, at));
+  const u16 = (v: number, at: number): number => (littleEndian ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
+  u32(len, 0);
+  u16(TCPDIAG_GETSOCK, 4);
+  u16(NLM_F_REQUEST | NLM_F_DUMP, 6);
+  u32(seq, 8);
+  u32(0, 12);
+  b[16] = AF_INET; // idiag_family: ignored by a dump, which asks for AF_UNSPEC
+  b[19] = spec.info !== false ? 1 << (INET_DIAG_INFO - 1) : 0; // idiag_ext
+  u32(spec.states, NLMSG_HDRLEN + 52);
   return b;
 }
 
@@ -204,7 +232,7 @@ export class DiagParser {
         }
         if (type === NLMSG_OVERRUN) {
           chunk.errors.push({ offset: off, reason: 'the kernel reported an overrun: messages were lost' });
-        } else if (type === SOCK_DIAG_BY_FAMILY) {
+        } else if (type === SOCK_DIAG_BY_FAMILY || type === TCPDIAG_GETSOCK) {
           const r = this.message(buf, off + NLMSG_HDRLEN, off + msgLen, protocol);
           if (typeof r === 'string') chunk.errors.push({ offset: off, reason: r });
           else if (r !== null) out.push(r);

@@ -114,6 +114,8 @@ class NamespaceView {
   fromHelper = 0;
   /** Rows the last poll's MPTCP dumps gave. */
   private mptcpRows = 0;
+  /** TCP is dumped for both families at once (see DumpSpec), until the kernel refuses that request. */
+  bothFamilies = true;
 
   /**
    * `enter`: runs a function with this thread in the namespace (identity for our own). `procNet`: its
@@ -217,21 +219,34 @@ class NamespaceView {
     this.parser.rotate();
     const plan: DumpSpec[] = [];
     for (const protocol of PROTOCOLS) {
+      const states = this.listenersOnly ? (protocol === 'tcp' || protocol === 'mptcp' ? LISTEN_STATES : 1 << 7) : ALL_STATES;
+      // TCP in one dump of both families (TCPDIAG_GETSOCK), unless this kernel refused that one
+      if (protocol === 'tcp' && this.bothFamilies) {
+        plan.push({ family: 'both', protocol, states, info: this.counters });
+        continue;
+      }
       for (const family of FAMILIES) {
         const key = `${protocol}/${family}`;
         const said = this.unsupported.get(key);
         if (said !== undefined && poll - said < RETRY_UNSUPPORTED_EVERY) continue;
         this.unsupported.delete(key);
-        const states = this.listenersOnly ? (protocol === 'tcp' || protocol === 'mptcp' ? LISTEN_STATES : 1 << 7) : ALL_STATES;
         plan.push({ family, protocol, states, info: this.counters });
       }
     }
     const got: DiagRow[] = [];
     const outcomes = this.dumpPlan(plan, got, this.streamFor(poll), meanwhile);
-    plan.forEach((spec, k) => {
-      const out = outcomes[k] as DumpOutcome;
+    const report = (spec: DumpSpec, out: DumpOutcome): void => {
       const name = `${spec.protocol}${spec.family === 6 ? '6' : ''}`;
       if (out.error !== null) {
+        if (spec.family === 'both') {
+          // a kernel without the original request: a dump per family, from now on and for this poll
+          this.bothFamilies = false;
+          for (const family of FAMILIES) {
+            const one: DumpSpec = { ...spec, family };
+            report(one, this.dumper.dump(one, this.parser, got));
+          }
+          return;
+        }
         if (UNSUPPORTED.has(out.error)) {
           this.unsupported.set(`${spec.protocol}/${spec.family}`, poll);
           return;
@@ -240,7 +255,8 @@ class NamespaceView {
       }
       if (out.interrupted) warnings.push(`the ${name} dump${where} kept changing under churn; listed as last read`);
       for (const e of out.errors) warnings.push(`sock_diag ${name}${where} at byte ${e.offset}: ${e.reason}`);
-    });
+    };
+    plan.forEach((spec, k) => report(spec, outcomes[k] as DumpOutcome));
     for (const r of withoutSubflows(got, this.mptcpRows > 0)) rows.push(this.kernelRow(r));
     this.procTables(rows, warnings);
   }
