@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Socket as TcpSocket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { NetlinkSource } from '../../../src/main/engine/sources/netlink';
+import { mptcpInUse, NetlinkSource } from '../../../src/main/engine/sources/netlink';
 import { DiagSocket } from '../../../src/main/engine/netlink/transport';
 import { createSource } from '../../../src/main/engine/sources';
 import { Monitor } from '../../../src/main/engine/monitor';
@@ -264,6 +267,59 @@ describe.runIf(canNetns)('closed connections through the monitor', () => {
     } finally {
       await monitor.stop();
       await c.stop();
+    }
+  });
+});
+
+describe("netlink source: MPTCP's dumps only where /proc/net/protocols counts MPTCP sockets", () => {
+  const MPTCP_LISTENER = String.raw`
+import socket, sys
+m = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); m.bind(('127.0.0.1', 0)); m.listen()
+print(m.getsockname()[1], flush=True)
+sys.stdin.read()
+`;
+  const children: Child[] = [];
+  const roots: string[] = [];
+  afterAll(async () => {
+    for (const c of children) await c.stop();
+    for (const r of roots) rmSync(r, { recursive: true, force: true });
+  });
+
+  it('dumps MPTCP where the count says there is some; trusts a count of none until a check dump finds some', async () => {
+    const listener = await spawnReady(PYTHON, ['-c', MPTCP_LISTENER], { stdin: true });
+    children.push(listener);
+    const port = Number(listener.firstLine);
+    const kinds = (sockets: readonly Socket[]): string[] => sockets.filter((s) => s.localPort === port).map((s) => `${s.protocol} ${s.state}`);
+    // the real count: one MPTCP listener at least
+    expect(mptcpInUse(readFileSync('/proc/net/protocols', 'utf8'))).toBeGreaterThanOrEqual(1);
+    const real = new NetlinkSource({ helperThreads: false, closedEvents: false, namespaces: false });
+    try {
+      expect(kinds((await real.list()).sockets)).toEqual(['mptcp LISTEN']);
+      expect(real.mptcpDumps).toBe(2);
+    } finally {
+      real.close();
+    }
+    // a /proc whose net/protocols counts none (as a kernel without MPTCP's accounting would): no MPTCP dump,
+    // and the listener shows as the TCP socket under it, until the check poll's dump finds it
+    const root = mkdtempSync(join(tmpdir(), 'pw-protocols-'));
+    roots.push(root);
+    mkdirSync(join(root, 'net'));
+    const zero = readFileSync('/proc/net/protocols', 'utf8').replace(/^(MPTCP(?:v6)?\s+\d+\s+)\d+/gm, '$10');
+    expect(mptcpInUse(zero)).toBe(0);
+    writeFileSync(join(root, 'net', 'protocols'), zero);
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3\nbtime 1700000000\n');
+    const counted = new NetlinkSource({ helperThreads: false, closedEvents: false, namespaces: false, procRoot: root });
+    try {
+      expect(kinds((await counted.list()).sockets)).toEqual(['tcp LISTEN']);
+      expect(counted.mptcpDumps).toBe(0);
+      for (let poll = 1; poll < 30; poll++) await counted.list();
+      expect(counted.mptcpDumps).toBe(0);
+      expect(kinds((await counted.list()).sockets)).toEqual(['mptcp LISTEN']); // poll 30: the check
+      expect(counted.mptcpDumps).toBe(2);
+      expect(kinds((await counted.list()).sockets)).toEqual(['mptcp LISTEN']); // and from then on
+      expect(counted.mptcpDumps).toBe(2);
+    } finally {
+      counted.close();
     }
   });
 });

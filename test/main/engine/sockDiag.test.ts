@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { formatEndpoint, formatLocal, PROTOCOLS, SOCKET_STATES, type Protocol } from '../../../src/shared/model';
 import { DiagParser, dumpRequest, type DiagRow } from '../../../src/main/engine/netlink/sockDiag';
 import { FIXTURES } from '../../helpers/paths';
+import { mptcpInUse } from '../../../src/main/engine/sources/netlink';
 
 /**
  * The sock_diag parser against dumps recorded on a real kernel (test/fixtures/netlink, see its README), checked
@@ -289,6 +290,18 @@ describe('sock_diag parser on corrupted input', () => {
   it('ignores a buffer length beyond the buffer', () => {
     const b = datagrams('tcp4.bin')[0] as Buffer;
     expect(() => new DiagParser().parse(b, b.length * 4, 'tcp', null, [])).not.toThrow();
+  });
+});
+
+describe("/proc/net/protocols' MPTCP count", () => {
+  it('sums the sockets column of MPTCP and MPTCPv6 (recorded with one listener of each)', () => {
+    expect(mptcpInUse(readFileSync(join(DIR, 'protocols.txt'), 'utf8'))).toBe(2);
+  });
+  it('is unknown (null) without MPTCP lines or with a column that is not a number', () => {
+    expect(mptcpInUse('protocol  size sockets\nTCP 2304 5\n')).toBeNull();
+    expect(mptcpInUse('MPTCP 1936 x\n')).toBeNull();
+    expect(mptcpInUse('MPTCP 1936\n')).toBeNull();
+    expect(mptcpInUse('')).toBeNull();
   });
 });
 
