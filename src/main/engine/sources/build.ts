@@ -130,7 +130,13 @@ export class SocketBuilder {
   readonly processes: ProcessTable;
   private readonly euid: number;
   private readonly nested: boolean;
-  private builtByInode = new Map<number, Socket>();
+  /**
+   * Last poll's and this poll's sockets with an inode, with the last build that listed each. One map, pruned
+   * after each build, rather than a new one filled each poll: ten thousand inserts into a growing Map cost a
+   * steady poll more than everything else the build loop does for an unchanged socket.
+   */
+  private readonly built = new Map<number, { socket: Socket; seen: number }>();
+  private builds = 0;
   private builtById = new Map<string, Socket>();
   private readonly keep: boolean;
 
@@ -168,8 +174,9 @@ export class SocketBuilder {
     let lastUid: number | null = null;
     let lastUser: string | null = null;
     const sockets: Socket[] = [];
-    const byInode = new Map<number, Socket>();
     const byId = new Map<string, Socket>();
+    const built = this.built;
+    const now = ++this.builds;
     for (const r of rows) {
       poll.of(r);
       const { pid, pids, process, noOwner } = o;
@@ -187,7 +194,8 @@ export class SocketBuilder {
       const netns = r.netns ?? null;
       let id: string | null = null;
       let before: Socket | undefined;
-      if (r.inode !== 0) before = keep ? this.builtByInode.get(r.inode) : undefined;
+      let entry: { socket: Socket; seen: number } | undefined;
+      if (r.inode !== 0) before = keep ? (entry = built.get(r.inode))?.socket : undefined;
       else before = this.builtById.get((id = kernelRowId(r)));
       if (
         before !== undefined &&
@@ -209,8 +217,8 @@ export class SocketBuilder {
         before.netns === netns &&
         samePids(before.pids, pids)
       ) {
-        if (r.inode !== 0) byInode.set(r.inode, before);
-        else byId.set(before.id, before);
+        if (entry !== undefined) entry.seen = now;
+        else if (r.inode === 0) byId.set(before.id, before);
         sockets.push(before);
         continue;
       }
@@ -218,10 +226,14 @@ export class SocketBuilder {
       setOwner(socket, o);
       // inode-less ones by id also for a one-off listing: mayRepeatIds needs them
       if (r.inode === 0) byId.set(socket.id, socket);
-      else if (keep) byInode.set(r.inode, socket);
+      else if (entry !== undefined) {
+        entry.socket = socket;
+        entry.seen = now;
+      } else if (keep) built.set(r.inode, { socket, seen: now });
       sockets.push(socket);
     }
-    this.builtByInode = byInode;
+    // what this poll did not list is gone
+    for (const [inode, e] of built) if (e.seen !== now) built.delete(inode);
     this.builtById = byId;
     this.processes.end();
     return { sockets: mayRepeatIds(sockets, byId) ? uniqueIds(sockets) : sockets, warnings };
