@@ -71,25 +71,31 @@ describe.runIf(canNetns)('netlink source: what /proc/net could not tell', () => 
           }),
       ),
     );
+    // and a bound-only socket, which a steady poll dumps on this thread while the helper dumps the rest
+    const bound = await spawnReady(PYTHON, ['-c', BOUND_ONLY], { stdin: true });
+    const boundPort = Number(bound.firstLine);
     const streamed = new NetlinkSource({ closedEvents: false });
     const here = new NetlinkSource({ helperThreads: false, closedEvents: false });
     const mine = (sockets: readonly Socket[]): string[] =>
       sockets
-        .filter((s) => s.pid === process.pid && s.protocol === 'tcp')
-        .map((s) => `${s.id} ${s.state} ${s.bytesIn} ${s.bytesOut}`)
+        .filter((s) => (s.pid === process.pid || s.pid === bound.pid) && s.protocol === 'tcp')
+        .map((s) => `${s.id} ${s.state} ${s.localPort} ${s.bytesIn} ${s.bytesOut}`)
         .sort();
     try {
       // every connection accepted (a queued one has no inode yet), so that nothing changes from here on
-      await waitFor(async () => (mine((await here.list()).sockets).length === 101 ? true : undefined), 5000, 'all 50 accepted');
+      await waitFor(async () => (mine((await here.list()).sockets).length === 102 ? true : undefined), 5000, 'all 50 accepted');
       await streamed.list();
       for (let i = 0; i < 3; i++) {
         const a = mine((await streamed.list()).sockets);
         const b = mine((await here.list()).sockets);
         expect(streamed.dumpsFromHelper).toBeGreaterThan(0);
         expect(a).toEqual(b);
-        expect(a.length).toBe(101);
+        expect(a.length).toBe(102);
+        expect(a.filter((k) => k.includes(' BOUND ')).length).toBe(1);
+        expect(a.some((k) => k.includes(` BOUND ${boundPort} `))).toBe(true);
       }
     } finally {
+      await bound.stop();
       streamed.close();
       here.close();
       for (const c of clients) c.destroy();
@@ -434,6 +440,14 @@ describe.runIf(canNetns)('netlink source under churn', () => {
 });
 
 /** Every kind of socket, held by one process. */
+/** A TCP socket bound to a loopback port that never listens nor connects; prints the port. */
+const BOUND_ONLY = String.raw`
+import socket, sys
+b = socket.socket(); b.bind(('127.0.0.1', 0))
+print(b.getsockname()[1], flush=True)
+sys.stdin.read()
+`;
+
 const WORLD = String.raw`
 import socket, sys, time
 keep = []

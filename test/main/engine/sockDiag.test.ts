@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { formatEndpoint, formatLocal, PROTOCOLS, SOCKET_STATES, type Protocol } from '../../../src/shared/model';
 import { DiagParser, dumpRequest, type DiagRow } from '../../../src/main/engine/netlink/sockDiag';
 import { FIXTURES } from '../../helpers/paths';
-import { mptcpInUse } from '../../../src/main/engine/sources/netlink';
+import { addBoundRows, mptcpInUse } from '../../../src/main/engine/sources/netlink';
 
 /**
  * The sock_diag parser against dumps recorded on a real kernel (test/fixtures/netlink, see its README), checked
@@ -174,6 +174,23 @@ describe('sock_diag parser on recorded dumps', () => {
     const fields = (r: DiagRow): string => [keyOf(r, iface), r.family, r.inode, r.uid, r.ifindex, r.v6only, r.bytesIn, r.bytesOut].join(' ');
     expect(both.rows.map(fields).sort()).toEqual(tcp.map(fields).sort());
     expect(new Set(both.rows.map((r) => r.family))).toEqual(new Set([4, 6]));
+  });
+
+  it('adds a dump of bound-only sockets to a dump of the other states without listing any socket twice', () => {
+    const all = parseFile('tcp46.bin', 'tcp').rows;
+    const bound = all.filter((r) => r.state === 'BOUND');
+    const rest = all.filter((r) => r.state !== 'BOUND');
+    expect(bound.length).toBe(1);
+    const got = [...rest];
+    addBoundRows(got, rest, bound);
+    expect(got.map((r) => r.inode).sort()).toEqual(all.map((r) => r.inode).sort());
+    // it listened between the two walks: the rest's dump has it as a listener, and that row alone is kept
+    const listening = { ...(bound[0] as DiagRow), state: 'LISTEN' as const };
+    const moved = [...rest, listening];
+    const after = [...moved];
+    addBoundRows(after, moved, bound);
+    expect(after.filter((r) => r.inode === listening.inode)).toEqual([listening]);
+    expect(after.length).toBe(all.length);
   });
 
   it('hands back last poll rows for unchanged sockets, new ones for changed', () => {

@@ -50,6 +50,8 @@ const TCP_CLOSE = 7;
 /** Every state, bound-only sockets included (bit 13; older kernels ignore it). */
 export const ALL_STATES = 0xffffffff;
 export const LISTEN_STATES = 1 << 10;
+/** TCPF_BOUND_INACTIVE: bound, neither listening nor connecting (Linux 6.8+; older kernels dump none). */
+export const BOUND_STATE = 1 << 13;
 
 export interface DumpSpec {
   /**

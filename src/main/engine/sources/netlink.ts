@@ -7,6 +7,7 @@ import { DumpStream } from '../netlink/dumpStream';
 import { DiagSocket, errnoText, type DumpOutcome } from '../netlink/transport';
 import {
   ALL_STATES,
+  BOUND_STATE,
   DiagParser,
   LISTEN_STATES,
   NETLINK_SOCK_DIAG,
@@ -114,6 +115,18 @@ export function mptcpInUse(protocols: string): number | null {
   return total;
 }
 
+/**
+ * Appends to `got` the bound-only TCP rows of a dump of that state alone, taken beside `rest`, a dump of every
+ * other state: a socket that listened or connected between the two walks is in both, and its row from `rest`
+ * (the state it went on to) is the one kept. No socket is listed twice.
+ */
+export function addBoundRows(got: DiagRow[], rest: readonly DiagRow[], bound: readonly DiagRow[]): void {
+  if (bound.length === 0) return;
+  const seen = new Set<number>();
+  for (const r of rest) if (r.inode !== 0) seen.add(r.inode);
+  for (const r of bound) if (!seen.has(r.inode)) got.push(r);
+}
+
 /** Network namespaces are looked for again every this many polls (a container started since). */
 const NAMESPACE_SCAN_EVERY = 5;
 
@@ -142,6 +155,8 @@ class NamespaceView {
   mptcpCountTrusted = true;
   /** MPTCP dumps the last poll planned (for tests and diagnostics). */
   mptcpDumps = 0;
+  /** A second dump socket, for what this thread dumps while the helper uses the first (see boundHere). */
+  private side: DiagSocket | null = null;
 
   /**
    * `enter`: runs a function with this thread in the namespace (identity for our own). `procNet`: its
@@ -223,6 +238,8 @@ class NamespaceView {
 
   close(): void {
     this.dumper.close();
+    this.side?.close();
+    this.side = null;
     this.events?.close();
     this.events = null;
   }
@@ -325,7 +342,13 @@ class NamespaceView {
       return out;
     };
     if (!stream?.usable || plan.length === 0) return plan.map(dumpHere);
-    const requests = plan.map((spec) => this.dumper.nextRequest(spec));
+    // The kernel's walk of bound-only sockets (every bind bucket, about a fifth of a TCP dump's time at 10,000
+    // connections) runs here on a socket of its own while the helper dumps the rest: both cores share the
+    // kernel's part (see boundHere).
+    const split = plan.findIndex((spec) => spec.family === 'both' && spec.states === ALL_STATES);
+    const sent = split < 0 ? plan : plan.map((spec, k) => (k === split ? { ...spec, states: ALL_STATES & ~BOUND_STATE } : spec));
+    const bound: { rows: DiagRow[]; out: DumpOutcome | null } = { rows: [], out: null };
+    const requests = sent.map((spec) => this.dumper.nextRequest(spec));
     const parts = plan.map((): { rows: DiagRow[]; out: DumpOutcome; done: boolean } => ({
       rows: [],
       out: { error: null, interrupted: false, errors: [] },
@@ -342,7 +365,10 @@ class NamespaceView {
         for (const e of c.errors) if (part.out.errors.length < 20) part.out.errors.push(e);
         if (c.done) part.done = true;
       },
-      meanwhile,
+      () => {
+        meanwhile?.();
+        if (split >= 0) bound.out = this.boundHere(plan[split] as DumpSpec, bound.rows);
+      },
     );
     if (!stream.usable) {
       // the helper stalled and may still sit in recv on this socket: dump on a new one from now on
@@ -355,10 +381,49 @@ class NamespaceView {
         for (const r of part.rows) got.push(r);
         if (spec.protocol === 'mptcp') this.mptcpRows += part.rows.length;
         this.fromHelper++;
+        if (k === split && part.out.error === null) return this.addBound(spec, got, part.rows, bound, part.out);
         return part.out;
       }
+      // taken again here whole, bound-only sockets included
       return dumpHere(spec);
     });
+  }
+
+  /**
+   * This poll's bound-only TCP sockets, dumped on this thread's own socket while the helper dumps the rest;
+   * null when that socket failed (addBound then dumps them on the main one).
+   */
+  private boundHere(spec: DumpSpec, rows: DiagRow[]): DumpOutcome | null {
+    try {
+      this.side ??= this.reopen();
+      return this.side.dump({ ...spec, states: BOUND_STATE }, this.parser, rows);
+    } catch {
+      this.side?.close();
+      this.side = null;
+      rows.length = 0;
+      return null;
+    }
+  }
+
+  /**
+   * Adds boundHere's rows to `got` (see addBoundRows), where `rest` is the helper's dump of every other TCP
+   * state; when that socket failed or its dump did not finish, they are dumped again here.
+   */
+  private addBound(
+    spec: DumpSpec,
+    got: DiagRow[],
+    rest: readonly DiagRow[],
+    bound: { rows: DiagRow[]; out: DumpOutcome | null },
+    out: DumpOutcome,
+  ): DumpOutcome {
+    let b = bound.out;
+    let rows = bound.rows;
+    if (b === null || b.error !== null || b.interrupted) {
+      rows = [];
+      b = this.dumper.dump({ ...spec, states: BOUND_STATE }, this.parser, rows);
+    }
+    addBoundRows(got, rest, rows);
+    return { error: b.error, interrupted: b.interrupted || out.interrupted, errors: [...out.errors, ...b.errors].slice(0, 20) };
   }
 
   /** What sock_diag cannot dump, from /proc/net (see PROC_TABLES). */
