@@ -10,6 +10,36 @@ const SHOWN = 5;
 
 const time = (t: number): string => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
+interface LegendEntry {
+  id: string;
+  label: string;
+  color: string;
+  /** the ceiling's dashed line, not a stacked area */
+  line: boolean;
+}
+
+/** The chart's legend, from the series it draws: one entry per stacked series, then the ceiling. */
+function TrafficLegend({ entries }: { entries: readonly LegendEntry[] }): ReactElement {
+  return (
+    <ul className="recharts-default-legend" style={{ padding: 0, margin: 0, textAlign: 'center' }}>
+      {entries.map((e) => (
+        <li key={e.id} className="recharts-legend-item" style={{ display: 'inline-block', marginRight: 10 }}>
+          <svg width={8} height={8} viewBox="0 0 8 8" style={{ marginRight: 4, verticalAlign: 'middle' }} aria-hidden="true">
+            {e.line ? (
+              <line x1={0} y1={4} x2={8} y2={4} stroke={e.color} strokeDasharray="2 1" strokeWidth={2} />
+            ) : (
+              <rect width={8} height={8} fill={e.color} />
+            )}
+          </svg>
+          <span className="recharts-legend-item-text" style={{ color: e.line ? 'var(--text)' : e.color }}>
+            {e.label}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /**
  * Traffic over the last ten minutes, stacked by process or by remote host (the busiest five, then `other`),
  * under the interfaces' throughput as the ceiling. From the store's bounded series: opening the panel shows
@@ -30,6 +60,18 @@ export function TrafficChart({
     [traffic, kind, hostName],
   );
   const data = useMemo(() => withCeiling(stack.data, rates), [stack, rates]);
+  const entries = useMemo(
+    (): LegendEntry[] => [
+      ...stack.series.map((s, i) => ({
+        id: s.id,
+        label: s.label.length > 28 ? `${s.label.slice(0, 27)}…` : s.label,
+        color: COLORS[s.id === 'other' ? COLORS.length - 1 : i % (COLORS.length - 1)] as string,
+        line: false,
+      })),
+      { id: 'ceiling', label: 'all interfaces', color: 'var(--text)', line: true },
+    ],
+    [stack],
+  );
   return (
     <figure data-testid="chart-traffic" data-kind={kind} data-top={stack.series[0]?.label ?? ''} data-series={stack.series.length}>
       <figcaption className="chart-caption">
@@ -51,16 +93,17 @@ export function TrafficChart({
           <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={time} minTickGap={40} stroke="var(--muted)" fontSize={11} />
           <YAxis tickFormatter={(v) => formatRate(Number(v))} stroke="var(--muted)" fontSize={11} width={70} />
           <Tooltip labelFormatter={(t) => time(Number(t))} formatter={(v) => formatRate(Number(v))} />
-          <Legend iconSize={8} wrapperStyle={{ fontSize: 11 }} />
-          {stack.series.map((s, i) => (
+          {/* our own entries: recharts' registered payload was seen listing the ceiling four times on a busy machine */}
+          <Legend wrapperStyle={{ fontSize: 11 }} content={() => <TrafficLegend entries={entries} />} />
+          {entries.slice(0, -1).map((e) => (
             <Area
-              key={s.id}
+              key={e.id}
               type="monotone"
-              dataKey={s.id}
-              name={s.label.length > 28 ? `${s.label.slice(0, 27)}…` : s.label}
+              dataKey={e.id}
+              name={e.label}
               stackId="traffic"
-              stroke={COLORS[s.id === 'other' ? COLORS.length - 1 : i % (COLORS.length - 1)]}
-              fill={COLORS[s.id === 'other' ? COLORS.length - 1 : i % (COLORS.length - 1)]}
+              stroke={e.color}
+              fill={e.color}
               fillOpacity={0.4}
               isAnimationActive={false}
               dot={false}
