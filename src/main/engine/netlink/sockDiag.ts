@@ -84,6 +84,24 @@ function kernelProtocol(protocol: Protocol): number {
   }
 }
 
+/** A dump request of `type` with a `body` bytes long after its netlink header, which is filled in. */
+function dumpMessage(
+  type: number,
+  body: number,
+  seq: number,
+  littleEndian: boolean,
+): { b: Buffer; u16: (v: number, at: number) => number; u32: (v: number, at: number) => number } {
+  const b = Buffer.alloc(NLMSG_HDRLEN + body);
+  const u32 = (v: number, at: number): number => (littleEndian ? b.writeUInt32LE(v >>> 0, at) : b.writeUInt32BE(v >>> 0, at));
+  const u16 = (v: number, at: number): number => (littleEndian ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
+  u32(b.length, 0);
+  u16(type, 4);
+  u16(NLM_F_REQUEST | NLM_F_DUMP, 6);
+  u32(seq, 8);
+  u32(0, 12);
+  return { b, u16, u32 };
+}
+
 /**
  * A SOCK_DIAG_BY_FAMILY dump request. TCP asks for tcp_info (INET_DIAG_INFO: bytes and RTT). MPTCP's protocol
  * number does not fit the request's byte, so it travels in an INET_DIAG_REQ_PROTOCOL attribute, as ss sends it.
@@ -93,15 +111,7 @@ export function dumpRequest(seq: number, spec: DumpSpec, littleEndian = true): B
   if (spec.family === 'both') return compatRequest(seq, spec, littleEndian);
   const proto = kernelProtocol(spec.protocol);
   const attrLen = proto > 255 ? 8 : 0;
-  const len = NLMSG_HDRLEN + DIAG_REQ_LEN + attrLen;
-  const b = Buffer.alloc(len);
-  const u32 = (v: number, at: number): number => (littleEndian ? b.writeUInt32LE(v >>> 0, at) : b.writeUInt32BE(v >>> 0, at));
-  const u16 = (v: number, at: number): number => (littleEndian ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
-  u32(len, 0);
-  u16(SOCK_DIAG_BY_FAMILY, 4);
-  u16(NLM_F_REQUEST | NLM_F_DUMP, 6);
-  u32(seq, 8);
-  u32(0, 12);
+  const { b, u16, u32 } = dumpMessage(SOCK_DIAG_BY_FAMILY, DIAG_REQ_LEN + attrLen, seq, littleEndian);
   b[16] = spec.family === 4 ? AF_INET : AF_INET6;
   b[17] = proto & 0xff;
   b[18] = (spec.protocol === 'tcp' || spec.protocol === 'mptcp') && spec.info !== false ? 1 << (INET_DIAG_INFO - 1) : 0;
@@ -118,15 +128,7 @@ export function dumpRequest(seq: number, spec: DumpSpec, littleEndian = true): B
 /** A TCPDIAG_GETSOCK dump request: the same answers as SOCK_DIAG_BY_FAMILY's, for TCP of every family. */
 function compatRequest(seq: number, spec: DumpSpec, littleEndian: boolean): Buffer {
   if (spec.protocol !== 'tcp') throw new RangeError(`a dump of both families is TCP's alone, not ${spec.protocol}'s`);
-  const len = NLMSG_HDRLEN + COMPAT_REQ_LEN;
-  const b = Buffer.alloc(len);
-  const u32 = (v: number, at: number): number => (littleEndian ? b.writeUInt32LE(v >>> 0, at) : b.writeUInt32BE(v >>> 0, at));
-  const u16 = (v: number, at: number): number => (littleEndian ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
-  u32(len, 0);
-  u16(TCPDIAG_GETSOCK, 4);
-  u16(NLM_F_REQUEST | NLM_F_DUMP, 6);
-  u32(seq, 8);
-  u32(0, 12);
+  const { b, u32 } = dumpMessage(TCPDIAG_GETSOCK, COMPAT_REQ_LEN, seq, littleEndian);
   b[16] = AF_INET; // idiag_family: ignored by a dump, which asks for AF_UNSPEC
   b[19] = spec.info !== false ? 1 << (INET_DIAG_INFO - 1) : 0; // idiag_ext
   u32(spec.states, NLMSG_HDRLEN + 52);
