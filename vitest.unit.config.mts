@@ -35,6 +35,7 @@ export default defineConfig({
       'test/main/engine/tableStream.test.ts',
       'test/main/engine/traffic.test.ts',
       'test/main/engine/units.test.ts',
+      'test/main/engine/walkShare.test.ts',
       'test/main/server/tokenFile.test.ts',
     ],
     environment: 'node',

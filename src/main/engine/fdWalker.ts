@@ -8,17 +8,18 @@ export type WalkedProcess = [pid: number, names: string[], values: number[]] | [
 /**
  * The walker thread's whole program. Self-contained on purpose: it is handed to the Worker as source text
  * (`eval`), so it works the same from every bundle (CLI, monitor worker, Electron main) without a file path.
- * It takes pids from a shared counter until none are left, so two threads split the work by pace.
+ * It takes pids from the back of the list (the smallest tables) while the caller takes them from the front
+ * (see WalkShare), so two threads split the work by pace.
  */
 function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLinks, inodeOf: typeof socketLinkInode): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const fs = require('node:fs') as typeof import('node:fs');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const { procRoot, pids, next, tables, koffiPath } = workerData as {
+  const { procRoot, pids, flags, tables, koffiPath } = workerData as {
     procRoot: string;
     pids: number[];
-    next: Int32Array;
+    flags: Int32Array;
     tables: string[];
     koffiPath: string | null;
   };
@@ -49,9 +50,8 @@ function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLin
   }
   parentPort?.postMessage({ type: 'tables', texts });
   const out: Array<[number, string[], number[]] | [number, 'denied']> = [];
-  for (;;) {
-    const i = Atomics.add(next, 0, 1);
-    if (i >= pids.length) break;
+  // from the back: where the caller has been, the rest is read
+  for (let i = pids.length - 1; i >= 0 && Atomics.compareExchange(flags, i, 0, 2) === 0; i--) {
     const pid = pids[i] as number;
     let names: string[];
     try {
@@ -80,6 +80,31 @@ function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLin
   parentPort?.postMessage({ type: 'walked', out });
 }
 
+/**
+ * Who reads which process of a first poll's shared walk: the caller from the front of the list (the largest
+ * tables first), the walker thread from the back. One flag per process, taken with compareExchange: each is
+ * read once, and each side stops where it meets the other. The walker boots late (a thread takes 30 to 60 ms
+ * here, longer than the poll's dump) and runs cold code: when both took from the front, it claimed a large
+ * table just before the end, and the caller waited 10 to 20 ms for it; from the back it takes small ones.
+ */
+export class WalkShare {
+  readonly flags: Int32Array;
+  private at = 0;
+
+  constructor(readonly size: number) {
+    this.flags = new Int32Array(new SharedArrayBuffer(Math.max(1, size) * 4));
+  }
+
+  /** The caller's next index into the pids, or -1 once the rest is the walker's. */
+  next(): number {
+    if (this.at >= this.size) return -1;
+    const i = this.at++;
+    if (Atomics.compareExchange(this.flags, i, 0, 1) === 0) return i;
+    this.at = this.size;
+    return -1;
+  }
+}
+
 export interface Walker {
   /** The socket tables' text by path (null: read it yourself). */
   tables: Promise<Record<string, string | null>>;
@@ -88,12 +113,12 @@ export interface Walker {
 }
 
 /**
- * Starts a walker thread that first reads the socket `tables`, then walks `pids`, sharing `next` (an index
- * into pids) with the caller, who starts walking at once: a cold poll reads every descriptor on the machine
+ * Starts a walker thread that first reads the socket `tables`, then walks `pids`, sharing them with the caller
+ * through `share` (the caller takes share.next() until -1), who starts walking at once: a cold poll reads every descriptor on the machine
  * (about 5 µs each) and has the kernel format every table, and two cores do both at the same time.
  * The promises reject if the walker could not run (the caller then does the rest itself).
  */
-export function startWalker(procRoot: string, pids: number[], next: Int32Array, tables: string[]): Walker {
+export function startWalker(procRoot: string, pids: number[], share: WalkShare, tables: string[]): Walker {
   // required here: a CLI start that walks in no thread loads no node:worker_threads
   const { Worker } = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
   let koffiPath: string | null = null;
@@ -104,7 +129,7 @@ export function startWalker(procRoot: string, pids: number[], next: Int32Array, 
   }
   const worker = new Worker(`(${walkerMain.toString()})(${[koffiLinks, fsLinks, socketLinkInode].map((f) => f.toString()).join(', ')})`, {
     eval: true,
-    workerData: { procRoot, pids, next, tables, koffiPath },
+    workerData: { procRoot, pids, flags: share.flags, tables, koffiPath },
     // it allocates a path and a link string per descriptor: a larger nursery means fewer collections
     resourceLimits: { maxYoungGenerationSizeMb: 64 },
   });

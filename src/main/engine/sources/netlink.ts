@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { LINUX_DEFAULT_PORTS, type HostPorts } from '../../../shared/direction';
 import type { ClosedConnection, Family, Protocol, Socket, UdpCounters } from '../../../shared/model';
-import { startWalker, type Walker } from '../fdWalker';
+import { startWalker, WalkShare, type Walker } from '../fdWalker';
 import { AF_NETLINK, ifIndexToName, libc, SOCK_CLOEXEC, SOCK_DGRAM } from '../native/libc';
 import { DumpStream } from '../netlink/dumpStream';
 import { DiagSocket, errnoText, type DumpOutcome } from '../netlink/transport';
@@ -609,19 +609,19 @@ export class NetlinkSource implements SocketSource {
     if (this.polls > 0 || !this.helperThreads) return this.finish(this.dumpAll());
     // First poll: every process's descriptors must be read; a helper thread shares that walk while this one dumps.
     const pids = owners.pidsByDescriptors();
-    const next = new Int32Array(new SharedArrayBuffer(4));
+    const share = new WalkShare(pids.length);
     let walker: Walker;
     try {
-      walker = startWalker(this.procRoot, pids, next, []);
+      walker = startWalker(this.procRoot, pids, share, []);
     } catch {
       return this.finish(this.dumpAll());
     }
     walker.tables.catch(() => undefined);
     walker.walked.catch(() => undefined);
-    // the walk first, the dumps after: the walker starts late (a thread takes ~20 ms to boot) and ends on its
-    // last process, so this thread dumps while it finishes instead of waiting for it
+    // the walker boots while this thread dumps (a thread takes longer to start than the dump); then both walk,
+    // this thread the large tables, the walker the small ones (see WalkShare)
     const dumped = this.dumpAll();
-    for (let i = Atomics.add(next, 0, 1); i < pids.length; i = Atomics.add(next, 0, 1)) owners.read(pids[i] as number);
+    for (let i = share.next(); i >= 0; i = share.next()) owners.read(pids[i] as number);
     try {
       owners.prime(await walker.walked);
     } catch {

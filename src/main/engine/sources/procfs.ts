@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Family, Protocol, Socket } from '../../../shared/model';
-import { startWalker, type Walker } from '../fdWalker';
+import { startWalker, WalkShare, type Walker } from '../fdWalker';
 import type { OwnerIndex, OwnerStats } from '../owners';
 import { UserDirectory } from '../users';
 import { kernelRowId, SocketBuilder } from './build';
@@ -124,19 +124,19 @@ export class ProcfsSource implements SocketSource {
     if (!this.stream) return this.listSync();
     if (this.polls > 0) return this.build(this.streamTables(this.stream));
     const pids = this.owners.pidsByDescriptors();
-    const next = new Int32Array(new SharedArrayBuffer(4));
+    const share = new WalkShare(pids.length);
     const skip = this.emptyTables();
     const files = TABLES.filter((t) => !skip.has(t.file)).map((t) => `${this.procRoot}/net/${t.file}`);
     let walker: Walker;
     try {
-      walker = startWalker(this.procRoot, pids, next, files);
+      walker = startWalker(this.procRoot, pids, share, files);
     } catch {
       return this.listSync();
     }
     // judged below, once this thread has done its share
     walker.tables.catch(() => undefined);
     walker.walked.catch(() => undefined);
-    for (let i = Atomics.add(next, 0, 1); i < pids.length; i = Atomics.add(next, 0, 1)) this.owners.read(pids[i] as number);
+    for (let i = share.next(); i >= 0; i = share.next()) this.owners.read(pids[i] as number);
     let texts: Record<string, string | null> = {};
     try {
       texts = await walker.tables;
