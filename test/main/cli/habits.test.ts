@@ -20,6 +20,24 @@ function rows(r: CliRun): string[] {
     .map((l) => l.split(/\s+/).slice(0, 4).join(' '));
 }
 
+/** A port from 900 to 1023 that no socket of this network namespace has as its local or remote port. */
+function unusedPrivilegedPort(): number {
+  const used = new Set<number>();
+  for (const t of ['tcp', 'tcp6', 'udp', 'udp6', 'udplite', 'udplite6', 'raw', 'raw6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/net/${t}`, 'latin1');
+    } catch {
+      continue; // no such table here
+    }
+    for (const line of text.split('\n').slice(1)) {
+      for (const m of line.matchAll(/[0-9A-F]+:([0-9A-F]{4})\b/g)) used.add(parseInt(m[1] as string, 16));
+    }
+  }
+  for (let p = 900; p < 1024; p++) if (!used.has(p)) return p;
+  throw new Error('every port from 900 to 1023 is in use');
+}
+
 describe('portwatch CLI habits (ss, netstat, lsof)', { timeout: 60_000 }, () => {
   let loopback: Server;
   let everywhere: Server;
@@ -29,7 +47,11 @@ describe('portwatch CLI habits (ss, netstat, lsof)', { timeout: 60_000 }, () => 
   let all: number;
   let u: number;
   let clientPort: number;
-  /** A port nothing uses (bound, then closed). */
+  /**
+   * A port nothing uses: a privileged one that no socket has now. None is ever handed out by bind(0) or as an
+   * ephemeral port, so no test running beside this one takes it meanwhile (one closed after binding it was
+   * reused as the port of another test's connection, whose TIME_WAIT then matched).
+   */
   let free: number;
 
   const listen = (host: string): Promise<Server> =>
@@ -51,9 +73,7 @@ describe('portwatch CLI habits (ss, netstat, lsof)', { timeout: 60_000 }, () => 
       const c = connect(lo, '127.0.0.1', () => resolve(c));
     });
     clientPort = client.localPort as number;
-    const gone = await listen('127.0.0.1');
-    free = portOf(gone);
-    await new Promise((r) => gone.close(r));
+    free = unusedPrivilegedPort();
   });
   afterAll(async () => {
     client?.destroy();
