@@ -153,7 +153,7 @@ class NamespaceView {
   bothFamilies = true;
   /** Whether /proc/net/protocols' MPTCP count may decide that there is nothing to dump (see mptcpPlanned). */
   mptcpCountTrusted = true;
-  /** MPTCP dumps the last poll planned (for tests and diagnostics). */
+  /** MPTCP dumps in the last poll's plan (for tests and diagnostics). */
   mptcpDumps = 0;
   /** A second dump socket, for what this thread dumps while the helper uses the first (see boundHere). */
   private side: DiagSocket | null = null;
@@ -262,7 +262,6 @@ class NamespaceView {
     this.parser.rotate();
     const plan: DumpSpec[] = [];
     const mptcp = this.mptcpPlanned(poll);
-    this.mptcpDumps = mptcp.dump ? FAMILIES.length : 0;
     for (const protocol of PROTOCOLS) {
       if (protocol === 'mptcp' && !mptcp.dump) continue;
       const states = this.listenersOnly ? (protocol === 'tcp' || protocol === 'mptcp' ? LISTEN_STATES : 1 << 7) : ALL_STATES;
@@ -279,6 +278,7 @@ class NamespaceView {
         plan.push({ family, protocol, states, info: this.counters });
       }
     }
+    this.mptcpDumps = plan.filter((spec) => spec.protocol === 'mptcp').length;
     const got: DiagRow[] = [];
     const outcomes = this.dumpPlan(plan, got, this.streamFor(poll), meanwhile);
     const report = (spec: DumpSpec, out: DumpOutcome): void => {
