@@ -1,8 +1,11 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AddressDecoder, parseProcNet } from '../../../src/main/engine/sources/procNet';
+import type { Family, Protocol } from '../../../src/shared/model';
 import { runPortwatch, type CliRun } from '../../helpers/cli';
 import { ROOT } from '../../helpers/paths';
 
@@ -23,15 +26,27 @@ function rows(r: CliRun): string[] {
 /** A port from 900 to 1023 that no socket of this network namespace has as its local or remote port. */
 function unusedPrivilegedPort(): number {
   const used = new Set<number>();
-  for (const t of ['tcp', 'tcp6', 'udp', 'udp6', 'udplite', 'udplite6', 'raw', 'raw6']) {
+  const decoder = new AddressDecoder(endianness() === 'LE');
+  const tables: Array<[Protocol, Family]> = [
+    ['tcp', 4],
+    ['tcp', 6],
+    ['udp', 4],
+    ['udp', 6],
+    ['udplite', 4],
+    ['udplite', 6],
+    ['raw', 4],
+    ['raw', 6],
+  ];
+  for (const [protocol, family] of tables) {
     let text: string;
     try {
-      text = readFileSync(`/proc/net/${t}`, 'latin1');
+      text = readFileSync(`/proc/net/${protocol}${family === 6 ? '6' : ''}`, 'latin1');
     } catch {
       continue; // no such table here
     }
-    for (const line of text.split('\n').slice(1)) {
-      for (const m of line.matchAll(/[0-9A-F]+:([0-9A-F]{4})\b/g)) used.add(parseInt(m[1] as string, 16));
+    for (const r of parseProcNet(text, protocol, family, decoder).rows) {
+      used.add(r.localPort);
+      if (r.remotePort !== null) used.add(r.remotePort);
     }
   }
   for (let p = 900; p < 1024; p++) if (!used.has(p)) return p;
