@@ -11,7 +11,7 @@ export type WalkedProcess = [pid: number, names: string[], values: number[]] | [
  * It takes pids from the back of the list (the smallest tables) while the caller takes them from the front
  * (see WalkShare), so two threads split the work by pace.
  */
-function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLinks, inodeOf: typeof socketLinkInode): void {
+function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLinks, inodeOf: typeof socketLinkInode, claimHere: typeof walkerClaims): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const fs = require('node:fs') as typeof import('node:fs');
@@ -51,7 +51,7 @@ function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLin
   parentPort?.postMessage({ type: 'tables', texts });
   const out: Array<[number, string[], number[]] | [number, 'denied']> = [];
   // from the back: where the caller has been, the rest is read
-  for (let i = pids.length - 1; i >= 0 && Atomics.compareExchange(flags, i, 0, 2) === 0; i--) {
+  for (let i = pids.length - 1; i >= 0 && claimHere(flags, i); i--) {
     const pid = pids[i] as number;
     let names: string[];
     try {
@@ -78,6 +78,14 @@ function walkerMain(koffiLinksHere: typeof koffiLinks, fsLinksHere: typeof fsLin
     out.push([pid, keep, values]);
   }
   parentPort?.postMessage({ type: 'walked', out });
+}
+
+/**
+ * The walker thread's claim of process `i` of a WalkShare (its `flags`): true when the caller had not taken it.
+ * Self-contained, handed to the walker as source text with the rest.
+ */
+export function walkerClaims(flags: Int32Array, i: number): boolean {
+  return Atomics.compareExchange(flags, i, 0, 2) === 0;
 }
 
 /**
@@ -113,9 +121,9 @@ export interface Walker {
 }
 
 /**
- * Starts a walker thread that first reads the socket `tables`, then walks `pids`, sharing them with the caller
- * through `share` (the caller takes share.next() until -1), who starts walking at once: a cold poll reads every descriptor on the machine
- * (about 5 µs each) and has the kernel format every table, and two cores do both at the same time.
+ * Starts a walker thread that first reads the socket `tables`, then walks `pids`; the caller walks them too, at
+ * once, taking share.next() until -1 (see WalkShare). A cold poll reads every descriptor on the machine (about
+ * 5 µs each) and has the kernel format every table, and two cores do both at the same time.
  * The promises reject if the walker could not run (the caller then does the rest itself).
  */
 export function startWalker(procRoot: string, pids: number[], share: WalkShare, tables: string[]): Walker {
@@ -127,7 +135,7 @@ export function startWalker(procRoot: string, pids: number[], share: WalkShare, 
   } catch {
     // no koffi: the walker reads through node:fs
   }
-  const worker = new Worker(`(${walkerMain.toString()})(${[koffiLinks, fsLinks, socketLinkInode].map((f) => f.toString()).join(', ')})`, {
+  const worker = new Worker(`(${walkerMain.toString()})(${[koffiLinks, fsLinks, socketLinkInode, walkerClaims].map((f) => f.toString()).join(', ')})`, {
     eval: true,
     workerData: { procRoot, pids, flags: share.flags, tables, koffiPath },
     // it allocates a path and a link string per descriptor: a larger nursery means fewer collections
