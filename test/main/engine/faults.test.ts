@@ -109,6 +109,15 @@ describe('procfs source when /proc misbehaves', () => {
     expect(twins.map((s) => s.state).sort()).toEqual(['ESTABLISHED', 'TIME_WAIT']);
     expect(new Set(twins.map((s) => s.id)).size).toBe(2);
     expect(new Set(second.map((s) => s.id)).size).toBe(second.length);
+    // a socket one poll did not list is forgotten: back the poll after, it is a new object
+    write(line(0, '0A', 900001, '0000'), line(1, '01', 900002));
+    src.listSync();
+    write(line(0, '0A', 900001, '0000'), line(1, '01', 900002), line(2, '01', 900003, 'C351', 0));
+    const fourth = src.listSync().sockets.filter((s) => s.family === 4 && s.protocol === 'tcp');
+    const back = byInodePort(fourth, 0xc351, 'ESTABLISHED');
+    expect(back).toEqual(changed);
+    expect(back).not.toBe(changed);
+    expect(byInodePort(fourth, null, 'LISTEN')).toBe(byInodePort(first, null, 'LISTEN'));
   });
 
   it('steady polls read the tables on a helper thread: the same sockets as in-thread reads, bad lines found by number', async () => {

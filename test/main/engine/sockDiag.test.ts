@@ -211,6 +211,20 @@ describe('sock_diag parser on recorded dumps', () => {
     const est = changed.find((r) => r.state === 'ESTABLISHED') as DiagRow;
     expect(first.includes(est)).toBe(false);
   });
+
+  it('forgets a socket that a whole poll did not list: it comes back as a new row', () => {
+    const parser = new DiagParser();
+    const first = parseFile('tcp4.bin', 'tcp', parser).rows;
+    parser.rotate();
+    parseFile('tcp6.bin', 'tcp', parser); // a poll without the IPv4 sockets
+    parser.rotate();
+    const again = parseFile('tcp4.bin', 'tcp', parser).rows;
+    expect(again.length).toBe(first.length);
+    again.forEach((r, i) => {
+      expect(r).not.toBe(first[i]);
+      expect(r).toEqual(first[i]);
+    });
+  });
 });
 
 /** Offset of the tcp_info payload of the message at `at`, or -1. */
