@@ -31,7 +31,7 @@ function TrafficLegend({ entries }: { entries: readonly LegendEntry[] }): ReactE
               <rect width={8} height={8} fill={e.color} />
             )}
           </svg>
-          <span className="recharts-legend-item-text" style={{ color: e.line ? 'var(--text)' : e.color }}>
+          <span className="recharts-legend-item-text" style={{ color: e.color }}>
             {e.label}
           </span>
         </li>
