@@ -48,13 +48,20 @@ function sender(name: string, rate: number): Promise<Child> {
   return spawnReady(PYTHON, [file, String(rate)]);
 }
 
-/** A tmux server of this test's own (-L), so nothing of the user's is touched. */
-const SERVER = `pw-top-${process.pid}`;
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', SERVER, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
+/**
+ * Runs tmux on a server of this test's own (-L), so nothing of the user's is touched. Each describe has its own
+ * server: a `kill-server` returns before that server has gone, and a session started on the same name in that
+ * moment fails with "server exited unexpectedly".
+ */
+function tmuxOn(server: string): (...args: string[]) => string {
+  return (...args) => {
+    const r = spawnSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
 }
+const SERVER = `pw-top-${process.pid}`;
+const tmux = tmuxOn(SERVER);
 const screen = (): string => tmux('capture-pane', '-p', '-t', 'top');
 const lines = (): string[] => screen().split('\n');
 const keys = (...k: string[]): string => tmux('send-keys', '-t', 'top', ...k);
@@ -283,8 +290,10 @@ sys.exit(subprocess.call(sys.argv[1:]))
 `;
 
 describe.runIf(hasTmux)('portwatch top refuses to kill its own parent, as portwatch kill does', { timeout: 60_000 }, () => {
+  const PARENT_SERVER = `pw-top-parent-${process.pid}`;
+  const tmux = tmuxOn(PARENT_SERVER);
   afterAll(() => {
-    spawnSync('tmux', ['-L', SERVER, 'kill-session', '-t', 'parent']);
+    spawnSync('tmux', ['-L', PARENT_SERVER, 'kill-server']);
   });
 
   it('says why, and offers no y', async () => {
